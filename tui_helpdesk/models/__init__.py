@@ -1,0 +1,38 @@
+"""All tables. Importing this package registers every table on SQLModel.metadata."""
+
+from .mail import BanRule, EmailTemplate, InboundMessage, Mailbox, OutboundMessage, TicketFilter
+from .org import (
+    DEPARTMENT_STATES,
+    STATES,
+    Classification,
+    Department,
+    HelpTopic,
+    Holiday,
+    Priority,
+    Schedule,
+    SLAPlan,
+    Status,
+)
+from .people import Agent, Contact, DepartmentAccess, Organization, OrganizationDomain, Role, Team, TeamMember
+from .system import AuditLog, Counter, Presence, ScheduledTicket, Setting, WorkerLock
+from .tickets import (
+    ENTRY_KINDS,
+    LINK_INVERSE,
+    SOURCES,
+    Attachment,
+    Collaborator,
+    EntryRevision,
+    Tag,
+    Task,
+    Ticket,
+    TicketEntry,
+    TicketEvent,
+    TicketLink,
+    TicketTag,
+    TimeEntry,
+)
+from sqlmodel import SQLModel
+
+metadata = SQLModel.metadata
+
+__all__ = [name for name in dir() if not name.startswith("_")]

@@ -1,0 +1,198 @@
+"""The ticket aggregate: the ticket, its thread, events, links, tags, people, files, time, tasks."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Column, Index, Text
+from sqlmodel import Field, SQLModel
+
+from ._base import created_field, json_field, text_field
+
+ENTRY_KINDS = ("message", "reply", "note")
+SOURCES = ("email", "phone", "tui", "cli", "api", "web", "scheduled")
+
+# Each link kind with the kind stored on the other ticket: links are always kept in pairs.
+LINK_INVERSE = {
+    "related_to": "related_to",
+    "parent_of": "child_of",
+    "child_of": "parent_of",
+    "caused_by": "causes",
+    "causes": "caused_by",
+    "duplicate_of": "duplicated_by",
+    "duplicated_by": "duplicate_of",
+}
+
+
+class Ticket(SQLModel, table=True):
+    __tablename__ = "ticket"
+    __table_args__ = (
+        # The queue's keyset scans: each sort under the common filters, ties broken by id.
+        Index("ix_ticket_queue_state_updated", "visible", "state", "updated_at", "id"),
+        Index("ix_ticket_queue_updated", "visible", "updated_at", "id"),
+        Index("ix_ticket_queue_created", "visible", "created_at", "id"),
+        Index("ix_ticket_queue_dept", "visible", "department_id", "state", "updated_at", "id"),
+        Index("ix_ticket_queue_assignee", "visible", "assignee_id", "state", "updated_at", "id"),
+        Index("ix_ticket_queue_team", "visible", "team_id", "state", "updated_at", "id"),
+        Index("ix_ticket_queue_priority", "visible", "priority_rank", "updated_at", "id"),
+        Index("ix_ticket_queue_due", "visible", "due_at", "id"),
+        Index("ix_ticket_queue_org", "visible", "organization_id", "updated_at", "id"),
+        Index("ix_ticket_queue_contact", "contact_id", "updated_at", "id"),
+        Index("ix_ticket_overdue", "is_overdue", "state"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    number: str = Field(max_length=40, unique=True)
+    subject: str = Field(max_length=255)
+    contact_id: int | None = Field(default=None, foreign_key="contact.id")
+    organization_id: int | None = Field(default=None, foreign_key="organization.id")
+    department_id: int = Field(foreign_key="department.id")
+    topic_id: int | None = Field(default=None, foreign_key="help_topic.id")
+    category_id: int | None = Field(default=None, foreign_key="classification.id")
+    type_id: int | None = Field(default=None, foreign_key="classification.id")
+    item_id: int | None = Field(default=None, foreign_key="classification.id")
+    priority_id: int = Field(foreign_key="priority.id")
+    priority_rank: int = Field(default=0)  # copy of priority.rank so the priority sort is one index scan
+    status_id: int = Field(foreign_key="status.id")
+    state: str = Field(max_length=20)  # copy of status.state, for the same reason
+    assignee_id: int | None = Field(default=None, foreign_key="agent.id")
+    team_id: int | None = Field(default=None, foreign_key="team.id")
+    sla_plan_id: int | None = Field(default=None, foreign_key="sla_plan.id")
+    due_at: datetime | None = None
+    is_overdue: bool = Field(default=False)
+    source: str = Field(default="tui", max_length=20)
+    archived: bool = Field(default=False)
+    merged_into_id: int | None = Field(default=None, foreign_key="ticket.id")
+    # visible = not archived and not merged: the queue's default scope in one indexed column
+    visible: bool = Field(default=True)
+    reopened: bool = Field(default=False)
+    reopen_count: int = Field(default=0)
+    resolution_notes: str = text_field()
+    custom_fields: dict = json_field(dict)
+    created_at: datetime = created_field()
+    updated_at: datetime = created_field()
+    status_changed_at: datetime | None = None
+    first_response_at: datetime | None = None
+    last_message_at: datetime | None = None
+    last_response_at: datetime | None = None
+    resolved_at: datetime | None = None
+    closed_at: datetime | None = None
+    chaser_sent_at: datetime | None = None
+    version: int = Field(default=1)
+
+
+class TicketEntry(SQLModel, table=True):
+    """One thread entry: a customer message, a public reply or an internal note."""
+
+    __tablename__ = "ticket_entry"
+    __table_args__ = (Index("ix_entry_ticket", "ticket_id", "id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(foreign_key="ticket.id")
+    kind: str = Field(max_length=10)
+    agent_id: int | None = Field(default=None, foreign_key="agent.id")
+    contact_id: int | None = Field(default=None, foreign_key="contact.id")
+    body: str = Field(default="", sa_column=Column(Text, nullable=False))
+    full_body: str | None = Field(default=None, sa_column=Column(Text))  # before quote stripping
+    body_format: str = Field(default="markdown", max_length=10)  # markdown | text
+    message_id: str | None = Field(default=None, max_length=500, index=True)
+    recipients: dict = json_field(dict)  # {"to": [...], "cc": [...]}
+    time_spent: int = Field(default=0)  # minutes
+    created_at: datetime = created_field()
+    edited_at: datetime | None = None
+    edited_by_id: int | None = Field(default=None, foreign_key="agent.id")
+    deleted_at: datetime | None = None
+    deleted_by_id: int | None = Field(default=None, foreign_key="agent.id")
+
+
+class EntryRevision(SQLModel, table=True):
+    """A body an entry had before an edit or delete: nothing written is ever lost."""
+
+    __tablename__ = "entry_revision"
+    id: int | None = Field(default=None, primary_key=True)
+    entry_id: int = Field(foreign_key="ticket_entry.id", index=True)
+    body: str = text_field()
+    replaced_at: datetime = created_field()
+    replaced_by_id: int | None = Field(default=None, foreign_key="agent.id")
+    reason: str = Field(default="", max_length=20)  # edit | delete
+
+
+class TicketEvent(SQLModel, table=True):
+    __tablename__ = "ticket_event"
+    __table_args__ = (Index("ix_event_ticket", "ticket_id", "id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(foreign_key="ticket.id")
+    kind: str = Field(max_length=30)
+    agent_id: int | None = Field(default=None, foreign_key="agent.id")
+    data: dict = json_field(dict)
+    created_at: datetime = created_field()
+
+
+class Tag(SQLModel, table=True):
+    __tablename__ = "tag"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=60, unique=True)
+
+
+class TicketTag(SQLModel, table=True):
+    __tablename__ = "ticket_tag"
+    __table_args__ = (Index("ix_ticket_tag_tag", "tag_id", "ticket_id"),)
+    ticket_id: int = Field(foreign_key="ticket.id", primary_key=True)
+    tag_id: int = Field(foreign_key="tag.id", primary_key=True)
+
+
+class TicketLink(SQLModel, table=True):
+    """One direction of a link; its inverse is always stored beside it."""
+
+    __tablename__ = "ticket_link"
+    ticket_id: int = Field(foreign_key="ticket.id", primary_key=True)
+    other_id: int = Field(foreign_key="ticket.id", primary_key=True)
+    kind: str = Field(max_length=20)
+    created_at: datetime = created_field()
+    created_by_id: int | None = Field(default=None, foreign_key="agent.id")
+
+
+class Collaborator(SQLModel, table=True):
+    __tablename__ = "collaborator"
+    ticket_id: int = Field(foreign_key="ticket.id", primary_key=True)
+    contact_id: int = Field(foreign_key="contact.id", primary_key=True)
+    created_at: datetime = created_field()
+
+
+class Attachment(SQLModel, table=True):
+    __tablename__ = "attachment"
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(foreign_key="ticket.id", index=True)
+    entry_id: int | None = Field(default=None, foreign_key="ticket_entry.id", index=True)
+    filename: str = Field(max_length=255)
+    content_type: str = Field(default="application/octet-stream", max_length=150)
+    size: int = Field(default=0)
+    sha256: str = Field(max_length=64)
+    storage_name: str = Field(max_length=100)  # random name under the data dir
+    inline: bool = Field(default=False)
+    created_at: datetime = created_field()
+
+
+class TimeEntry(SQLModel, table=True):
+    __tablename__ = "time_entry"
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(foreign_key="ticket.id", index=True)
+    agent_id: int = Field(foreign_key="agent.id")
+    entry_id: int | None = Field(default=None, foreign_key="ticket_entry.id")
+    minutes: int
+    billable: bool = Field(default=True)
+    note: str = Field(default="", max_length=500)
+    created_at: datetime = created_field()
+
+
+class Task(SQLModel, table=True):
+    __tablename__ = "task"
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(foreign_key="ticket.id", index=True)
+    title: str = Field(max_length=255)
+    description: str = text_field()
+    assignee_id: int | None = Field(default=None, foreign_key="agent.id")
+    due_at: datetime | None = None
+    created_by_id: int | None = Field(default=None, foreign_key="agent.id")
+    created_at: datetime = created_field()
+    closed_at: datetime | None = None
+    closed_by_id: int | None = Field(default=None, foreign_key="agent.id")
