@@ -1,0 +1,189 @@
+"""Fixtures every test file can use: databases, real mail servers, a clean environment.
+
+Services are real: PostgreSQL (a throwaway cluster, or HELPDESK_TEST_PG_URL), Dovecot and aiosmtpd, all on
+127.0.0.1. A missing server skips the tests that need it, unless HELPDESK_REQUIRE_SERVICES=1 (CI), where
+it fails them. Tests that use a PostgreSQL database get the `postgres` marker and tests that use Dovecot
+the `imap` marker automatically, so `-m "not postgres"` works.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+
+# Import the helpers by path so they load the same way under any pytest import mode.
+_HERE = str(Path(__file__).resolve().parent)
+if _HERE not in sys.path:
+    sys.path.insert(0, _HERE)
+
+from support import databases, dovecot, postgres  # noqa: E402
+from support.common import unavailable  # noqa: E402
+from support.isolation import _isolated_environment  # noqa: E402,F401 - autouse, applies to every test
+from support.dovecot import DovecotServer  # noqa: E402
+from support.postgres import PgServer  # noqa: E402
+from support.smtp import SmtpServer  # noqa: E402
+
+from tui_helpdesk import db  # noqa: E402
+
+# Settings of the test run itself; every other HELPDESK_* variable is removed for each test.
+pytest_plugins = ["pytester"]
+
+_KEPT_ENV = {postgres.URL_ENV, "HELPDESK_REQUIRE_SERVICES"}
+
+_POSTGRES_FIXTURES = {"pg_server", "_pg_template"}
+_IMAP_FIXTURES = {"imap_server", "clean_imap"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        names = set(getattr(item, "fixturenames", ()))
+        if names & _POSTGRES_FIXTURES:
+            item.add_marker(pytest.mark.postgres)
+        if names & _IMAP_FIXTURES:
+            item.add_marker(pytest.mark.imap)
+
+
+# --- PostgreSQL ---------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PgServer]:
+    """A PostgreSQL server for the whole session (one per xdist worker).
+
+    HELPDESK_TEST_PG_URL=postgresql://user:pw@host:port/maintenance_db uses that server (the user needs
+    CREATEDB). Otherwise a cluster is initdb'ed in a temp dir from Debian's /usr/lib/postgresql/*/bin and
+    started on a free 127.0.0.1 port (as the `postgres` user when we are root), then stopped and deleted at
+    the end. Yields a PgServer: `.url` (SQLAlchemy URL of the maintenance db), `.url_for(name)`,
+    `.conninfo(name=None)` (libpq URI), `.admin()` (autocommit psycopg connection). Skips when no server
+    binaries are found, fails instead under HELPDESK_REQUIRE_SERVICES=1.
+    """
+    server = postgres.from_env()
+    if server is None:
+        try:
+            server = postgres.start_cluster()
+        except postgres.PgUnavailable as exc:
+            unavailable(str(exc))
+    try:
+        postgres.check(server)
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def _pg_template(pg_server: PgServer) -> Iterator[str]:
+    """Name of a database migrated to head once per session; `db_url` clones it per test."""
+    name = databases.build_pg_template(pg_server)
+    yield name
+    databases.drop_pg(pg_server, name)
+
+
+# --- SQLite and the parametrized database ---------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file migrated to head once per session; tests get copies."""
+    return databases.build_sqlite_template(tmp_path_factory.mktemp("sqlite-template"))
+
+
+@pytest.fixture(
+    params=[
+        pytest.param("sqlite", id="sqlite"),
+        pytest.param("postgres", id="postgres", marks=pytest.mark.postgres),
+    ]
+)
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh database at the head revision, private to this test; the test runs once per engine
+    (ids `sqlite` and `postgres`). SQLite: `sqlite:///<tmp_path>/db/helpdesk.db`, copied from a
+    template. PostgreSQL: `postgresql+psycopg://...` of a database created from a template and dropped
+    afterwards. The postgres variant skips (or fails, see pg_server) without a server.
+    Teardown calls tui_helpdesk.db.dispose_all(), so engines from get_engine() die with the test."""
+    if request.param == "sqlite":
+        directory = tmp_path / "db"
+        directory.mkdir()
+        url = databases.copy_sqlite(request.getfixturevalue("_sqlite_template"), directory)
+        try:
+            yield url
+        finally:
+            db.dispose_all()
+        return
+    server: PgServer = request.getfixturevalue("pg_server")
+    name, url = databases.create_pg_copy(server, request.getfixturevalue("_pg_template"))
+    try:
+        yield url
+    finally:
+        db.dispose_all()
+        databases.drop_pg(server, name)
+
+
+@pytest.fixture
+def sqlite_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """Like `db_url` but SQLite only and not parametrized: for tests that gain nothing from running
+    on both engines."""
+    directory = tmp_path / "db"
+    directory.mkdir(exist_ok=True)
+    url = databases.copy_sqlite(request.getfixturevalue("_sqlite_template"), directory)
+    try:
+        yield url
+    finally:
+        db.dispose_all()
+
+
+@pytest.fixture
+def engine(db_url: str) -> Engine:
+    """`tui_helpdesk.db.get_engine(db_url)`: the cached, already-migrated engine for this test's database
+    (runs on both engines, like db_url)."""
+    return db.get_engine(db_url)
+
+
+# --- Mail servers ---------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def imap_server() -> Iterator[DovecotServer]:
+    """A real Dovecot IMAP server for the session (one per xdist worker), plaintext on 127.0.0.1.
+
+    Attributes: `host`, `port`, `users` ({"support": ..., "alice": ..., "bob": ...} name -> password).
+    Helpers: `client(user)` (logged-in IMAPClient, use with `with`), `append(user, raw_bytes,
+    folder="INBOX", flags=())` -> UID (creates the folder if needed), `reset(user)` (empty INBOX, delete
+    other folders), `reset_all()`, `uidvalidity(user, folder="INBOX")`, `change_uidvalidity(user,
+    folder="INBOX")` -> new value (messages stay, as after a server index rebuild), `log()`.
+    State persists across tests in a worker: use `clean_imap` or call reset(). Skips without Dovecot,
+    fails instead under HELPDESK_REQUIRE_SERVICES=1.
+    """
+    try:
+        server = dovecot.start()
+    except dovecot.DovecotUnavailable as exc:
+        unavailable(str(exc))
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def clean_imap(imap_server: DovecotServer) -> DovecotServer:
+    """The session's Dovecot with every user's mailbox emptied before this test."""
+    imap_server.reset_all()
+    return imap_server
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[SmtpServer]:
+    """An aiosmtpd listener on a free 127.0.0.1 port for this test, started, no TLS, no AUTH.
+
+    `host`, `port`; `received()` -> list of ReceivedMessage(mail_from, rcpt_tos tuple, data bytes exactly
+    as sent; `.message` parses it); `clear()`; `stop()` closes the port (clients get connection refused);
+    `start()` listens again on the same port; `running`.
+    """
+    server = SmtpServer()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()

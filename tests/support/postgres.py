@@ -1,0 +1,146 @@
+"""A throwaway PostgreSQL cluster, or the server named by HELPDESK_TEST_PG_URL."""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psycopg
+from sqlalchemy.engine import URL, make_url
+
+from .common import as_user, chown_tree, free_port, is_root, make_service_dir, user_exists
+
+URL_ENV = "HELPDESK_TEST_PG_URL"
+SUPERUSER = "postgres"
+
+
+class PgUnavailable(RuntimeError):
+    """No server to test against; the fixture turns this into a skip (or a failure in CI)."""
+
+
+@dataclass
+class PgServer:
+    """A reachable PostgreSQL server on which the tests may create and drop databases."""
+
+    url: str  # SQLAlchemy URL (postgresql+psycopg://...) of the maintenance database
+    cluster_dir: Path | None = None  # set only for a cluster we started (and will stop)
+    _stop: list[str] | None = field(default=None, repr=False)
+
+    def url_for(self, database: str) -> str:
+        """The SQLAlchemy URL of another database on the same server."""
+        return _render(make_url(self.url).set(database=database))
+
+    def conninfo(self, database: str | None = None) -> str:
+        """A libpq URI for psycopg.connect()."""
+        url = make_url(self.url).set(drivername="postgresql")
+        if database is not None:
+            url = url.set(database=database)
+        return _render(url)
+
+    def admin(self) -> psycopg.Connection:
+        """An autocommit connection to the maintenance database (CREATE/DROP DATABASE need one)."""
+        return psycopg.connect(self.conninfo(), autocommit=True)
+
+    def stop(self) -> None:
+        if self._stop is not None:
+            subprocess.run(self._stop, check=False, capture_output=True, timeout=60)
+            self._stop = None
+        if self.cluster_dir is not None:
+            shutil.rmtree(self.cluster_dir, ignore_errors=True)
+            self.cluster_dir = None
+
+
+def _render(url: URL) -> str:
+    return url.render_as_string(hide_password=False)
+
+
+def find_bindir() -> Path | None:
+    """Debian keeps one bin dir per major version; prefer the newest, then whatever is on PATH."""
+    candidates = sorted(
+        glob.glob("/usr/lib/postgresql/*/bin/initdb"),
+        key=lambda p: int(Path(p).parent.parent.name) if Path(p).parent.parent.name.isdigit() else 0,
+    )
+    if candidates:
+        return Path(candidates[-1]).parent
+    initdb = shutil.which("initdb")
+    if initdb and shutil.which("pg_ctl"):
+        return Path(initdb).parent
+    return None
+
+
+def from_env() -> PgServer | None:
+    raw = os.environ.get(URL_ENV, "").strip()
+    if not raw:
+        return None
+    url = make_url(raw)
+    if url.drivername in {"postgresql", "postgres"}:
+        url = url.set(drivername="postgresql+psycopg")
+    return PgServer(url=_render(url))
+
+
+def start_cluster() -> PgServer:
+    """initdb a cluster in a temp dir and start it on a free loopback port.
+
+    PostgreSQL refuses to run as root, so as root the cluster belongs to the `postgres` system user.
+    """
+    bindir = find_bindir()
+    if bindir is None:
+        raise PgUnavailable(
+            "PostgreSQL server binaries not found (looked for /usr/lib/postgresql/*/bin/initdb and "
+            f"initdb on PATH); install Debian's `postgresql` package or set {URL_ENV}"
+        )
+    owner: str | None = None
+    if is_root():
+        if not user_exists("postgres"):
+            raise PgUnavailable("running as root but there is no `postgres` system user to own the cluster")
+        owner = "postgres"
+
+    base = make_service_dir("helpdesk-pg-")
+    data, sockets, log = base / "data", base / "sock", base / "server.log"
+    sockets.mkdir()
+    if owner is not None:
+        chown_tree(base, owner)
+
+    initdb = as_user(
+        owner,
+        [str(bindir / "initdb"), "-D", str(data), "-U", SUPERUSER, "--auth=trust", "-E", "UTF8",
+         "--locale=C", "--no-sync"],
+    )
+    done = subprocess.run(initdb, capture_output=True, text=True, timeout=120)
+    if done.returncode != 0:
+        shutil.rmtree(base, ignore_errors=True)
+        raise RuntimeError(f"initdb failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
+
+    stop_cmd = as_user(owner, [str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"])
+    # Another process (an xdist sibling) can grab the port between free_port() and the bind: retry.
+    last_error = ""
+    for _attempt in range(5):
+        port = free_port()
+        # Durability buys nothing for throwaway data; turning it off makes CREATE DATABASE and commits fast.
+        options = (
+            f"-p {port} -k {sockets} -c listen_addresses=127.0.0.1 -c fsync=off "
+            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
+        )
+        start = as_user(
+            owner, [str(bindir / "pg_ctl"), "-D", str(data), "-l", str(log), "-o", options, "-w", "-t", "60", "start"]
+        )
+        done = subprocess.run(start, capture_output=True, text=True, timeout=120)
+        if done.returncode == 0:
+            url = f"postgresql+psycopg://{SUPERUSER}@127.0.0.1:{port}/postgres"
+            return PgServer(url=url, cluster_dir=base, _stop=stop_cmd)
+        last_error = done.stdout + done.stderr + (log.read_text(errors="replace") if log.exists() else "")
+    shutil.rmtree(base, ignore_errors=True)
+    raise RuntimeError(f"could not start PostgreSQL:\n{last_error}")
+
+
+def check(server: PgServer) -> None:
+    """Fail early with the server's own words when the URL is wrong."""
+    try:
+        with server.admin() as conn:
+            conn.execute("SELECT 1")
+    except psycopg.Error as exc:
+        raise RuntimeError(f"cannot connect to PostgreSQL at {server.conninfo()}: {exc}") from exc

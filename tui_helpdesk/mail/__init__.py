@@ -1,0 +1,1 @@
+"""Mail: parsing, quote stripping, classification (pure), and the IMAP/SMTP plumbing."""

@@ -1,0 +1,498 @@
+"""Raw RFC 5322 bytes to a plain, immutable :class:`ParsedMessage`.
+
+:func:`parse_message` never raises. Mail from the internet is routinely broken (bad boundaries, lying
+charsets, 8-bit headers, impossible dates); each problem becomes a string in ``defects`` and parsing
+goes on with what can be read. If nothing can be read, the result has empty fields and a defect that
+starts with ``"fatal:"``, and the caller quarantines the message (its raw bytes are kept elsewhere).
+
+Conventions:
+
+* Message-IDs are kept WITH angle brackets (``<id@host>``), whitespace removed, case kept: that is the
+  form they have in In-Reply-To/References and the form ``email.utils.make_msgid`` produces, so
+  outgoing and incoming ids compare as plain strings. :func:`normalize_msgid` is the shared helper.
+* Addresses are lower-cased ``local@domain`` strings; display names are cleaned single lines.
+* Every user-visible string (subject, names, body text, header values, file names) has been passed
+  through :mod:`tui_helpdesk.untrusted`. ``html`` is the raw HTML and must never be shown as is.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from email import policy
+from email.header import decode_header
+from email.message import Message
+from email.parser import BytesParser, HeaderParser
+from email.utils import getaddresses, parsedate_to_datetime
+
+from tui_helpdesk.mail.html_text import html_to_text
+from tui_helpdesk.untrusted import clean, clean_line, safe_filename
+
+# Headers dropped from ``ParsedMessage.headers``: bulky transport and signature headers that no filter
+# or classifier reads. Everything else is kept so that ticket filters can match on any header.
+_HEADER_SKIP = frozenset(
+    {"received", "dkim-signature", "arc-seal", "arc-message-signature", "arc-authentication-results",
+     "x-google-dkim-signature", "domainkey-signature", "x-ms-exchange-antispam-messagedata-0",
+     "x-ms-exchange-antispam-messagedata-chunkcount", "x-microsoft-antispam-message-info"}
+)  # fmt: skip
+_HEADER_VALUE_MAX = 2000
+_MAX_DEPTH = 40
+_POLICY = policy.compat32
+_MSGID = re.compile(r"<([^<>\s]+)>")
+_BARE_ADDR = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)*", re.UNICODE)
+_MBOX_POSTMARK = re.compile(rb"\AFrom [^\r\n]*\r?\n")
+# Labels that WHATWG (and real mail) treat as windows-1252: mail labelled Latin-1 or ASCII very often
+# carries cp1252 punctuation (curly quotes, euro sign).
+_CHARSET_ALIASES = {
+    "us-ascii": "cp1252", "ascii": "cp1252", "iso-8859-1": "cp1252", "latin1": "cp1252",
+    "latin-1": "cp1252", "iso8859-1": "cp1252", "gb2312": "gb18030", "gbk": "gb18030",
+    "x-gbk": "gb18030", "iso-8859-8-i": "iso-8859-8", "windows-874": "cp874", "x-sjis": "shift_jis",
+    "ks_c_5601-1987": "cp949", "euc-kr": "cp949", "unicode-1-1-utf-7": "utf-7",
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Attachment:
+    filename: str  # safe to show and to use as a file name (see untrusted.safe_filename)
+    content_type: str
+    payload: bytes
+    size: int
+    inline: bool
+    content_id: str | None  # without angle brackets, as cid: URLs use it
+
+
+@dataclass(frozen=True)
+class ParsedMessage:
+    message_id: str | None = None
+    in_reply_to: str | None = None
+    references: tuple[str, ...] = ()
+    subject: str = ""
+    from_addr: str | None = None
+    from_name: str = ""
+    reply_to: tuple[str, ...] = ()
+    to: tuple[str, ...] = ()
+    cc: tuple[str, ...] = ()
+    date: datetime | None = None
+    text: str = ""
+    html: str | None = None
+    attachments: tuple[Attachment, ...] = ()
+    # All headers but bulky transport ones: lower-cased name -> decoded, cleaned value; repeated headers
+    # are joined with "\n" (in order of appearance).
+    headers: dict[str, str] = field(default_factory=dict)
+    is_multipart_report: bool = False
+    report_type: str | None = None  # e.g. "delivery-status", "feedback-report", "disposition-notification"
+    # message/delivery-status field groups: the per-message group first, then one per recipient.
+    delivery_status: tuple[dict[str, str], ...] = ()
+    # Headers of the first enclosed message (message/rfc822 or text/rfc822-headers part): in a bounce,
+    # the message that bounced.
+    enclosed_headers: dict[str, str] | None = None
+    defects: tuple[str, ...] = ()
+    size: int = 0
+
+    @property
+    def auto_submitted(self) -> str | None:
+        return self.headers.get("auto-submitted")
+
+    @property
+    def return_path(self) -> str | None:
+        return self.headers.get("return-path")
+
+    @property
+    def fatal(self) -> bool:
+        return any(d.startswith("fatal:") for d in self.defects)
+
+
+def normalize_msgid(value: str | None) -> str | None:
+    """``<id@host>`` from a Message-ID-ish header value; None when there is nothing usable."""
+    if not value:
+        return None
+    found = _MSGID.search(value)
+    if found:
+        return f"<{found.group(1)}>"
+    bare = "".join(value.split()).strip("<>")
+    if not bare or len(bare) > 900:
+        return None
+    return f"<{bare}>"
+
+
+def parse_references(value: str | None) -> tuple[str, ...]:
+    """Every message id in a References/In-Reply-To value, in order, without duplicates."""
+    if not value:
+        return ()
+    seen: dict[str, None] = {}
+    for match in _MSGID.finditer(value):
+        seen.setdefault(f"<{match.group(1)}>", None)
+    return tuple(seen)
+
+
+def parse_message(raw: bytes) -> ParsedMessage:
+    """Parse one message. Never raises: problems are reported in ``defects``."""
+    try:
+        return _parse(raw)
+    except Exception as exc:  # noqa: BLE001 - the contract is "never raise"; the caller quarantines
+        return ParsedMessage(defects=(f"fatal: {type(exc).__name__}: {exc}"[:500],), size=len(raw or b""))
+
+
+# -- the parse ------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Collected:
+    text_parts: list[str] = field(default_factory=list)
+    html_parts: list[str] = field(default_factory=list)
+    attachments: list[Attachment] = field(default_factory=list)
+    delivery_status: list[dict[str, str]] = field(default_factory=list)
+    enclosed_headers: dict[str, str] | None = None
+    defects: list[str] = field(default_factory=list)
+
+
+def _parse(raw: bytes) -> ParsedMessage:
+    if not isinstance(raw, bytes | bytearray | memoryview):
+        return ParsedMessage(defects=(f"fatal: expected bytes, got {type(raw).__name__}",))
+    raw = bytes(raw)
+    defects: list[str] = []
+    if not raw.strip():
+        return ParsedMessage(defects=("fatal: empty message",), size=len(raw))
+    body_bytes = raw
+    postmark = _MBOX_POSTMARK.match(raw)
+    if postmark:
+        # An mbox "From " line is not a header; left in, it hides every header after it.
+        body_bytes = raw[postmark.end() :]
+        defects.append("mbox postmark line removed")
+    msg = BytesParser(policy=_POLICY).parsebytes(body_bytes)
+    headers = _header_map(msg)
+
+    collected = _Collected()
+    _collect(msg, collected, depth=0)
+    defects.extend(_defect_names(msg))
+    defects.extend(collected.defects)
+
+    text = "\n\n".join(t for t in collected.text_parts if t.strip())
+    html = "\n".join(collected.html_parts) or None
+    if not text.strip() and html:
+        text = html_to_text(html)
+    text = clean(text).strip("\n")
+    if not text.strip() and not collected.attachments:
+        defects.append("no readable body")
+
+    from_list = _addresses(msg, "from")
+    from_name, from_addr = from_list[0] if from_list else ("", None)
+    if from_addr is None:
+        defects.append("no From address")
+    ctype = _safe(lambda: msg.get_content_type(), "text/plain")
+    report_type = _safe(lambda: msg.get_param("report-type"), None) if ctype == "multipart/report" else None
+    return ParsedMessage(
+        message_id=normalize_msgid(headers.get("message-id")),
+        in_reply_to=normalize_msgid(headers.get("in-reply-to")),
+        references=parse_references(headers.get("references")),
+        subject=headers.get("subject", ""),
+        from_addr=from_addr,
+        from_name=from_name,
+        reply_to=tuple(a for _, a in _addresses(msg, "reply-to") if a),
+        to=tuple(a for _, a in _addresses(msg, "to") if a),
+        cc=tuple(a for _, a in _addresses(msg, "cc") if a),
+        date=_parse_date(headers.get("date")),
+        text=text,
+        html=html,
+        attachments=tuple(collected.attachments),
+        headers=headers,
+        is_multipart_report=ctype == "multipart/report",
+        report_type=clean_line(str(report_type)).lower() if isinstance(report_type, str) else None,
+        delivery_status=tuple(collected.delivery_status),
+        enclosed_headers=collected.enclosed_headers,
+        defects=tuple(dict.fromkeys(defects)),
+        size=len(raw),
+    )
+
+
+def _collect(part: Message, out: _Collected, depth: int) -> None:
+    if depth > _MAX_DEPTH:
+        out.defects.append(f"MIME nesting deeper than {_MAX_DEPTH}; inner parts skipped")
+        return
+    if depth:
+        out.defects.extend(_defect_names(part))
+    ctype = _safe(lambda: part.get_content_type(), "application/octet-stream")
+    if part.is_multipart():
+        children = _safe(lambda: part.get_payload(), [])
+        if not isinstance(children, list):
+            children = []
+        if ctype == "multipart/alternative":
+            _collect_alternative(children, out, depth)
+        else:
+            for child in children:
+                _collect(child, out, depth + 1)
+        return
+    if ctype in ("message/rfc822", "message/global"):
+        _collect_enclosed(part, out)
+        return
+    if ctype in ("message/delivery-status", "message/global-delivery-status"):
+        out.delivery_status.extend(_delivery_status(part))
+        return
+    if ctype in ("text/rfc822-headers", "text/global-headers"):
+        if out.enclosed_headers is None:
+            out.enclosed_headers = _header_block(_decode_part(part, out))
+        return
+    disposition = _safe(lambda: part.get_content_disposition(), None)
+    raw_name = _safe(lambda: part.get_filename(), None)
+    if ctype in ("text/plain", "text/html") and disposition != "attachment" and not raw_name:
+        body = _decode_part(part, out)
+        (out.text_parts if ctype == "text/plain" else out.html_parts).append(body)
+        return
+    out.attachments.append(_attachment(part, ctype, disposition, raw_name))
+
+
+def _collect_alternative(children: list[Message], out: _Collected, depth: int) -> None:
+    # Alternatives say the same thing: keep one text/plain rendering and one HTML rendering (the last,
+    # which RFC 2046 makes the richest), but every attachment found in any branch.
+    branches = []
+    for child in children:
+        branch = _Collected()
+        _collect(child, branch, depth + 1)
+        branches.append(branch)
+        out.attachments.extend(branch.attachments)
+        out.delivery_status.extend(branch.delivery_status)
+        out.defects.extend(branch.defects)
+        if out.enclosed_headers is None:
+            out.enclosed_headers = branch.enclosed_headers
+    plain = next((b.text_parts for b in branches if any(t.strip() for t in b.text_parts)), [])
+    rich = next((b.html_parts for b in reversed(branches) if b.html_parts), [])
+    out.text_parts.extend(plain)
+    out.html_parts.extend(rich)
+
+
+def _collect_enclosed(part: Message, out: _Collected) -> None:
+    inner = _safe(lambda: part.get_payload(0), None)
+    payload = b""
+    if isinstance(inner, Message):
+        if out.enclosed_headers is None:
+            out.enclosed_headers = _header_map(inner)
+        payload = _as_bytes(inner)
+    else:
+        payload = _safe(lambda: part.get_payload(decode=True), None) or b""
+    name = _safe(lambda: part.get_filename(), None)
+    if not name and isinstance(inner, Message):
+        subject = _header_map(inner).get("subject", "")
+        name = f"{subject[:60]}.eml" if subject else "message.eml"
+    out.attachments.append(
+        Attachment(
+            filename=safe_filename(name or "message.eml"),
+            content_type="message/rfc822",
+            payload=payload,
+            size=len(payload),
+            inline=False,
+            content_id=None,
+        )
+    )
+
+
+def _attachment(part: Message, ctype: str, disposition: str | None, raw_name: str | None) -> Attachment:
+    payload = _safe(lambda: part.get_payload(decode=True), None)
+    if not isinstance(payload, bytes):
+        payload = b""
+    name = _decode_words(raw_name) if raw_name else None
+    if not name:
+        name = _safe(lambda: part.get_param("name"), None)
+        name = _decode_words(name) if isinstance(name, str) else None
+    content_id = part.get("content-id") if "content-id" in part else None
+    cid = normalize_msgid(_safe(lambda: str(content_id), None)) if content_id else None
+    return Attachment(
+        filename=safe_filename(name or _default_name(ctype)),
+        content_type=clean_line(ctype),
+        payload=payload,
+        size=len(payload),
+        inline=disposition == "inline" or (disposition is None and cid is not None),
+        content_id=cid[1:-1] if cid else None,
+    )
+
+
+def _default_name(ctype: str) -> str:
+    subtype = ctype.partition("/")[2] or "bin"
+    return f"attachment.{re.sub(r'[^a-z0-9]+', '', subtype.lower())[:10] or 'bin'}"
+
+
+def _as_bytes(message: Message) -> bytes:
+    # The default policy's generator refolds headers and can raise on the broken ones; compat32
+    # writes them back as they came.
+    for pol in (policy.compat32, policy.default):
+        try:
+            return message.as_bytes(policy=pol)
+        except Exception:  # noqa: BLE001,S112 - try the next policy
+            continue
+    return b""
+
+
+# -- bodies and charsets --------------------------------------------------------------------------
+
+
+def _decode_part(part: Message, out: _Collected) -> str:
+    payload = _safe(lambda: part.get_payload(decode=True), None)
+    if payload is None:
+        raw = _safe(lambda: part.get_payload(), "")
+        return raw if isinstance(raw, str) else ""
+    charset = _safe(lambda: part.get_content_charset(), None)
+    text, note = decode_bytes(payload, charset if isinstance(charset, str) else None)
+    if note:
+        out.defects.append(note)
+    return text
+
+
+def decode_bytes(data: bytes, charset: str | None) -> tuple[str, str | None]:
+    """Decode body bytes: declared charset, else UTF-8, then cp1252, then Latin-1. Never raises.
+
+    Returns the text and a defect note when the declared charset was unknown or wrong.
+    """
+    name = (charset or "").strip().strip("\"'").lower()
+    codec = _lookup(_CHARSET_ALIASES.get(name, name)) if name else None
+    note = None
+    if name and codec is None:
+        note = f"unknown charset {clean_line(name)[:40]!r}"
+    if codec is not None and codec not in ("cp1252",):
+        try:
+            return data.decode(codec), None
+        except (UnicodeDecodeError, LookupError):
+            note = f"bytes do not match declared charset {name!r}"
+        except Exception:  # noqa: BLE001 - some codecs (utf-7, iso-2022) raise odd errors
+            note = f"decoder for {name!r} failed"
+    for candidate in ("utf-8", "cp1252"):
+        try:
+            return data.decode(candidate), note
+        except UnicodeDecodeError:
+            continue
+    if codec is not None and codec != "cp1252":
+        return data.decode(codec, errors="replace"), note
+    return data.decode("latin-1"), note
+
+
+def _lookup(name: str) -> str | None:
+    try:
+        return codecs.lookup(name).name
+    except (LookupError, ValueError):
+        return None
+
+
+# -- headers ----------------------------------------------------------------------------------------
+
+
+def _header_map(msg: Message) -> dict[str, str]:
+    values: dict[str, list[str]] = {}
+    for name, value in _safe(lambda: msg.raw_items(), []):
+        key = clean_line(str(name)).lower()
+        if not key or key in _HEADER_SKIP:
+            continue
+        values.setdefault(key, []).append(clean_line(_decode_words(str(value))))
+    return {key: "\n".join(vals)[:_HEADER_VALUE_MAX] for key, vals in values.items()}
+
+
+def _unescape_8bit(value: str) -> str:
+    # The parser keeps raw 8-bit header bytes as surrogate escapes; decode them as a mail client
+    # would (UTF-8 first, then Windows-1252).
+    if not any("\udc80" <= ch <= "\udcff" for ch in value):
+        return value
+    data = value.encode("utf-8", errors="surrogateescape")
+    return decode_bytes(data, None)[0]
+
+
+def _decode_words(value: str) -> str:
+    """A header value with RFC 2047 encoded words decoded; tolerant of every kind of breakage."""
+    value = _unescape_8bit(value)
+    if "=?" not in value:
+        return value
+    try:
+        pieces = decode_header(value)
+    except Exception:  # noqa: BLE001 - HeaderParseError and friends: show the value undecoded
+        return value
+    out: list[str] = []
+    for chunk, charset in pieces:
+        if isinstance(chunk, str):
+            out.append(chunk)
+        elif charset is None:
+            out.append(chunk.decode("raw-unicode-escape", errors="replace"))
+        else:
+            out.append(decode_bytes(chunk, charset)[0])
+    return "".join(out)
+
+
+def _addresses(msg: Message, name: str) -> list[tuple[str, str | None]]:
+    """(display name, lower-cased address) pairs from every occurrence of header ``name``."""
+    raws = [_unescape_8bit(str(v)) for k, v in _safe(lambda: msg.raw_items(), []) if str(k).lower() == name]
+    if not raws:
+        return []
+    result: list[tuple[str, str | None]] = []
+    try:
+        pairs = getaddresses(raws)
+    except Exception:  # noqa: BLE001 - fall through to the regex below
+        pairs = []
+    for display, addr in pairs:
+        addr = clean_line(addr).lower().strip("<>")
+        if "@" not in addr:
+            continue
+        result.append((clean_line(_decode_words(display)).strip("\"' "), addr))
+    if not result:
+        # getaddresses gives up on some broken lists; any address-shaped token is better than none.
+        for raw in raws:
+            for found in _BARE_ADDR.findall(_decode_words(raw)):
+                result.append(("", clean_line(found).lower()))
+    return result
+
+
+def _parse_date(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = parsedate_to_datetime(value.split("\n")[0])
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    if parsed is None:
+        return None
+    try:
+        if parsed.tzinfo is None:
+            # RFC 5322 "-0000": the zone is unknown; UTC is the least wrong reading.
+            return parsed.replace(tzinfo=UTC)
+        return parsed.astimezone(UTC)
+    except (OverflowError, ValueError):
+        return None
+
+
+def _header_block(text: str) -> dict[str, str]:
+    try:
+        block = HeaderParser(policy=policy.compat32).parsestr(text.lstrip("\r\n"), headersonly=True)
+    except Exception:  # noqa: BLE001
+        return {}
+    return _header_map(block)
+
+
+def _delivery_status(part: Message) -> list[dict[str, str]]:
+    """The field groups of a message/delivery-status part, names lower-cased, values cleaned."""
+    payload = _safe(lambda: part.get_payload(), None)
+    groups: list[dict[str, str]] = []
+    if isinstance(payload, list):
+        for block in payload:
+            if isinstance(block, Message):
+                group = _header_map(block)
+                if group:
+                    groups.append(group)
+        if groups:
+            return groups
+    # Unparsed (or mis-parsed) body: split the raw text on blank lines ourselves.
+    data = _safe(lambda: part.get_payload(decode=True), None)
+    text = decode_bytes(data, None)[0] if isinstance(data, bytes) else (payload if isinstance(payload, str) else "")
+    for chunk in re.split(r"\n[ \t]*\n", text.replace("\r\n", "\n").strip()):
+        group = _header_block(chunk + "\n")
+        if group:
+            groups.append(group)
+    return groups
+
+
+def _defect_names(part: Message) -> Iterable[str]:
+    return [type(d).__name__ for d in _safe(lambda: part.defects, [])]
+
+
+def _safe(func: Callable[[], Any], default: Any) -> Any:
+    try:
+        return func()
+    except Exception:  # noqa: BLE001 - see the module docstring: broken mail must not stop the parse
+        return default

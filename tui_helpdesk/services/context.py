@@ -1,0 +1,221 @@
+"""Who is acting and the transaction they act in; permissions, events and the audit trail.
+
+Every write runs as: open a transaction -> check permission -> change -> event -> audit row ->
+bump the change counter -> commit. `transaction()` and the helpers below are that one path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine, select, update
+from sqlmodel import Session
+
+from tui_helpdesk import clock
+from tui_helpdesk.db import session_scope
+from tui_helpdesk.models import Agent, AuditLog, Counter, DepartmentAccess, Role, Ticket, TicketEvent
+
+from .errors import NotFound, PermissionDenied
+
+# Role permissions. Admins hold all of them everywhere.
+PERMISSIONS = (
+    "ticket.create",
+    "ticket.reply",
+    "ticket.edit",
+    "ticket.assign",
+    "ticket.release",
+    "ticket.transfer",
+    "ticket.close",
+    "ticket.merge",
+    "ticket.link",
+    "ticket.delete",
+    "ticket.archive",
+)
+ALL_PERMISSIONS = frozenset(PERMISSIONS)
+CHANGE_COUNTER = "changes"
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The agent (or the system) on whose behalf a service acts."""
+
+    agent_id: int | None
+    username: str
+    is_admin: bool = False
+    origin: str = "cli"  # tui | cli | worker | mail
+
+    @classmethod
+    def system(cls, origin: str = "worker") -> Actor:
+        return cls(agent_id=None, username="system", is_admin=True, origin=origin)
+
+
+@dataclass
+class Tx:
+    session: Session
+    actor: Actor
+    now: datetime
+    changed: bool = False
+    touched: set[int] = field(default_factory=set)
+    _perm_cache: dict[int, frozenset[str]] = field(default_factory=dict)
+
+    def agent(self) -> Agent | None:
+        return self.session.get(Agent, self.actor.agent_id) if self.actor.agent_id else None
+
+
+@contextmanager
+def transaction(engine: Engine, actor: Actor) -> Iterator[Tx]:
+    with session_scope(engine, write=True) as session:
+        tx = Tx(session=session, actor=actor, now=clock.now())
+        yield tx
+        if tx.changed:
+            bump_counter(session, CHANGE_COUNTER)
+
+
+@contextmanager
+def reading(engine: Engine, actor: Actor | None = None) -> Iterator[Tx]:
+    """A read-only transaction (never takes SQLite's write lock)."""
+    with session_scope(engine, write=False) as session:
+        yield Tx(session=session, actor=actor or Actor.system(), now=clock.now())
+
+
+def bump_counter(session: Session, name: str, by: int = 1) -> int:
+    updated = session.execute(update(Counter).where(Counter.name == name).values(value=Counter.value + by))
+    if updated.rowcount == 0:
+        session.add(Counter(name=name, value=by))
+        session.flush()
+    return session.execute(select(Counter.value).where(Counter.name == name)).scalar_one()
+
+
+def read_counter(session: Session, name: str) -> int:
+    return session.execute(select(Counter.value).where(Counter.name == name)).scalar() or 0
+
+
+def resolve_actor(session: Session, username: str, origin: str) -> Actor:
+    agent = session.execute(select(Agent).where(Agent.username == username)).scalar_one_or_none()
+    if agent is None:
+        raise NotFound(f"no agent with the login {username!r}; an admin can add one (helpdesk agent add)")
+    if not agent.active:
+        raise PermissionDenied(f"agent {username!r} is deactivated")
+    return Actor(agent_id=agent.id, username=agent.username, is_admin=agent.is_admin, origin=origin)
+
+
+def permissions_in(tx: Tx, department_id: int) -> frozenset[str]:
+    """What the actor may do in a department: admin, primary department role, or extended access."""
+    if tx.actor.is_admin:
+        return ALL_PERMISSIONS
+    if department_id in tx._perm_cache:
+        return tx._perm_cache[department_id]
+    perms: frozenset[str] = frozenset()
+    agent = tx.agent()
+    if agent is not None and agent.active:
+        role_id = None
+        if agent.primary_department_id == department_id:
+            role_id = agent.role_id
+        else:
+            access = tx.session.get(DepartmentAccess, (agent.id, department_id))
+            role_id = access.role_id if access else None
+        if role_id is not None:
+            role = tx.session.get(Role, role_id)
+            perms = frozenset(role.permissions) if role else frozenset()
+    tx._perm_cache[department_id] = perms
+    return perms
+
+
+def department_ids_visible(tx: Tx) -> list[int] | None:
+    """Departments whose queues the actor sees; None means all (admins)."""
+    if tx.actor.is_admin:
+        return None
+    agent = tx.agent()
+    if agent is None:
+        return []
+    ids = {agent.primary_department_id} if agent.primary_department_id else set()
+    ids |= set(
+        tx.session.execute(
+            select(DepartmentAccess.department_id).where(DepartmentAccess.agent_id == agent.id)
+        ).scalars()
+    )
+    return sorted(ids)
+
+
+def can_see(tx: Tx, ticket: Ticket) -> bool:
+    if tx.actor.is_admin:
+        return True
+    if ticket.assignee_id is not None and ticket.assignee_id == tx.actor.agent_id:
+        return True
+    return bool(permissions_in(tx, ticket.department_id)) or _has_access_row(tx, ticket.department_id)
+
+
+def _has_access_row(tx: Tx, department_id: int) -> bool:
+    visible = department_ids_visible(tx)
+    return visible is None or department_id in visible
+
+
+def require_access(tx: Tx, ticket: Ticket) -> None:
+    if not can_see(tx, ticket):
+        raise PermissionDenied(f"{tx.actor.username} has no access to the department of {ticket.number}")
+
+
+def require(tx: Tx, ticket: Ticket, permission: str) -> None:
+    """Permission in the ticket's department; an assignee works their ticket with their primary role."""
+    require_access(tx, ticket)
+    perms = permissions_in(tx, ticket.department_id)
+    if permission not in perms and ticket.assignee_id == tx.actor.agent_id:
+        agent = tx.agent()
+        if agent is not None and agent.primary_department_id is not None:
+            perms = permissions_in(tx, agent.primary_department_id)
+    if permission not in perms:
+        raise PermissionDenied(f"{tx.actor.username} lacks the permission {permission} for {ticket.number}")
+
+
+def require_admin(tx: Tx) -> None:
+    if not tx.actor.is_admin:
+        raise PermissionDenied(f"{tx.actor.username} is not an admin")
+
+
+def audit(tx: Tx, action: str, object_type: str, object_id: int | None, /, **data: Any) -> None:
+    tx.session.add(
+        AuditLog(
+            at=tx.now,
+            agent_id=tx.actor.agent_id,
+            actor=tx.actor.username,
+            origin=tx.actor.origin,
+            action=action,
+            object_type=object_type,
+            object_id=object_id,
+            data=_jsonable(data),
+        )
+    )
+    tx.changed = True
+
+
+def event(tx: Tx, ticket: Ticket, name: str, /, **data: Any) -> None:
+    """A ticket event in the thread, plus its audit row; touches the ticket's version and time."""
+    clean = _jsonable(data)
+    tx.session.add(
+        TicketEvent(ticket_id=ticket.id, kind=name, agent_id=tx.actor.agent_id, data=clean, created_at=tx.now)
+    )
+    touch(tx, ticket)
+    audit(tx, f"ticket.{name}", "ticket", ticket.id, **clean)
+
+
+def touch(tx: Tx, ticket: Ticket) -> None:
+    ticket.updated_at = tx.now
+    if ticket.id not in tx.touched:  # one version step per transaction, however many changes
+        ticket.version += 1
+        tx.touched.add(ticket.id)
+    tx.session.add(ticket)
+    tx.changed = True
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value

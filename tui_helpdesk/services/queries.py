@@ -1,0 +1,568 @@
+"""The queue's read side: keyset-paginated ticket lists, exact counts and the sidebar's counters.
+
+Every function takes an Engine, a Connection or a Session and returns frozen dataclasses, never ORM
+objects, so a screen can hold the rows after the session is gone.
+
+How a page is read, and why:
+- The keyset scan selects only the sort key and id from `ticket`, so it walks one of the
+  `ix_ticket_queue_*` indexes and stops after `limit + 1` entries at any depth.
+- An IN list on a column that leads an index (several states, or `visible` when archived tickets are
+  included) would make the database sort every match. Instead the scan is run once per value, each an
+  ordered index range, and the few rows are merged here.
+- The "due" sort keeps tickets without a due date last on every engine by reading it as two
+  segments: dated tickets by (due_at, id), then undated ones by id.
+- Names (requester, department, status...) are joined afterwards for the page's ids only.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Engine,
+    and_,
+    false,
+    func,
+    or_,
+    select,
+    true,
+    tuple_,
+)
+from sqlalchemy.orm import Session, aliased
+
+from tui_helpdesk.models import (
+    Agent,
+    Contact,
+    Department,
+    Organization,
+    Priority,
+    Status,
+    Team,
+    Ticket,
+    TicketTag,
+)
+from tui_helpdesk.models.org import STATES
+
+SORTS = ("updated", "newest", "oldest", "priority", "due")
+# The sidebar's "open" means waiting on us; "active" adds tickets waiting on the customer.
+OPEN_STATES = ("new", "open")
+ACTIVE_STATES = ("new", "open", "pending")
+# Above this many per-value scans, one scan with an IN list and a sort is cheaper.
+MAX_FANOUT = 12
+
+Bind = Engine | Connection | Session
+
+T = Ticket.__table__.c
+TT = TicketTag.__table__.c
+
+
+@dataclass(frozen=True)
+class TicketQuery:
+    """What the queue shows: the filters (all must hold) and the order."""
+
+    states: tuple[str, ...] = ()
+    status_ids: tuple[int, ...] = ()
+    priority_ids: tuple[int, ...] = ()
+    department_ids: tuple[int, ...] = ()
+    assignee_id: int | None = None
+    team_id: int | None = None
+    unassigned: bool = False  # no agent assigned (a team may be)
+    organization_id: int | None = None
+    contact_id: int | None = None
+    tag_ids: tuple[int, ...] = ()  # every tag must be on the ticket
+    topic_id: int | None = None
+    overdue: bool = False
+    # False: the normal queue (not archived, not merged); True: archived only; None: everything
+    archived: bool | None = False
+    text: str = ""  # case-insensitive substring of the subject
+    # What the agent may see: tickets in these departments OR assigned to this agent.
+    # Both None means no restriction (admins).
+    scope_department_ids: tuple[int, ...] | None = None
+    scope_agent_id: int | None = None
+    sort: str = "updated"
+
+    def __post_init__(self) -> None:
+        if self.sort not in SORTS:
+            raise ValueError(f"unknown sort {self.sort!r}; expected one of {', '.join(SORTS)}")
+        bad = [s for s in self.states if s not in STATES]
+        if bad:
+            raise ValueError(f"unknown state {bad[0]!r}; expected one of {', '.join(STATES)}")
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """A position in a sorted list: the sort key values of one row and its id.
+
+    `values` is (updated_at,) for "updated", (created_at,) for "newest"/"oldest",
+    (priority_rank, updated_at) for "priority" and (due_at or None,) for "due".
+    """
+
+    values: tuple[Any, ...]
+    id: int
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    id: int
+    number: str
+    subject: str
+    requester_name: str
+    requester_email: str
+    organization_name: str
+    department_name: str
+    status_name: str
+    state: str
+    status_color: str
+    priority_name: str
+    priority_rank: int
+    priority_color: str
+    assignee_name: str
+    team_name: str
+    created_at: datetime
+    updated_at: datetime
+    due_at: datetime | None
+    is_overdue: bool
+    reopened: bool
+    merged_into_id: int | None
+    archived: bool
+
+
+@dataclass(frozen=True)
+class Page:
+    """Rows in display order. `next` continues after the last row, `prev` before the first."""
+
+    rows: tuple[QueueRow, ...]
+    next: Cursor | None  # None when at_end
+    prev: Cursor | None  # None when at_start
+    at_end: bool
+    at_start: bool
+
+
+@dataclass(frozen=True)
+class SidebarCounts:
+    mine: int  # assigned to the agent, new/open/pending
+    unassigned: int  # no agent, new/open
+    open: int  # new/open
+    pending: int
+    overdue: int  # overdue and new/open/pending
+    resolved: int
+    all: int  # every visible ticket
+    departments: dict[int, int] = field(default_factory=dict)  # department id -> new/open tickets
+
+
+# --- sort definitions ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Segment:
+    cols: tuple[Any, ...]  # key columns compared before id
+    desc: bool
+    where: ColumnElement[bool] | None = None
+    pad: int = 0  # None values appended so every cursor of a sort has the same length
+
+
+_SEGMENTS: dict[str, tuple[_Segment, ...]] = {
+    "updated": (_Segment((T.updated_at,), True),),
+    "newest": (_Segment((T.created_at,), True),),
+    "oldest": (_Segment((T.created_at,), False),),
+    "priority": (_Segment((T.priority_rank, T.updated_at), True),),
+    "due": (
+        _Segment((T.due_at,), False, T.due_at.is_not(None)),
+        _Segment((), False, T.due_at.is_(None), pad=1),
+    ),
+}
+
+
+def _segment_index(sort: str, cursor: Cursor) -> int:
+    if sort == "due" and cursor.values[0] is None:
+        return 1
+    return 0
+
+
+def cursor_of(row: QueueRow, sort: str) -> Cursor:
+    """The cursor that sits on `row` under `sort` (to resume a list at a known row)."""
+    if sort == "updated":
+        return Cursor((row.updated_at,), row.id)
+    if sort in ("newest", "oldest"):
+        return Cursor((row.created_at,), row.id)
+    if sort == "priority":
+        return Cursor((row.priority_rank, row.updated_at), row.id)
+    if sort == "due":
+        return Cursor((row.due_at,), row.id)
+    raise ValueError(f"unknown sort {sort!r}")
+
+
+# --- filters ------------------------------------------------------------------------------------
+
+
+def _filters(q: TicketQuery) -> tuple[list[ColumnElement[bool]], list[tuple[Any, tuple[Any, ...]]]]:
+    """Conditions, plus the equality dimensions worth scanning one value at a time."""
+    conds: list[ColumnElement[bool]] = []
+    fan: list[tuple[Any, tuple[Any, ...]]] = []
+
+    def eq_or_in(col: Any, values: Sequence[Any], fannable: bool) -> None:
+        values = tuple(dict.fromkeys(values))
+        if len(values) == 1:
+            conds.append(col == values[0])
+        elif fannable:
+            fan.append((col, values))
+        else:
+            conds.append(col.in_(values))
+
+    if q.archived is False:
+        conds.append(T.visible == true())
+    elif q.archived is True:
+        # archived implies not visible; naming both lets the scan use the visible-led indexes
+        conds.append(T.visible == false())
+        conds.append(T.archived == true())
+    else:
+        fan.append((T.visible, (True, False)))
+    if q.states:
+        eq_or_in(T.state, q.states, fannable=True)
+    if q.status_ids:
+        eq_or_in(T.status_id, q.status_ids, fannable=False)
+    if q.priority_ids:
+        eq_or_in(T.priority_id, q.priority_ids, fannable=False)
+    if q.department_ids:
+        eq_or_in(T.department_id, q.department_ids, fannable=True)
+    if q.assignee_id is not None:
+        conds.append(T.assignee_id == q.assignee_id)
+    if q.unassigned:
+        conds.append(T.assignee_id.is_(None))
+    if q.team_id is not None:
+        conds.append(T.team_id == q.team_id)
+    if q.organization_id is not None:
+        conds.append(T.organization_id == q.organization_id)
+    if q.contact_id is not None:
+        conds.append(T.contact_id == q.contact_id)
+    if q.topic_id is not None:
+        conds.append(T.topic_id == q.topic_id)
+    for tag_id in dict.fromkeys(q.tag_ids):
+        conds.append(T.id.in_(select(TT.ticket_id).where(TT.tag_id == tag_id)))
+    if q.overdue:
+        conds.append(T.is_overdue == true())
+    if q.text.strip():
+        conds.append(T.subject.icontains(q.text.strip(), autoescape=True))
+    scope = _scope(q)
+    if scope is not None:
+        conds.append(scope)
+    return conds, fan
+
+
+def _scope(q: TicketQuery) -> ColumnElement[bool] | None:
+    if q.scope_department_ids is None and q.scope_agent_id is None:
+        return None
+    parts: list[ColumnElement[bool]] = []
+    if q.scope_department_ids:
+        parts.append(T.department_id.in_(q.scope_department_ids))
+    if q.scope_agent_id is not None:
+        parts.append(T.assignee_id == q.scope_agent_id)
+    return or_(*parts) if parts else false()
+
+
+def _fan_combos(fan: list[tuple[Any, tuple[Any, ...]]]) -> tuple[list[list[ColumnElement[bool]]], list]:
+    """Per-value equality sets for the fanned dimensions; the rest fall back to IN."""
+    combos: list[list[ColumnElement[bool]]] = [[]]
+    rest: list[ColumnElement[bool]] = []
+    for col, values in fan:
+        if len(combos) * len(values) > MAX_FANOUT:
+            rest.append(col.in_(values))
+            continue
+        combos = [c + [col == v] for c in combos for v in values]
+    return combos, rest
+
+
+# --- the keyset scan ----------------------------------------------------------------------------
+
+
+@contextmanager
+def _connect(bind: Bind) -> Iterator[Connection]:
+    if isinstance(bind, Engine):
+        with bind.connect() as conn:
+            yield conn
+    elif isinstance(bind, Session):
+        yield bind.connection()
+    else:
+        yield bind
+
+
+def _scan_segment(
+    conn: Connection,
+    conds: list[ColumnElement[bool]],
+    fan: list[tuple[Any, tuple[Any, ...]]],
+    seg: _Segment,
+    cursor: Cursor | None,
+    backward: bool,
+    n: int,
+) -> list[tuple[tuple[Any, ...], int]]:
+    """Up to n (key values, id) pairs of one segment, in traversal order, strictly past `cursor`."""
+    keys = [*seg.cols, T.id]
+    descending = seg.desc != backward
+    where = list(conds)
+    if seg.where is not None:
+        where.append(seg.where)
+    if cursor is not None:
+        mark = tuple_(*keys)
+        point = tuple_(*cursor.values[: len(seg.cols)], cursor.id)
+        if len(keys) == 1:
+            mark, point = T.id, cursor.id  # type: ignore[assignment]
+        where.append(mark < point if descending else mark > point)
+    order = [k.desc() if descending else k.asc() for k in keys]
+    combos, rest = _fan_combos(fan)
+    where.extend(rest)
+    results: list[list[tuple[tuple[Any, ...], int]]] = []
+    for combo in combos:
+        stmt = select(*keys).where(and_(*where, *combo)).order_by(*order).limit(n)
+        results.append([(tuple(r[:-1]) + (None,) * seg.pad, r[-1]) for r in conn.execute(stmt)])
+    if len(results) == 1:
+        return results[0]
+    merged = heapq.merge(*results, key=lambda kv: (*kv[0][: len(seg.cols)], kv[1]), reverse=descending)
+    return list(itertools.islice(merged, n))
+
+
+def _scan(
+    conn: Connection, q: TicketQuery, cursor: Cursor | None, backward: bool, n: int
+) -> list[tuple[tuple[Any, ...], int]]:
+    conds, fan = _filters(q)
+    segments = _SEGMENTS[q.sort]
+    if cursor is None:
+        start = len(segments) - 1 if backward else 0
+    else:
+        start = _segment_index(q.sort, cursor)
+    order = range(start, -1, -1) if backward else range(start, len(segments))
+    out: list[tuple[tuple[Any, ...], int]] = []
+    for i in order:
+        seg_cursor = cursor if (cursor is not None and i == start) else None
+        out.extend(_scan_segment(conn, conds, fan, segments[i], seg_cursor, backward, n - len(out)))
+        if len(out) >= n:
+            break
+    return out
+
+
+def _load_rows(conn: Connection, ids: list[int]) -> dict[int, QueueRow]:
+    if not ids:
+        return {}
+    assignee = aliased(Agent.__table__, name="assignee")
+    c, o, d, s, p, tm = (
+        Contact.__table__,
+        Organization.__table__,
+        Department.__table__,
+        Status.__table__,
+        Priority.__table__,
+        Team.__table__,
+    )
+    t = Ticket.__table__
+    stmt = (
+        select(
+            T.id,
+            T.number,
+            T.subject,
+            c.c.name.label("requester_name"),
+            c.c.email.label("requester_email"),
+            o.c.name.label("organization_name"),
+            d.c.name.label("department_name"),
+            s.c.name.label("status_name"),
+            T.state,
+            s.c.color.label("status_color"),
+            p.c.name.label("priority_name"),
+            T.priority_rank,
+            p.c.color.label("priority_color"),
+            assignee.c.name.label("assignee_name"),
+            tm.c.name.label("team_name"),
+            T.created_at,
+            T.updated_at,
+            T.due_at,
+            T.is_overdue,
+            T.reopened,
+            T.merged_into_id,
+            T.archived,
+        )
+        .select_from(
+            t.outerjoin(c, c.c.id == T.contact_id)
+            .outerjoin(o, o.c.id == T.organization_id)
+            .outerjoin(d, d.c.id == T.department_id)
+            .outerjoin(s, s.c.id == T.status_id)
+            .outerjoin(p, p.c.id == T.priority_id)
+            .outerjoin(assignee, assignee.c.id == T.assignee_id)
+            .outerjoin(tm, tm.c.id == T.team_id)
+        )
+        .where(T.id.in_(ids))
+    )
+    rows: dict[int, QueueRow] = {}
+    for r in conn.execute(stmt).mappings():
+        values = {k: ("" if v is None and k.endswith(("_name", "_email", "_color")) else v) for k, v in r.items()}
+        rows[r["id"]] = QueueRow(**values)
+    return rows
+
+
+def fetch_page(
+    bind: Bind, query: TicketQuery, after: Cursor | None = None, limit: int = 50, backward: bool = False
+) -> Page:
+    """One page of the queue.
+
+    Forward (the default): the `limit` rows after `after`, or the first page when it is None.
+    Backward: the `limit` rows before `after` (scrolling up), or the last page when it is None.
+    Rows are always returned in display order.
+    """
+    if limit < 1:
+        raise ValueError("limit must be at least 1")
+    with _connect(bind) as conn:
+        keys = _scan(conn, query, after, backward, limit + 1)
+        more = len(keys) > limit
+        keys = keys[:limit]
+        if backward:
+            keys.reverse()
+        loaded = _load_rows(conn, [k[1] for k in keys])
+    # A row deleted between the two reads simply drops out of the page.
+    rows = tuple(loaded[i] for _, i in keys if i in loaded)
+    first = Cursor(keys[0][0], keys[0][1]) if keys else None
+    last = Cursor(keys[-1][0], keys[-1][1]) if keys else None
+    if backward:
+        at_start = not more
+        at_end = after is None or not keys
+    else:
+        at_end = not more
+        at_start = after is None or not keys
+    return Page(rows=rows, next=None if at_end else last, prev=None if at_start else first, at_end=at_end, at_start=at_start)
+
+
+def fetch_last_page(bind: Bind, query: TicketQuery, limit: int = 50) -> Page:
+    """The end of the list ("jump to end"), in display order."""
+    return fetch_page(bind, query, None, limit, backward=True)
+
+
+# --- counts -------------------------------------------------------------------------------------
+
+
+def _count_where(conn: Connection, conds: list[ColumnElement[bool]]) -> int:
+    return int(conn.execute(select(func.count()).select_from(Ticket.__table__).where(*conds)).scalar_one())
+
+
+def _count(conn: Connection, q: TicketQuery) -> int:
+    # The scope's OR defeats index ranges, so count its two disjoint halves separately:
+    # tickets in the departments, plus the agent's tickets outside them.
+    if q.scope_department_ids is None and q.scope_agent_id is None:
+        return _count_plain(conn, q)
+    unscoped = _replace(q, scope_department_ids=None, scope_agent_id=None)
+    total = 0
+    depts = tuple(q.scope_department_ids or ())
+    if depts:
+        conds, fan = _filters(unscoped)
+        total += _count_where(conn, conds + [col.in_(v) for col, v in fan] + [T.department_id.in_(depts)])
+    if q.scope_agent_id is not None:
+        conds, fan = _filters(unscoped)
+        extra = [T.assignee_id == q.scope_agent_id]
+        if depts:
+            extra.append(T.department_id.not_in(depts))
+        total += _count_where(conn, conds + [col.in_(v) for col, v in fan] + extra)
+    return total
+
+
+def _count_plain(conn: Connection, q: TicketQuery) -> int:
+    conds, fan = _filters(q)
+    return _count_where(conn, conds + [col.in_(values) for col, values in fan])
+
+
+def _replace(q: TicketQuery, **changes: Any) -> TicketQuery:
+    from dataclasses import replace
+
+    return replace(q, **changes)
+
+
+def count(bind: Bind, query: TicketQuery) -> int:
+    """Exact number of tickets the query lists (the virtual list's length)."""
+    with _connect(bind) as conn:
+        return _count(conn, query)
+
+
+def position_of(bind: Bind, query: TicketQuery, cursor: Cursor) -> int:
+    """How many rows come before `cursor`'s row: its 0-based index (to place the scrollbar)."""
+    conds, fan = _filters(query)
+    segments = _SEGMENTS[query.sort]
+    start = _segment_index(query.sort, cursor)
+    total = 0
+    with _connect(bind) as conn:
+        base = conds + [col.in_(values) for col, values in fan]
+        for i in range(start):
+            seg = segments[i]
+            total += _count_where(conn, base + ([seg.where] if seg.where is not None else []))
+        seg = segments[start]
+        keys = [*seg.cols, T.id]
+        mark, point = tuple_(*keys), tuple_(*cursor.values[: len(seg.cols)], cursor.id)
+        if len(keys) == 1:
+            mark, point = T.id, cursor.id  # type: ignore[assignment]
+        before = mark > point if seg.desc else mark < point
+        total += _count_where(conn, base + ([seg.where] if seg.where is not None else []) + [before])
+    return total
+
+
+# --- the sidebar --------------------------------------------------------------------------------
+
+SIDEBAR_ENTRIES = ("mine", "unassigned", "open", "pending", "overdue", "resolved", "all")
+
+
+def sidebar_query(
+    name: str, agent_id: int | None, department_ids: Sequence[int] | None, sort: str = "updated"
+) -> TicketQuery:
+    """The list behind a sidebar entry; its count() is the entry's number in sidebar_counts().
+
+    `department_ids` is what the agent may see (None for admins, who see everything).
+    """
+    scope: dict[str, Any] = {}
+    if department_ids is not None:
+        scope = {"scope_department_ids": tuple(department_ids), "scope_agent_id": agent_id}
+    if name == "mine":
+        if agent_id is None:
+            raise ValueError("the 'mine' list needs an agent")
+        return TicketQuery(states=ACTIVE_STATES, assignee_id=agent_id, sort=sort)
+    if name == "unassigned":
+        return TicketQuery(states=OPEN_STATES, unassigned=True, sort=sort, **scope)
+    if name == "open":
+        return TicketQuery(states=OPEN_STATES, sort=sort, **scope)
+    if name == "pending":
+        return TicketQuery(states=("pending",), sort=sort, **scope)
+    if name == "overdue":
+        return TicketQuery(states=ACTIVE_STATES, overdue=True, sort=sort, **scope)
+    if name == "resolved":
+        return TicketQuery(states=("resolved",), sort=sort, **scope)
+    if name == "all":
+        return TicketQuery(sort=sort, **scope)
+    raise ValueError(f"unknown sidebar entry {name!r}; expected one of {', '.join(SIDEBAR_ENTRIES)}")
+
+
+def department_query(department_id: int, sort: str = "updated") -> TicketQuery:
+    """The list behind a department's sidebar entry (its new/open tickets)."""
+    return TicketQuery(states=OPEN_STATES, department_ids=(department_id,), sort=sort)
+
+
+def sidebar_counts(bind: Bind, agent_id: int | None, department_ids: Sequence[int] | None) -> SidebarCounts:
+    """Every sidebar number in one read transaction.
+
+    `department_ids` is what the agent may see (None for admins: every department is listed).
+    """
+    with _connect(bind) as conn:
+        counts = {
+            name: (0 if name == "mine" and agent_id is None else _count(conn, sidebar_query(name, agent_id, department_ids)))
+            for name in SIDEBAR_ENTRIES
+        }
+        if department_ids is None:
+            dept_ids = list(conn.execute(select(Department.__table__.c.id)).scalars())
+        else:
+            dept_ids = list(department_ids)
+        per_dept = dict.fromkeys(dept_ids, 0)
+        if dept_ids:
+            stmt = (
+                select(T.department_id, func.count())
+                .where(T.visible == true(), T.department_id.in_(dept_ids), T.state.in_(OPEN_STATES))
+                .group_by(T.department_id)
+            )
+            per_dept.update({int(d): int(n) for d, n in conn.execute(stmt)})
+    return SidebarCounts(**counts, departments=per_dept)

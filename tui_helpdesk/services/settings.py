@@ -1,0 +1,105 @@
+"""Help desk policy shared by every agent and the worker, stored in the settings table."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel import Session
+
+from tui_helpdesk.models import Setting
+
+from .errors import ValidationError
+
+DEFAULTS: dict[str, Any] = {
+    "helpdesk_name": "Help Desk",
+    "number_prefix": "TCK",
+    "number_start": 1000,
+    "reopen_window_days": 7,
+    # who may reopen a closed ticket: "staff" (osTicket) or "never" (ITFlow)
+    "closed_reopen_policy": "staff",
+    # a customer reply after the window or on a closed ticket: "new_ticket" or "refuse"
+    "late_reply_policy": "new_ticket",
+    "edit_window_minutes": 15,
+    "attachment_max_mb": 25,
+    "attachment_blocked_ext": [".exe", ".bat", ".cmd", ".sh", ".ps1", ".vbs", ".dll", ".so", ".dylib"],
+    # mail from an unknown sender: "create" (osTicket), "domain" (ITFlow: known org domain only), "reject"
+    "unknown_sender_policy": "create",
+    "add_cc_as_collaborators": True,
+    "autoresponse_new_ticket": True,
+    "autoresponse_new_message": False,
+    "autoresponse_rate_limit_per_hour": 5,
+    "alert_new_ticket": True,
+    "alert_new_message": True,
+    "alert_assignment": True,
+    "alert_transfer": True,
+    "alert_overdue": True,
+    "notify_client_on_create": True,
+    "notify_client_on_close": True,
+    "new_ticket_distribution": "",
+    "autoclose_statuses": [],
+    "autoclose_chaser_days": 3,
+    "autoclose_close_days": 4,
+}
+
+_CHOICES = {
+    "closed_reopen_policy": {"staff", "never"},
+    "late_reply_policy": {"new_ticket", "refuse"},
+    "unknown_sender_policy": {"create", "domain", "reject"},
+}
+
+
+def get(session: Session, key: str) -> Any:
+    if key not in DEFAULTS:
+        raise KeyError(key)
+    row = session.get(Setting, key)
+    return DEFAULTS[key] if row is None or row.value is None else row.value
+
+
+def all_settings(session: Session) -> dict[str, Any]:
+    values = dict(DEFAULTS)
+    for row in session.query(Setting).all():
+        if row.key in values and row.value is not None:
+            values[row.key] = row.value
+    return values
+
+
+def coerce(key: str, value: Any) -> Any:
+    """Check and convert a value (strings from the CLI or a form) to the default's type."""
+    if key not in DEFAULTS:
+        raise ValidationError(key, "unknown setting")
+    default = DEFAULTS[key]
+    try:
+        if isinstance(default, bool):
+            if isinstance(value, str):
+                if value.lower() not in {"1", "0", "true", "false", "yes", "no", "on", "off"}:
+                    raise ValueError(value)
+                value = value.lower() in {"1", "true", "yes", "on"}
+            value = bool(value)
+        elif isinstance(default, int):
+            value = int(value)
+            if value < 0:
+                raise ValidationError(key, "must not be negative")
+        elif isinstance(default, list):
+            if isinstance(value, str):
+                value = [v.strip() for v in value.split(",") if v.strip()]
+            value = list(value)
+        else:
+            value = str(value).strip()
+    except (TypeError, ValueError) as exc:
+        raise ValidationError(key, f"expected a {type(default).__name__}, got {value!r}") from exc
+    if key in _CHOICES and value not in _CHOICES[key]:
+        raise ValidationError(key, f"must be one of {', '.join(sorted(_CHOICES[key]))}")
+    if key == "number_prefix" and (not value or not value.replace("_", "").isalnum()):
+        raise ValidationError(key, "letters, digits and _ only")
+    return value
+
+
+def put(session: Session, key: str, value: Any) -> Any:
+    value = coerce(key, value)
+    row = session.get(Setting, key)
+    if row is None:
+        session.add(Setting(key=key, value=value))
+    else:
+        row.value = value
+        session.add(row)
+    return value
