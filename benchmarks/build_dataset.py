@@ -51,7 +51,12 @@ STATUSES = [
     ("Resolved", "resolved", "blue", 0.16, 0.20),
     ("Closed", "closed", "grey50", 0.77, 0.10),
 ]
-PRIORITIES = [("Low", 1, "grey50", 20), ("Normal", 2, "white", 60), ("High", 3, "orange1", 15), ("Emergency", 4, "red", 5)]
+PRIORITIES = [
+    ("Low", 1, "grey50", 20),
+    ("Normal", 2, "white", 60),
+    ("High", 3, "orange1", 15),
+    ("Emergency", 4, "red", 5),
+]
 ISSUES = [
     "Cannot log in",
     "VPN drops",
@@ -74,7 +79,18 @@ ISSUES = [
     "Server room too warm",
     "Suspicious email",
 ]
-DETAILS = ["", "", "", " (urgent)", " again", " since Monday", " after update", " for the team", " on site", " - follow up"]
+DETAILS = [
+    "",
+    "",
+    "",
+    " (urgent)",
+    " again",
+    " since Monday",
+    " after update",
+    " for the team",
+    " on site",
+    " - follow up",
+]
 TAGS = [f"tag{i:02d}" for i in range(40)]
 TAGS[:8] = ["vpn", "billing", "hardware", "outage", "vip", "onboarding", "phishing", "printer"]
 
@@ -87,16 +103,29 @@ def _insert(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> None:
 
 
 def _reference_data(conn: Connection, rng: random.Random, now: datetime) -> dict[str, Any]:
-    _insert(conn, Department.__table__, [{"id": i + 1, "name": n, "signature": "", "created_at": now} for i, (n, _) in enumerate(DEPARTMENTS)])
+    _insert(
+        conn,
+        Department.__table__,
+        [
+            {"id": i + 1, "name": n, "signature": "", "created_at": now}
+            for i, (n, _) in enumerate(DEPARTMENTS)
+        ],
+    )
     _insert(
         conn,
         Status.__table__,
-        [{"id": i + 1, "name": n, "state": s, "color": c, "sort_order": i, "is_default": True} for i, (n, s, c, *_) in enumerate(STATUSES)],
+        [
+            {"id": i + 1, "name": n, "state": s, "color": c, "sort_order": i, "is_default": True}
+            for i, (n, s, c, *_) in enumerate(STATUSES)
+        ],
     )
     _insert(
         conn,
         Priority.__table__,
-        [{"id": i + 1, "name": n, "rank": r, "color": c, "is_default": n == "Normal"} for i, (n, r, c, _) in enumerate(PRIORITIES)],
+        [
+            {"id": i + 1, "name": n, "rank": r, "color": c, "is_default": n == "Normal"}
+            for i, (n, r, c, _) in enumerate(PRIORITIES)
+        ],
     )
     _insert(conn, Team.__table__, [{"id": i + 1, "name": f"Team {i + 1}"} for i in range(10)])
     agents = []
@@ -106,23 +135,49 @@ def _reference_data(conn: Connection, rng: random.Random, now: datetime) -> dict
         dept = rng.choices(range(1, len(DEPARTMENTS) + 1), dept_weights)[0]
         dept_agents[dept].append(i)
         agents.append(
-            {"id": i, "username": f"agent{i:03d}", "name": f"Agent {i:03d}", "email": f"agent{i:03d}@desk.example", "primary_department_id": dept, "signature": "", "created_at": now}
+            {
+                "id": i,
+                "username": f"agent{i:03d}",
+                "name": f"Agent {i:03d}",
+                "email": f"agent{i:03d}@desk.example",
+                "primary_department_id": dept,
+                "signature": "",
+                "created_at": now,
+            }
         )
     _insert(conn, Agent.__table__, agents)
-    _insert(conn, Organization.__table__, [{"id": i, "name": f"Org {i:03d}", "notes": "", "created_at": now} for i in range(1, 301)])
+    _insert(
+        conn,
+        Organization.__table__,
+        [{"id": i, "name": f"Org {i:03d}", "notes": "", "created_at": now} for i in range(1, 301)],
+    )
     contacts = []
     contact_org: list[int | None] = [None]
     for i in range(1, 5001):
         org = rng.randint(1, 300) if rng.random() < 0.85 else None
         contact_org.append(org)
-        contacts.append({"id": i, "email": f"user{i}@client{org or 0}.example", "name": f"User {i}", "organization_id": org, "created_at": now})
+        contacts.append(
+            {
+                "id": i,
+                "email": f"user{i}@client{org or 0}.example",
+                "name": f"User {i}",
+                "organization_id": org,
+                "created_at": now,
+            }
+        )
     _insert(conn, Contact.__table__, contacts)
-    _insert(conn, HelpTopic.__table__, [{"id": i, "name": f"Topic {i}", "department_id": (i % len(DEPARTMENTS)) + 1} for i in range(1, 21)])
+    _insert(
+        conn,
+        HelpTopic.__table__,
+        [{"id": i, "name": f"Topic {i}", "department_id": (i % len(DEPARTMENTS)) + 1} for i in range(1, 21)],
+    )
     _insert(conn, Tag.__table__, [{"id": i + 1, "name": n} for i, n in enumerate(TAGS)])
     return {"dept_agents": dept_agents, "contact_org": contact_org}
 
 
-def build(engine: Engine, n: int = 1_000_000, seed: int = 1, entries: float = 0.0, now: datetime | None = None) -> None:
+def build(
+    engine: Engine, n: int = 1_000_000, seed: int = 1, entries: float = 0.0, now: datetime | None = None
+) -> None:
     """Fill an empty, migrated database with n tickets (and thread entries for a fraction `entries`)."""
     rng = random.Random(seed)
     now = now or clock.now()
@@ -161,7 +216,11 @@ def build(engine: Engine, n: int = 1_000_000, seed: int = 1, entries: float = 0.
                 updated = now
             dept = depts[i]
             contact = rng.randint(1, 5000)
-            assignee = None if (state == "new" and rng.random() < 0.8) or rng.random() < 0.06 else rng.choice(ref["dept_agents"][dept] or [1])
+            assignee = (
+                None
+                if (state == "new" and rng.random() < 0.8) or rng.random() < 0.06
+                else rng.choice(ref["dept_agents"][dept] or [1])
+            )
             due = created + timedelta(hours=rng.choice((8, 24, 48, 72))) if rng.random() < 0.6 else None
             overdue = False
             if active and rng.random() < 0.2:
@@ -214,7 +273,9 @@ def build(engine: Engine, n: int = 1_000_000, seed: int = 1, entries: float = 0.
                             "kind": "message" if k % 2 == 0 else "reply",
                             "contact_id": contact if k % 2 == 0 else None,
                             "agent_id": assignee if k % 2 else None,
-                            "body": "Hello,\n\nThe problem is still there.\n\nThanks" if k % 2 == 0 else "Please try again now.",
+                            "body": "Hello,\n\nThe problem is still there.\n\nThanks"
+                            if k % 2 == 0
+                            else "Please try again now.",
                             "recipients": {},
                             "created_at": created + timedelta(minutes=30 * k),
                         }
@@ -239,7 +300,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("path", nargs="?", default=str(Path(__file__).parent / "bench.db"))
     parser.add_argument("-n", type=int, default=1_000_000, help="number of tickets (default 1,000,000)")
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--entries", type=float, default=0.0, help="fraction of tickets given a thread (e.g. 0.01)")
+    parser.add_argument(
+        "--entries", type=float, default=0.0, help="fraction of tickets given a thread (e.g. 0.01)"
+    )
     parser.add_argument("--force", action="store_true", help="replace an existing file")
     args = parser.parse_args(argv)
     path = Path(args.path)

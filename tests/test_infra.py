@@ -59,7 +59,7 @@ def test_environment_points_at_temp_dirs(tmp_path: Path) -> None:
 
 def test_clock_pin_does_not_leak_into_the_next_test(pytester: pytest.Pytester) -> None:
     # Two tests in one inner session, in a fixed order, so xdist cannot split them across workers.
-    pytester.makeconftest(f"from conftest import _isolated_environment  # noqa: F401\n")
+    pytester.makeconftest("from support.isolation import _isolated_environment  # noqa: F401\n")
     pytester.makepyfile(
         test_pair="""
         from tui_helpdesk import clock
@@ -71,7 +71,8 @@ def test_clock_pin_does_not_leak_into_the_next_test(pytester: pytest.Pytester) -
             assert clock.now().year != 2001
         """
     )
-    result = pytester.runpytest_inprocess("-p", "no:randomly", "-p", "no:xdist", "-p", "no:cacheprovider")
+    # The snapshot plugin keeps session state in module globals that an inner session would clobber.
+    result = pytester.runpytest_inprocess("-p", "no:xdist", "-p", "no:textual-snapshot", "-p", "no:cacheprovider")
     result.assert_outcomes(passed=2)
 
 

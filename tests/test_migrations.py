@@ -8,17 +8,36 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, inspect
+from sqlalchemy import Engine, ForeignKeyConstraint, Table, inspect
 from sqlmodel import SQLModel
 
 import tui_helpdesk.models  # noqa: F401 - registers every table on SQLModel.metadata
 from tui_helpdesk import db
 
 
-def _schema_diff(engine: Engine) -> list:
+def _describe(item: object) -> str:
+    # alembic's diff entries hold SQLAlchemy objects whose reprs hide the names that matter.
+    if isinstance(item, list):
+        return "; ".join(_describe(part) for part in item)
+    if isinstance(item, tuple):
+        return "(" + ", ".join(_describe(part) for part in item) + ")"
+    if isinstance(item, ForeignKeyConstraint):
+        return (
+            f"FK {item.name} {item.parent.name}({', '.join(c.name for c in item.columns)})"
+            f" -> {item.referred_table.name}"
+        )
+    table = getattr(item, "table", None)
+    if hasattr(item, "name") and table is not None:
+        return f"{type(item).__name__} {item.name} on {table.name}"
+    if isinstance(item, Table):
+        return f"table {item.name}"
+    return repr(item)
+
+
+def _schema_diff(engine: Engine) -> list[str]:
     with engine.connect() as conn:
         context = MigrationContext.configure(conn, opts={"compare_type": True})
-        return compare_metadata(context, SQLModel.metadata)
+        return [_describe(entry) for entry in compare_metadata(context, SQLModel.metadata)]
 
 
 def _tables(engine: Engine) -> set[str]:

@@ -216,6 +216,9 @@ def _collect(part: Message, out: _Collected, depth: int) -> None:
     if depth:
         out.defects.extend(_defect_names(part))
     ctype = _safe(lambda: part.get_content_type(), "application/octet-stream")
+    if ctype in ("message/rfc822", "message/global"):
+        _collect_enclosed(part, out, depth)
+        return
     if part.is_multipart():
         children = _safe(lambda: part.get_payload(), [])
         if not isinstance(children, list):
@@ -225,9 +228,6 @@ def _collect(part: Message, out: _Collected, depth: int) -> None:
         else:
             for child in children:
                 _collect(child, out, depth + 1)
-        return
-    if ctype in ("message/rfc822", "message/global"):
-        _collect_enclosed(part, out)
         return
     if ctype in ("message/delivery-status", "message/global-delivery-status"):
         out.delivery_status.extend(_delivery_status(part))
@@ -264,10 +264,13 @@ def _collect_alternative(children: list[Message], out: _Collected, depth: int) -
     out.html_parts.extend(rich)
 
 
-def _collect_enclosed(part: Message, out: _Collected) -> None:
+def _collect_enclosed(part: Message, out: _Collected, depth: int) -> None:
     inner = _safe(lambda: part.get_payload(0), None)
     payload = b""
     if isinstance(inner, Message):
+        if depth == 0:
+            # The whole message is an enclosed one (a bare forward): its body is the only text there is.
+            _collect(inner, out, depth + 1)
         if out.enclosed_headers is None:
             out.enclosed_headers = _header_map(inner)
         payload = _as_bytes(inner)

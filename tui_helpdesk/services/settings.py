@@ -36,6 +36,15 @@ DEFAULTS: dict[str, Any] = {
     "notify_client_on_create": True,
     "notify_client_on_close": True,
     "new_ticket_distribution": "",
+    # signs our outgoing Message-IDs so forged In-Reply-To headers are not trusted; made on first use
+    "mail_secret": "",
+    # the default SMTP relay when a mailbox has none of its own
+    "smtp_host": "",
+    "smtp_port": 25,
+    "smtp_security": "none",
+    "smtp_user": "",
+    "smtp_password": "",
+    "default_from": "",
     "autoclose_statuses": [],
     "autoclose_chaser_days": 3,
     "autoclose_close_days": 4,
