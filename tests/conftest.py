@@ -22,8 +22,8 @@ if _HERE not in sys.path:
 
 from support import databases, dovecot, postgres  # noqa: E402
 from support.common import unavailable  # noqa: E402
-from support.isolation import _isolated_environment  # noqa: E402,F401 - autouse, applies to every test
 from support.dovecot import DovecotServer  # noqa: E402
+from support.isolation import _isolated_environment  # noqa: E402,F401 - autouse, applies to every test
 from support.postgres import PgServer  # noqa: E402
 from support.smtp import SmtpServer  # noqa: E402
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 import smtplib
 import sqlite3
-from pathlib import Path
 from email.message import EmailMessage
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -72,7 +72,9 @@ def test_clock_pin_does_not_leak_into_the_next_test(pytester: pytest.Pytester) -
         """
     )
     # The snapshot plugin keeps session state in module globals that an inner session would clobber.
-    result = pytester.runpytest_inprocess("-p", "no:xdist", "-p", "no:textual-snapshot", "-p", "no:cacheprovider")
+    result = pytester.runpytest_inprocess(
+        "-p", "no:xdist", "-p", "no:textual-snapshot", "-p", "no:cacheprovider"
+    )
     result.assert_outcomes(passed=2)
 
 

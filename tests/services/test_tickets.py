@@ -14,7 +14,6 @@ from tui_helpdesk.services.context import read_counter, reading
 from tui_helpdesk.services.errors import Conflict, NotFound, PermissionDenied, ValidationError
 
 
-
 def new_ticket(desk, actor=None, **kw):
     args = dict(subject="VPN is down", body="Cannot connect since 8am", contact_email="Bob@Acme.example",
                 department="Support", priority="High")

@@ -111,7 +111,9 @@ class DovecotServer:
         imap.login(user, self.users[user])
         return imap
 
-    def append(self, user: str, raw: bytes, folder: str = "INBOX", flags: tuple[bytes, ...] = ()) -> int | None:
+    def append(
+        self, user: str, raw: bytes, folder: str = "INBOX", flags: tuple[bytes, ...] = ()
+    ) -> int | None:
         """Deliver one raw RFC 5322 message; returns its UID (Dovecot reports it via UIDPLUS)."""
         with self.client(user) as imap:
             if folder.upper() != "INBOX":
@@ -149,9 +151,21 @@ class DovecotServer:
         Returns the new value."""
         new = self.uidvalidity(user, folder) + 1
         subprocess.run(
-            ["doveadm", "-c", str(self.config_file), "mailbox", "update", "-u", user, "--uid-validity",
-             str(new), folder],
-            check=True, capture_output=True, timeout=30,
+            [
+                "doveadm",
+                "-c",
+                str(self.config_file),
+                "mailbox",
+                "update",
+                "-u",
+                user,
+                "--uid-validity",
+                str(new),
+                folder,
+            ],
+            check=True,
+            capture_output=True,
+            timeout=30,
         )
         return new
 
@@ -214,7 +228,9 @@ def start(users: dict[str, str] | None = None) -> DovecotServer:
         process.terminate()
         process.wait(timeout=15)
         last_log = "".join(
-            (base / name).read_text(errors="replace") for name in ("stdout.log", "dovecot.log") if (base / name).exists()
+            (base / name).read_text(errors="replace")
+            for name in ("stdout.log", "dovecot.log")
+            if (base / name).exists()
         )
     shutil.rmtree(base, ignore_errors=True)
     raise RuntimeError(f"could not start Dovecot:\n{last_log}")

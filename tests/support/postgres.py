@@ -107,8 +107,18 @@ def start_cluster() -> PgServer:
 
     initdb = as_user(
         owner,
-        [str(bindir / "initdb"), "-D", str(data), "-U", SUPERUSER, "--auth=trust", "-E", "UTF8",
-         "--locale=C", "--no-sync"],
+        [
+            str(bindir / "initdb"),
+            "-D",
+            str(data),
+            "-U",
+            SUPERUSER,
+            "--auth=trust",
+            "-E",
+            "UTF8",
+            "--locale=C",
+            "--no-sync",
+        ],
     )
     done = subprocess.run(initdb, capture_output=True, text=True, timeout=120)
     if done.returncode != 0:
@@ -126,7 +136,20 @@ def start_cluster() -> PgServer:
             "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
         )
         start = as_user(
-            owner, [str(bindir / "pg_ctl"), "-D", str(data), "-l", str(log), "-o", options, "-w", "-t", "60", "start"]
+            owner,
+            [
+                str(bindir / "pg_ctl"),
+                "-D",
+                str(data),
+                "-l",
+                str(log),
+                "-o",
+                options,
+                "-w",
+                "-t",
+                "60",
+                "start",
+            ],
         )
         done = subprocess.run(start, capture_output=True, text=True, timeout=120)
         if done.returncode == 0:

@@ -34,7 +34,7 @@ def _by_name(session: Session, model, value: str | int, field: str, label: str):
         if row is not None:
             return row
     text = str(value).strip()
-    row = session.execute(select(model).where(func.lower(getattr(model, "name")) == text.lower())).scalars().first()
+    row = session.execute(select(model).where(func.lower(model.name) == text.lower())).scalars().first()
     if row is None:
         raise ValidationError(field, f"unknown {label} {text!r}")
     return row

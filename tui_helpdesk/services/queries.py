@@ -66,6 +66,13 @@ Bind = Engine | Connection | Session
 T = Ticket.__table__.c
 TT = TicketTag.__table__.c
 
+# Per-state scans of the overdue list by due date only pay off with an index that orders them;
+# without it each scan would walk the whole due_at index, so look at what the schema declares.
+_OVERDUE_INDEX_ORDERS_BY_DUE = any(
+    [c.name for c in ix.columns][:4] == ["visible", "is_overdue", "state", "due_at"]
+    for ix in Ticket.__table__.indexes
+)
+
 
 @dataclass(frozen=True)
 class TicketQuery:
@@ -241,6 +248,9 @@ def _filters(q: TicketQuery) -> tuple[list[ColumnElement[bool]], list[tuple[Any,
     ):
         # The department, assignee and team indexes hold state before updated_at: one ordered
         # range per state beats filtering the whole updated_at index or sorting every match.
+        fan.append((T.state, STATES))
+    elif q.sort == "due" and q.overdue and _OVERDUE_INDEX_ORDERS_BY_DUE:
+        # Likewise for an overdue index (visible, is_overdue, state, due_at, id).
         fan.append((T.state, STATES))
     if q.status_ids:
         eq_or_in(T.status_id, q.status_ids, fannable=False)
@@ -418,11 +428,9 @@ def _load_rows(conn: Connection, ids: list[int]) -> dict[int, QueueRow]:
     if not ids:
         return {}
     rows: dict[int, QueueRow] = {}
-    for r in conn.execute(stmt).mappings():
-        values = {
-            k: ("" if v is None and k.endswith(("_name", "_email", "_color")) else v) for k, v in r.items()
-        }
-        rows[r["id"]] = QueueRow(**values)
+    for r in conn.execute(_rows_statement(), {"ids": ids}):
+        values = [("" if v is None else v) if i in _TEXT_FIELDS else v for i, v in enumerate(r)]
+        rows[r[0]] = QueueRow(*values)
     return rows
 
 

@@ -69,8 +69,9 @@ def create_first_admin(session: Session, username: str, name: str, email: str = 
                   primary_department_id=dept.id if dept else None, role_id=role.id if role else None)
     session.add(agent)
     session.flush()
-    from .context import Tx
     from tui_helpdesk import clock
+
+    from .context import Tx
 
     audit(Tx(session=session, actor=Actor(agent.id, username, True, "setup"), now=clock.now()),
           "agent.create", "agent", agent.id, username=username, admin=True)

@@ -1,0 +1,205 @@
+"""Timers with the clock set by the tests: windows, SLA business hours, chasers, schedules, tasks."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from tui_helpdesk import clock
+from tui_helpdesk.models import Holiday, Schedule, ScheduledTicket, SLAPlan, Ticket, TicketEntry
+from tui_helpdesk.services import lifecycle, settings, tasks, tickets
+from tui_helpdesk.services.context import reading
+from tui_helpdesk.services.errors import ValidationError
+from tui_helpdesk.services.schedules import add_business_time, parse_hours, zone
+
+WEEKDAYS_9_TO_5 = {str(d): [["09:00", "17:00"]] for d in range(5)}
+
+
+def utc(text: str) -> datetime:
+    return clock.parse_iso(text)
+
+
+def make(desk, **kw):
+    args = dict(subject="Help", body="Please", contact_email="bob@acme.example", department="Support")
+    args.update(kw)
+    with desk.tx() as tx:
+        return tickets.create(tx, **args)
+
+
+def show(desk, ref):
+    with reading(desk.engine) as tx:
+        return tickets.view(tx, ref)
+
+
+def test_resolved_on_friday_evening_closes_exactly_when_the_window_ends(desk):
+    clock.set_now("2026-03-06T18:30:00Z")  # Friday evening
+    t = make(desk)
+    with desk.tx() as tx:
+        tickets.resolve(tx, t.number, notes="fixed")
+    clock.set_now("2026-03-13T18:29:59Z")
+    assert lifecycle.close_expired_resolved(desk.engine) == 0
+    assert show(desk, t.number).state == "resolved"
+    clock.set_now("2026-03-16T07:00:00Z")  # the worker was down over the weekend
+    assert lifecycle.close_expired_resolved(desk.engine) == 1
+    d = show(desk, t.number)
+    assert d.state == "closed" and d.closed_at == utc("2026-03-13T18:30:00Z")
+    assert lifecycle.close_expired_resolved(desk.engine) == 0  # twice changes nothing
+    assert [i.event_kind for i in d.thread].count("auto_closed") == 1
+
+
+def _schedule(desk, hours=None, tz="Europe/Berlin", holidays=()):
+    with desk.tx() as tx:
+        sched = Schedule(name="Office", timezone=tz, hours=hours or WEEKDAYS_9_TO_5)
+        tx.session.add(sched)
+        tx.session.flush()
+        for d in holidays:
+            tx.session.add(Holiday(schedule_id=sched.id, day=d, name="holiday"))
+        plan = SLAPlan(name="Business 8h", grace_hours=8, schedule_id=sched.id, is_default=True)
+        tx.session.add(plan)
+        tx.session.flush()
+        return plan.id
+
+
+def test_sla_due_counts_only_business_hours_across_night_weekend_and_holiday(desk):
+    _schedule(desk, holidays=[date(2026, 3, 9)])  # Monday 9 March is a holiday
+    clock.set_now("2026-03-06T15:00:00Z")  # Friday 16:00 in Berlin (UTC+1): 1h left today
+    t = make(desk)
+    # 1h Friday, Monday skipped, 7h on Tuesday 09:00-16:00 Berlin = 15:00 UTC
+    assert t.due_at == utc("2026-03-10T15:00:00Z")
+
+
+def test_sla_due_across_the_daylight_saving_change():
+    hours = parse_hours(WEEKDAYS_9_TO_5)
+    tz = zone("Europe/Berlin")
+    # Friday 27 March 2026 16:00 CET; clocks go forward on Sunday 29 March
+    start = datetime(2026, 3, 27, 15, 0, tzinfo=UTC)
+    due = add_business_time(start, timedelta(hours=2), tz, hours, set())
+    # 1h Friday, then Monday 09:00 CEST (07:00 UTC) + 1h
+    assert due == datetime(2026, 3, 30, 8, 0, tzinfo=UTC)
+
+
+def test_schedule_validation():
+    with pytest.raises(ValidationError):
+        parse_hours({"0": [["17:00", "09:00"]]})
+    with pytest.raises(ValidationError):
+        parse_hours({"9": [["09:00", "17:00"]]})
+    with pytest.raises(ValidationError):
+        zone("Mars/Olympus")
+
+
+def test_overdue_is_flagged_once_with_an_event(desk):
+    with desk.tx() as tx:
+        tx.session.add(SLAPlan(name="4h", grace_hours=4, is_default=True))
+    t = make(desk)
+    clock.advance(hours=3)
+    assert lifecycle.mark_overdue(desk.engine) == 0
+    clock.advance(hours=2)
+    assert lifecycle.mark_overdue(desk.engine) == 1
+    assert lifecycle.mark_overdue(desk.engine) == 0
+    d = show(desk, t.number)
+    assert d.is_overdue and [i.event_kind for i in d.thread].count("overdue") == 1
+
+
+def test_first_response_time_is_recorded(desk):
+    t = make(desk)
+    clock.advance(minutes=42)
+    with desk.tx() as tx:
+        tickets.reply(tx, t.number, "hello")
+    d = show(desk, t.number)
+    assert d.first_response_at - d.created_at == timedelta(minutes=42)
+
+
+def test_chaser_then_close_when_the_customer_stays_silent(desk):
+    with desk.tx() as tx:
+        settings.put(tx.session, "autoclose_statuses", ["Pending"])
+        settings.put(tx.session, "autoclose_chaser_days", 3)
+        settings.put(tx.session, "autoclose_close_days", 4)
+    t = make(desk)
+    with desk.tx() as tx:
+        tickets.reply(tx, t.number, "Can you send the logs?", status="Pending")
+    waiting_from = clock.now()
+    clock.advance(days=2)
+    assert lifecycle.autoclose(desk.engine) == {"chased": 0, "closed": 0}
+    clock.advance(days=1, minutes=1)
+    assert lifecycle.autoclose(desk.engine) == {"chased": 1, "closed": 0}
+    assert lifecycle.autoclose(desk.engine) == {"chased": 0, "closed": 0}
+    clock.advance(days=5)
+    assert lifecycle.autoclose(desk.engine) == {"chased": 0, "closed": 1}
+    d = show(desk, t.number)
+    assert d.state == "closed" and d.closed_at == waiting_from + timedelta(days=7)
+    assert lifecycle.autoclose(desk.engine) == {"chased": 0, "closed": 0}
+
+
+def test_a_customer_reply_after_the_chaser_stops_the_close(desk):
+    with desk.tx() as tx:
+        settings.put(tx.session, "autoclose_statuses", ["Pending"])
+    t = make(desk)
+    with desk.tx() as tx:
+        tickets.reply(tx, t.number, "Logs?", status="Pending")
+    clock.advance(days=3, minutes=1)
+    assert lifecycle.autoclose(desk.engine)["chased"] == 1
+    clock.advance(days=1)
+    with desk.tx() as tx:
+        from tui_helpdesk.services import lookup
+
+        tickets.add_customer_message(tx, tickets.load(tx, t.number), lookup.contact(tx.session, "bob@acme.example"),
+                                     "here they are")
+    clock.advance(days=10)
+    assert lifecycle.autoclose(desk.engine)["closed"] == 0
+    assert show(desk, t.number).state == "open"
+
+
+def test_a_missed_week_of_daily_runs_creates_one_ticket(desk):
+    with desk.tx() as tx:
+        contact_id = tickets.create(tx, subject="seed", body="x", contact_email="ops@acme.example",
+                                    department="Support").contact_id
+        tx.session.add(ScheduledTicket(subject="Check backups", body="Daily backup check", frequency="daily",
+                                       next_run_at=utc("2026-03-02T08:00:00Z"), department_id=1,
+                                       contact_id=contact_id))
+    clock.set_now("2026-03-09T10:00:00Z")  # a week of downtime
+    assert lifecycle.run_scheduled(desk.engine) == 1
+    assert lifecycle.run_scheduled(desk.engine) == 0
+    with reading(desk.engine) as tx:
+        n = tx.session.execute(select(func.count()).select_from(Ticket).where(Ticket.subject == "Check backups")).scalar()
+        job = tx.session.execute(select(ScheduledTicket)).scalar_one()
+    assert n == 1 and job.next_run_at == utc("2026-03-10T08:00:00Z")
+
+
+def test_monthly_runs_keep_the_month_end():
+    assert lifecycle.next_run(utc("2026-01-31T08:00:00Z"), "monthly") == utc("2026-02-28T08:00:00Z")
+    assert lifecycle.next_run(utc("2026-12-15T08:00:00Z"), "monthly") == utc("2027-01-15T08:00:00Z")
+    assert lifecycle.next_run(utc("2028-02-29T08:00:00Z"), "yearly") == utc("2029-02-28T08:00:00Z")
+
+
+def test_run_timers_twice_changes_nothing_the_second_time(desk):
+    with desk.tx() as tx:
+        tx.session.add(SLAPlan(name="1h", grace_hours=1, is_default=True))
+    t = make(desk)
+    with desk.tx() as tx:
+        tickets.resolve(tx, make(desk).number)
+    clock.advance(days=8)
+    first = lifecycle.run_timers(desk.engine)
+    second = lifecycle.run_timers(desk.engine)
+    assert first["closed_after_window"] == 1 and first["overdue"] == 1
+    assert all(v == 0 for v in second.values())
+    assert show(desk, t.number).is_overdue
+
+
+def test_task_due_before_the_ticket_and_closing_leaves_a_note(desk):
+    with desk.tx() as tx:
+        tx.session.add(SLAPlan(name="8h", grace_hours=8, is_default=True))
+    t = make(desk)
+    with pytest.raises(ValidationError):
+        with desk.tx() as tx:
+            tasks.create_task(tx, t.number, "Replace disk", due_at=t.due_at + timedelta(hours=1))
+    with desk.tx() as tx:
+        task = tasks.create_task(tx, t.number, "Replace disk", assignee="sam", due_at=t.due_at - timedelta(hours=1))
+    with desk.tx(desk.agent) as tx:
+        tasks.close_task(tx, task.id, summary="Disk swapped")
+    d = show(desk, t.number)
+    assert d.tasks[0].closed_at is not None
+    with reading(desk.engine) as tx:
+        notes = tx.session.execute(select(TicketEntry.body).where(TicketEntry.kind == "note")).scalars().all()
+    assert any("Replace disk" in n and "Disk swapped" in n for n in notes)

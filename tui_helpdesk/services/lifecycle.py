@@ -1,0 +1,175 @@
+"""Lifecycle timers, run by the worker. Each is idempotent: running it twice, or late after hours of
+downtime, does each thing exactly once, and times what it does by when it was due, not when it ran.
+
+- reopen window: resolved tickets whose window has passed become closed (at the window's end);
+- auto-close: a chaser after N quiet days in a waiting status, then closed M days later;
+- SLA: open tickets past their due time are flagged overdue once, with an event and an alert;
+- scheduled tickets: a template opens its ticket once per due run, however many runs were missed.
+"""
+
+from __future__ import annotations
+
+import calendar
+from datetime import datetime, timedelta
+
+from sqlalchemy import Engine, func, select
+
+from tui_helpdesk.models import Contact, ScheduledTicket, Status, Ticket
+
+from . import lookup, settings, tickets
+from .context import Actor, Tx, event, transaction
+
+BATCH = 500
+TIMER_ACTOR = Actor.system("worker")
+
+
+def _batches(engine: Engine, query, work) -> int:
+    """Run `work(tx, ticket)` over matching tickets in small transactions; returns how many changed."""
+    done = 0
+    while True:
+        with transaction(engine, TIMER_ACTOR) as tx:
+            rows = tx.session.execute(query(tx).limit(BATCH)).scalars().all()
+            changed = sum(1 for t in rows if work(tx, t))
+        done += changed
+        if len(rows) < BATCH or changed == 0:
+            return done
+
+
+def close_expired_resolved(engine: Engine) -> int:
+    def query(tx: Tx):
+        window = timedelta(days=int(settings.get(tx.session, "reopen_window_days")))
+        return (select(Ticket).where(Ticket.state == "resolved", Ticket.resolved_at <= tx.now - window)
+                .order_by(Ticket.id))
+
+    def work(tx: Tx, ticket: Ticket) -> bool:
+        window = timedelta(days=int(settings.get(tx.session, "reopen_window_days")))
+        _close(tx, ticket, when=ticket.resolved_at + window, why="reopen window ended")
+        return True
+
+    return _batches(engine, query, work)
+
+
+def _close(tx: Tx, ticket: Ticket, when: datetime, why: str) -> None:
+    closed = lookup.default_status_for(tx.session, "closed")
+    old = tx.session.get(Status, ticket.status_id)
+    ticket.status_id, ticket.state = closed.id, "closed"
+    ticket.closed_at = ticket.status_changed_at = when
+    event(tx, ticket, "auto_closed", old=old.name if old else None, new=closed.name, reason=why,
+          due=when.isoformat())
+    from tui_helpdesk.services import notify
+
+    notify.closed(tx, ticket)
+
+
+def _waiting_status_ids(tx: Tx) -> list[int]:
+    names = [n.lower() for n in settings.get(tx.session, "autoclose_statuses")]
+    if not names:
+        return []
+    return list(tx.session.execute(select(Status.id).where(func.lower(Status.name).in_(names))).scalars())
+
+
+def _quiet_since(ticket: Ticket) -> datetime:
+    # waiting starts when the ticket entered the status or the customer last wrote, whichever is later
+    marks = [m for m in (ticket.status_changed_at, ticket.last_message_at, ticket.created_at) if m]
+    return max(marks)
+
+
+def autoclose(engine: Engine) -> dict[str, int]:
+    chased = closed = 0
+    with transaction(engine, TIMER_ACTOR) as tx:
+        status_ids = _waiting_status_ids(tx)
+        chase_after = timedelta(days=int(settings.get(tx.session, "autoclose_chaser_days")))
+        close_after = timedelta(days=int(settings.get(tx.session, "autoclose_close_days")))
+        if not status_ids:
+            return {"chased": 0, "closed": 0}
+        candidates = tx.session.execute(
+            select(Ticket).where(Ticket.status_id.in_(status_ids), Ticket.state.in_(("open", "pending")))
+            .order_by(Ticket.id)
+        ).scalars().all()
+        for ticket in candidates:
+            quiet = _quiet_since(ticket)
+            if ticket.chaser_sent_at is None or ticket.chaser_sent_at < quiet:
+                if tx.now >= quiet + chase_after:
+                    ticket.chaser_sent_at = quiet + chase_after
+                    event(tx, ticket, "chaser_sent", quiet_since=quiet.isoformat())
+                    from tui_helpdesk.mail import outbox
+
+                    outbox.queue_client_notice(tx, ticket, "chaser")
+                    chased += 1
+            elif tx.now >= ticket.chaser_sent_at + close_after:
+                _close(tx, ticket, when=ticket.chaser_sent_at + close_after, why="no reply to the chaser")
+                closed += 1
+    return {"chased": chased, "closed": closed}
+
+
+def mark_overdue(engine: Engine) -> int:
+    def query(tx: Tx):
+        return (select(Ticket).where(Ticket.visible.is_(True), Ticket.due_at <= tx.now,
+                                     Ticket.is_overdue.is_(False), Ticket.state.in_(tickets.OPEN_STATES))
+                .order_by(Ticket.due_at, Ticket.id))
+
+    def work(tx: Tx, ticket: Ticket) -> bool:
+        ticket.is_overdue = True
+        event(tx, ticket, "overdue", due=ticket.due_at.isoformat())
+        from tui_helpdesk.mail import outbox
+
+        outbox.queue_alert(tx, ticket, "overdue")
+        return True
+
+    return _batches(engine, query, work)
+
+
+def next_run(when: datetime, frequency: str) -> datetime:
+    if frequency == "daily":
+        return when + timedelta(days=1)
+    if frequency == "weekly":
+        return when + timedelta(weeks=1)
+    months = {"monthly": 1, "yearly": 12}.get(frequency)
+    if months is None:
+        raise ValueError(f"unknown frequency {frequency!r}")
+    month0 = when.month - 1 + months
+    year, month = when.year + month0 // 12, month0 % 12 + 1
+    day = min(when.day, calendar.monthrange(year, month)[1])  # the 31st becomes the month's last day
+    return when.replace(year=year, month=month, day=day)
+
+
+def run_scheduled(engine: Engine) -> int:
+    """Open each due scheduled ticket once, then move its next run past now (missed runs are not replayed)."""
+    created = 0
+    with transaction(engine, TIMER_ACTOR) as tx:
+        due = tx.session.execute(
+            select(ScheduledTicket).where(ScheduledTicket.active.is_(True), ScheduledTicket.next_run_at <= tx.now)
+            .order_by(ScheduledTicket.id)
+        ).scalars().all()
+        for job in due:
+            contact = tx.session.get(Contact, job.contact_id) if job.contact_id else None
+            tickets.create(
+                tx, subject=job.subject, body=job.body or job.subject, contact_id=contact.id if contact else None,
+                contact_email=None if contact else _fallback_requester(tx), department=job.department_id,
+                priority=job.priority_id, assignee=job.assignee_id, source="scheduled",
+                organization=job.organization_id, body_is_message=False,
+            )
+            nxt = job.next_run_at
+            while nxt <= tx.now:
+                nxt = next_run(nxt, job.frequency)
+            job.last_run_at, job.next_run_at = tx.now, nxt
+            tx.session.add(job)
+            tx.changed = True
+            created += 1
+    return created
+
+
+def _fallback_requester(tx: Tx) -> str:
+    return settings.get(tx.session, "default_from") or "helpdesk@localhost.localdomain"
+
+
+def run_timers(engine: Engine) -> dict[str, int]:
+    """One pass of every timer, as the worker runs it."""
+    result = {
+        "closed_after_window": close_expired_resolved(engine),
+        "overdue": mark_overdue(engine),
+        "scheduled": run_scheduled(engine),
+    }
+    result.update({f"autoclose_{k}": v for k, v in autoclose(engine).items()})
+    return result
+

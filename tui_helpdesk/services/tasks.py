@@ -1,0 +1,53 @@
+"""Tasks on a ticket (osTicket): an assignee and a due time that must fall before the ticket's."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from tui_helpdesk.models import Task, TicketEntry
+
+from . import lookup
+from .context import Tx, event, require, require_access
+from .errors import Conflict, NotFound, ValidationError
+from .tickets import load
+
+
+def create_task(tx: Tx, ref: str | int, title: str, *, description: str = "", assignee: str | int | None = None,
+                due_at: datetime | None = None) -> Task:
+    ticket = load(tx, ref)
+    require(tx, ticket, "ticket.edit")
+    title = (title or "").strip()
+    if not title:
+        raise ValidationError("title", "is required")
+    if due_at is not None and ticket.due_at is not None and due_at > ticket.due_at:
+        raise ValidationError("due_at", f"must be before the ticket's due time ({ticket.due_at:%Y-%m-%d %H:%M} UTC)")
+    agent = lookup.agent(tx.session, assignee) if assignee not in (None, "") else None
+    task = Task(ticket_id=ticket.id, title=title[:255], description=description.strip(),
+                assignee_id=agent.id if agent else None, due_at=due_at, created_by_id=tx.actor.agent_id,
+                created_at=tx.now)
+    tx.session.add(task)
+    tx.session.flush()
+    event(tx, ticket, "task_created", task_id=task.id, title=task.title, assignee=agent.username if agent else None)
+    return task
+
+
+def close_task(tx: Tx, task_id: int, *, summary: str = "") -> Task:
+    """Closing a task leaves an internal note on its ticket and tells the ticket's assignee."""
+    task = tx.session.get(Task, task_id)
+    if task is None:
+        raise NotFound(f"no task {task_id}")
+    ticket = load(tx, task.ticket_id)
+    require_access(tx, ticket)
+    if task.closed_at is not None:
+        raise Conflict(f"task {task_id} is already closed")
+    task.closed_at = tx.now
+    task.closed_by_id = tx.actor.agent_id
+    tx.session.add(task)
+    text = f"Task closed: {task.title}" + (f"\n\n{summary.strip()}" if summary.strip() else "")
+    tx.session.add(TicketEntry(ticket_id=ticket.id, kind="note", agent_id=tx.actor.agent_id, body=text,
+                               created_at=tx.now))
+    event(tx, ticket, "task_closed", task_id=task.id, title=task.title)
+    from tui_helpdesk.mail import outbox
+
+    outbox.queue_alert(tx, ticket, "task_closed", task=task)
+    return task
