@@ -203,3 +203,52 @@ def test_task_due_before_the_ticket_and_closing_leaves_a_note(desk):
     with reading(desk.engine) as tx:
         notes = tx.session.execute(select(TicketEntry.body).where(TicketEntry.kind == "note")).scalars().all()
     assert any("Replace disk" in n and "Disk swapped" in n for n in notes)
+
+
+def test_changing_a_plan_recomputes_due_times_of_open_tickets(desk):
+    from tui_helpdesk.services import lifecycle_admin as la
+
+    with desk.tx() as tx:
+        plan = la.save_plan(tx, name="Standard", grace_hours=4, is_default=True)
+    t = make(desk)
+    assert t.due_at == clock.now() + timedelta(hours=4)
+    with desk.tx() as tx:
+        sched = la.save_schedule(tx, name="Office", timezone="UTC", hours=la.parse_hours_text("mon-fri 09:00-17:00"))
+        la.save_plan(tx, plan_id=plan.id, name="Standard", grace_hours=10, schedule=sched.name, is_default=True)
+    # created Monday 09:00 UTC: 8h on Monday, 2h on Tuesday
+    assert show(desk, t.number).due_at == utc("2026-03-03T11:00:00Z")
+    with desk.tx() as tx:
+        la.add_holiday(tx, "Office", "2026-03-03", "Local holiday")
+    assert show(desk, t.number).due_at == utc("2026-03-04T11:00:00Z")
+
+
+def test_lifecycle_admin_validation(desk):
+    from tui_helpdesk.services import lifecycle_admin as la
+    from tui_helpdesk.services.errors import Conflict, PermissionDenied
+
+    with pytest.raises(ValidationError) as err:
+        with desk.tx() as tx:
+            la.save_plan(tx, name="Zero", grace_hours=0)
+    assert err.value.field == "grace_hours"
+    with pytest.raises(ValidationError) as err:
+        la.parse_hours_text("weekdays 9-5")
+    assert err.value.field == "hours"
+    with pytest.raises(PermissionDenied):
+        with desk.tx(desk.agent) as tx:
+            la.save_plan(tx, name="Mine", grace_hours=2)
+    with pytest.raises(ValidationError) as err:
+        with desk.tx() as tx:
+            la.save_scheduled(tx, subject="Patch day", frequency="fortnightly", next_run_at="2026-04-01T08:00:00Z",
+                              department="Support", contact="ops@acme.example")
+    assert err.value.field == "frequency"
+    with pytest.raises(ValidationError) as err:
+        with desk.tx() as tx:
+            la.save_scheduled(tx, subject="Patch day", frequency="monthly", next_run_at="2026-04-01T08:00:00Z",
+                              department="Old", contact="ops@acme.example")
+    assert err.value.field == "department"
+    with desk.tx() as tx:
+        plan = la.save_plan(tx, name="P", grace_hours=2, is_default=True)
+    make(desk)
+    with pytest.raises(Conflict):
+        with desk.tx() as tx:
+            la.delete_plan(tx, plan.id)

@@ -57,6 +57,8 @@ listen = 127.0.0.1
 ssl = no
 disable_plaintext_auth = no
 auth_mechanisms = plain login
+# Tests log in with wrong passwords on purpose; the usual delays would add seconds to every later login.
+auth_failure_delay = 0
 log_path = {base}/dovecot.log
 default_login_user = {login}
 default_internal_user = {internal}
@@ -90,6 +92,10 @@ service imap-login {{
 }}
 service anvil {{
   chroot =
+  # Turns the per-IP failed-login penalty off: every test connects from 127.0.0.1.
+  unix_listener anvil-auth-penalty {{
+    mode = 0
+  }}
 }}
 """
 
