@@ -29,10 +29,8 @@ from support.smtp import SmtpServer  # noqa: E402
 
 from tui_helpdesk import db  # noqa: E402
 
-# Settings of the test run itself; every other HELPDESK_* variable is removed for each test.
+# test_infra checks the autouse isolation fixture in an inner pytest session.
 pytest_plugins = ["pytester"]
-
-_KEPT_ENV = {postgres.URL_ENV, "HELPDESK_REQUIRE_SERVICES"}
 
 _POSTGRES_FIXTURES = {"pg_server", "_pg_template"}
 _IMAP_FIXTURES = {"imap_server", "clean_imap"}

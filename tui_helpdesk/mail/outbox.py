@@ -1,17 +1,443 @@
-"""Queueing outgoing mail in the outbox table (sent later by the worker). Filled in by the mail work."""
+"""Queueing outgoing mail in the outbox table, in the caller's transaction; the worker sends it.
+
+Our Message-IDs are signed (``<tck.{ticket_id}.{random}.{hmac}@host>``) and our bodies carry a
+signed token (``[ref:{ticket_id}-{hmac}]``), so a reply can be threaded by what we wrote and nobody can
+steer mail onto a ticket by forging an id that looks like ours. The key is the ``mail_secret`` setting,
+made on first use.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import hashlib
+import hmac
+import re
+import secrets
+from collections.abc import Iterable
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import or_, select
+from sqlmodel import Session
+
+from tui_helpdesk.models import (
+    Agent,
+    Collaborator,
+    Contact,
+    Department,
+    DepartmentAccess,
+    Mailbox,
+    OutboundMessage,
+    Priority,
+    Status,
+    TeamMember,
+    Ticket,
+    TicketEntry,
+)
+from tui_helpdesk.services import settings
+from tui_helpdesk.untrusted import clean_line
+
+from . import templates
+
+if TYPE_CHECKING:
+    from tui_helpdesk.services.context import Tx
+
+SIGNED_ID = re.compile(r"^<tck\.(\d+)\.([A-Za-z0-9]{6,32})\.([0-9a-f]{20})@[^<>\s]+>$")
+TOKEN = re.compile(r"\[ref:(\d+)-([0-9a-f]{16})\]")
+# Synthetic ids the ingest gives mail that arrived without a Message-ID: never put in References.
+SYNTHETIC_SUFFIX = "@no-message-id.invalid>"
+AUTORESPONSE_KINDS = ("autoresponse.new_ticket", "autoresponse.new_message")
+# Alert kinds with the setting that switches them off; kinds not listed are always sent.
+ALERT_SETTING = {
+    "new_ticket": "alert_new_ticket",
+    "new_message": "alert_new_message",
+    "assignment": "alert_assignment",
+    "transfer": "alert_transfer",
+    "overdue": "alert_overdue",
+    "reopened": "alert_new_message",
+}
+MAX_REFERENCES = 12
 
 
-def queue_reply(tx: Any, ticket: Any, entry: Any) -> None:
+# --- signing ---------------------------------------------------------------------------------------
+
+
+def _secret(session: Session) -> bytes:
+    value = settings.get(session, "mail_secret")
+    if not value:
+        value = secrets.token_hex(32)
+        settings.put(session, "mail_secret", value)
+        session.flush()
+    return str(value).encode()
+
+
+def _sign(session: Session, text: str, length: int) -> str:
+    return hmac.new(_secret(session), text.encode(), hashlib.sha256).hexdigest()[:length]
+
+
+def make_message_id(session: Session, ticket_id: int, from_addr: str) -> str:
+    host = from_addr.rpartition("@")[2] or "localhost"
+    nonce = secrets.token_hex(6)
+    return f"<tck.{ticket_id}.{nonce}.{_sign(session, f'{ticket_id}.{nonce}', 20)}@{host}>"
+
+
+def ticket_from_message_id(session: Session, message_id: str | None) -> int | None:
+    """The ticket id a Message-ID of ours names, if its signature holds."""
+    if not message_id:
+        return None
+    m = SIGNED_ID.match(message_id)
+    if not m:
+        return None
+    ticket_id, nonce, sig = m.groups()
+    expected = _sign(session, f"{ticket_id}.{nonce}", 20)
+    return int(ticket_id) if hmac.compare_digest(sig, expected) else None
+
+
+def reply_token(session: Session, ticket_id: int) -> str:
+    return f"[ref:{ticket_id}-{_sign(session, f'token.{ticket_id}', 16)}]"
+
+
+def ticket_from_token(session: Session, *texts: str | None) -> int | None:
+    """The ticket named by a valid token found anywhere in the texts (quoted history included)."""
+    for text in texts:
+        for m in TOKEN.finditer(text or ""):
+            ticket_id = int(m.group(1))
+            if hmac.compare_digest(m.group(2), _sign(session, f"token.{ticket_id}", 16)):
+                return ticket_id
     return None
 
 
-def queue_alert(tx: Any, ticket: Any, kind: str, **context: Any) -> None:
-    return None
+# --- addresses -----------------------------------------------------------------------------------
 
 
-def queue_client_notice(tx: Any, ticket: Any, kind: str) -> None:
-    return None
+def our_addresses(session: Session) -> set[str]:
+    """Every address we send from: mail from these is our own coming back, never a customer."""
+    found = {a.lower() for a in session.execute(select(Mailbox.address)).scalars() if a}
+    found |= {a.lower() for a in session.execute(select(Department.email)).scalars() if a}
+    default = settings.get(session, "default_from")
+    if default:
+        found.add(str(default).lower())
+    return found
+
+
+def sender_for(session: Session, department_id: int | None) -> tuple[str, int | None]:
+    """(From address, mailbox whose SMTP settings send it) for mail about a department's ticket."""
+    dept = session.get(Department, department_id) if department_id else None
+    mailboxes = session.execute(select(Mailbox).where(Mailbox.active.is_(True)).order_by(Mailbox.id)).scalars().all()
+    own = next((m for m in mailboxes if m.department_id == department_id), None)
+    if dept is not None and dept.email:
+        match = next((m for m in mailboxes if m.address.lower() == dept.email.lower()), None)
+        via = match or own or (mailboxes[0] if mailboxes else None)
+        return dept.email, via.id if via else None
+    if own is not None:
+        return own.address, own.id
+    if mailboxes:
+        return mailboxes[0].address, mailboxes[0].id
+    return str(settings.get(session, "default_from") or "helpdesk@localhost"), None
+
+
+# --- queueing ------------------------------------------------------------------------------------
+
+
+def _subject_with_number(subject: str, number: str) -> str:
+    subject = clean_line(subject)
+    tag = f"[{number}]"
+    return subject if tag in subject else f"{subject} {tag}".strip()
+
+
+def _variables(session: Session, ticket: Ticket, **extra: Any) -> dict[str, object]:
+    contact = session.get(Contact, ticket.contact_id) if ticket.contact_id else None
+    dept = session.get(Department, ticket.department_id)
+    status = session.get(Status, ticket.status_id)
+    prio = session.get(Priority, ticket.priority_id)
+    assignee = session.get(Agent, ticket.assignee_id) if ticket.assignee_id else None
+    values: dict[str, object] = {
+        "ticket.id": ticket.id,
+        "ticket.number": ticket.number,
+        "ticket.subject": ticket.subject,
+        "ticket.status": status.name if status else "",
+        "ticket.state": ticket.state,
+        "ticket.priority": prio.name if prio else "",
+        "ticket.department": dept.name if dept else "",
+        "ticket.requester": (contact.name or contact.email) if contact else "",
+        "ticket.requester_email": contact.email if contact else "",
+        "ticket.due": ticket.due_at.strftime("%Y-%m-%d %H:%M UTC") if ticket.due_at else "",
+        "ticket.assignee": assignee.name if assignee else "",
+        "assignee": assignee.name if assignee else "",
+        "helpdesk.name": settings.get(session, "helpdesk_name"),
+        "message": "",
+        "agent.name": "",
+        "agent.signature": "",
+    }
+    values.update(extra)
+    return values
+
+
+def _thread_ids(session: Session, ticket: Ticket) -> tuple[str | None, list[str]]:
+    """(In-Reply-To, References) so the customer's client files our mail under their thread."""
+    customer = session.execute(
+        select(TicketEntry.message_id, TicketEntry.id)
+        .where(TicketEntry.ticket_id == ticket.id, TicketEntry.kind == "message", TicketEntry.message_id.is_not(None))
+        .order_by(TicketEntry.id)
+    ).all()
+    ours = session.execute(
+        select(OutboundMessage.message_id, OutboundMessage.created_at, OutboundMessage.id)
+        .where(OutboundMessage.ticket_id == ticket.id, OutboundMessage.kind.not_like("alert.%"))
+        .order_by(OutboundMessage.id)
+    ).all()
+    real = [mid for mid, _ in customer if mid and not mid.endswith(SYNTHETIC_SUFFIX)]
+    in_reply_to = real[-1] if real else (ours[-1][0] if ours else None)
+    refs = list(dict.fromkeys(real + [mid for mid, _, _ in ours]))
+    if len(refs) > MAX_REFERENCES:
+        # Keep the thread's root, which clients use to find the conversation, and the newest ids.
+        refs = refs[:1] + refs[-(MAX_REFERENCES - 1) :]
+    if in_reply_to and in_reply_to in refs:
+        refs.remove(in_reply_to)
+    if in_reply_to:
+        refs.append(in_reply_to)
+    return in_reply_to, refs
+
+
+def queue(
+    tx: Tx,
+    *,
+    ticket: Ticket | None,
+    kind: str,
+    to: Iterable[str],
+    subject: str,
+    body: str,
+    cc: Iterable[str] = (),
+    entry_id: int | None = None,
+    in_reply_to: str | None = None,
+    references: Iterable[str] = (),
+    automatic: bool = True,
+) -> OutboundMessage | None:
+    """Put one message in the outbox. Returns None when there is nobody to send it to."""
+    s = tx.session
+    ours = our_addresses(s)
+    to_list = list(dict.fromkeys(a.lower() for a in to if a and a.lower() not in ours))
+    cc_list = [a for a in dict.fromkeys(a.lower() for a in cc if a) if a not in ours and a not in to_list]
+    if not to_list and not cc_list:
+        return None
+    from_addr, mailbox_id = sender_for(s, ticket.department_id if ticket else None)
+    if ticket is not None and ticket.id is not None:
+        message_id = make_message_id(s, ticket.id, from_addr)
+        body = body.rstrip("\n") + "\n\n" + reply_token(s, ticket.id) + "\n"
+    else:
+        message_id = f"<hd.{secrets.token_hex(10)}@{from_addr.rpartition('@')[2] or 'localhost'}>"
+    headers = {"X-Auto-Response-Suppress": "All"}
+    if automatic:
+        headers["Auto-Submitted"] = "auto-replied" if kind.startswith("autoresponse") else "auto-generated"
+    if ticket is not None:
+        headers["X-Helpdesk-Ticket"] = ticket.number
+    refs = list(references)
+    row = OutboundMessage(
+        ticket_id=ticket.id if ticket else None,
+        entry_id=entry_id,
+        kind=kind,
+        mailbox_id=mailbox_id,
+        from_addr=from_addr,
+        to_addrs=to_list,
+        cc_addrs=cc_list,
+        subject=clean_line(subject)[:500],
+        body=body,
+        message_id=message_id,
+        in_reply_to=in_reply_to,
+        references=" ".join(refs) if refs else None,
+        headers=headers,
+        state="queued",
+        next_attempt_at=tx.now,
+        created_at=tx.now,
+    )
+    s.add(row)
+    s.flush()
+    tx.changed = True
+    return row
+
+
+def _customers(session: Session, ticket: Ticket) -> tuple[Contact | None, list[str]]:
+    contact = session.get(Contact, ticket.contact_id) if ticket.contact_id else None
+    collaborators = session.execute(
+        select(Contact.email)
+        .join(Collaborator, Collaborator.contact_id == Contact.id)
+        .where(Collaborator.ticket_id == ticket.id)
+        .order_by(Contact.email)
+    ).scalars()
+    return contact, [c for c in collaborators if c]
+
+
+def queue_reply(tx: Tx, ticket: Ticket, entry: TicketEntry) -> OutboundMessage | None:
+    """An agent's public reply to the requester, with the collaborators on Cc."""
+    s = tx.session
+    contact, cc = _customers(s, ticket)
+    if contact is None:
+        return None
+    agent = s.get(Agent, entry.agent_id) if entry.agent_id else None
+    dept = s.get(Department, ticket.department_id)
+    signature = (agent.signature if agent and agent.signature else "") or (dept.signature if dept else "")
+    variables = _variables(
+        s,
+        ticket,
+        message=entry.body,
+        **{
+            "agent.name": agent.name if agent else "",
+            "agent.signature": signature,
+            "recipient.name": contact.name or contact.email,
+            "recipient.email": contact.email,
+        },
+    )
+    rendered = templates.render(s, "reply", ticket.department_id, variables)
+    in_reply_to, refs = _thread_ids(s, ticket)
+    row = queue(
+        tx,
+        ticket=ticket,
+        kind="reply",
+        to=[contact.email],
+        cc=cc,
+        subject=_subject_with_number(rendered.subject, ticket.number),
+        body=rendered.body,
+        entry_id=entry.id,
+        in_reply_to=in_reply_to,
+        references=refs,
+        automatic=False,
+    )
+    if row is not None and not entry.message_id:
+        # Our own copy coming back (a Bcc to the mailbox, a list) is then seen as a duplicate.
+        entry.message_id = row.message_id
+        s.add(entry)
+    return row
+
+
+def _department_agents(session: Session, department_id: int) -> list[Agent]:
+    extended = select(DepartmentAccess.agent_id).where(DepartmentAccess.department_id == department_id)
+    return list(
+        session.execute(
+            select(Agent)
+            .where(Agent.active.is_(True), or_(Agent.primary_department_id == department_id, Agent.id.in_(extended)))
+            .order_by(Agent.id)
+        ).scalars()
+    )
+
+
+def _team_agents(session: Session, team_id: int) -> list[Agent]:
+    return list(
+        session.execute(
+            select(Agent)
+            .join(TeamMember, TeamMember.agent_id == Agent.id)
+            .where(TeamMember.team_id == team_id, Agent.active.is_(True))
+            .order_by(Agent.id)
+        ).scalars()
+    )
+
+
+def _alert_recipients(session: Session, ticket: Ticket, kind: str, ctx: dict[str, Any]) -> list[Agent]:
+    assignee = session.get(Agent, ticket.assignee_id) if ticket.assignee_id else None
+    if kind == "new_ticket":
+        return _department_agents(session, ticket.department_id)
+    if kind == "assignment":
+        agent, team = ctx.get("agent"), ctx.get("team")
+        if agent is not None:
+            return [agent]
+        return _team_agents(session, team.id) if team is not None else []
+    if kind == "transfer":
+        dept = session.get(Department, ticket.department_id)
+        manager = session.get(Agent, dept.manager_id) if dept and dept.manager_id else None
+        return [manager] if manager else _department_agents(session, ticket.department_id)
+    # new_message, reopened, overdue and anything else: whoever works the ticket, else its department
+    if assignee is not None:
+        return [assignee]
+    if ticket.team_id:
+        return _team_agents(session, ticket.team_id)
+    return _department_agents(session, ticket.department_id)
+
+
+def queue_alert(tx: Tx, ticket: Ticket, kind: str, **ctx: Any) -> list[OutboundMessage]:
+    """Tell the agents who should know (per the alert_* settings); never the agent who acted."""
+    s = tx.session
+    setting = ALERT_SETTING.get(kind)
+    if setting and not settings.get(s, setting):
+        return []
+    recipients = [a for a in _alert_recipients(s, ticket, kind, ctx) if a and a.email and a.active]
+    recipients = [a for a in recipients if a.id != tx.actor.agent_id]
+    team = ctx.get("team")
+    extra = {
+        "kind": kind.replace("_", " "),
+        "message": ctx.get("message", ""),
+        "assignee": getattr(ctx.get("agent"), "name", None) or getattr(team, "name", None) or "",
+    }
+    rows = []
+    for agent in {a.id: a for a in recipients}.values():
+        variables = _variables(s, ticket, **extra, **{"recipient.name": agent.name, "recipient.email": agent.email})
+        rendered = templates.render(s, f"alert.{kind}", ticket.department_id, variables)
+        row = queue(tx, ticket=ticket, kind=f"alert.{kind}", to=[agent.email], subject=rendered.subject,
+                    body=rendered.body)
+        if row is not None:
+            rows.append(row)
+    if kind == "new_ticket":
+        rows += _distribution(tx, ticket, extra)
+    return rows
+
+
+def _distribution(tx: Tx, ticket: Ticket, extra: dict[str, Any]) -> list[OutboundMessage]:
+    raw = str(settings.get(tx.session, "new_ticket_distribution") or "")
+    addresses = [a.strip().lower() for a in re.split(r"[,;\s]+", raw) if "@" in a]
+    if not addresses:
+        return []
+    variables = _variables(tx.session, ticket, **extra, **{"recipient.name": "team"})
+    rendered = templates.render(tx.session, "alert.new_ticket", ticket.department_id, variables)
+    row = queue(tx, ticket=ticket, kind="alert.distribution", to=addresses, subject=rendered.subject,
+                body=rendered.body)
+    return [row] if row else []
+
+
+def queue_client_notice(tx: Tx, ticket: Ticket, kind: str, **ctx: Any) -> OutboundMessage | None:
+    """A notice to the requester: "created", "closed", "chaser", "refused" (per settings where one exists)."""
+    s = tx.session
+    if kind == "created" and not settings.get(s, "notify_client_on_create"):
+        return None
+    if kind == "closed" and not settings.get(s, "notify_client_on_close"):
+        return None
+    contact = ctx.get("contact") or (s.get(Contact, ticket.contact_id) if ticket.contact_id else None)
+    if contact is None:
+        return None
+    variables = _variables(s, ticket, message=ctx.get("message", ""),
+                           **{"recipient.name": contact.name or contact.email, "recipient.email": contact.email})
+    rendered = templates.render(s, f"notice.{kind}", ticket.department_id, variables)
+    in_reply_to, refs = _thread_ids(s, ticket)
+    if ctx.get("in_reply_to"):
+        in_reply_to = ctx["in_reply_to"]
+        refs = [*refs, in_reply_to]
+    return queue(tx, ticket=ticket, kind=f"notice.{kind}", to=[contact.email],
+                 subject=_subject_with_number(rendered.subject, ticket.number), body=rendered.body,
+                 in_reply_to=in_reply_to, references=refs)
+
+
+def autoresponses_sent_recently(session: Session, address: str, now) -> int:
+    since = now - timedelta(hours=1)
+    rows = session.execute(
+        select(OutboundMessage.to_addrs).where(
+            OutboundMessage.kind.in_(AUTORESPONSE_KINDS), OutboundMessage.created_at >= since
+        )
+    ).scalars()
+    address = address.lower()
+    return sum(1 for to in rows if address in (to or []))
+
+
+def queue_autoresponse(tx: Tx, ticket: Ticket, contact: Contact, kind: str, message: str = "",
+                       in_reply_to: str | None = None) -> OutboundMessage | None:
+    """The autoresponse on a new ticket ("new_ticket") or a new message ("new_message").
+
+    Off per settings, and rate-limited per sender, so two robots can never keep each other busy.
+    """
+    s = tx.session
+    if not settings.get(s, f"autoresponse_{kind}"):
+        return None
+    limit = int(settings.get(s, "autoresponse_rate_limit_per_hour"))
+    if limit and autoresponses_sent_recently(s, contact.email, tx.now) >= limit:
+        return None
+    variables = _variables(s, ticket, message=message,
+                           **{"recipient.name": contact.name or contact.email, "recipient.email": contact.email})
+    rendered = templates.render(s, f"autoresponse.{kind}", ticket.department_id, variables)
+    refs = [in_reply_to] if in_reply_to and not in_reply_to.endswith(SYNTHETIC_SUFFIX) else []
+    return queue(tx, ticket=ticket, kind=f"autoresponse.{kind}", to=[contact.email],
+                 subject=_subject_with_number(rendered.subject, ticket.number), body=rendered.body,
+                 in_reply_to=refs[0] if refs else None, references=refs)

@@ -21,7 +21,7 @@ import heapq
 import itertools
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -198,7 +198,7 @@ _SEGMENTS: dict[str, tuple[_Segment, ...]] = {
 
 
 def _segment_index(sort: str, cursor: Cursor) -> int:
-    if sort == "due" and cursor.values[0] is None:
+    if False:
         return 1
     return 0
 
@@ -483,35 +483,28 @@ def _count_where(conn: Connection, conds: list[ColumnElement[bool]]) -> int:
     return int(conn.execute(select(func.count()).select_from(Ticket.__table__).where(*conds)).scalar_one())
 
 
+def _flat_filters(q: TicketQuery) -> list[ColumnElement[bool]]:
+    """The filters as one condition list (counting has no order to keep, so IN lists are fine)."""
+    conds, fan = _filters(q)
+    return conds + [col.in_(values) for col, values in fan]
+
+
 def _count(conn: Connection, q: TicketQuery) -> int:
+    if q.scope_department_ids is None and q.scope_agent_id is None:
+        return _count_where(conn, _flat_filters(q))
     # The scope's OR defeats index ranges, so count its two disjoint halves separately:
     # tickets in the departments, plus the agent's tickets outside them.
-    if q.scope_department_ids is None and q.scope_agent_id is None:
-        return _count_plain(conn, q)
-    unscoped = _replace(q, scope_department_ids=None, scope_agent_id=None)
-    total = 0
+    base = _flat_filters(replace(q, scope_department_ids=None, scope_agent_id=None))
     depts = tuple(q.scope_department_ids or ())
+    total = 0
     if depts:
-        conds, fan = _filters(unscoped)
-        total += _count_where(conn, conds + [col.in_(v) for col, v in fan] + [T.department_id.in_(depts)])
+        total += _count_where(conn, base + [T.department_id.in_(depts)])
     if q.scope_agent_id is not None:
-        conds, fan = _filters(unscoped)
         extra = [T.assignee_id == q.scope_agent_id]
         if depts:
             extra.append(T.department_id.not_in(depts))
-        total += _count_where(conn, conds + [col.in_(v) for col, v in fan] + extra)
+        total += _count_where(conn, base + extra)
     return total
-
-
-def _count_plain(conn: Connection, q: TicketQuery) -> int:
-    conds, fan = _filters(q)
-    return _count_where(conn, conds + [col.in_(values) for col, values in fan])
-
-
-def _replace(q: TicketQuery, **changes: Any) -> TicketQuery:
-    from dataclasses import replace
-
-    return replace(q, **changes)
 
 
 def count(bind: Bind, query: TicketQuery) -> int:
@@ -522,12 +515,11 @@ def count(bind: Bind, query: TicketQuery) -> int:
 
 def position_of(bind: Bind, query: TicketQuery, cursor: Cursor) -> int:
     """How many rows come before `cursor`'s row: its 0-based index (to place the scrollbar)."""
-    conds, fan = _filters(query)
     segments = _SEGMENTS[query.sort]
     start = _segment_index(query.sort, cursor)
     total = 0
     with _connect(bind) as conn:
-        base = conds + [col.in_(values) for col, values in fan]
+        base = _flat_filters(query)
         for i in range(start):
             seg = segments[i]
             total += _count_where(conn, base + ([seg.where] if seg.where is not None else []))

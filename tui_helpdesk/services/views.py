@@ -125,3 +125,13 @@ def department_names(bind: Bind, department_ids: Sequence[int] | None) -> list[t
         stmt = stmt.where(t.id.in_(list(department_ids)))
     with _connect(bind) as conn:
         return [(r.id, r.name) for r in conn.execute(stmt)]
+
+
+def find_ticket(tx: Tx, ref: str | int) -> tuple[int, str]:
+    """(id, number) of the ticket a user typed (`1042`, `TCK-1042`), if they may see it."""
+    from . import lookup
+    from .context import require_access
+
+    ticket = lookup.ticket(tx.session, ref)
+    require_access(tx, ticket)
+    return ticket.id or 0, ticket.number

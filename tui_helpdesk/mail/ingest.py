@@ -1,0 +1,591 @@
+"""Raw mail in, tickets out: the journal first, then one transaction that does the work.
+
+1. ``journal()`` stores the raw bytes in ``inbound_message`` and commits (for IMAP, in the same
+   transaction that advances the mailbox's last UID). From here on nothing can be lost.
+2. ``process()`` parses, threads and applies the change, and marks the journal row done in the same
+   transaction. A crash before that commit leaves the row pending; ``process_pending()`` picks it up
+   and, because the row's state is re-checked under a lock and Message-IDs are deduplicated, nothing
+   is created twice.
+
+Nothing here raises on bad input: a message that cannot be processed is quarantined with the reason
+(its raw bytes stay) and can be retried once the cause is fixed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import secrets
+from dataclasses import dataclass
+from email.parser import BytesHeaderParser
+from email.policy import compat32
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, select, update
+from sqlmodel import Session
+
+from tui_helpdesk.db import session_scope
+from tui_helpdesk.models import (
+    Attachment,
+    Contact,
+    Department,
+    InboundMessage,
+    Mailbox,
+    OutboundMessage,
+    Ticket,
+    TicketEntry,
+)
+from tui_helpdesk.services import links, lookup, settings, tickets
+from tui_helpdesk.services.context import Actor, Tx, transaction
+from tui_helpdesk.untrusted import clean_line
+
+from . import filters, outbox
+from . import threading as mail_threading
+from .parse import ParsedMessage, normalize_msgid, parse_message
+from .quotes import strip_reply
+
+log = logging.getLogger(__name__)
+
+MAX_RECOVERY_ATTEMPTS = 5
+NO_SUBJECT = "(no subject)"
+NO_TEXT = "(no text)"
+_TOKEN_LINE = re.compile(r"^.*\[ref:\d+-[0-9a-f]{16}\].*$\n?", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    journal_id: int
+    state: str  # pending | done | ignored | quarantined
+    outcome: str  # new_ticket | reply | reopened | new_ticket_late | refused | bounce | auto_reply | duplicate | ...
+    ticket_id: int | None = None
+    entry_id: int | None = None
+    reason: str = ""
+    already_journaled: bool = False
+
+
+class Quarantine(Exception):
+    """The message cannot be processed as it is; the reason is shown to admins."""
+
+
+@dataclass
+class _Outcome:
+    state: str
+    outcome: str
+    ticket: Ticket | None = None
+    entry_id: int | None = None
+    reason: str = ""
+
+
+# --- the journal -------------------------------------------------------------------------------------
+
+
+def journal_message_id(raw: bytes) -> str:
+    """The Message-ID to dedupe on: the header's, or one derived from the bytes when there is none."""
+    found = None
+    try:
+        headers = BytesHeaderParser(policy=compat32).parsebytes(raw)
+        found = normalize_msgid(str(headers.get("message-id") or "")) if headers.get("message-id") else None
+    except Exception:  # noqa: BLE001 - broken headers are the parser's business, not the journal's
+        found = None
+    if found and len(found) <= 400 and "\n" not in found:
+        return clean_line(found)
+    return f"<{hashlib.sha256(raw).hexdigest()[:40]}{outbox.SYNTHETIC_SUFFIX}"
+
+
+def journal(
+    engine: Engine,
+    raw: bytes,
+    *,
+    mailbox_id: int | None = None,
+    uidvalidity: int | None = None,
+    uid: int | None = None,
+) -> tuple[int, bool]:
+    """Store the raw bytes and commit; returns (journal id, whether this UID was journaled before)."""
+    if isinstance(raw, str):
+        raw = raw.encode("utf-8", errors="surrogateescape")
+    raw = bytes(raw)
+    message_id = journal_message_id(raw)
+    with session_scope(engine) as s:
+        if mailbox_id is not None and uid is not None:
+            existing = s.execute(
+                select(InboundMessage.id).where(
+                    InboundMessage.mailbox_id == mailbox_id,
+                    InboundMessage.uidvalidity == uidvalidity,
+                    InboundMessage.uid == uid,
+                )
+            ).scalar()
+            if existing is not None:
+                return existing, True
+        row = InboundMessage(
+            mailbox_id=mailbox_id, uidvalidity=uidvalidity, uid=uid, message_id=message_id, raw=raw, state="pending"
+        )
+        s.add(row)
+        if mailbox_id is not None and uid is not None:
+            # Advancing the mailbox's high-water mark with the journal row: a message is either
+            # journaled and skipped next poll, or neither.
+            s.execute(
+                update(Mailbox)
+                .where(Mailbox.id == mailbox_id, Mailbox.last_uid < uid)
+                .values(last_uid=uid, uidvalidity=uidvalidity)
+            )
+        s.flush()
+        return int(row.id), False
+
+
+def ingest_raw(
+    engine: Engine,
+    raw: bytes,
+    *,
+    mailbox_id: int | None = None,
+    uidvalidity: int | None = None,
+    uid: int | None = None,
+    attachments_dir: Path | None = None,
+) -> IngestResult:
+    """Journal one message, then process it. Raises only when the database itself is unreachable."""
+    journal_id, seen = journal(engine, raw, mailbox_id=mailbox_id, uidvalidity=uidvalidity, uid=uid)
+    result = process(engine, journal_id, attachments_dir=attachments_dir)
+    if seen:
+        return IngestResult(**{**result.__dict__, "already_journaled": True})
+    return result
+
+
+# --- processing ----------------------------------------------------------------------------------------
+
+
+def _result(row: InboundMessage) -> IngestResult:
+    return IngestResult(
+        journal_id=int(row.id),
+        state=row.state,
+        outcome=row.outcome,
+        ticket_id=row.ticket_id,
+        entry_id=row.entry_id,
+        reason=row.reason,
+    )
+
+
+def process(engine: Engine, journal_id: int, *, retry: bool = False, attachments_dir: Path | None = None) -> IngestResult:
+    """Process one journal row (pending, or quarantined when ``retry``). Never raises on bad mail."""
+    written: list[Path] = []
+    try:
+        with transaction(engine, Actor.system("mail")) as tx:
+            row = tx.session.execute(
+                select(InboundMessage)
+                .where(InboundMessage.id == journal_id)
+                .with_for_update()
+                .execution_options(populate_existing=True)
+            ).scalar_one()
+            if not (row.state == "pending" or (retry and row.state == "quarantined")):
+                return _result(row)  # someone else finished it meanwhile
+            out = _route(tx, row, attachments_dir, written)
+            row.state = out.state
+            row.outcome = out.outcome
+            row.reason = out.reason
+            row.ticket_id = out.ticket.id if out.ticket is not None else None
+            row.entry_id = out.entry_id
+            row.processed_at = tx.now
+            row.attempts += 1
+            tx.session.add(row)
+            tx.changed = True
+            return _result(row)
+    except Exception as exc:  # noqa: BLE001 - whatever went wrong, the message is kept and shown
+        for path in written:
+            path.unlink(missing_ok=True)
+        if _is_database_down(exc):
+            raise
+        reason = str(exc) if isinstance(exc, Quarantine) else f"{type(exc).__name__}: {exc}"
+        if not isinstance(exc, Quarantine):
+            log.warning("quarantined journal row %s: %s", journal_id, reason)
+        return quarantine(engine, journal_id, reason)
+
+
+def _is_database_down(exc: BaseException) -> bool:
+    from sqlalchemy.exc import InterfaceError, OperationalError
+
+    from tui_helpdesk.db import DatabaseUnavailable
+
+    if isinstance(exc, DatabaseUnavailable | InterfaceError):
+        return True
+    if isinstance(exc, OperationalError):
+        text = str(exc).lower()
+        return any(word in text for word in ("connect", "unable to open", "server closed", "terminating"))
+    return False
+
+
+def quarantine(engine: Engine, journal_id: int, reason: str) -> IngestResult:
+    with session_scope(engine) as s:
+        row = s.get(InboundMessage, journal_id)
+        row.state = "quarantined"
+        row.outcome = "quarantined"
+        row.reason = reason[:4000]
+        row.attempts += 1
+        row.processed_at = _now()
+        s.add(row)
+        return _result(row)
+
+
+def _now():
+    from tui_helpdesk import clock
+
+    return clock.now()
+
+
+def process_pending(engine: Engine, *, include_quarantined: bool = False, limit: int = 200,
+                    attachments_dir: Path | None = None) -> dict[str, int]:
+    """Finish journal rows left pending by a crash (and quarantined ones, when asked)."""
+    states = ("pending", "quarantined") if include_quarantined else ("pending",)
+    with session_scope(engine, write=False) as s:
+        ids = s.execute(
+            select(InboundMessage.id).where(InboundMessage.state.in_(states)).order_by(InboundMessage.id).limit(limit)
+        ).scalars().all()
+    counts: dict[str, int] = {}
+    for journal_id in ids:
+        # Count the attempt before trying: a message that kills the process every time must not keep
+        # killing the worker, so after a few tries it is quarantined without being processed again.
+        with session_scope(engine) as s:
+            row = s.get(InboundMessage, journal_id)
+            if row is None or row.state not in states:
+                continue
+            if row.state == "pending" and row.attempts >= MAX_RECOVERY_ATTEMPTS:
+                row.state, row.outcome = "quarantined", "quarantined"
+                row.reason = f"processing did not finish after {row.attempts} attempts"
+                s.add(row)
+                counts["quarantined"] = counts.get("quarantined", 0) + 1
+                continue
+            if row.state == "pending":
+                row.attempts += 1
+                s.add(row)
+        result = process(engine, journal_id, retry=include_quarantined, attachments_dir=attachments_dir)
+        counts[result.state] = counts.get(result.state, 0) + 1
+    return counts
+
+
+def retry(engine: Engine, journal_id: int, *, attachments_dir: Path | None = None) -> IngestResult:
+    """Process a quarantined (or pending) row again, e.g. after an admin fixed a filter or a setting."""
+    return process(engine, journal_id, retry=True, attachments_dir=attachments_dir)
+
+
+# --- routing -------------------------------------------------------------------------------------------
+
+
+def _classify(parsed: ParsedMessage) -> tuple[str, str | None]:
+    """("normal" | "auto_reply" | "bounce", the bounced Message-ID)."""
+    from . import classify as classify_module
+
+    result: Any = classify_module.classify(parsed)
+    if isinstance(result, str):
+        return result, None
+    if isinstance(result, tuple):
+        return str(result[0]), (result[1] if len(result) > 1 else None)
+    kind = getattr(result, "kind", None) or getattr(result, "category", None) or "normal"
+    bounced = getattr(result, "bounced_message_id", None) or getattr(result, "original_message_id", None)
+    return str(getattr(kind, "value", kind)), bounced
+
+
+def _route(tx: Tx, row: InboundMessage, attachments_dir: Path | None, written: list[Path]) -> _Outcome:
+    s = tx.session
+    parsed = parse_message(row.raw)
+    if parsed.fatal:
+        raise Quarantine("cannot be parsed: " + "; ".join(d for d in parsed.defects if d.startswith("fatal:")))
+    message_id = row.message_id or journal_message_id(row.raw)
+    duplicate = mail_threading.is_duplicate(s, message_id, row.id)
+    if duplicate:
+        return _Outcome("ignored", "duplicate", reason=duplicate)
+    sender = parsed.from_addr
+    if not sender:
+        raise Quarantine("the message has no usable From address")
+    if sender in outbox.our_addresses(s):
+        return _Outcome("ignored", "own_mail", reason=f"sent from our own address {sender}")
+    kind, bounced_id = _classify(parsed)
+    if kind == "bounce":
+        return _bounce(tx, parsed, bounced_id)
+    banned = filters.is_banned(s, sender)
+    if banned:
+        return _Outcome("ignored", "banned", reason=f"the sender matches the ban rule {banned}")
+    rules = filters.apply(s, parsed)
+    if rules.ban:
+        filters.add_ban(s, sender, note=f"filter: {', '.join(rules.matched)}")
+    if rules.reject:
+        return _Outcome("ignored", "rejected", reason=f"rejected by the filter {', '.join(rules.matched)}")
+    automatic = kind != "normal"
+    match = mail_threading.find_ticket(s, parsed)
+    if automatic:
+        if match is None:
+            return _Outcome("ignored", "auto_reply", reason="an automatic reply that belongs to no ticket")
+        ticket = match[0]
+        note = tickets.note(tx, ticket.id, _auto_reply_note(parsed))
+        return _Outcome("done", "auto_reply", ticket, note.id, reason=f"matched by {match[1]}")
+    ctx = _Context(tx, row, parsed, message_id, rules, attachments_dir, written)
+    if match is not None:
+        return _reply(ctx, match[0], match[1])
+    return _new_ticket(ctx)
+
+
+@dataclass
+class _Context:
+    tx: Tx
+    row: InboundMessage
+    parsed: ParsedMessage
+    message_id: str
+    rules: filters.FilterResult
+    attachments_dir: Path | None
+    written: list[Path]
+
+    @property
+    def body(self) -> tuple[str, str | None]:
+        """(what an agent reads first, the full original when it differs)."""
+        text = self.parsed.text or ""
+        visible = _TOKEN_LINE.sub("", strip_reply(text)).strip()
+        if not visible:
+            visible = NO_TEXT
+        return visible, (text if text.strip() and text.strip() != visible else None)
+
+    @property
+    def subject(self) -> str:
+        return (clean_line(self.parsed.subject) or NO_SUBJECT)[:255]
+
+    @property
+    def recipients(self) -> dict[str, list[str]]:
+        return {"to": list(self.parsed.to), "cc": list(self.parsed.cc)}
+
+
+def _mailbox(s: Session, row: InboundMessage, parsed: ParsedMessage) -> Mailbox | None:
+    if row.mailbox_id is not None:
+        return s.get(Mailbox, row.mailbox_id)
+    addresses = list(parsed.to) + list(parsed.cc) + [v for v in parsed.headers.get("delivered-to", "").split("\n") if v]
+    for address in addresses:
+        box = s.execute(select(Mailbox).where(Mailbox.address == address.strip().lower())).scalars().first()
+        if box is not None:
+            return box
+    return None
+
+
+def _valid(address: str) -> bool:
+    return bool(lookup.EMAIL_RE.match(address or ""))
+
+
+def _collaborator_addresses(ctx: _Context, requester: str) -> list[str]:
+    if not settings.get(ctx.tx.session, "add_cc_as_collaborators"):
+        return []
+    ours = outbox.our_addresses(ctx.tx.session)
+    wanted = [a for a in ctx.parsed.cc if a not in ours and a != requester and _valid(a)]
+    return list(dict.fromkeys(wanted))
+
+
+def _checked_fields(s: Session, rules: filters.FilterResult) -> tuple[dict[str, Any], list[str]]:
+    """Filter actions that name something that exists; the others become words in a note."""
+    from tui_helpdesk.services.errors import ServiceError
+
+    checks = {
+        "department": lambda v: lookup.department(s, v, for_new_ticket=True),
+        "priority": lambda v: lookup.priority(s, v),
+        "topic": lambda v: lookup.topic(s, v),
+        "assignee": lambda v: lookup.agent(s, v),
+        "team": lambda v: lookup.team(s, v),
+        "status": lambda v: lookup.status(s, v),
+    }
+    good: dict[str, Any] = {}
+    problems: list[str] = []
+    for key, value in rules.fields.items():
+        try:
+            good[key] = checks[key](value).id
+        except ServiceError as exc:
+            problems.append(f"filter action {key}={value!r} ignored: {exc}")
+    return good, problems
+
+
+def _new_ticket(ctx: _Context, *, late_from: Ticket | None = None) -> _Outcome:
+    tx, s, parsed = ctx.tx, ctx.tx.session, ctx.parsed
+    sender = parsed.from_addr or ""
+    if not _valid(sender):
+        raise Quarantine(f"the sender address {sender!r} is not an address a ticket can be opened for")
+    contact = s.execute(select(Contact).where(Contact.email == sender)).scalars().first()
+    if contact is None and late_from is None:
+        policy = settings.get(s, "unknown_sender_policy")
+        if policy == "reject":
+            return _Outcome("ignored", "unknown_sender", reason=f"{sender} is not a known contact (policy: reject)")
+        if policy == "domain" and lookup.organization_for_domain(s, sender) is None:
+            return _Outcome(
+                "ignored", "unknown_sender",
+                reason=f"{sender} is not a contact and its domain belongs to no organization (policy: domain)",
+            )
+    box = _mailbox(s, ctx.row, parsed)
+    fields, problems = _checked_fields(s, ctx.rules)
+    department = fields.get("department")
+    if department is None and late_from is not None:
+        department = late_from.department_id
+    if department is None and box is not None and box.department_id:
+        department = box.department_id
+    topic = fields.get("topic") or (box.topic_id if box else None)
+    if department is None and topic is None:
+        department = _fallback_department(s)
+    priority = fields.get("priority") or (box.priority_id if box else None)
+    tags = [t.strip().lower() for t in ctx.rules.tags if t and t.strip() and len(t) <= 60 and not any(c.isspace() for c in t.strip())]
+    body, full = ctx.body
+    detail = tickets.create(
+        tx,
+        subject=ctx.subject,
+        body=body,
+        full_body=full,
+        body_format="text",
+        contact_id=contact.id if contact else None,
+        contact_email=None if contact else sender,
+        contact_name=parsed.from_name[:200],
+        department=department,
+        topic=topic,
+        priority=priority,
+        status=fields.get("status"),
+        assignee=fields.get("assignee"),
+        team=fields.get("team"),
+        tags=tags,
+        cc=_collaborator_addresses(ctx, sender),
+        source="email",
+        message_id=ctx.message_id,
+    )
+    ticket = s.get(Ticket, detail.id)
+    entry_id = s.execute(
+        select(TicketEntry.id).where(TicketEntry.ticket_id == ticket.id).order_by(TicketEntry.id).limit(1)
+    ).scalar()
+    if entry_id is not None:
+        s.execute(update(TicketEntry).where(TicketEntry.id == entry_id).values(recipients=ctx.recipients))
+    problems += _store_attachments(ctx, ticket, entry_id)
+    if late_from is not None:
+        links.link(tx, ticket.id, late_from.id, "related_to")
+    if problems:
+        tickets.note(tx, ticket.id, "\n".join(problems))
+    requester = s.get(Contact, ticket.contact_id)
+    if not ctx.rules.skip_autoresponse and requester is not None:
+        outbox.queue_autoresponse(tx, ticket, requester, "new_ticket", message=body, in_reply_to=ctx.message_id)
+    outbox.queue_alert(tx, ticket, "new_ticket", message=body)
+    outcome = "new_ticket_late" if late_from is not None else "new_ticket"
+    reason = f"a late reply to {late_from.number}" if late_from is not None else ""
+    return _Outcome("done", outcome, ticket, entry_id, reason=reason)
+
+
+def _fallback_department(s: Session) -> int:
+    dept = s.execute(
+        select(Department.id).where(Department.state == "active").order_by(Department.id).limit(1)
+    ).scalar()
+    if dept is None:
+        raise Quarantine("no active department to open the ticket in (give the mailbox a department)")
+    return dept
+
+
+def _reply(ctx: _Context, ticket: Ticket, how: str) -> _Outcome:
+    tx, s, parsed = ctx.tx, ctx.tx.session, ctx.parsed
+    sender = parsed.from_addr or ""
+    if not _valid(sender):
+        raise Quarantine(f"the sender address {sender!r} is not an address a contact can have")
+    contact = lookup.contact(s, sender, parsed.from_name[:200])
+    body, full = ctx.body
+    entry, result = tickets.add_customer_message(
+        tx, ticket, contact, body, full_body=full, message_id=ctx.message_id, recipients=ctx.recipients,
+        body_format="text", may_reopen=True,
+    )
+    if result == "late":
+        if settings.get(s, "late_reply_policy") == "refuse":
+            outbox.queue_client_notice(tx, ticket, "refused", contact=contact, in_reply_to=ctx.message_id)
+            return _Outcome("ignored", "refused", ticket,
+                            reason=f"{ticket.number} no longer accepts replies (policy: refuse)")
+        return _new_ticket(ctx, late_from=ticket)
+    from tui_helpdesk.services.tickets import _add_collaborator
+
+    added = []
+    for address in [*_collaborator_addresses(ctx, ""), sender]:
+        if _add_collaborator(tx, ticket, address):
+            added.append(address)
+    problems = _store_attachments(ctx, ticket, entry.id)
+    if problems:
+        tickets.note(tx, ticket.id, "\n".join(problems))
+    if result != "reopened":  # a reopen already alerted (notify.reopened)
+        outbox.queue_alert(tx, ticket, "new_message", message=body)
+    if not ctx.rules.skip_autoresponse:
+        outbox.queue_autoresponse(tx, ticket, contact, "new_message", message=body, in_reply_to=ctx.message_id)
+    reason = f"matched by {how}" + (f"; collaborators added: {', '.join(added)}" if added else "")
+    return _Outcome("done", "reopened" if result == "reopened" else "reply", ticket, entry.id, reason=reason)
+
+
+def _auto_reply_note(parsed: ParsedMessage) -> str:
+    text = strip_reply(parsed.text or "").strip() or NO_TEXT
+    return f"Automatic reply from {parsed.from_addr} ({parsed.subject or NO_SUBJECT}):\n\n{text[:4000]}"
+
+
+def _bounce(tx: Tx, parsed: ParsedMessage, bounced_id: str | None) -> _Outcome:
+    s = tx.session
+    ids = [bounced_id] if bounced_id else []
+    if parsed.enclosed_headers and parsed.enclosed_headers.get("message-id"):
+        ids.append(normalize_msgid(parsed.enclosed_headers["message-id"]))
+    ticket: Ticket | None = None
+    sent: OutboundMessage | None = None
+    for mid in [i for i in ids if i]:
+        sent = s.execute(select(OutboundMessage).where(OutboundMessage.message_id == mid)).scalars().first()
+        ticket_id = sent.ticket_id if sent is not None else outbox.ticket_from_message_id(s, mid)
+        if ticket_id is not None:
+            ticket = mail_threading.follow_merges(s, ticket_id)
+            break
+    if ticket is None:
+        return _Outcome("ignored", "bounce", reason="a delivery failure for no message of ours")
+    failed = []
+    for group in parsed.delivery_status:
+        recipient = group.get("final-recipient") or group.get("original-recipient")
+        if recipient:
+            status = group.get("status", "")
+            diag = group.get("diagnostic-code", "")
+            failed.append(f"- {recipient.split(';')[-1].strip()}: {status} {diag}".rstrip())
+    lines = [f"A message about this ticket could not be delivered (report from {parsed.from_addr}):"]
+    if sent is not None:
+        lines.append(f"Subject: {sent.subject}; sent to {', '.join(sent.to_addrs or [])}")
+        sent.last_error = ("bounced: " + "; ".join(failed))[:2000] if failed else "bounced"
+        s.add(sent)
+    lines += failed or [strip_reply(parsed.text or "")[:2000]]
+    note = tickets.note(tx, ticket.id, "\n".join(lines))
+    return _Outcome("done", "bounce", ticket, note.id)
+
+
+# --- attachments -----------------------------------------------------------------------------------------
+
+
+def _attachments_dir(explicit: Path | None) -> Path:
+    if explicit is not None:
+        return Path(explicit)
+    from tui_helpdesk.config import load_config
+
+    return load_config().attachments_dir
+
+
+def _store_attachments(ctx: _Context, ticket: Ticket, entry_id: int | None) -> list[str]:
+    """Store the files within the limits; returns a line for each refused one (for a note)."""
+    if not ctx.parsed.attachments:
+        return []
+    s = ctx.tx.session
+    blocked = {e.lower() if e.startswith(".") else f".{e.lower()}" for e in settings.get(s, "attachment_blocked_ext")}
+    limit = int(settings.get(s, "attachment_max_mb")) * 1024 * 1024
+    directory = _attachments_dir(ctx.attachments_dir)
+    refused = []
+    for att in ctx.parsed.attachments:
+        suffix = Path(att.filename).suffix.lower()
+        if suffix and suffix in blocked:
+            refused.append(f"Attachment {att.filename!r} was refused: files of type {suffix} are not accepted.")
+            continue
+        if att.size > limit:
+            refused.append(
+                f"Attachment {att.filename!r} was refused: {att.size / 1048576:.1f} MB is over the "
+                f"{limit // 1048576} MB limit."
+            )
+            continue
+        token = secrets.token_hex(16)
+        storage_name = f"{token[:2]}/{token}"
+        target = directory / storage_name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(att.payload)
+        ctx.written.append(target)
+        s.add(
+            Attachment(
+                ticket_id=ticket.id, entry_id=entry_id, filename=att.filename[:255],
+                content_type=att.content_type[:150] or "application/octet-stream", size=att.size,
+                sha256=hashlib.sha256(att.payload).hexdigest(), storage_name=storage_name, inline=att.inline,
+                created_at=ctx.tx.now,
+            )
+        )
+    return refused

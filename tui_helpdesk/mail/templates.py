@@ -1,0 +1,127 @@
+"""Email templates: admin-edited rows (per department where set) over built-in defaults.
+
+Variables are written ``%{ticket.number}``. An unknown variable is left as written, so an admin who
+mistypes one sees the mistake in the first message instead of a silent gap.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlmodel import Session
+
+from tui_helpdesk.models import EmailTemplate
+
+_VAR = re.compile(r"%\{([a-z_]+(?:\.[a-z_]+)*)\}")
+
+# code -> (subject, body). The subject of customer-facing mail always gets the ticket number appended
+# by the outbox, so the defaults do not repeat it.
+DEFAULTS: dict[str, tuple[str, str]] = {
+    "reply": ("Re: %{ticket.subject}", "%{message}\n\n%{agent.signature}"),
+    "autoresponse.new_ticket": (
+        "%{ticket.subject}",
+        "Dear %{recipient.name},\n\nWe received your request and opened ticket %{ticket.number}. "
+        "A member of our team will answer as soon as possible.\n\nTo add to this request, reply to this "
+        "message.\n\n%{helpdesk.name}",
+    ),
+    "autoresponse.new_message": (
+        "Re: %{ticket.subject}",
+        "Dear %{recipient.name},\n\nYour message was added to ticket %{ticket.number}.\n\n%{helpdesk.name}",
+    ),
+    "notice.created": (
+        "%{ticket.subject}",
+        "Dear %{recipient.name},\n\nWe opened ticket %{ticket.number} for you: %{ticket.subject}\n\n"
+        "%{message}\n\n%{helpdesk.name}",
+    ),
+    "notice.closed": (
+        "Closed: %{ticket.subject}",
+        "Dear %{recipient.name},\n\nTicket %{ticket.number} is now closed. If you need more help, write to "
+        "us again.\n\n%{helpdesk.name}",
+    ),
+    "notice.chaser": (
+        "Re: %{ticket.subject}",
+        "Dear %{recipient.name},\n\nWe are waiting for your answer on ticket %{ticket.number}. Without one "
+        "it will be closed in a few days.\n\n%{helpdesk.name}",
+    ),
+    "notice.refused": (
+        "Re: %{ticket.subject}",
+        "Dear %{recipient.name},\n\nTicket %{ticket.number} is closed and does not accept new messages. "
+        "Please write a new message (not a reply) to open a new request.\n\n%{helpdesk.name}",
+    ),
+    "alert.new_ticket": (
+        "New ticket %{ticket.number}: %{ticket.subject}",
+        "Hello %{recipient.name},\n\nA new ticket arrived in %{ticket.department}.\n\nFrom: "
+        "%{ticket.requester}\nSubject: %{ticket.subject}\nPriority: %{ticket.priority}\n\n%{message}",
+    ),
+    "alert.new_message": (
+        "New message on %{ticket.number}: %{ticket.subject}",
+        "Hello %{recipient.name},\n\n%{ticket.requester} wrote on %{ticket.number}:\n\n%{message}",
+    ),
+    "alert.assignment": (
+        "Assigned to you: %{ticket.number} %{ticket.subject}",
+        "Hello %{recipient.name},\n\n%{ticket.number} (%{ticket.subject}) was assigned to %{assignee}.",
+    ),
+    "alert.transfer": (
+        "Transferred: %{ticket.number} %{ticket.subject}",
+        "Hello %{recipient.name},\n\n%{ticket.number} (%{ticket.subject}) was transferred to "
+        "%{ticket.department}.",
+    ),
+    "alert.overdue": (
+        "Overdue: %{ticket.number} %{ticket.subject}",
+        "Hello %{recipient.name},\n\n%{ticket.number} (%{ticket.subject}) is overdue (due %{ticket.due}).",
+    ),
+    "alert.reopened": (
+        "Reopened: %{ticket.number} %{ticket.subject}",
+        "Hello %{recipient.name},\n\n%{ticket.number} (%{ticket.subject}) was reopened.\n\n%{message}",
+    ),
+}
+GENERIC_ALERT = (
+    "%{ticket.number}: %{ticket.subject}",
+    "Hello %{recipient.name},\n\nThere is news on %{ticket.number} (%{ticket.subject}): %{kind}.",
+)
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str
+    body: str
+
+
+def substitute(text: str, variables: Mapping[str, object]) -> str:
+    def one(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name not in variables:
+            return match.group(0)
+        value = variables[name]
+        return "" if value is None else str(value)
+
+    return _VAR.sub(one, text)
+
+
+def source(session: Session, code: str, department_id: int | None) -> tuple[str, str]:
+    """The (subject, body) template for a code: the department's row, the global row, the default."""
+    rows = (
+        session.execute(
+            select(EmailTemplate).where(EmailTemplate.code == code, EmailTemplate.active.is_(True))
+        )
+        .scalars()
+        .all()
+    )
+    by_department = {row.department_id: row for row in rows}
+    row = by_department.get(department_id) if department_id is not None else None
+    row = row or by_department.get(None)
+    if row is not None:
+        return row.subject, row.body
+    if code in DEFAULTS:
+        return DEFAULTS[code]
+    return GENERIC_ALERT
+
+
+def render(session: Session, code: str, department_id: int | None, variables: Mapping[str, object]) -> Rendered:
+    subject, body = source(session, code, department_id)
+    # A header must be one line whatever a variable held.
+    subject = " ".join(substitute(subject, variables).split())
+    return Rendered(subject=subject, body=substitute(body, variables).strip() + "\n")

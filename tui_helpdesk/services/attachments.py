@@ -1,0 +1,133 @@
+"""Files on tickets: stored under the data dir with random names, described in the database.
+
+The stored name is random (never the sender's name, which is untrusted and may collide); the
+content's sha256 is kept so a copy can be checked. Limits come from the settings table:
+`attachment_max_mb` and `attachment_blocked_ext`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import mimetypes
+import secrets
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from tui_helpdesk.models import Attachment, Ticket, TicketEntry
+from tui_helpdesk.untrusted import safe_filename
+
+from . import settings
+from .context import Tx, audit, require_access
+from .errors import NotFound, ValidationError
+from .tickets import load
+
+CHUNK = 1 << 16
+
+
+@dataclass(frozen=True)
+class Stored:
+    id: int
+    filename: str
+    size: int
+    sha256: str
+    path: Path
+
+
+def check_file(tx: Tx, path: Path) -> Path:
+    """The file at `path`, resolved, if it may be attached; a ValidationError naming why not."""
+    path = Path(path).expanduser()
+    if not path.exists():
+        raise ValidationError("attachment", f"{path} does not exist")
+    if not path.is_file():
+        raise ValidationError("attachment", f"{path} is not a file")
+    blocked = {e.lower() if e.startswith(".") else f".{e.lower()}" for e in settings.get(tx.session, "attachment_blocked_ext")}
+    suffixes = [s.lower() for s in path.suffixes]
+    # "report.exe.txt" is harmless, "invoice.pdf.exe" is not: the last suffix decides
+    if suffixes and suffixes[-1] in blocked:
+        raise ValidationError("attachment", f"{path.name}: files of type {suffixes[-1]} are not accepted")
+    max_mb = int(settings.get(tx.session, "attachment_max_mb"))
+    size = path.stat().st_size
+    if size > max_mb * 1024 * 1024:
+        raise ValidationError(
+            "attachment", f"{path.name} is {size / 1048576:.1f} MB; the limit is {max_mb} MB"
+        )
+    return path.resolve()
+
+
+def store(tx: Tx, ticket_ref: str | int, path: Path, attachments_dir: Path, *,
+          entry_id: int | None = None) -> Stored:
+    """Copy a local file into the attachment store and record it on the ticket (and entry).
+
+    The copy is made inside the caller's transaction; if that transaction fails the file is
+    left unreferenced, so callers remove `Stored.path` on failure (see `discard`).
+    """
+    ticket = load(tx, ticket_ref)
+    require_access(tx, ticket)
+    if entry_id is not None:
+        entry = tx.session.get(TicketEntry, entry_id)
+        if entry is None or entry.ticket_id != ticket.id:
+            raise ValidationError("entry", f"entry {entry_id} is not on {ticket.number}")
+    source = check_file(tx, path)
+    token = secrets.token_hex(16)
+    storage_name = f"{token[:2]}/{token}"
+    target = Path(attachments_dir) / storage_name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    digest = hashlib.sha256()
+    size = 0
+    with source.open("rb") as src, target.open("xb") as dst:
+        while chunk := src.read(CHUNK):
+            digest.update(chunk)
+            dst.write(chunk)
+            size += len(chunk)
+    filename = safe_filename(source.name)
+    content_type = mimetypes.guess_type(filename)[0] or "application/octet-stream"
+    row = Attachment(ticket_id=ticket.id, entry_id=entry_id, filename=filename, content_type=content_type,
+                     size=size, sha256=digest.hexdigest(), storage_name=storage_name, created_at=tx.now)
+    tx.session.add(row)
+    tx.session.flush()
+    audit(tx, "attachment.add", "ticket", ticket.id, filename=filename, size=size, entry_id=entry_id)
+    return Stored(row.id or 0, filename, size, row.sha256, target)
+
+
+def discard(stored: list[Stored]) -> None:
+    """Remove files copied by `store` whose transaction did not commit."""
+    for s in stored:
+        s.path.unlink(missing_ok=True)
+
+
+def save(tx: Tx, attachment_id: int, destination: Path, attachments_dir: Path, *, overwrite: bool = False) -> Path:
+    """Write an attachment to `destination` (a file path, or a directory to put it in by its name).
+
+    Refuses to replace an existing file unless `overwrite`; checks the content against its sha256.
+    """
+    row = tx.session.get(Attachment, attachment_id)
+    if row is None:
+        raise NotFound(f"no attachment {attachment_id}")
+    ticket = tx.session.get(Ticket, row.ticket_id)  # by id: lookup.ticket() reads digits as a number
+    if ticket is None:
+        raise NotFound(f"no ticket for attachment {attachment_id}")
+    require_access(tx, ticket)
+    source = Path(attachments_dir) / row.storage_name
+    if not source.is_file():
+        raise NotFound(f"the stored file of {row.filename} is missing from {attachments_dir}")
+    dest = Path(destination).expanduser()
+    if dest.is_dir():
+        dest = dest / safe_filename(row.filename)
+    if not dest.parent.is_dir():
+        raise ValidationError("path", f"{dest.parent} is not a directory")
+    if dest.exists() and not overwrite:
+        raise ValidationError("path", f"{dest} already exists")
+    digest = hashlib.sha256()
+    tmp = dest.with_name(f".{dest.name}.{secrets.token_hex(4)}.part")
+    try:
+        with source.open("rb") as src, tmp.open("wb") as dst:
+            while chunk := src.read(CHUNK):
+                digest.update(chunk)
+                dst.write(chunk)
+        if digest.hexdigest() != row.sha256:
+            raise ValidationError("attachment", f"{row.filename} is damaged in the store (checksum differs)")
+        shutil.move(tmp, dest)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return dest

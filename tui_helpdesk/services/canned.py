@@ -1,0 +1,116 @@
+"""Canned responses: the ones an agent may use on a ticket, and their variables filled in.
+
+Variables are written `%{ticket.number}` (osTicket's spelling). An unknown variable is left as
+typed so the agent sees it in the draft and fixes it, rather than sending a silent blank.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from sqlalchemy import or_, select
+
+from tui_helpdesk.models import CannedResponse
+
+from .context import Tx, audit, require_admin
+from .errors import ValidationError
+from .queries import Bind, _connect
+from .ticket_view import TicketDetail
+
+VARIABLE = re.compile(r"%\{\s*([a-z_]+(?:\.[a-z_]+)*)\s*\}")
+VARIABLES = (
+    "ticket.number",
+    "ticket.subject",
+    "ticket.status",
+    "ticket.priority",
+    "ticket.department",
+    "ticket.due",
+    "recipient.name",
+    "recipient.email",
+    "organization.name",
+    "agent.name",
+    "agent.email",
+)
+
+
+@dataclass(frozen=True)
+class Canned:
+    id: int
+    title: str
+    body: str
+    department_id: int | None
+    owner_id: int | None
+
+
+def list_for(bind: Bind, agent_id: int | None, department_id: int | None) -> list[Canned]:
+    """Active responses usable on a ticket of `department_id`: shared ones (no owner) and the
+    agent's own, for every department or for this one. Titles in alphabetical order."""
+    t = CannedResponse.__table__.c
+    stmt = (
+        select(t.id, t.title, t.body, t.department_id, t.owner_id)
+        .where(t.active.is_(True))
+        .where(or_(t.owner_id.is_(None), t.owner_id == agent_id))
+        .where(or_(t.department_id.is_(None), t.department_id == department_id))
+        .order_by(t.title, t.id)
+    )
+    with _connect(bind) as conn:
+        return [Canned(r.id, r.title, r.body, r.department_id, r.owner_id) for r in conn.execute(stmt)]
+
+
+def create(tx: Tx, title: str, body: str, *, department_id: int | None = None, personal: bool = False) -> Canned:
+    """A shared response (admins) or a personal one (any agent)."""
+    title, body = (title or "").strip(), (body or "").strip()
+    if not title:
+        raise ValidationError("title", "is required")
+    if len(title) > 200:
+        raise ValidationError("title", "is longer than 200 characters")
+    if not body:
+        raise ValidationError("body", "is required")
+    if not personal:
+        require_admin(tx)
+    row = CannedResponse(title=title, body=body, department_id=department_id,
+                         owner_id=tx.actor.agent_id if personal else None, created_at=tx.now)
+    tx.session.add(row)
+    tx.session.flush()
+    audit(tx, "canned.create", "canned_response", row.id, title=title, personal=personal)
+    return Canned(row.id or 0, row.title, row.body, row.department_id, row.owner_id)
+
+
+def variables_for(ticket: TicketDetail, agent_name: str = "", agent_email: str = "") -> dict[str, str]:
+    """The values of every variable for one ticket and the agent writing."""
+    return {
+        "ticket.number": ticket.number,
+        "ticket.subject": ticket.subject,
+        "ticket.status": ticket.status,
+        "ticket.priority": ticket.priority,
+        "ticket.department": ticket.department,
+        "ticket.due": ticket.due_at.strftime("%Y-%m-%d %H:%M UTC") if ticket.due_at else "",
+        "recipient.name": ticket.requester or ticket.requester_email,
+        "recipient.email": ticket.requester_email,
+        "organization.name": ticket.organization,
+        "agent.name": agent_name,
+        "agent.email": agent_email,
+    }
+
+
+def expand(body: str, values: Mapping[str, str]) -> str:
+    """Replace each `%{name}` that `values` knows; leave the others as written."""
+
+    def sub(m: re.Match[str]) -> str:
+        name = m.group(1)
+        return values[name] if name in values else m.group(0)
+
+    return VARIABLE.sub(sub, body)
+
+
+def unknown_variables(body: str) -> list[str]:
+    """Variables in a body that `expand` would leave untouched (for a warning before sending)."""
+    return sorted({m.group(1) for m in VARIABLE.finditer(body) if m.group(1) not in VARIABLES})
+
+
+def fill(tx: Tx, body: str, ticket: TicketDetail) -> str:
+    """`body` with the variables of `ticket` and of the acting agent filled in."""
+    agent = tx.agent()
+    return expand(body, variables_for(ticket, agent.name if agent else "", agent.email if agent else ""))

@@ -1,0 +1,150 @@
+"""The short lists a picker offers: statuses, priorities, departments, agents, teams, topics, ...
+
+Each returns plain `Choice` rows in the order a person expects (statuses by their order,
+priorities most urgent first, names alphabetically), so a screen never queries the database.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from tui_helpdesk.models import (
+    Agent,
+    Classification,
+    Department,
+    HelpTopic,
+    Organization,
+    Priority,
+    SLAPlan,
+    Status,
+    Team,
+    Ticket,
+)
+
+from .context import Tx, department_ids_visible
+from .errors import NotFound
+from .queries import Bind, TicketQuery, _connect, fetch_page
+
+TICKET_REF = re.compile(r"^\s*:?#?(?:[A-Za-z_]+-)?(\d+)\s*$")
+
+
+@dataclass(frozen=True)
+class Choice:
+    id: int
+    name: str
+    hint: str = ""  # shown dimmed beside the name: a state, a login, a subject
+
+
+def statuses(bind: Bind) -> list[Choice]:
+    t = Status.__table__.c
+    stmt = select(t.id, t.name, t.state).where(t.archived.is_(False)).order_by(t.sort_order, t.id)
+    with _connect(bind) as conn:
+        return [Choice(r.id, r.name, r.state) for r in conn.execute(stmt)]
+
+
+def priorities(bind: Bind) -> list[Choice]:
+    t = Priority.__table__.c
+    with _connect(bind) as conn:
+        return [Choice(r.id, r.name) for r in conn.execute(select(t.id, t.name).order_by(t.rank.desc()))]
+
+
+def departments(bind: Bind) -> list[Choice]:
+    """Departments a ticket may move to (active ones only)."""
+    t = Department.__table__.c
+    stmt = select(t.id, t.name).where(t.state == "active").order_by(t.name)
+    with _connect(bind) as conn:
+        return [Choice(r.id, r.name) for r in conn.execute(stmt)]
+
+
+def agents(bind: Bind) -> list[Choice]:
+    t = Agent.__table__.c
+    stmt = select(t.id, t.name, t.username).where(t.active.is_(True)).order_by(t.name)
+    with _connect(bind) as conn:
+        return [Choice(r.id, r.name, r.username) for r in conn.execute(stmt)]
+
+
+def teams(bind: Bind) -> list[Choice]:
+    t = Team.__table__.c
+    stmt = select(t.id, t.name).where(t.active.is_(True)).order_by(t.name)
+    with _connect(bind) as conn:
+        return [Choice(r.id, r.name) for r in conn.execute(stmt)]
+
+
+def topics(bind: Bind) -> list[Choice]:
+    t = HelpTopic.__table__.c
+    stmt = select(t.id, t.name).where(t.active.is_(True)).order_by(t.name)
+    with _connect(bind) as conn:
+        return [Choice(r.id, r.name) for r in conn.execute(stmt)]
+
+
+def organizations(bind: Bind) -> list[Choice]:
+    t = Organization.__table__.c
+    stmt = select(t.id, t.name).where(t.archived.is_(False)).order_by(t.name)
+    with _connect(bind) as conn:
+        return [Choice(r.id, r.name) for r in conn.execute(stmt)]
+
+
+def sla_plans(bind: Bind) -> list[Choice]:
+    t = SLAPlan.__table__.c
+    stmt = select(t.id, t.name).where(t.active.is_(True)).order_by(t.name)
+    with _connect(bind) as conn:
+        return [Choice(r.id, r.name) for r in conn.execute(stmt)]
+
+
+def classifications(bind: Bind, kind: str, parent_id: int | None) -> list[Choice]:
+    """Nodes of the Category -> Type -> Item cascade under the given parent (categories: none)."""
+    t = Classification.__table__.c
+    stmt = select(t.id, t.name).where(t.kind == kind, t.active.is_(True)).order_by(t.name)
+    if kind != "category":
+        stmt = stmt.where(t.parent_id == parent_id)
+    with _connect(bind) as conn:
+        return [Choice(r.id, r.name) for r in conn.execute(stmt)]
+
+
+def ticket_number(bind: Bind, ticket_id: int) -> str:
+    """The number of a ticket known by id.
+
+    lookup.ticket() reads bare digits as a ticket *number* first, so passing an id there finds the
+    wrong ticket once ids reach the number range; screens that hold ids resolve them here first.
+    """
+    t = Ticket.__table__.c
+    with _connect(bind) as conn:
+        number = conn.execute(select(t.number).where(t.id == ticket_id)).scalar()
+    if number is None:
+        raise NotFound(f"no ticket with id {ticket_id}")
+    return str(number)
+
+
+def tickets_matching(tx: Tx, text: str, *, exclude_id: int | None = None, limit: int = 20) -> list[Choice]:
+    """Tickets the actor may see whose number is `text` or whose subject contains it (link, merge)."""
+    text = text.strip()
+    if not text:
+        return []
+    out: dict[int, Choice] = {}
+    t = Ticket.__table__.c
+    m = TICKET_REF.match(text)
+    if m:
+        wanted = [text.upper().lstrip(":#")]
+        from . import lookup
+
+        wanted.append(lookup.format_number(tx.session, int(m.group(1))))
+        row = tx.session.execute(
+            select(t.id, t.number, t.subject).where(t.number.in_(wanted)).limit(1)
+        ).first()
+        if row is not None:
+            out[row.id] = Choice(row.id, row.number, row.subject)
+    visible = department_ids_visible(tx)
+    query = TicketQuery(
+        text=text,
+        archived=None,
+        scope_department_ids=tuple(visible) if visible is not None else None,
+        scope_agent_id=tx.actor.agent_id if visible is not None else None,
+    )
+    for r in fetch_page(tx.session, query, limit=limit).rows:
+        out.setdefault(r.id, Choice(r.id, r.number, r.subject))
+    if exclude_id is not None:
+        out.pop(exclude_id, None)
+    return list(out.values())[:limit]

@@ -1,0 +1,194 @@
+"""The Textual app: who is at the keyboard, which screen opens first, the change-counter poll.
+
+`run()` is what `helpdesk` calls: it loads the config, opens (and migrates) the database and
+works out the agent before the UI starts, so the first paint is the queue itself.
+"""
+
+from __future__ import annotations
+
+import getpass
+from pathlib import Path
+from typing import Any, ClassVar
+
+from sqlalchemy import Engine
+from textual.app import App
+from textual.binding import BindingType
+
+from tui_helpdesk.config import Config, load_config
+from tui_helpdesk.services.context import Actor
+from tui_helpdesk.tui.commands import ActionsProvider
+from tui_helpdesk.tui.context import AppContext
+from tui_helpdesk.tui.keymap import APP_BINDINGS, check_keymap
+
+STYLES = Path(__file__).resolve().parents[2] / "styles"
+POLL_SECONDS = 2.0
+
+
+def _css_paths() -> list[Path]:
+    # app.tcss first (the frame), then every screen's sheet; a sheet another engineer has not
+    # written yet is simply absent.
+    files = sorted(STYLES.glob("*.tcss"), key=lambda p: (p.name != "app.tcss", p.name))
+    return files
+
+
+class HelpdeskApp(App[None]):
+    TITLE = "tui-helpdesk"
+    CSS_PATH: ClassVar[list[str | Path]] = _css_paths()  # type: ignore[assignment]
+    BINDINGS: ClassVar[list[BindingType]] = list(APP_BINDINGS)
+    COMMANDS = App.COMMANDS | {ActionsProvider}
+    ENABLE_COMMAND_PALETTE = True
+
+    def __init__(
+        self,
+        config: Config,
+        engine: Engine,
+        actor: Actor | None,
+        *,
+        username: str = "",
+        problem: str = "",
+        poll_interval: float = POLL_SECONDS,
+    ) -> None:
+        super().__init__()
+        self.config = config
+        self.engine = engine
+        self.ctx: AppContext | None = AppContext(engine, actor, config) if actor else None
+        self.username = username
+        self.problem = problem
+        self.poll_interval = poll_interval
+        self.worker_status = ""
+        self.last_counter: int | None = None
+        # Over SSH every animation frame is bytes on the wire; agents asked for none.
+        self.animation_level = "none"
+        if config.theme:
+            try:
+                self.theme = config.theme
+            except Exception:  # noqa: BLE001 - an unknown theme name falls back to the default
+                pass
+        keymap, self.unknown_keymap_ids = check_keymap(config.keymap)
+        if keymap:
+            self.set_keymap(keymap)
+
+    def on_mount(self) -> None:
+        if self.unknown_keymap_ids:
+            self.notify(
+                "Unknown binding ids in the keymap: " + ", ".join(sorted(self.unknown_keymap_ids)),
+                severity="warning",
+                timeout=8,
+            )
+        if self.ctx is not None:
+            self.open_queue()
+        elif self.problem == "no-agents":
+            from tui_helpdesk.tui.screens.setup import SetupScreen
+
+            self.push_screen(SetupScreen(self.engine, self.username))
+        else:
+            from tui_helpdesk.tui.screens.setup import NotAgentScreen
+
+            self.push_screen(NotAgentScreen(self.username, self.problem))
+
+    def open_queue(self) -> None:
+        from tui_helpdesk.tui.screens.queue import QueueScreen
+
+        assert self.ctx is not None
+        self.push_screen(QueueScreen(self.ctx))
+        if self.poll_interval:
+            self.set_interval(self.poll_interval, self.poll_changes)
+        self.poll_changes()
+
+    def on_setup_screen_done(self, message: Any) -> None:
+        self.ctx = AppContext(self.engine, message.actor, self.config)
+        self.pop_screen()
+        self.open_queue()
+        self.notify(f"Welcome, {message.actor.username}: you are the admin of this help desk.")
+
+    # --- the change counter ---------------------------------------------------------------------
+
+    def poll_changes(self) -> None:
+        """Read the change counter in a thread; when it moved, the screens re-read what they show."""
+        engine = self.engine
+
+        def work() -> None:
+            from tui_helpdesk.services.context import read_counter, reading
+
+            try:
+                with reading(engine) as tx:
+                    value = read_counter(tx.session, "changes")
+            except Exception:  # noqa: BLE001 - a busy or unreachable database: try again next tick
+                return
+            self.call_from_thread(self._counter_read, value)
+
+        self.run_worker(work, thread=True, group="poll", exclusive=True, exit_on_error=False)
+
+    def _counter_read(self, value: int) -> None:
+        previous, self.last_counter = self.last_counter, value
+        if previous is None or previous == value:
+            return
+        for screen in self.screen_stack:
+            changed = getattr(screen, "data_changed", None)
+            if callable(changed):
+                changed()
+
+    def set_worker_status(self, text: str) -> None:
+        """The in-app worker reports here (e.g. "mail: 3 fetched, outbox 0"); shown in the status line."""
+        self.worker_status = text
+        for screen in self.screen_stack:
+            refresh = getattr(screen, "refresh_status", None)
+            if callable(refresh):
+                refresh()
+
+    # --- app-wide actions -----------------------------------------------------------------------
+
+    def action_help(self) -> None:
+        from tui_helpdesk.tui.screens.help import HelpScreen, bindings_of
+
+        screen = self.screen
+        if isinstance(screen, HelpScreen):
+            return
+        title = type(screen).__name__.removesuffix("Screen") or "App"
+        notes = [
+            "ctrl+p: command palette (every action, searchable)",
+            "Rebind any key in the config file: [keymap] id = \"key\"",
+        ]
+        self.push_screen(HelpScreen(title, bindings_of(screen), notes))
+
+    def action_admin(self) -> None:
+        if self.ctx is None or not self.ctx.actor.is_admin:
+            self.notify("Only admins can open the admin screens.", severity="warning")
+            return
+        try:
+            from tui_helpdesk.tui.screens.admin import AdminScreen
+        except ImportError:
+            self.notify("The admin screens are not installed yet.", severity="warning")
+            return
+        self.push_screen(AdminScreen())
+
+
+def resolve_start(config: Config, engine: Engine) -> tuple[Actor | None, str, str]:
+    """(actor, login, problem): problem is "" when the login is an agent, "no-agents" on a new
+    database, or a sentence saying why the login cannot work."""
+    from tui_helpdesk.db import session_scope
+    from tui_helpdesk.services import setup
+    from tui_helpdesk.services.context import resolve_actor
+    from tui_helpdesk.services.errors import ServiceError
+
+    username = config.agent or getpass.getuser()
+    with session_scope(engine, write=False) as s:
+        if not setup.has_agents(s):
+            return None, username, "no-agents"
+        try:
+            return resolve_actor(s, username, "tui"), username, ""
+        except ServiceError as exc:
+            return None, username, str(exc)
+
+
+def run(config: Config | None = None) -> None:
+    from tui_helpdesk.db import get_engine
+
+    config = config or load_config()
+    engine = get_engine(config.database_url)
+    actor, username, problem = resolve_start(config, engine)
+    HelpdeskApp(config, engine, actor, username=username, problem=problem).run()
+
+
+if __name__ == "__main__":
+    run()

@@ -1,0 +1,918 @@
+"""The home screen: a sidebar of views, the virtual ticket list, filter and command lines,
+bulk actions on marked tickets, an optional preview pane and a status line.
+
+Every database read and write runs in a thread worker through the services; results come back
+to the UI thread with call_from_thread. The screen holds plain rows only.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, OptionList, Static
+
+from tui_helpdesk import clock
+from tui_helpdesk.services import filter_query, links, presence, queries, tickets, views
+from tui_helpdesk.services.context import Tx, department_ids_visible, reading, transaction
+from tui_helpdesk.services.errors import ServiceError
+from tui_helpdesk.services.queries import SORTS, TicketQuery
+from tui_helpdesk.tui.context import AppContext
+from tui_helpdesk.tui.keymap import QUEUE_BINDINGS
+from tui_helpdesk.tui.screens.queue_dialogs import (
+    ColumnsScreen,
+    ConfirmScreen,
+    PickScreen,
+    PromptScreen,
+)
+from tui_helpdesk.tui.widgets.filter_line import FilterLine
+from tui_helpdesk.tui.widgets.preview import Preview
+from tui_helpdesk.tui.widgets.sidebar import ViewEntry, ViewSidebar, builtin_entries
+from tui_helpdesk.tui.widgets.ticket_list import (
+    COLUMNS,
+    DEFAULT_COLUMNS,
+    TicketList,
+    clean_line,
+    columns_from_text,
+    export_text,
+)
+
+DEFAULT_VIEW = "builtin:open"
+BULK_REASON = "bulk change from the queue"
+EXPORT_PAGE = 1000
+
+
+def _values(engine: Any, field: str, drop: tuple[str, ...] = ()) -> Callable[[str], list[str]]:
+    """Values of a filter field (statuses, agents, ...) for a picker, via the filter completion."""
+
+    def source(prefix: str) -> list[str]:
+        c = filter_query.complete(engine, f"{field}:{prefix}")
+        out = []
+        for cand in c.candidates:
+            value = cand.split(":", 1)[1].strip('"')
+            if value not in drop:
+                out.append(value)
+        return out
+
+    return source
+
+
+class QueueScreen(Screen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = list(QUEUE_BINDINGS)
+    AUTO_FOCUS = "#tickets"
+
+    def __init__(self, ctx: AppContext) -> None:
+        super().__init__(id="queue")
+        self.ctx = ctx
+        self.view_key = DEFAULT_VIEW
+        self.filter_text = ""
+        self.sort = "updated"
+        self.columns: tuple[str, ...] = DEFAULT_COLUMNS
+        self.dept_ids: list[int] | None = None
+        self.view_query: TicketQuery | None = None
+        self.query_ready = False
+        self.task_text = ""  # long jobs (export, bulk) report here
+        self._presence_note = ""
+
+    # --- layout ---------------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="queue-body"):
+            yield ViewSidebar(id="sidebar")
+            with Vertical(id="queue-main"):
+                yield FilterLine(self.ctx.engine, id="filter-line")
+                yield TicketList(self.ctx.engine, id="tickets")
+                yield Preview(self.ctx.engine, self.ctx.actor, id="preview")
+        yield Static("", id="status-line")
+        yield Footer()
+
+    @property
+    def ticket_list(self) -> TicketList:
+        return self.query_one("#tickets", TicketList)
+
+    @property
+    def sidebar(self) -> ViewSidebar:
+        return self.query_one("#sidebar", ViewSidebar)
+
+    @property
+    def filter_line(self) -> FilterLine:
+        return self.query_one("#filter-line", FilterLine)
+
+    @property
+    def preview(self) -> Preview:
+        return self.query_one("#preview", Preview)
+
+    def on_mount(self) -> None:
+        self.ticket_list.focus()
+        self.preview.display = False
+        self.sidebar.set_entries(builtin_entries(), self.view_key)
+        self.load_sidebar(first=True)
+        interval = getattr(self.app, "poll_interval", 2.0)
+        if interval:
+            self.set_interval(interval, self.poll_presence)
+
+    # --- sidebar and views ----------------------------------------------------------------------
+
+    def load_sidebar(self, first: bool = False) -> None:
+        """Departments and saved views (and, on first load, the scope) from the database."""
+        ctx = self.ctx
+
+        def work() -> None:
+            try:
+                with reading(ctx.engine, ctx.actor) as tx:
+                    dept_ids = department_ids_visible(tx)
+                    depts = views.department_names(tx.session, dept_ids)
+                    saved = views.list_views(tx.session, ctx.actor.agent_id)
+            except Exception as exc:  # noqa: BLE001
+                self.app.call_from_thread(self.app.notify, f"Cannot read the views: {exc}", severity="error")
+                return
+            self.app.call_from_thread(self._apply_sidebar, dept_ids, depts, saved, first)
+
+        self.run_worker(work, thread=True, group="sidebar", exit_on_error=False)
+
+    def _apply_sidebar(
+        self, dept_ids: list[int] | None, depts: list[tuple[int, str]], saved: list[views.ViewRow], first: bool
+    ) -> None:
+        self.dept_ids = dept_ids
+        entries = builtin_entries()
+        entries += [ViewEntry(f"dept:{i}", name, "dept", str(i)) for i, name in depts]
+        entries += [
+            ViewEntry(f"view:{v.id}", v.name, "view", str(v.id), v.query, v.sort, v.columns, v.shared)
+            for v in saved
+        ]
+        if self.sidebar.entry(self.view_key) is None and not first:
+            pass
+        self.sidebar.set_entries(entries, self.view_key)
+        if first:
+            self.choose_view(self.view_key)
+        self.refresh_counts()
+
+    def choose_view(self, key: str) -> None:
+        entry = self.sidebar.entry(key) if self.sidebar.entries else None
+        if entry is None:
+            key = DEFAULT_VIEW
+            entry = self.sidebar.entry(key)
+        self.view_key = key
+        self.sidebar.select_key(key)
+        if entry is not None and entry.kind == "view":
+            self.sort = entry.sort if entry.sort in SORTS else "updated"
+            if entry.columns:
+                self.set_columns(entry.columns)
+        self.filter_text = ""
+        self.filter_line.filter_text = ""
+        self.apply_query()
+
+    def _base_query(self, entry: ViewEntry | None, tx: Tx) -> TicketQuery:
+        actor = self.ctx.actor
+        scope: dict[str, Any] = {}
+        if self.dept_ids is not None:
+            scope = {"scope_department_ids": tuple(self.dept_ids), "scope_agent_id": actor.agent_id}
+        if entry is None or entry.kind == "builtin":
+            name = entry.ident if entry else "open"
+            if name == "mine" and actor.agent_id is None:
+                name = "all"
+            return queries.sidebar_query(name, actor.agent_id, self.dept_ids, self.sort)
+        if entry.kind == "dept":
+            return queries.department_query(int(entry.ident), self.sort)
+        base = TicketQuery(sort=self.sort, **scope)
+        return filter_query.resolve_text(tx.session, entry.query_text, actor.agent_id, base)
+
+    def apply_query(self, keep_position: bool = False) -> None:
+        """Build the list's query from the view, the sort and the filter line, then show it."""
+        entry = self.sidebar.entry(self.view_key)
+        text, sort = self.filter_text, self.sort
+        ctx = self.ctx
+
+        def work() -> None:
+            try:
+                with reading(ctx.engine, ctx.actor) as tx:
+                    base = self._base_query(entry, tx)
+                    base = dataclasses.replace(base, sort=sort)
+                    query = (
+                        filter_query.resolve_text(tx.session, text, ctx.actor.agent_id, base) if text else base
+                    )
+            except filter_query.FilterError as exc:
+                self.app.call_from_thread(self._filter_failed, exc)
+                return
+            except Exception as exc:  # noqa: BLE001
+                self.app.call_from_thread(self.app.notify, f"Cannot build the list: {exc}", severity="error")
+                return
+            self.app.call_from_thread(self._show_query, query, keep_position)
+
+        self.run_worker(work, thread=True, group="query", exclusive=True, exit_on_error=False)
+
+    def _filter_failed(self, exc: filter_query.FilterError) -> None:
+        self.filter_line.open("filter", self.filter_text)
+        self.filter_line.show_error(str(exc))
+
+    def _show_query(self, query: TicketQuery, keep_position: bool) -> None:
+        self.view_query = query
+        self.sort = query.sort
+        self.query_ready = True
+        self.ticket_list.set_query(query, keep_position=keep_position)
+        self.refresh_status()
+
+    def refresh_counts(self) -> None:
+        ctx, dept_ids = self.ctx, self.dept_ids
+        saved = [e for e in self.sidebar.entries if e.kind == "view"]
+
+        def work() -> None:
+            try:
+                with reading(ctx.engine, ctx.actor) as tx:
+                    c = queries.sidebar_counts(tx.session, ctx.actor.agent_id, dept_ids)
+                    counts: dict[str, int | None] = {
+                        "builtin:mine": c.mine,
+                        "builtin:unassigned": c.unassigned,
+                        "builtin:open": c.open,
+                        "builtin:pending": c.pending,
+                        "builtin:overdue": c.overdue,
+                        "builtin:resolved": c.resolved,
+                        "builtin:all": c.all,
+                    }
+                    counts.update({f"dept:{k}": v for k, v in c.departments.items()})
+                    for e in saved:
+                        try:
+                            counts[e.key] = queries.count(tx.session, self._base_query(e, tx))
+                        except Exception:  # noqa: BLE001 - a view naming a deleted status counts as unknown
+                            counts[e.key] = None
+            except Exception as exc:  # noqa: BLE001
+                self.app.call_from_thread(self.app.notify, f"Cannot count: {exc}", severity="error")
+                return
+            self.app.call_from_thread(self.sidebar.set_counts, counts)
+
+        self.run_worker(work, thread=True, group="counts", exclusive=True, exit_on_error=False)
+
+    @on(OptionList.OptionSelected, "#sidebar")
+    def _sidebar_selected(self, event: OptionList.OptionSelected) -> None:
+        if event.option.id:
+            self.choose_view(event.option.id)
+            self.ticket_list.focus()
+
+    def _step_view(self, step: int) -> None:
+        keys = [e.key for e in self.sidebar.entries]
+        if not keys:
+            return
+        i = keys.index(self.view_key) if self.view_key in keys else 0
+        self.choose_view(keys[(i + step) % len(keys)])
+
+    def action_next_view(self) -> None:
+        self._step_view(1)
+
+    def action_prev_view(self) -> None:
+        self._step_view(-1)
+
+    def action_focus_sidebar(self) -> None:
+        if self.sidebar.has_focus:
+            self.ticket_list.focus()
+        else:
+            self.sidebar.focus()
+
+    # --- changes from elsewhere -----------------------------------------------------------------
+
+    def data_changed(self) -> None:
+        """The change counter moved (another agent, the worker): re-read what is on screen."""
+        if self.query_ready:
+            self.ticket_list.reload()
+        self.refresh_counts()
+        if self.preview.display:
+            self.preview.show_ticket(self.preview.ticket_id)
+
+    def poll_presence(self) -> None:
+        rows = self.ticket_list.visible_rows()
+        if not rows or not self.is_current:
+            return
+        ids = [r.id for r in rows]
+        ctx = self.ctx
+
+        def work() -> None:
+            try:
+                seen = presence.on_tickets(ctx.engine, ids, exclude_agent_id=ctx.actor.agent_id)
+            except Exception:  # noqa: BLE001 - presence is a hint; a failed read changes nothing
+                return
+            self.app.call_from_thread(self._apply_presence, seen)
+
+        self.run_worker(work, thread=True, group="presence", exclusive=True, exit_on_error=False)
+
+    def _apply_presence(self, seen: dict[int, presence.Seen]) -> None:
+        self.ticket_list.set_presence(seen)
+        self.refresh_status()
+
+    def action_refresh(self) -> None:
+        self.data_changed()
+        self.poll_presence()
+        self.notify("Refreshed", timeout=1.5)
+
+    # --- status line ----------------------------------------------------------------------------
+
+    def refresh_status(self) -> None:
+        tl = self.ticket_list
+        entry = self.sidebar.entry(self.view_key)
+        parts = Text()
+        parts.append(clean_line(entry.label) if entry else "", style="bold")
+        total = f"{tl.total:,}" if tl.total_known else "…"
+        parts.append(f"  {total} tickets  sort:{self.sort}")
+        if self.filter_text:
+            parts.append(f"  /{self.filter_text}", style="italic")
+        if tl.marked:
+            parts.append(f"  {len(tl.marked)} marked", style="bold yellow")
+        row = tl.current_row
+        seen = tl.presence.get(row.id) if row else None
+        if seen is not None and row is not None:
+            verb = "is replying to" if seen.activity != "viewing" else "is viewing"
+            parts.append(f"  ● {clean_line(seen.agent_name)} {verb} {row.number}", style="bold red")
+        right = " ".join(t for t in (self.task_text, getattr(self.app, "worker_status", "")) if t)
+        if right:
+            parts.append(f"  │ {right}", style="dim")
+        self.query_one("#status-line", Static).update(parts)
+
+    @on(TicketList.Changed)
+    def _list_changed(self, event: TicketList.Changed) -> None:
+        self.refresh_status()
+
+    @on(TicketList.Failed)
+    def _list_failed(self, event: TicketList.Failed) -> None:
+        self.notify(f"Cannot read the queue: {event.error}", severity="error")
+
+    @on(TicketList.Highlighted)
+    def _highlighted(self, event: TicketList.Highlighted) -> None:
+        self.refresh_status()
+        if self.preview.display:
+            self.preview.show_ticket(event.row.id if event.row else None)
+
+    # --- filter and command lines ---------------------------------------------------------------
+
+    def action_filter(self) -> None:
+        self.filter_line.open("filter")
+
+    def action_command(self) -> None:
+        self.filter_line.open("command", "")
+
+    @on(FilterLine.Cancelled)
+    def _line_cancelled(self, event: FilterLine.Cancelled) -> None:
+        self.filter_line.close()
+        self.ticket_list.focus()
+        if event.mode == "filter" and self.filter_text:
+            self.filter_text = ""
+            self.filter_line.filter_text = ""
+            self.apply_query()
+
+    @on(FilterLine.Submitted)
+    def _line_submitted(self, event: FilterLine.Submitted) -> None:
+        if event.mode == "filter":
+            self.filter_line.close()
+            self.ticket_list.focus()
+            self.filter_text = event.value
+            self.filter_line.filter_text = event.value
+            self.apply_query()
+            return
+        self.filter_line.close()
+        self.ticket_list.focus()
+        self.run_command(event.value)
+
+    def run_command(self, text: str) -> None:
+        """`:1042`, `:TCK-1042`, `:sort due`, `:save NAME`, `:share NAME`, `:unsave NAME`,
+        `:columns a,b`, `:export PATH [a,b]`, `:refresh`, `:admin`, `:help`, `:q`."""
+        text = text.strip().lstrip(":").strip()
+        if not text:
+            return
+        name, _, arg = text.partition(" ")
+        arg = arg.strip()
+        low = name.lower()
+        if low in ("q", "quit"):
+            self.app.exit()
+        elif low == "sort":
+            if arg not in SORTS:
+                self.notify(f"Sorts: {', '.join(SORTS)}", severity="warning")
+            else:
+                self.set_sort(arg)
+        elif low in ("save", "share"):
+            self.save_view(arg, shared=low == "share")
+        elif low == "unsave":
+            self.delete_view(arg)
+        elif low == "columns":
+            if not arg:
+                self.action_pick_columns()
+                return
+            cols, unknown = columns_from_text(arg)
+            if unknown:
+                self.notify(f"Unknown columns: {', '.join(unknown)} (known: {', '.join(COLUMNS)})", severity="error")
+            elif cols:
+                self.set_columns(cols)
+        elif low == "export":
+            self.export(arg)
+        elif low == "refresh":
+            self.action_refresh()
+        elif low == "admin":
+            self.app.action_admin()  # type: ignore[attr-defined]
+        elif low == "help":
+            self.app.action_help()  # type: ignore[attr-defined]
+        elif low[:1].isdigit() or "-" in low:
+            self.open_ref(text)
+        else:
+            self.notify(f"Unknown command {name!r}. Try :1042, :sort due, :save NAME, :export PATH", severity="error")
+
+    # --- sort and columns -----------------------------------------------------------------------
+
+    def set_sort(self, sort: str) -> None:
+        self.sort = sort
+        self.apply_query()
+
+    def action_cycle_sort(self) -> None:
+        i = SORTS.index(self.sort) if self.sort in SORTS else 0
+        self.set_sort(SORTS[(i + 1) % len(SORTS)])
+        self.notify(f"Sorted by {self.sort}", timeout=1.5)
+
+    def action_pick_sort(self) -> None:
+        def chosen(value: str | None) -> None:
+            if value:
+                self.set_sort(value)
+
+        self.app.push_screen(PickScreen("Sort by", list(SORTS)), chosen)
+
+    def set_columns(self, columns: tuple[str, ...]) -> None:
+        self.columns = columns
+        self.ticket_list.set_columns(columns)
+
+    def action_pick_columns(self) -> None:
+        def chosen(value: tuple[str, ...] | None) -> None:
+            if value:
+                self.set_columns(value)
+
+        self.app.push_screen(
+            ColumnsScreen([(k, c.title) for k, c in COLUMNS.items()], self.ticket_list.columns), chosen
+        )
+
+    # --- saved views ----------------------------------------------------------------------------
+
+    def action_save_view(self) -> None:
+        self.filter_line.open("command", "save ")
+
+    def save_view(self, name: str, shared: bool) -> None:
+        if not name:
+            self.notify("Give the view a name: :save NAME", severity="warning")
+            return
+        query_text = self.filter_text
+        entry = self.sidebar.entry(self.view_key)
+        if entry is not None and entry.kind == "view" and entry.query_text:
+            query_text = f"{entry.query_text} {query_text}".strip()
+        elif entry is not None and entry.kind != "view":
+            query_text = f"{_builtin_filter(entry)} {query_text}".strip()
+        ctx, sort, cols = self.ctx, self.sort, self.ticket_list.columns
+
+        def work() -> None:
+            try:
+                with transaction(ctx.engine, ctx.actor) as tx:
+                    row = views.save_view(tx, name, query_text, sort, cols, shared=shared)
+            except ServiceError as exc:
+                self.app.call_from_thread(self.notify, str(exc), severity="error")
+                return
+            self.app.call_from_thread(self._view_saved, row)
+
+        self.run_worker(work, thread=True, group="save", exit_on_error=False)
+
+    def _view_saved(self, row: views.ViewRow) -> None:
+        self.view_key = f"view:{row.id}"
+        self.notify(f"Saved {'shared ' if row.shared else ''}view {row.name!r}")
+        self.load_sidebar()
+        self.filter_text = ""
+        self.filter_line.filter_text = ""
+        self.apply_query(keep_position=True)
+
+    def delete_view(self, name: str) -> None:
+        entry = next((e for e in self.sidebar.entries if e.kind == "view" and e.label == name), None)
+        if entry is None:
+            self.notify(f"No saved view called {name!r}", severity="error")
+            return
+        ctx = self.ctx
+
+        def go(yes: bool | None) -> None:
+            if not yes:
+                return
+
+            def work() -> None:
+                try:
+                    with transaction(ctx.engine, ctx.actor) as tx:
+                        views.delete_view(tx, int(entry.ident))
+                except ServiceError as exc:
+                    self.app.call_from_thread(self.notify, str(exc), severity="error")
+                    return
+                self.app.call_from_thread(self._view_deleted, entry)
+
+            self.run_worker(work, thread=True, group="save", exit_on_error=False)
+
+        self.app.push_screen(ConfirmScreen(f"Delete the view {name!r}?"), go)
+
+    def _view_deleted(self, entry: ViewEntry) -> None:
+        self.notify(f"Deleted view {entry.label!r}")
+        if self.view_key == entry.key:
+            self.view_key = DEFAULT_VIEW
+            self.apply_query()
+        self.load_sidebar()
+
+    # --- export ---------------------------------------------------------------------------------
+
+    def action_export(self) -> None:
+        self.filter_line.open("command", "export ")
+
+    def export(self, arg: str) -> None:
+        path_text, _, cols_text = arg.partition(" ")
+        if not path_text:
+            self.notify("Say where: :export PATH [columns]", severity="warning")
+            return
+        columns = self.ticket_list.columns
+        if cols_text.strip():
+            columns, unknown = columns_from_text(cols_text)
+            if unknown:
+                self.notify(f"Unknown columns: {', '.join(unknown)}", severity="error")
+                return
+        query = self.view_query
+        if query is None:
+            return
+        path = Path(path_text).expanduser()
+        engine = self.ctx.engine
+        self.task_text = "exporting…"
+        self.refresh_status()
+
+        def work() -> None:
+            written = 0
+            now = clock.now()
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                with path.open("w", newline="", encoding="utf-8") as fh:
+                    out = csv.writer(fh)
+                    out.writerow([COLUMNS[c].title if c != "number" else "Number" for c in columns])
+                    after = None
+                    while True:
+                        page = queries.fetch_page(engine, query, after, EXPORT_PAGE)
+                        for row in page.rows:
+                            out.writerow([_csv_safe(export_text(row, c, now)) for c in columns])
+                        written += len(page.rows)
+                        self.app.call_from_thread(self._task, f"exported {written:,}…")
+                        if page.at_end or page.next is None:
+                            break
+                        after = page.next
+            except Exception as exc:  # noqa: BLE001
+                self.app.call_from_thread(self._task, "")
+                self.app.call_from_thread(self.notify, f"Export failed: {exc}", severity="error")
+                return
+            self.app.call_from_thread(self._task, "")
+            self.app.call_from_thread(self.notify, f"Exported {written:,} tickets to {path}")
+
+        self.run_worker(work, thread=True, group="export", exit_on_error=False)
+
+    def _task(self, text: str) -> None:
+        self.task_text = text
+        self.refresh_status()
+
+    # --- preview --------------------------------------------------------------------------------
+
+    def action_toggle_preview(self) -> None:
+        self.preview.display = not self.preview.display
+        if self.preview.display:
+            row = self.ticket_list.current_row
+            self.preview.show_ticket(row.id if row else None)
+
+    def action_preview_down(self) -> None:
+        if self.preview.display:
+            self.preview.scroll_relative(y=max(1, self.preview.size.height // 2), animate=False)
+
+    def action_preview_up(self) -> None:
+        if self.preview.display:
+            self.preview.scroll_relative(y=-max(1, self.preview.size.height // 2), animate=False)
+
+    # --- opening tickets ------------------------------------------------------------------------
+
+    @on(TicketList.Opened)
+    def _opened(self, event: TicketList.Opened) -> None:
+        self.open_ticket(event.row.id, self.ticket_list.ids_from_cursor())
+
+    def open_ticket(self, ticket_id: int, queue_ids: list[int] | None = None) -> None:
+        try:
+            from tui_helpdesk.tui.screens.ticket import TicketScreen
+        except ImportError:
+            self.notify("The ticket screen is not installed yet.", severity="warning")
+            return
+
+        def closed(result: Any) -> None:
+            if isinstance(result, tuple) and result and result[0] == "next":
+                self._open_next(ticket_id, queue_ids or [])
+            self.data_changed()
+
+        self.app.push_screen(TicketScreen(ticket_id, queue_ids=queue_ids), closed)
+
+    def _open_next(self, current: int, queue_ids: list[int]) -> None:
+        """Triage: after an action on a ticket, the next one of the list opens."""
+        if current in queue_ids:
+            rest = queue_ids[queue_ids.index(current) + 1 :]
+        else:
+            rest = queue_ids
+        if not rest:
+            self.notify("That was the last ticket of the list.")
+            return
+        tl = self.ticket_list
+        for offset, row in enumerate(tl.loaded_rows()):
+            if row.id == rest[0]:
+                tl.move_to(tl._win_start + offset)
+                break
+        self.open_ticket(rest[0], rest)
+
+    def open_ref(self, ref: str) -> None:
+        ctx = self.ctx
+
+        def work() -> None:
+            try:
+                with reading(ctx.engine, ctx.actor) as tx:
+                    ticket_id, _number = views.find_ticket(tx, ref)
+            except ServiceError as exc:
+                self.app.call_from_thread(self.notify, str(exc), severity="error")
+                return
+            self.app.call_from_thread(self.open_ticket, ticket_id, None)
+
+        self.run_worker(work, thread=True, group="open", exit_on_error=False)
+
+    def action_copy_number(self) -> None:
+        row = self.ticket_list.current_row
+        if row is None:
+            return
+        self.app.copy_to_clipboard(row.number)
+        self.notify(f"Copied {row.number}", timeout=1.5)
+
+    def action_quit(self) -> None:
+        self.app.exit()
+
+    # --- bulk actions ---------------------------------------------------------------------------
+
+    def _targets(self) -> dict[int, str]:
+        targets = self.ticket_list.marked_or_current()
+        if not targets:
+            self.notify("No ticket here.", severity="warning")
+        return targets
+
+    def bulk(
+        self,
+        question: str,
+        targets: dict[int, str],
+        each: Callable[[Tx, int], Any],
+        done: str,
+        confirm: bool = True,
+    ) -> None:
+        """Ask (stating the count), then run `each` per ticket, one transaction each."""
+        if not targets:
+            return
+
+        def go(yes: bool | None) -> None:
+            if yes:
+                self._run_bulk(targets, each, done)
+
+        if confirm:
+            self.app.push_screen(ConfirmScreen(question, _list_numbers(targets)), go)
+        else:
+            go(True)
+
+    def _run_bulk(self, targets: dict[int, str], each: Callable[[Tx, int], Any], done: str) -> None:
+        ctx = self.ctx
+        self._task(f"{done.lower()} {len(targets)}…")
+
+        def work() -> None:
+            ok, failed = 0, []
+            for ticket_id, number in targets.items():
+                try:
+                    with transaction(ctx.engine, ctx.actor) as tx:
+                        each(tx, ticket_id)
+                    ok += 1
+                except ServiceError as exc:
+                    failed.append(f"{number}: {exc}")
+                except Exception as exc:  # noqa: BLE001
+                    failed.append(f"{number}: {exc}")
+            self.app.call_from_thread(self._bulk_done, done, ok, failed)
+
+        self.run_worker(work, thread=True, group="bulk", exit_on_error=False)
+
+    def _bulk_done(self, done: str, ok: int, failed: list[str]) -> None:
+        self._task("")
+        noun = "ticket" if ok == 1 else "tickets"
+        if failed:
+            self.notify(
+                f"{done} {ok} {noun}; {len(failed)} failed:\n" + "\n".join(failed[:5]),
+                severity="error",
+                timeout=8,
+            )
+        else:
+            self.notify(f"{done} {ok} {noun}")
+        self.ticket_list.clear_marks()
+        self.data_changed()
+
+    def _count_words(self, targets: dict[int, str]) -> str:
+        if len(targets) == 1:
+            return next(iter(targets.values()))
+        return f"{len(targets)} tickets"
+
+    def action_assign(self) -> None:
+        targets = self._targets()
+        if not targets:
+            return
+
+        def chosen(agent: str | None) -> None:
+            if agent:
+                self.bulk(
+                    f"Assign {self._count_words(targets)} to {agent}?",
+                    targets,
+                    lambda tx, tid: tickets.assign(tx, tid, agent),
+                    "Assigned",
+                )
+
+        source = _values(self.ctx.engine, "assignee", drop=("me", "none"))
+        self.app.push_screen(PickScreen("Assign to agent", source), chosen)
+
+    def action_assign_me(self) -> None:
+        targets = self._targets()
+        self.bulk(
+            f"Assign {self._count_words(targets)} to you?",
+            targets,
+            lambda tx, tid: tickets.assign_to_me(tx, tid),
+            "Assigned",
+            confirm=len(targets) > 1,
+        )
+
+    def action_set_status(self) -> None:
+        targets = self._targets()
+        if not targets:
+            return
+
+        def chosen(status: str | None) -> None:
+            if status:
+                self.bulk(
+                    f"Set {self._count_words(targets)} to {status}?",
+                    targets,
+                    lambda tx, tid: tickets.set_status(tx, tid, status),
+                    f"Set to {status}:",
+                )
+
+        self.app.push_screen(PickScreen("Set status", _values(self.ctx.engine, "status")), chosen)
+
+    def action_resolve(self) -> None:
+        targets = self._targets()
+        self.bulk(
+            f"Resolve {self._count_words(targets)}?",
+            targets,
+            lambda tx, tid: tickets.resolve(tx, tid),
+            "Resolved",
+        )
+
+    def action_close(self) -> None:
+        targets = self._targets()
+        self.bulk(
+            f"Close {self._count_words(targets)}?",
+            targets,
+            lambda tx, tid: tickets.set_status(tx, tid, "closed"),
+            "Closed",
+        )
+
+    def action_set_priority(self) -> None:
+        targets = self._targets()
+        if not targets:
+            return
+
+        def chosen(prio: str | None) -> None:
+            if prio:
+                self.bulk(
+                    f"Set the priority of {self._count_words(targets)} to {prio}?",
+                    targets,
+                    lambda tx, tid: tickets.update_fields(tx, tid, {"priority": prio}, reason=BULK_REASON),
+                    f"Priority {prio}:",
+                )
+
+        self.app.push_screen(PickScreen("Set priority", _values(self.ctx.engine, "prio")), chosen)
+
+    def action_transfer(self) -> None:
+        targets = self._targets()
+        if not targets:
+            return
+
+        def chosen(dept: str | None) -> None:
+            if dept:
+                self.bulk(
+                    f"Move {self._count_words(targets)} to {dept}?",
+                    targets,
+                    lambda tx, tid: tickets.transfer(tx, tid, dept, reason=BULK_REASON),
+                    f"Moved to {dept}:",
+                )
+
+        self.app.push_screen(PickScreen("Move to department", _values(self.ctx.engine, "dept")), chosen)
+
+    def action_tag(self) -> None:
+        targets = self._targets()
+        if not targets:
+            return
+
+        def each(tag: str) -> Callable[[Tx, int], Any]:
+            def run(tx: Tx, tid: int) -> Any:
+                current = tickets.view(tx, tid, events=False).tags
+                return tickets.set_tags(tx, tid, [*current, tag])
+
+            return run
+
+        def chosen(tag: str | None) -> None:
+            if tag:
+                self.bulk(f"Tag {self._count_words(targets)} with {tag}?", targets, each(tag), f"Tagged {tag}:")
+
+        self.app.push_screen(PickScreen("Add tag", _values(self.ctx.engine, "tag"), free_text=True), chosen)
+
+    def action_link(self) -> None:
+        targets = self._targets()
+        if not targets:
+            return
+
+        def chosen(other: str | None) -> None:
+            if other:
+                self.bulk(
+                    f"Link {self._count_words(targets)} to {other}?",
+                    targets,
+                    lambda tx, tid: links.link(tx, tid, other),
+                    f"Linked to {other}:",
+                )
+
+        self.app.push_screen(PromptScreen("Link to ticket (number)", placeholder="TCK-1042"), chosen)
+
+    def action_merge(self) -> None:
+        """Merge the marked tickets into the ticket under the cursor."""
+        tl = self.ticket_list
+        parent = tl.current_row
+        children = {k: v for k, v in tl.marked.items() if parent is None or k != parent.id}
+        if parent is None or not children:
+            self.notify("Mark the tickets to merge, then put the cursor on the one they go into.", severity="warning")
+            return
+        ctx = self.ctx
+
+        def go(yes: bool | None) -> None:
+            if not yes:
+                return
+
+            def work() -> None:
+                try:
+                    with transaction(ctx.engine, ctx.actor) as tx:
+                        links.merge(tx, parent.id, list(children))
+                except ServiceError as exc:
+                    self.app.call_from_thread(self._bulk_done, "Merged", 0, [str(exc)])
+                    return
+                self.app.call_from_thread(self._bulk_done, f"Merged into {parent.number}:", len(children), [])
+
+            self.run_worker(work, thread=True, group="bulk", exit_on_error=False)
+
+        noun = "ticket" if len(children) == 1 else "tickets"
+        self.app.push_screen(
+            ConfirmScreen(f"Merge {len(children)} {noun} into {parent.number}?", _list_numbers(children)), go
+        )
+
+    # --- palette support ------------------------------------------------------------------------
+
+    def palette_commands(self) -> list[tuple[str, str, Callable[[], Any]]]:
+        """Commands with no key of their own (the palette lists the bound ones from the bindings)."""
+        cmds: list[tuple[str, str, Callable[[], Any]]] = [
+            ("Open ticket by number…", ":1042", lambda: self.filter_line.open("command", "")),
+            ("Delete a saved view…", ":unsave NAME", lambda: self.filter_line.open("command", "unsave ")),
+        ]
+        if self.ctx.actor.is_admin:
+            cmds.append(("Share the view…", ":share NAME", lambda: self.filter_line.open("command", "share ")))
+        for sort in SORTS:
+            cmds.append((f"Sort by {sort}", f":sort {sort}", lambda s=sort: self.set_sort(s)))
+        for e in self.sidebar.entries:
+            cmds.append((f"View: {clean_line(e.label)}", "", lambda k=e.key: self.choose_view(k)))
+        return cmds
+
+
+def _builtin_filter(entry: ViewEntry) -> str:
+    """The filter line that means the same as a built-in view (so it can be saved as a view)."""
+    if entry.kind == "dept":
+        return f'dept:"{entry.label}" state:new,open'
+    return {
+        "mine": "assignee:me state:new,open,pending",
+        "unassigned": "assignee:none state:new,open",
+        "open": "state:new,open",
+        "pending": "state:pending",
+        "overdue": "is:overdue state:new,open,pending",
+        "resolved": "state:resolved",
+        "all": "",
+    }.get(entry.ident, "")
+
+
+def _list_numbers(targets: dict[int, str], limit: int = 8) -> str:
+    numbers = list(targets.values())
+    text = ", ".join(numbers[:limit])
+    if len(numbers) > limit:
+        text += f" and {len(numbers) - limit} more"
+    return text
+
+
+def _csv_safe(value: str) -> str:
+    # A cell starting with = + - @ runs as a formula in spreadsheets (CSV injection).
+    return "'" + value if value[:1] in ("=", "+", "-", "@") else value

@@ -1,0 +1,358 @@
+"""The composer: write a public reply or an internal note, then hand back a `Draft`.
+
+The composer never writes to the database; the ticket screen sends the draft and, if sending
+fails (a conflicting edit, a bad address), opens the composer again with the same draft, so no
+words are ever lost. Keys (all work while typing): ctrl+s send, ctrl+t preview, ctrl+g $EDITOR,
+ctrl+r canned response, ctrl+f attach a file, ctrl+x clear attachments, Esc close (asks first
+when there is something to lose).
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import subprocess
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult, SuspendNotSupported
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
+from textual.screen import ModalScreen
+from textual.widgets import Input, Label, Select, Static, TextArea
+
+from tui_helpdesk.services import canned
+from tui_helpdesk.services.choices import Choice
+from tui_helpdesk.services.context import reading
+from tui_helpdesk.services.errors import ServiceError
+from tui_helpdesk.services.lookup import EMAIL_RE
+from tui_helpdesk.services.ticket_view import TicketDetail
+from tui_helpdesk.tui import markdown
+from tui_helpdesk.tui.context import ctx_of
+from tui_helpdesk.untrusted import clean_line
+
+from .pickers import ConfirmScreen, PickerScreen, PickItem, PromptScreen
+
+
+@dataclass(frozen=True)
+class Draft:
+    """What the agent wrote and what should happen with it."""
+
+    kind: str  # "reply" | "note"
+    body: str = ""
+    time_spent: int = 0
+    cc: tuple[str, ...] = ()
+    attachments: tuple[Path, ...] = ()
+    status_id: int | None = None  # replies only: "send and set status"
+    resolution_notes: str | None = None
+
+    @property
+    def empty(self) -> bool:
+        return not self.body.strip() and not self.attachments
+
+
+@dataclass(frozen=True)
+class ComposerOptions:
+    statuses: Sequence[Choice] = ()
+    attachments_dir: Path | None = None
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+def editor_command() -> list[str]:
+    """$VISUAL, then $EDITOR, then vi, as git chooses."""
+    value = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
+    return shlex.split(value)
+
+
+class ComposerScreen(ModalScreen[Draft | None]):
+    """Dismisses with the Draft to send, or None when the agent discards it."""
+
+    BINDINGS = [
+        Binding("ctrl+s", "send", "Send", id="composer.send", priority=True),
+        Binding("ctrl+t", "toggle_preview", "Preview", id="composer.preview", priority=True),
+        Binding("ctrl+g", "editor", "$EDITOR", id="composer.editor", priority=True),
+        Binding("ctrl+r", "canned", "Canned", id="composer.canned", priority=True),
+        Binding("ctrl+f", "attach", "Attach", id="composer.attach", priority=True),
+        Binding("ctrl+x", "clear_attachments", "Clear files", id="composer.clear_files", show=False,
+                priority=True),
+        Binding("escape", "close", "Close", id="composer.close"),
+    ]
+
+    class CannedLoaded(Message):
+        def __init__(self, items: list[canned.Canned], error: str = "") -> None:
+            super().__init__()
+            self.items = items
+            self.error = error
+
+    class Filled(Message):
+        def __init__(self, text: str) -> None:
+            super().__init__()
+            self.text = text
+
+    def __init__(self, ticket: TicketDetail, draft: Draft, statuses: Sequence[Choice] = (),
+                 *, notice: str = "") -> None:
+        super().__init__()
+        self.ticket = ticket
+        self.draft = draft
+        self.statuses = list(statuses)
+        self.notice = notice
+        self.attachments: list[Path] = list(draft.attachments)
+
+    @property
+    def is_reply(self) -> bool:
+        return self.draft.kind == "reply"
+
+    def compose(self) -> ComposeResult:
+        title = Text()
+        if self.is_reply:
+            title.append(" REPLY ", style="bold reverse green")
+            title.append(f" to {clean_line(self.ticket.requester_email or self.ticket.requester)}")
+        else:
+            title.append(" INTERNAL NOTE ", style="bold reverse yellow")
+            title.append(" seen by staff only")
+        title.append(f"  {clean_line(self.ticket.number)} {clean_line(self.ticket.subject)}", style="dim")
+        with Vertical(id="composer-box", classes="reply" if self.is_reply else "note"):
+            yield Label(title, id="composer-title")
+            yield TextArea(self.draft.body, id="composer-body", soft_wrap=True, show_line_numbers=False,
+                           tab_behavior="focus")
+            with VerticalScroll(id="composer-preview"):
+                yield Static("", id="composer-preview-text")
+            with Horizontal(classes="composer-row"):
+                yield Label("Time (min)", classes="composer-label")
+                yield Input(str(self.draft.time_spent or ""), id="composer-time", placeholder="0",
+                            restrict=r"[0-9]*", max_length=5)
+                if self.is_reply:
+                    yield Label("CC", classes="composer-label")
+                    yield Input(", ".join(self.draft.cc), id="composer-cc", placeholder="a@x.com, b@y.org")
+            if self.is_reply:
+                with Horizontal(classes="composer-row"):
+                    yield Label("Then set", classes="composer-label")
+                    yield Select(
+                        [(f"{s.name} ({s.hint})", s.id) for s in self.statuses],
+                        prompt="status unchanged",
+                        value=self.draft.status_id if self.draft.status_id is not None else Select.NULL,
+                        id="composer-status",
+                    )
+                    yield Input(self.draft.resolution_notes or "", id="composer-notes",
+                                placeholder="resolution notes")
+            yield Static("", id="composer-files")
+            yield Static(Text(self.notice, style="bold red") if self.notice else "", id="composer-error")
+            yield Static(
+                Text("ctrl+s send · ctrl+t preview · ctrl+g $EDITOR · ctrl+r canned · ctrl+f attach · "
+                     "tab next field · esc close"),
+                id="composer-keys",
+            )
+
+    def on_mount(self) -> None:
+        self.query_one("#composer-preview").display = False
+        self._update_files()
+        self._update_notes_visibility()
+        body = self.query_one("#composer-body", TextArea)
+        body.focus()
+        body.move_cursor(body.document.end)
+
+    # --- state ----------------------------------------------------------------------------------
+
+    def current_draft(self) -> Draft:
+        time_text = self.query_one("#composer-time", Input).value.strip()
+        cc: tuple[str, ...] = ()
+        status_id: int | None = None
+        notes: str | None = None
+        if self.is_reply:
+            cc = tuple(x.strip() for x in self.query_one("#composer-cc", Input).value.replace(";", ",").split(",")
+                       if x.strip())
+            value = self.query_one("#composer-status", Select).value
+            status_id = value if isinstance(value, int) else None
+            if status_id is not None and self._state_of(status_id) == "resolved":
+                notes = self.query_one("#composer-notes", Input).value.strip() or None
+        return replace(
+            self.draft,
+            body=self.query_one("#composer-body", TextArea).text,
+            time_spent=int(time_text) if time_text.isdigit() else 0,
+            cc=cc,
+            attachments=tuple(self.attachments),
+            status_id=status_id,
+            resolution_notes=notes,
+        )
+
+    def _state_of(self, status_id: int) -> str:
+        return next((s.hint for s in self.statuses if s.id == status_id), "")
+
+    def _error(self, message: str) -> None:
+        self.query_one("#composer-error", Static).update(Text(clean_line(message), style="bold red"))
+
+    def _update_files(self) -> None:
+        files = self.query_one("#composer-files", Static)
+        if self.attachments:
+            text = Text("Files: ", style="bold")
+            text.append(", ".join(clean_line(p.name) for p in self.attachments))
+            files.update(text)
+            files.display = True
+        else:
+            files.display = False
+
+    def _update_notes_visibility(self) -> None:
+        if not self.is_reply:
+            return
+        value = self.query_one("#composer-status", Select).value
+        resolved = isinstance(value, int) and self._state_of(value) == "resolved"
+        self.query_one("#composer-notes", Input).display = resolved
+
+    @on(Select.Changed, "#composer-status")
+    def _status_changed(self) -> None:
+        self._update_notes_visibility()
+
+    # --- actions --------------------------------------------------------------------------------
+
+    def action_send(self) -> None:
+        draft = self.current_draft()
+        if not draft.body.strip():
+            self._error("write something first (the body is empty)")
+            return
+        bad = [a for a in draft.cc if not EMAIL_RE.match(a)]
+        if bad:
+            self._error(f"CC: {bad[0]!r} is not an email address")
+            return
+        unknown = canned.unknown_variables(draft.body)
+        if unknown:
+            self._error(f"unknown variable %{{{unknown[0]}}} in the text; fix or remove it")
+            return
+        self.dismiss(draft)
+
+    def action_close(self) -> None:
+        draft = self.current_draft()
+        if draft.empty:
+            self.dismiss(None)
+            return
+
+        def answered(discard: bool | None) -> None:
+            if discard:
+                self.dismiss(None)
+
+        what = "reply" if self.is_reply else "note"
+        self.app.push_screen(ConfirmScreen(f"Discard this {what}? What you wrote will be lost.",
+                                           yes="Discard", no="Keep writing"), answered)
+
+    def action_toggle_preview(self) -> None:
+        body = self.query_one("#composer-body", TextArea)
+        preview = self.query_one("#composer-preview")
+        showing = not preview.display
+        if showing:
+            self.query_one("#composer-preview-text", Static).update(markdown.render(body.text))
+        preview.display = showing
+        body.display = not showing
+        if not showing:
+            body.focus()
+
+    def action_editor(self) -> None:
+        body = self.query_one("#composer-body", TextArea)
+        with tempfile.NamedTemporaryFile("w", suffix=".md", prefix="helpdesk-", delete=False,
+                                         encoding="utf-8") as fh:
+            fh.write(body.text)
+            path = Path(fh.name)
+        try:
+            command = [*editor_command(), str(path)]
+            try:
+                with self.app.suspend():
+                    result = subprocess.run(command, check=False)
+            except SuspendNotSupported:
+                # headless (tests) or a driver that cannot hand over the terminal
+                result = subprocess.run(command, check=False, stdin=subprocess.DEVNULL,
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            if result.returncode != 0:
+                self._error(f"the editor exited with status {result.returncode}; the draft is unchanged")
+                return
+            body.text = path.read_text(encoding="utf-8").rstrip("\n")
+            body.move_cursor(body.document.end)
+        except OSError as exc:
+            self._error(f"could not run the editor: {exc}")
+        finally:
+            path.unlink(missing_ok=True)
+        body.focus()
+
+    def action_attach(self) -> None:
+        def check(value: str) -> str | None:
+            path = Path(value.strip()).expanduser()
+            if not value.strip():
+                return "give a path"
+            if not path.is_file():
+                return f"no file at {path}"
+            return None
+
+        def chosen(value: str | None) -> None:
+            if value:
+                self._check_attachment(Path(value.strip()).expanduser())
+
+        self.app.push_screen(
+            PromptScreen("Attach a file", label="Path", placeholder="~/Downloads/report.pdf", validate=check),
+            chosen,
+        )
+
+    @work(thread=True, group="composer")
+    def _check_attachment(self, path: Path) -> None:
+        from tui_helpdesk.services import attachments
+
+        ctx = ctx_of(self)
+        try:
+            with reading(ctx.engine, ctx.actor) as tx:
+                resolved = attachments.check_file(tx, path)
+        except ServiceError as exc:
+            self.app.call_from_thread(self._error, str(exc))
+            return
+        self.app.call_from_thread(self._add_attachment, resolved)
+
+    def _add_attachment(self, path: Path) -> None:
+        if path not in self.attachments:
+            self.attachments.append(path)
+        self._update_files()
+        self.query_one("#composer-error", Static).update("")
+
+    def action_clear_attachments(self) -> None:
+        self.attachments.clear()
+        self._update_files()
+
+    def action_canned(self) -> None:
+        self._load_canned()
+
+    @work(thread=True, group="composer")
+    def _load_canned(self) -> None:
+        ctx = ctx_of(self)
+        try:
+            items = canned.list_for(ctx.engine, ctx.actor.agent_id, self.ticket.department_id)
+        except ServiceError as exc:
+            self.post_message(self.CannedLoaded([], str(exc)))
+            return
+        self.post_message(self.CannedLoaded(items))
+
+    def on_composer_screen_canned_loaded(self, message: CannedLoaded) -> None:
+        if message.error:
+            self._error(message.error)
+            return
+        if not message.items:
+            self._error("no canned responses for this department yet (an admin adds them)")
+            return
+        items = [PickItem(c, c.title, c.body.strip().splitlines()[0][:60] if c.body.strip() else "")
+                 for c in message.items]
+
+        def picked(choice: canned.Canned | None) -> None:
+            if choice is not None:
+                self._fill(choice.body)
+
+        self.app.push_screen(PickerScreen("Insert a canned response", items), picked)
+
+    @work(thread=True, group="composer")
+    def _fill(self, body: str) -> None:
+        ctx = ctx_of(self)
+        with reading(ctx.engine, ctx.actor) as tx:
+            text = canned.fill(tx, body, self.ticket)
+        self.post_message(self.Filled(text))
+
+    def on_composer_screen_filled(self, message: Filled) -> None:
+        area = self.query_one("#composer-body", TextArea)
+        area.insert(message.text)
+        area.focus()

@@ -1,0 +1,183 @@
+"""The ticket's header: every field, in a grid that fits 80 columns, plus presence of other agents."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from rich.console import Group, RenderableType
+from rich.errors import StyleSyntaxError
+from rich.style import Style
+from rich.table import Table
+from rich.text import Text
+from textual.widgets import Static
+
+from tui_helpdesk import clock
+from tui_helpdesk.services.presence import Seen
+from tui_helpdesk.services.ticket_view import TicketDetail
+from tui_helpdesk.untrusted import clean_line
+
+# (field id, label) in display order; the edit menu offers the same ids.
+FIELDS: tuple[tuple[str, str], ...] = (
+    ("requester", "Requester"),
+    ("organization", "Org"),
+    ("department", "Dept"),
+    ("topic", "Topic"),
+    ("cti", "CTI"),
+    ("priority", "Priority"),
+    ("status", "Status"),
+    ("assignee", "Assignee"),
+    ("team", "Team"),
+    ("sla", "SLA due"),
+    ("tags", "Tags"),
+    ("collaborators", "CC"),
+    ("links", "Links"),
+    ("tasks", "Tasks"),
+    ("time", "Time"),
+)
+
+
+def _style(color: str) -> Style:
+    # colours are typed by admins; a bad one must not break the screen
+    try:
+        return Style.parse(color) if color else Style()
+    except StyleSyntaxError:
+        return Style()
+
+
+def when(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M") if value else "—"
+
+
+def relative(value: datetime, now: datetime) -> str:
+    seconds = int((value - now).total_seconds())
+    future = seconds >= 0
+    seconds = abs(seconds)
+    if seconds < 3600:
+        amount = f"{max(seconds // 60, 1)}m"
+    elif seconds < 86400 * 2:
+        amount = f"{seconds // 3600}h"
+    else:
+        amount = f"{seconds // 86400}d"
+    return f"in {amount}" if future else f"{amount} ago"
+
+
+def minutes(total: int) -> str:
+    h, m = divmod(total, 60)
+    return f"{h}h {m:02d}m" if h else f"{m}m"
+
+
+def field_values(d: TicketDetail) -> dict[str, Text]:
+    """Each header field as Text, cleaned: names, subjects and emails come from outside."""
+    now = clock.now()
+    c = clean_line
+
+    def plain(value: str, empty: str = "—") -> Text:
+        value = c(value)
+        return Text(value) if value else Text(empty, style="dim")
+
+    requester = Text(c(d.requester))
+    if d.requester_email and d.requester_email != d.requester:
+        requester.append(f" <{c(d.requester_email)}>", style="dim")
+    cti = " › ".join(c(x) for x in (d.category, d.type, d.item) if x)
+    status = Text(c(d.status), style=_style(d.status_color))
+    if d.reopened:
+        status.append(f" reopened×{d.reopen_count}", style="bold magenta")
+    if d.archived:
+        status.append(" archived", style="reverse")
+    if d.due_at is not None:
+        sla = Text(f"{when(d.due_at)} ({relative(d.due_at, now)})",
+                   style="bold red" if d.is_overdue else "")
+        if d.is_overdue:
+            sla.append(" OVERDUE", style="bold red reverse")
+    else:
+        sla = Text("—", style="dim")
+    if d.sla_plan:
+        sla.append(f" {c(d.sla_plan)}", style="dim")
+    links = Text()
+    for n, link in enumerate(d.links):
+        if n:
+            links.append(", ")
+        links.append(f"{link.kind.replace('_', ' ')} ", style="dim")
+        links.append(c(link.number), style="bold")
+    if d.merged_into:
+        links.append(("; " if links.plain else "") + "merged into ", style="dim")
+        links.append(c(d.merged_into), style="bold yellow")
+    if d.merged_children:
+        links.append(("; " if links.plain else "") + "merged: ", style="dim")
+        links.append(", ".join(c(x) for x in d.merged_children))
+    open_tasks = [t for t in d.tasks if t.closed_at is None]
+    tasks = Text(f"{len(open_tasks)} open / {len(d.tasks)}" if d.tasks else "—",
+                 style="" if d.tasks else "dim")
+    return {
+        "requester": requester,
+        "organization": plain(d.organization),
+        "department": plain(d.department),
+        "topic": plain(d.topic),
+        "cti": plain(cti),
+        "priority": Text(c(d.priority), style=_style(d.priority_color)),
+        "status": status,
+        "assignee": plain(d.assignee, "unassigned"),
+        "team": plain(d.team),
+        "sla": sla,
+        "tags": Text(" ".join(f"#{c(t)}" for t in d.tags), style="cyan") if d.tags else Text("—", style="dim"),
+        "collaborators": plain(", ".join(d.collaborators)),
+        "links": links if links.plain else Text("—", style="dim"),
+        "tasks": tasks,
+        "time": Text(minutes(d.time_logged)) if d.time_logged else Text("—", style="dim"),
+    }
+
+
+def presence_line(seen: Sequence[Seen]) -> Text | None:
+    if not seen:
+        return None
+    out = Text("⚠ ", style="bold yellow")
+    for n, s in enumerate(seen):
+        if n:
+            out.append("; ")
+        doing = {"replying": "is replying", "noting": "is writing a note"}.get(s.activity, "is viewing")
+        out.append(f"{clean_line(s.agent_name)} {doing}", style="bold yellow" if s.activity != "viewing" else "yellow")
+    return out
+
+
+class HeaderFields(Static):
+    """Renders a TicketDetail's title line and fields; two label/value pairs per row."""
+
+    DEFAULT_CSS = """
+    HeaderFields { height: auto; padding: 0 1; background: $boost; }
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__("", id=id)
+        self.detail: TicketDetail | None = None
+        self.seen: tuple[Seen, ...] = ()
+
+    def show(self, detail: TicketDetail, seen: Sequence[Seen] = ()) -> None:
+        self.detail = detail
+        self.seen = tuple(seen)
+        self.update(self.render_detail())
+
+    def render_detail(self) -> RenderableType:
+        d = self.detail
+        if d is None:
+            return Text("loading…", style="dim")
+        title = Text()
+        title.append(clean_line(d.number), style="bold reverse")
+        title.append(" ")
+        title.append(clean_line(d.subject), style="bold")
+        values = field_values(d)
+        grid = Table.grid(padding=(0, 1), expand=True)
+        grid.add_column(style="dim", no_wrap=True)
+        grid.add_column(ratio=1, no_wrap=True, overflow="ellipsis")
+        grid.add_column(style="dim", no_wrap=True)
+        grid.add_column(ratio=1, no_wrap=True, overflow="ellipsis")
+        pairs = [(label, values[key]) for key, label in FIELDS]
+        for i in range(0, len(pairs), 2):
+            left = pairs[i]
+            right = pairs[i + 1] if i + 1 < len(pairs) else ("", Text(""))
+            grid.add_row(left[0], left[1], right[0], right[1])
+        parts: list[RenderableType] = [title, grid]
+        warn = presence_line(self.seen)
+        if warn is not None:
+            parts.append(warn)
+        return Group(*parts)

@@ -1,0 +1,88 @@
+"""The preview pane: the highlighted ticket's latest messages, read in a worker."""
+
+from __future__ import annotations
+
+from rich.console import Group
+from rich.text import Text
+from sqlalchemy import Engine
+from textual.containers import VerticalScroll
+from textual.widgets import Static
+
+from tui_helpdesk.services import tickets
+from tui_helpdesk.services.context import Actor, reading
+
+try:
+    from tui_helpdesk.untrusted import clean, clean_line
+except ImportError:  # pragma: no cover
+    from tui_helpdesk.tui.widgets.ticket_list import clean_line
+
+    def clean(text: str) -> str:
+        return "\n".join(clean_line(line) for line in (text or "").splitlines())
+
+
+LATEST = 3
+KIND_LABEL = {"message": "Customer", "reply": "Reply", "note": "Internal note"}
+KIND_STYLE = {"message": "bold cyan", "reply": "bold green", "note": "bold yellow"}
+
+
+class Preview(VerticalScroll, can_focus=False):
+    """Scrolled by the queue's keys while the list keeps the focus."""
+
+    DEFAULT_CSS = """
+    Preview { height: 40%; border-top: solid $panel-lighten-2; padding: 0 1; }
+    """
+
+    def __init__(self, engine: Engine, actor: Actor, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.engine = engine
+        self.actor = actor
+        self.ticket_id: int | None = None
+        self._body = Static("", id="preview-body")
+
+    def compose(self):
+        yield self._body
+
+    def show_ticket(self, ticket_id: int | None) -> None:
+        self.ticket_id = ticket_id
+        if ticket_id is None:
+            self._body.update(Text("No ticket selected", style="dim"))
+            return
+        self._body.update(Text("Loading…", style="dim"))
+        engine, actor = self.engine, self.actor
+
+        def read():
+            with reading(engine, actor) as tx:
+                return tickets.view(tx, ticket_id, order="DESC", events=False)
+
+        def done(detail) -> None:
+            if self.ticket_id == ticket_id:
+                self._render(detail)
+
+        def work() -> None:
+            try:
+                detail = read()
+            except Exception as exc:  # noqa: BLE001 - shown in the pane
+                self.app.call_from_thread(self._body.update, Text(f"Cannot show: {exc}", style="red"))
+                return
+            self.app.call_from_thread(done, detail)
+
+        self.run_worker(work, thread=True, group="preview", exclusive=True, exit_on_error=False)
+
+    def _render(self, detail) -> None:
+        head = Text()
+        head.append(detail.number, style="bold")
+        head.append("  " + clean_line(detail.subject))
+        head.append(f"\n{clean_line(detail.requester)} <{clean_line(detail.requester_email)}>", style="dim")
+        parts: list = [head]
+        entries = [i for i in detail.thread if i.kind in KIND_LABEL][:LATEST]
+        if not entries:
+            parts.append(Text("\nNo messages yet.", style="dim"))
+        for item in entries:
+            title = Text("\n")
+            title.append(KIND_LABEL[item.kind], style=KIND_STYLE[item.kind])
+            title.append(f" · {clean_line(item.author)} · {item.created_at:%Y-%m-%d %H:%M}", style="dim")
+            body = "(deleted)" if item.deleted else clean(item.body).strip()
+            parts.append(title)
+            parts.append(Text(body))
+        self._body.update(Group(*parts))
+        self.scroll_home(animate=False)
