@@ -119,7 +119,12 @@ def journal(
             if existing is not None:
                 return existing, True
         row = InboundMessage(
-            mailbox_id=mailbox_id, uidvalidity=uidvalidity, uid=uid, message_id=message_id, raw=raw, state="pending"
+            mailbox_id=mailbox_id,
+            uidvalidity=uidvalidity,
+            uid=uid,
+            message_id=message_id,
+            raw=raw,
+            state="pending",
         )
         s.add(row)
         if mailbox_id is not None and uid is not None:
@@ -165,7 +170,9 @@ def _result(row: InboundMessage) -> IngestResult:
     )
 
 
-def process(engine: Engine, journal_id: int, *, retry: bool = False, attachments_dir: Path | None = None) -> IngestResult:
+def process(
+    engine: Engine, journal_id: int, *, retry: bool = False, attachments_dir: Path | None = None
+) -> IngestResult:
     """Process one journal row (pending, or quarantined when ``retry``). Never raises on bad mail."""
     written: list[Path] = []
     try:
@@ -231,14 +238,26 @@ def _now():
     return clock.now()
 
 
-def process_pending(engine: Engine, *, include_quarantined: bool = False, limit: int = 200,
-                    attachments_dir: Path | None = None) -> dict[str, int]:
+def process_pending(
+    engine: Engine,
+    *,
+    include_quarantined: bool = False,
+    limit: int = 200,
+    attachments_dir: Path | None = None,
+) -> dict[str, int]:
     """Finish journal rows left pending by a crash (and quarantined ones, when asked)."""
     states = ("pending", "quarantined") if include_quarantined else ("pending",)
     with session_scope(engine, write=False) as s:
-        ids = s.execute(
-            select(InboundMessage.id).where(InboundMessage.state.in_(states)).order_by(InboundMessage.id).limit(limit)
-        ).scalars().all()
+        ids = (
+            s.execute(
+                select(InboundMessage.id)
+                .where(InboundMessage.state.in_(states))
+                .order_by(InboundMessage.id)
+                .limit(limit)
+            )
+            .scalars()
+            .all()
+        )
     counts: dict[str, int] = {}
     for journal_id in ids:
         # Count the attempt before trying: a message that kills the process every time must not keep
@@ -269,25 +288,42 @@ def retry(engine: Engine, journal_id: int, *, attachments_dir: Path | None = Non
 # --- routing -------------------------------------------------------------------------------------------
 
 
-def _classify(parsed: ParsedMessage) -> tuple[str, str | None]:
-    """("normal" | "auto_reply" | "bounce", the bounced Message-ID)."""
-    from . import classify as classify_module
-
+def _classify(parsed: ParsedMessage) -> tuple[str, str | None, str]:
+    """("normal" | "auto_reply" | "bounce", the bounced Message-ID, "recipient: status" of a bounce)."""
+    try:
+        from . import classify as classify_module
+    except ImportError:  # the classifier ships separately; without it, the plainest signals only
+        return _fallback_classify(parsed), None, ""
     result: Any = classify_module.classify(parsed)
-    if isinstance(result, str):
-        return result, None
-    if isinstance(result, tuple):
-        return str(result[0]), (result[1] if len(result) > 1 else None)
-    kind = getattr(result, "kind", None) or getattr(result, "category", None) or "normal"
-    bounced = getattr(result, "bounced_message_id", None) or getattr(result, "original_message_id", None)
-    return str(getattr(kind, "value", kind)), bounced
+    failed = ""
+    if getattr(result, "recipient", None):
+        failed = f"- {result.recipient}: {getattr(result, 'status', None) or 'failed'}"
+    return str(result.kind), getattr(result, "original_message_id", None), failed
+
+
+def _fallback_classify(parsed: ParsedMessage) -> str:
+    h = parsed.headers
+    sender = (parsed.from_addr or "").split("@")[0]
+    if parsed.report_type == "delivery-status" or sender in ("mailer-daemon", "postmaster"):
+        return "bounce"
+    auto = (h.get("auto-submitted") or "no").lower()
+    if (
+        auto != "no"
+        or "x-autoreply" in h
+        or "x-autorespond" in h
+        or h.get("precedence", "").lower() in ("bulk", "junk", "list", "auto_reply")
+    ):
+        return "auto_reply"
+    return "normal"
 
 
 def _route(tx: Tx, row: InboundMessage, attachments_dir: Path | None, written: list[Path]) -> _Outcome:
     s = tx.session
     parsed = parse_message(row.raw)
     if parsed.fatal:
-        raise Quarantine("cannot be parsed: " + "; ".join(d for d in parsed.defects if d.startswith("fatal:")))
+        raise Quarantine(
+            "cannot be parsed: " + "; ".join(d for d in parsed.defects if d.startswith("fatal:"))
+        )
     message_id = row.message_id or journal_message_id(row.raw)
     duplicate = mail_threading.is_duplicate(s, message_id, row.id)
     if duplicate:
@@ -297,9 +333,9 @@ def _route(tx: Tx, row: InboundMessage, attachments_dir: Path | None, written: l
         raise Quarantine("the message has no usable From address")
     if sender in outbox.our_addresses(s):
         return _Outcome("ignored", "own_mail", reason=f"sent from our own address {sender}")
-    kind, bounced_id = _classify(parsed)
+    kind, bounced_id, failed = _classify(parsed)
     if kind == "bounce":
-        return _bounce(tx, parsed, bounced_id)
+        return _bounce(tx, parsed, bounced_id, failed)
     banned = filters.is_banned(s, sender)
     if banned:
         return _Outcome("ignored", "banned", reason=f"the sender matches the ban rule {banned}")
@@ -353,7 +389,11 @@ class _Context:
 def _mailbox(s: Session, row: InboundMessage, parsed: ParsedMessage) -> Mailbox | None:
     if row.mailbox_id is not None:
         return s.get(Mailbox, row.mailbox_id)
-    addresses = list(parsed.to) + list(parsed.cc) + [v for v in parsed.headers.get("delivered-to", "").split("\n") if v]
+    addresses = (
+        list(parsed.to)
+        + list(parsed.cc)
+        + [v for v in parsed.headers.get("delivered-to", "").split("\n") if v]
+    )
     for address in addresses:
         box = s.execute(select(Mailbox).where(Mailbox.address == address.strip().lower())).scalars().first()
         if box is not None:
@@ -366,7 +406,7 @@ def _valid(address: str) -> bool:
 
 
 def _collaborator_addresses(ctx: _Context, requester: str) -> list[str]:
-    if not settings.get(ctx.tx.session, "add_cc_as_collaborators"):
+    if not outbox.setting(ctx.tx.session, "add_cc_as_collaborators"):
         return []
     ours = outbox.our_addresses(ctx.tx.session)
     wanted = [a for a in ctx.parsed.cc if a not in ours and a != requester and _valid(a)]
@@ -402,12 +442,15 @@ def _new_ticket(ctx: _Context, *, late_from: Ticket | None = None) -> _Outcome:
         raise Quarantine(f"the sender address {sender!r} is not an address a ticket can be opened for")
     contact = s.execute(select(Contact).where(Contact.email == sender)).scalars().first()
     if contact is None and late_from is None:
-        policy = settings.get(s, "unknown_sender_policy")
+        policy = outbox.setting(s, "unknown_sender_policy")
         if policy == "reject":
-            return _Outcome("ignored", "unknown_sender", reason=f"{sender} is not a known contact (policy: reject)")
+            return _Outcome(
+                "ignored", "unknown_sender", reason=f"{sender} is not a known contact (policy: reject)"
+            )
         if policy == "domain" and lookup.organization_for_domain(s, sender) is None:
             return _Outcome(
-                "ignored", "unknown_sender",
+                "ignored",
+                "unknown_sender",
                 reason=f"{sender} is not a contact and its domain belongs to no organization (policy: domain)",
             )
     box = _mailbox(s, ctx.row, parsed)
@@ -421,7 +464,11 @@ def _new_ticket(ctx: _Context, *, late_from: Ticket | None = None) -> _Outcome:
     if department is None and topic is None:
         department = _fallback_department(s)
     priority = fields.get("priority") or (box.priority_id if box else None)
-    tags = [t.strip().lower() for t in ctx.rules.tags if t and t.strip() and len(t) <= 60 and not any(c.isspace() for c in t.strip())]
+    tags = [
+        t.strip().lower()
+        for t in ctx.rules.tags
+        if t and t.strip() and len(t) <= 60 and not any(c.isspace() for c in t.strip())
+    ]
     body, full = ctx.body
     detail = tickets.create(
         tx,
@@ -456,7 +503,9 @@ def _new_ticket(ctx: _Context, *, late_from: Ticket | None = None) -> _Outcome:
         tickets.note(tx, ticket.id, "\n".join(problems))
     requester = s.get(Contact, ticket.contact_id)
     if not ctx.rules.skip_autoresponse and requester is not None:
-        outbox.queue_autoresponse(tx, ticket, requester, "new_ticket", message=body, in_reply_to=ctx.message_id)
+        outbox.queue_autoresponse(
+            tx, ticket, requester, "new_ticket", message=body, in_reply_to=ctx.message_id
+        )
     outbox.queue_alert(tx, ticket, "new_ticket", message=body)
     outcome = "new_ticket_late" if late_from is not None else "new_ticket"
     reason = f"a late reply to {late_from.number}" if late_from is not None else ""
@@ -480,14 +529,25 @@ def _reply(ctx: _Context, ticket: Ticket, how: str) -> _Outcome:
     contact = lookup.contact(s, sender, parsed.from_name[:200])
     body, full = ctx.body
     entry, result = tickets.add_customer_message(
-        tx, ticket, contact, body, full_body=full, message_id=ctx.message_id, recipients=ctx.recipients,
-        body_format="text", may_reopen=True,
+        tx,
+        ticket,
+        contact,
+        body,
+        full_body=full,
+        message_id=ctx.message_id,
+        recipients=ctx.recipients,
+        body_format="text",
+        may_reopen=True,
     )
     if result == "late":
-        if settings.get(s, "late_reply_policy") == "refuse":
+        if outbox.setting(s, "late_reply_policy") == "refuse":
             outbox.queue_client_notice(tx, ticket, "refused", contact=contact, in_reply_to=ctx.message_id)
-            return _Outcome("ignored", "refused", ticket,
-                            reason=f"{ticket.number} no longer accepts replies (policy: refuse)")
+            return _Outcome(
+                "ignored",
+                "refused",
+                ticket,
+                reason=f"{ticket.number} no longer accepts replies (policy: refuse)",
+            )
         return _new_ticket(ctx, late_from=ticket)
     from tui_helpdesk.services.tickets import _add_collaborator
 
@@ -501,7 +561,9 @@ def _reply(ctx: _Context, ticket: Ticket, how: str) -> _Outcome:
     if result != "reopened":  # a reopen already alerted (notify.reopened)
         outbox.queue_alert(tx, ticket, "new_message", message=body)
     if not ctx.rules.skip_autoresponse:
-        outbox.queue_autoresponse(tx, ticket, contact, "new_message", message=body, in_reply_to=ctx.message_id)
+        outbox.queue_autoresponse(
+            tx, ticket, contact, "new_message", message=body, in_reply_to=ctx.message_id
+        )
     reason = f"matched by {how}" + (f"; collaborators added: {', '.join(added)}" if added else "")
     return _Outcome("done", "reopened" if result == "reopened" else "reply", ticket, entry.id, reason=reason)
 
@@ -511,7 +573,7 @@ def _auto_reply_note(parsed: ParsedMessage) -> str:
     return f"Automatic reply from {parsed.from_addr} ({parsed.subject or NO_SUBJECT}):\n\n{text[:4000]}"
 
 
-def _bounce(tx: Tx, parsed: ParsedMessage, bounced_id: str | None) -> _Outcome:
+def _bounce(tx: Tx, parsed: ParsedMessage, bounced_id: str | None, summary: str) -> _Outcome:
     s = tx.session
     ids = [bounced_id] if bounced_id else []
     if parsed.enclosed_headers and parsed.enclosed_headers.get("message-id"):
@@ -533,6 +595,8 @@ def _bounce(tx: Tx, parsed: ParsedMessage, bounced_id: str | None) -> _Outcome:
             status = group.get("status", "")
             diag = group.get("diagnostic-code", "")
             failed.append(f"- {recipient.split(';')[-1].strip()}: {status} {diag}".rstrip())
+    if not failed and summary:
+        failed.append(summary)
     lines = [f"A message about this ticket could not be delivered (report from {parsed.from_addr}):"]
     if sent is not None:
         lines.append(f"Subject: {sent.subject}; sent to {', '.join(sent.to_addrs or [])}")
@@ -559,14 +623,18 @@ def _store_attachments(ctx: _Context, ticket: Ticket, entry_id: int | None) -> l
     if not ctx.parsed.attachments:
         return []
     s = ctx.tx.session
-    blocked = {e.lower() if e.startswith(".") else f".{e.lower()}" for e in settings.get(s, "attachment_blocked_ext")}
-    limit = int(settings.get(s, "attachment_max_mb")) * 1024 * 1024
+    blocked = {
+        e.lower() if e.startswith(".") else f".{e.lower()}" for e in outbox.setting(s, "attachment_blocked_ext")
+    }
+    limit = int(outbox.setting(s, "attachment_max_mb")) * 1024 * 1024
     directory = _attachments_dir(ctx.attachments_dir)
     refused = []
     for att in ctx.parsed.attachments:
         suffix = Path(att.filename).suffix.lower()
         if suffix and suffix in blocked:
-            refused.append(f"Attachment {att.filename!r} was refused: files of type {suffix} are not accepted.")
+            refused.append(
+                f"Attachment {att.filename!r} was refused: files of type {suffix} are not accepted."
+            )
             continue
         if att.size > limit:
             refused.append(
@@ -582,9 +650,14 @@ def _store_attachments(ctx: _Context, ticket: Ticket, entry_id: int | None) -> l
         ctx.written.append(target)
         s.add(
             Attachment(
-                ticket_id=ticket.id, entry_id=entry_id, filename=att.filename[:255],
-                content_type=att.content_type[:150] or "application/octet-stream", size=att.size,
-                sha256=hashlib.sha256(att.payload).hexdigest(), storage_name=storage_name, inline=att.inline,
+                ticket_id=ticket.id,
+                entry_id=entry_id,
+                filename=att.filename[:255],
+                content_type=att.content_type[:150] or "application/octet-stream",
+                size=att.size,
+                sha256=hashlib.sha256(att.payload).hexdigest(),
+                storage_name=storage_name,
+                inline=att.inline,
                 created_at=ctx.tx.now,
             )
         )

@@ -58,15 +58,27 @@ ALERT_SETTING = {
 MAX_REFERENCES = 12
 
 
+# --- per-transaction caches ------------------------------------------------------------------------
+
+
+def setting(session: Session, key: str) -> Any:
+    """A setting, read once per session (a message reads a dozen; each miss would be a query)."""
+    cache = session.info.get("helpdesk_settings")
+    if cache is None:
+        cache = session.info["helpdesk_settings"] = settings.all_settings(session)
+    return cache[key]
+
+
 # --- signing ---------------------------------------------------------------------------------------
 
 
 def _secret(session: Session) -> bytes:
-    value = settings.get(session, "mail_secret")
+    value = setting(session, "mail_secret")
     if not value:
         value = secrets.token_hex(32)
         settings.put(session, "mail_secret", value)
         session.flush()
+        session.info["helpdesk_settings"]["mail_secret"] = value
     return str(value).encode()
 
 
@@ -111,18 +123,24 @@ def ticket_from_token(session: Session, *texts: str | None) -> int | None:
 
 def our_addresses(session: Session) -> set[str]:
     """Every address we send from: mail from these is our own coming back, never a customer."""
+    cached = session.info.get("helpdesk_our_addresses")
+    if cached is not None:
+        return cached
     found = {a.lower() for a in session.execute(select(Mailbox.address)).scalars() if a}
     found |= {a.lower() for a in session.execute(select(Department.email)).scalars() if a}
-    default = settings.get(session, "default_from")
+    default = setting(session, "default_from")
     if default:
         found.add(str(default).lower())
+    session.info["helpdesk_our_addresses"] = found
     return found
 
 
 def sender_for(session: Session, department_id: int | None) -> tuple[str, int | None]:
     """(From address, mailbox whose SMTP settings send it) for mail about a department's ticket."""
     dept = session.get(Department, department_id) if department_id else None
-    mailboxes = session.execute(select(Mailbox).where(Mailbox.active.is_(True)).order_by(Mailbox.id)).scalars().all()
+    mailboxes = (
+        session.execute(select(Mailbox).where(Mailbox.active.is_(True)).order_by(Mailbox.id)).scalars().all()
+    )
     own = next((m for m in mailboxes if m.department_id == department_id), None)
     if dept is not None and dept.email:
         match = next((m for m in mailboxes if m.address.lower() == dept.email.lower()), None)
@@ -132,7 +150,7 @@ def sender_for(session: Session, department_id: int | None) -> tuple[str, int | 
         return own.address, own.id
     if mailboxes:
         return mailboxes[0].address, mailboxes[0].id
-    return str(settings.get(session, "default_from") or "helpdesk@localhost"), None
+    return str(setting(session, "default_from") or "helpdesk@localhost"), None
 
 
 # --- queueing ------------------------------------------------------------------------------------
@@ -163,7 +181,7 @@ def _variables(session: Session, ticket: Ticket, **extra: Any) -> dict[str, obje
         "ticket.due": ticket.due_at.strftime("%Y-%m-%d %H:%M UTC") if ticket.due_at else "",
         "ticket.assignee": assignee.name if assignee else "",
         "assignee": assignee.name if assignee else "",
-        "helpdesk.name": settings.get(session, "helpdesk_name"),
+        "helpdesk.name": setting(session, "helpdesk_name"),
         "message": "",
         "agent.name": "",
         "agent.signature": "",
@@ -173,10 +191,18 @@ def _variables(session: Session, ticket: Ticket, **extra: Any) -> dict[str, obje
 
 
 def _thread_ids(session: Session, ticket: Ticket) -> tuple[str | None, list[str]]:
-    """(In-Reply-To, References) so the customer's client files our mail under their thread."""
+    """(In-Reply-To, References) so the customer's client files our mail under their thread.
+
+    In-Reply-To is the customer's latest message; References lists the thread in time order, root
+    first and that parent last, trimmed in the middle when long.
+    """
     customer = session.execute(
-        select(TicketEntry.message_id, TicketEntry.id)
-        .where(TicketEntry.ticket_id == ticket.id, TicketEntry.kind == "message", TicketEntry.message_id.is_not(None))
+        select(TicketEntry.message_id, TicketEntry.created_at, TicketEntry.id)
+        .where(
+            TicketEntry.ticket_id == ticket.id,
+            TicketEntry.kind == "message",
+            TicketEntry.message_id.is_not(None),
+        )
         .order_by(TicketEntry.id)
     ).all()
     ours = session.execute(
@@ -184,16 +210,16 @@ def _thread_ids(session: Session, ticket: Ticket) -> tuple[str | None, list[str]
         .where(OutboundMessage.ticket_id == ticket.id, OutboundMessage.kind.not_like("alert.%"))
         .order_by(OutboundMessage.id)
     ).all()
-    real = [mid for mid, _ in customer if mid and not mid.endswith(SYNTHETIC_SUFFIX)]
-    in_reply_to = real[-1] if real else (ours[-1][0] if ours else None)
-    refs = list(dict.fromkeys(real + [mid for mid, _, _ in ours]))
+    real = [(at, 0, i, mid) for mid, at, i in customer if mid and not mid.endswith(SYNTHETIC_SUFFIX)]
+    mine = [(at, 1, i, mid) for mid, at, i in ours]
+    in_reply_to = real[-1][3] if real else (mine[-1][3] if mine else None)
+    refs = list(dict.fromkeys(mid for *_, mid in sorted(real + mine, key=lambda r: r[:3])))
     if len(refs) > MAX_REFERENCES:
         # Keep the thread's root, which clients use to find the conversation, and the newest ids.
         refs = refs[:1] + refs[-(MAX_REFERENCES - 1) :]
-    if in_reply_to and in_reply_to in refs:
-        refs.remove(in_reply_to)
     if in_reply_to:
-        refs.append(in_reply_to)
+        # RFC 5322: References ends with the parent, the message In-Reply-To names
+        refs = [r for r in refs if r != in_reply_to] + [in_reply_to]
     return in_reply_to, refs
 
 
@@ -312,7 +338,10 @@ def _department_agents(session: Session, department_id: int) -> list[Agent]:
     return list(
         session.execute(
             select(Agent)
-            .where(Agent.active.is_(True), or_(Agent.primary_department_id == department_id, Agent.id.in_(extended)))
+            .where(
+                Agent.active.is_(True),
+                or_(Agent.primary_department_id == department_id, Agent.id.in_(extended)),
+            )
             .order_by(Agent.id)
         ).scalars()
     )
@@ -353,8 +382,8 @@ def _alert_recipients(session: Session, ticket: Ticket, kind: str, ctx: dict[str
 def queue_alert(tx: Tx, ticket: Ticket, kind: str, **ctx: Any) -> list[OutboundMessage]:
     """Tell the agents who should know (per the alert_* settings); never the agent who acted."""
     s = tx.session
-    setting = ALERT_SETTING.get(kind)
-    if setting and not settings.get(s, setting):
+    switch = ALERT_SETTING.get(kind)
+    if switch and not setting(s, switch):
         return []
     recipients = [a for a in _alert_recipients(s, ticket, kind, ctx) if a and a.email and a.active]
     recipients = [a for a in recipients if a.id != tx.actor.agent_id]
@@ -366,10 +395,18 @@ def queue_alert(tx: Tx, ticket: Ticket, kind: str, **ctx: Any) -> list[OutboundM
     }
     rows = []
     for agent in {a.id: a for a in recipients}.values():
-        variables = _variables(s, ticket, **extra, **{"recipient.name": agent.name, "recipient.email": agent.email})
+        variables = _variables(
+            s, ticket, **extra, **{"recipient.name": agent.name, "recipient.email": agent.email}
+        )
         rendered = templates.render(s, f"alert.{kind}", ticket.department_id, variables)
-        row = queue(tx, ticket=ticket, kind=f"alert.{kind}", to=[agent.email], subject=rendered.subject,
-                    body=rendered.body)
+        row = queue(
+            tx,
+            ticket=ticket,
+            kind=f"alert.{kind}",
+            to=[agent.email],
+            subject=rendered.subject,
+            body=rendered.body,
+        )
         if row is not None:
             rows.append(row)
     if kind == "new_ticket":
@@ -378,37 +415,54 @@ def queue_alert(tx: Tx, ticket: Ticket, kind: str, **ctx: Any) -> list[OutboundM
 
 
 def _distribution(tx: Tx, ticket: Ticket, extra: dict[str, Any]) -> list[OutboundMessage]:
-    raw = str(settings.get(tx.session, "new_ticket_distribution") or "")
+    raw = str(setting(tx.session, "new_ticket_distribution") or "")
     addresses = [a.strip().lower() for a in re.split(r"[,;\s]+", raw) if "@" in a]
     if not addresses:
         return []
     variables = _variables(tx.session, ticket, **extra, **{"recipient.name": "team"})
     rendered = templates.render(tx.session, "alert.new_ticket", ticket.department_id, variables)
-    row = queue(tx, ticket=ticket, kind="alert.distribution", to=addresses, subject=rendered.subject,
-                body=rendered.body)
+    row = queue(
+        tx,
+        ticket=ticket,
+        kind="alert.distribution",
+        to=addresses,
+        subject=rendered.subject,
+        body=rendered.body,
+    )
     return [row] if row else []
 
 
 def queue_client_notice(tx: Tx, ticket: Ticket, kind: str, **ctx: Any) -> OutboundMessage | None:
     """A notice to the requester: "created", "closed", "chaser", "refused" (per settings where one exists)."""
     s = tx.session
-    if kind == "created" and not settings.get(s, "notify_client_on_create"):
+    if kind == "created" and not setting(s, "notify_client_on_create"):
         return None
-    if kind == "closed" and not settings.get(s, "notify_client_on_close"):
+    if kind == "closed" and not setting(s, "notify_client_on_close"):
         return None
     contact = ctx.get("contact") or (s.get(Contact, ticket.contact_id) if ticket.contact_id else None)
     if contact is None:
         return None
-    variables = _variables(s, ticket, message=ctx.get("message", ""),
-                           **{"recipient.name": contact.name or contact.email, "recipient.email": contact.email})
+    variables = _variables(
+        s,
+        ticket,
+        message=ctx.get("message", ""),
+        **{"recipient.name": contact.name or contact.email, "recipient.email": contact.email},
+    )
     rendered = templates.render(s, f"notice.{kind}", ticket.department_id, variables)
     in_reply_to, refs = _thread_ids(s, ticket)
     if ctx.get("in_reply_to"):
         in_reply_to = ctx["in_reply_to"]
         refs = [*refs, in_reply_to]
-    return queue(tx, ticket=ticket, kind=f"notice.{kind}", to=[contact.email],
-                 subject=_subject_with_number(rendered.subject, ticket.number), body=rendered.body,
-                 in_reply_to=in_reply_to, references=refs)
+    return queue(
+        tx,
+        ticket=ticket,
+        kind=f"notice.{kind}",
+        to=[contact.email],
+        subject=_subject_with_number(rendered.subject, ticket.number),
+        body=rendered.body,
+        in_reply_to=in_reply_to,
+        references=refs,
+    )
 
 
 def autoresponses_sent_recently(session: Session, address: str, now) -> int:
@@ -422,22 +476,34 @@ def autoresponses_sent_recently(session: Session, address: str, now) -> int:
     return sum(1 for to in rows if address in (to or []))
 
 
-def queue_autoresponse(tx: Tx, ticket: Ticket, contact: Contact, kind: str, message: str = "",
-                       in_reply_to: str | None = None) -> OutboundMessage | None:
+def queue_autoresponse(
+    tx: Tx, ticket: Ticket, contact: Contact, kind: str, message: str = "", in_reply_to: str | None = None
+) -> OutboundMessage | None:
     """The autoresponse on a new ticket ("new_ticket") or a new message ("new_message").
 
     Off per settings, and rate-limited per sender, so two robots can never keep each other busy.
     """
     s = tx.session
-    if not settings.get(s, f"autoresponse_{kind}"):
+    if not setting(s, f"autoresponse_{kind}"):
         return None
-    limit = int(settings.get(s, "autoresponse_rate_limit_per_hour"))
+    limit = int(setting(s, "autoresponse_rate_limit_per_hour"))
     if limit and autoresponses_sent_recently(s, contact.email, tx.now) >= limit:
         return None
-    variables = _variables(s, ticket, message=message,
-                           **{"recipient.name": contact.name or contact.email, "recipient.email": contact.email})
+    variables = _variables(
+        s,
+        ticket,
+        message=message,
+        **{"recipient.name": contact.name or contact.email, "recipient.email": contact.email},
+    )
     rendered = templates.render(s, f"autoresponse.{kind}", ticket.department_id, variables)
     refs = [in_reply_to] if in_reply_to and not in_reply_to.endswith(SYNTHETIC_SUFFIX) else []
-    return queue(tx, ticket=ticket, kind=f"autoresponse.{kind}", to=[contact.email],
-                 subject=_subject_with_number(rendered.subject, ticket.number), body=rendered.body,
-                 in_reply_to=refs[0] if refs else None, references=refs)
+    return queue(
+        tx,
+        ticket=ticket,
+        kind=f"autoresponse.{kind}",
+        to=[contact.email],
+        subject=_subject_with_number(rendered.subject, ticket.number),
+        body=rendered.body,
+        in_reply_to=refs[0] if refs else None,
+        references=refs,
+    )

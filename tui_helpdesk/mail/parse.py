@@ -22,12 +22,12 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
 from email import policy
 from email.header import decode_header
 from email.message import Message
 from email.parser import BytesParser, HeaderParser
 from email.utils import getaddresses, parsedate_to_datetime
+from typing import Any
 
 from tui_helpdesk.mail.html_text import html_to_text
 from tui_helpdesk.untrusted import clean, clean_line, safe_filename
@@ -219,6 +219,9 @@ def _collect(part: Message, out: _Collected, depth: int) -> None:
     if ctype in ("message/rfc822", "message/global"):
         _collect_enclosed(part, out, depth)
         return
+    if ctype in ("message/delivery-status", "message/global-delivery-status"):
+        out.delivery_status.extend(_delivery_status(part))
+        return
     if part.is_multipart():
         children = _safe(lambda: part.get_payload(), [])
         if not isinstance(children, list):
@@ -228,9 +231,6 @@ def _collect(part: Message, out: _Collected, depth: int) -> None:
         else:
             for child in children:
                 _collect(child, out, depth + 1)
-        return
-    if ctype in ("message/delivery-status", "message/global-delivery-status"):
-        out.delivery_status.extend(_delivery_status(part))
         return
     if ctype in ("text/rfc822-headers", "text/global-headers"):
         if out.enclosed_headers is None:
@@ -421,7 +421,9 @@ def _decode_words(value: str) -> str:
 
 def _addresses(msg: Message, name: str) -> list[tuple[str, str | None]]:
     """(display name, lower-cased address) pairs from every occurrence of header ``name``."""
-    raws = [_unescape_8bit(str(v)) for k, v in _safe(lambda: msg.raw_items(), []) if str(k).lower() == name]
+    raws = [
+        clean(_unescape_8bit(str(v))) for k, v in _safe(lambda: msg.raw_items(), []) if str(k).lower() == name
+    ]
     if not raws:
         return []
     result: list[tuple[str, str | None]] = []
@@ -482,7 +484,11 @@ def _delivery_status(part: Message) -> list[dict[str, str]]:
             return groups
     # Unparsed (or mis-parsed) body: split the raw text on blank lines ourselves.
     data = _safe(lambda: part.get_payload(decode=True), None)
-    text = decode_bytes(data, None)[0] if isinstance(data, bytes) else (payload if isinstance(payload, str) else "")
+    text = (
+        decode_bytes(data, None)[0]
+        if isinstance(data, bytes)
+        else (payload if isinstance(payload, str) else "")
+    )
     for chunk in re.split(r"\n[ \t]*\n", text.replace("\r\n", "\n").strip()):
         group = _header_block(chunk + "\n")
         if group:

@@ -33,6 +33,14 @@ _QUOTE_HEADER = re.compile(
     rf"^(?!>)\W{{0,5}}\S.{{0,350}}?{_WROTE}(?:\s*\(a\))?(?:\s+am\b.{{0,80}}|\s+\S.{{0,200}}@.{{0,200}})?\s*[:：]\s*$",
     re.IGNORECASE,
 )
+# The first line of a header that a mail client wrapped: not the end of a sentence, and it carries a
+# date, an address or one of the usual openers.
+_HEADER_START = re.compile(
+    r"^(?!.*(?:[^\W\d]{2}|\.)[.!?;…]$)(?:.*[\d@<]|(?:on|am|le|el|il|em|op|den|dnia|w dniu|at)\b)",
+    re.IGNORECASE,
+)
+# A wrapped "<address\n>:" leaves the closing bracket at the start of a line, where it looks quoted.
+_ADDRESS_CLOSE = re.compile(rf"^>\s*(?:{_WROTE})?\s*[:：]\s*$", re.IGNORECASE)
 _DASHED_HEADER = re.compile(rf"^-{{2,}}\s*\S.{{0,300}}\b{_WROTE}\s*-{{2,}}\s*$", re.IGNORECASE)
 # Gmail in some locales: "2016-03-03 17:21 GMT+01:00 Some One <a@b.c>:" (sometimes without colon).
 _DATE_HEADER = re.compile(r"^\d{4}[-/.]\d{1,2}[-/.]\d{1,2}\b.{0,250}$")
@@ -80,6 +88,7 @@ _SIGNATURE_LINES = [
     re.compile(r"^\W*sent by \w+\W*$", re.IGNORECASE),
     re.compile(r"(?:從|从)我的.{1,30}(?:傳送|发送)"),
 ]
+_PROSE_WORDS = frozenset({"i", "we", "you", "he", "she", "they", "what", "that", "this", "it", "as", "here"})
 _FENCE = re.compile(r"^\s*(?:```|~~~)")
 
 
@@ -100,6 +109,7 @@ def strip_reply(text: str) -> str:
 def _cut_history(lines: list[str]) -> list[str]:
     kept: list[str] = []
     in_fence = False
+    has_text = False  # whether anything but blank lines has been kept: a header above it is a top header
     i = 0
     n = len(lines)
     while i < n:
@@ -108,17 +118,21 @@ def _cut_history(lines: list[str]) -> list[str]:
             in_fence = not in_fence
         if in_fence:
             kept.append(line)
+            has_text = has_text or bool(line.strip())
             i += 1
             continue
-        at_top = not any(k.strip() for k in kept)
+        at_top = not has_text
         header_len = _quote_header_at(lines, i)
         if header_len:
             resume = _after_inline_quote(lines, i + header_len)
+            if resume is not None and not at_top:
+                # An inline reply: the quoted lines are the questions being answered, keep them.
+                resume = i + header_len
             if resume is None and at_top:
                 resume = i + header_len  # a header above the reply (bottom-posting): drop the header
             if resume is None:
                 return kept
-            i = resume  # bottom-posted / inline reply: skip header and quote, keep reading
+            i = resume
             continue
         short = line[:_MAX_LINE]
         if _SEPARATOR.match(short) and at_top:
@@ -132,6 +146,7 @@ def _cut_history(lines: list[str]) -> list[str]:
         if _RULE.match(short) and _nonblank_count(lines, i + 1) <= _RULE_TAIL_MAX:
             return kept
         kept.append(line)
+        has_text = has_text or bool(line.strip())
         i += 1
     return kept
 
@@ -145,15 +160,15 @@ def _quote_header_at(lines: list[str], i: int) -> int:
     for count in range(1, 4):
         if count > 1:
             nxt = lines[i + count - 1].strip() if i + count - 1 < len(lines) else ""
-            if not nxt or nxt.startswith(">"):
+            if not nxt or (nxt.startswith(">") and not _ADDRESS_CLOSE.match(nxt)):
                 return 0
             joined = f"{joined} {nxt}"
             if len(joined) > _MAX_LINE:
                 return 0
-            if _quote_header_at(lines, i + 1):
-                return 0  # the header starts on a later line; this one is prose above it
+            if not _HEADER_START.match(first):
+                return 0  # prose above a header, not the first line of a wrapped header
         if _QUOTE_HEADER.match(joined) and (
-            any(ch.isdigit() for ch in joined) or "@" in joined or len(joined) <= 80
+            any(ch.isdigit() for ch in joined) or "@" in joined or _is_bare_name_header(joined)
         ):
             return count
         if _DATE_HEADER.match(joined) and ("@" in joined or "GMT" in joined or joined.endswith(":")):
@@ -168,6 +183,13 @@ def _skip_header_block(lines: list[str], j: int) -> int:
     while j < n and lines[j].strip():
         j += 1
     return j
+
+
+def _is_bare_name_header(joined: str) -> bool:
+    # "Bob Smith wrote:" carries no date or address; accept it only when it reads like a name,
+    # not like a sentence ("Here is what I wrote:").
+    before = re.split(_WROTE, joined, maxsplit=1, flags=re.IGNORECASE)[0].split()
+    return 0 < len(before) <= 4 and not _PROSE_WORDS.intersection(w.lower() for w in before)
 
 
 def _after_inline_quote(lines: list[str], j: int) -> int | None:

@@ -41,7 +41,10 @@ def check_file(tx: Tx, path: Path) -> Path:
         raise ValidationError("attachment", f"{path} does not exist")
     if not path.is_file():
         raise ValidationError("attachment", f"{path} is not a file")
-    blocked = {e.lower() if e.startswith(".") else f".{e.lower()}" for e in settings.get(tx.session, "attachment_blocked_ext")}
+    blocked = {
+        e.lower() if e.startswith(".") else f".{e.lower()}"
+        for e in settings.get(tx.session, "attachment_blocked_ext")
+    }
     suffixes = [s.lower() for s in path.suffixes]
     # "report.exe.txt" is harmless, "invoice.pdf.exe" is not: the last suffix decides
     if suffixes and suffixes[-1] in blocked:
@@ -55,8 +58,9 @@ def check_file(tx: Tx, path: Path) -> Path:
     return path.resolve()
 
 
-def store(tx: Tx, ticket_ref: str | int, path: Path, attachments_dir: Path, *,
-          entry_id: int | None = None) -> Stored:
+def store(
+    tx: Tx, ticket_ref: str | int, path: Path, attachments_dir: Path, *, entry_id: int | None = None
+) -> Stored:
     """Copy a local file into the attachment store and record it on the ticket (and entry).
 
     The copy is made inside the caller's transaction; if that transaction fails the file is
@@ -82,8 +86,16 @@ def store(tx: Tx, ticket_ref: str | int, path: Path, attachments_dir: Path, *,
             size += len(chunk)
     filename = safe_filename(source.name)
     content_type = mimetypes.guess_type(filename)[0] or "application/octet-stream"
-    row = Attachment(ticket_id=ticket.id, entry_id=entry_id, filename=filename, content_type=content_type,
-                     size=size, sha256=digest.hexdigest(), storage_name=storage_name, created_at=tx.now)
+    row = Attachment(
+        ticket_id=ticket.id,
+        entry_id=entry_id,
+        filename=filename,
+        content_type=content_type,
+        size=size,
+        sha256=digest.hexdigest(),
+        storage_name=storage_name,
+        created_at=tx.now,
+    )
     tx.session.add(row)
     tx.session.flush()
     audit(tx, "attachment.add", "ticket", ticket.id, filename=filename, size=size, entry_id=entry_id)
@@ -96,7 +108,9 @@ def discard(stored: list[Stored]) -> None:
         s.path.unlink(missing_ok=True)
 
 
-def save(tx: Tx, attachment_id: int, destination: Path, attachments_dir: Path, *, overwrite: bool = False) -> Path:
+def save(
+    tx: Tx, attachment_id: int, destination: Path, attachments_dir: Path, *, overwrite: bool = False
+) -> Path:
     """Write an attachment to `destination` (a file path, or a directory to put it in by its name).
 
     Refuses to replace an existing file unless `overwrite`; checks the content against its sha256.

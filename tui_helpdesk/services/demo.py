@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import getpass
 import random
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -273,7 +275,8 @@ def build_demo(engine: Engine, *, tickets: int = 300, seed: int = 42, admin_user
         # reference data is dated 100 days back, before the first ticket
         clock.set_now(now - timedelta(days=100))
         cast = _reference_data(engine, rng, admin_username)
-        made = _tickets(engine, rng, cast, now, tickets)
+        with _no_mail():
+            made = _tickets(engine, rng, cast, now, tickets)
         _mark_outbox_sent(engine)
     finally:
         clock.set_now(previous_pin)
@@ -298,6 +301,11 @@ def _reference_data(engine: Engine, rng: random.Random, admin_username: str) -> 
         from . import settings
 
         settings.put(s, "helpdesk_name", "Northwind Help Desk")
+        # Stored explicitly (same values as the defaults): the services read these on nearly every call,
+        # and a stored row is served from the session's identity map while a missing one costs a query.
+        for key in ("number_prefix", "number_start", "closed_reopen_policy", "reopen_window_days",
+                    "edit_window_minutes", "late_reply_policy"):
+            settings.put(s, key, settings.get(s, key))
         roles = {r.name: r for r in s.execute(select(Role)).scalars()}
         if "Triage" not in roles:
             roles["Triage"] = _get_or_add(s, Role, {"name": "Triage"}, permissions=list(TRIAGE_PERMISSIONS))
@@ -471,12 +479,14 @@ def _final_state(rng: random.Random, age_days: float) -> str:
 
 
 def _tickets(engine: Engine, rng: random.Random, cast: _Cast, now: datetime, count: int) -> dict:
-    starts = sorted(now - timedelta(minutes=rng.randint(30, 90 * 24 * 60)) for _ in range(count))
+    with_outage = count >= 20
+    regular = count - 6 if with_outage else count
+    starts = sorted(now - timedelta(minutes=rng.randint(30, 90 * 24 * 60)) for _ in range(regular))
     made: dict[str, int] = {"tickets": 0}
     numbers: list[str] = []
     by_scenario: dict[str, list[str]] = {}
     outage_at = now - timedelta(days=12, hours=3)
-    outage_done = False
+    outage_done = not with_outage
     for start in starts:
         if not outage_done and start > outage_at:
             numbers += _outage(engine, rng, cast, now, outage_at, made)
@@ -694,6 +704,29 @@ def _overdue(engine: Engine, now: datetime, made: dict[str, int]) -> None:
             ticket.updated_at = max(last_update, ticket.due_at)
         outer.changed = True
         made["overdue"] = len(late)
+
+
+def _silent(*_args: Any, **_kwargs: Any) -> None:
+    return None
+
+
+@contextmanager
+def _no_mail() -> Iterator[None]:
+    """Fictional tickets must not mail anyone (and queueing costs a third of the build): while the
+    history is replayed, the notify hooks the ticket services call do nothing."""
+    from . import notify
+
+    saved = {
+        name: fn for name, fn in vars(notify).items()
+        if callable(fn) and not name.startswith("_") and getattr(fn, "__module__", "") == notify.__name__
+    }
+    try:
+        for name in saved:
+            setattr(notify, name, _silent)
+        yield
+    finally:
+        for name, fn in saved.items():
+            setattr(notify, name, fn)
 
 
 def _mark_outbox_sent(engine: Engine) -> None:

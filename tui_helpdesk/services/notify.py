@@ -1,7 +1,8 @@
 """Who hears about a ticket change. Each function queues mail in the outbox, in the caller's transaction.
 
-The mail layer (tui_helpdesk/mail/outbox.py) builds and queues the messages; this module decides
-whether a change warrants one, so the ticket services stay free of mail details.
+The mail layer (tui_helpdesk/mail/outbox.py) builds and queues the messages and applies the alert_*
+and notify_client_* settings; this module is the ticket services' one door to it, so they stay free of
+mail details. None of these raise for lack of recipients: nobody to tell means nothing is queued.
 """
 
 from __future__ import annotations
@@ -15,10 +16,21 @@ if TYPE_CHECKING:
 
 
 def reply_added(tx: Tx, ticket: Ticket, entry: TicketEntry) -> None:
-    """A public reply goes to the requester and the collaborators."""
+    """A public reply goes to the requester, with the collaborators on Cc."""
     from tui_helpdesk.mail import outbox
 
     outbox.queue_reply(tx, ticket, entry)
+
+
+def created(tx: Tx, ticket: Ticket, message: str = "") -> None:
+    """A ticket an agent opened: the new-ticket alert (and distribution list) and the client notice.
+
+    Mail-created tickets get their alert and autoresponse from the ingest instead.
+    """
+    from tui_helpdesk.mail import outbox
+
+    outbox.queue_alert(tx, ticket, "new_ticket", message=message)
+    outbox.queue_client_notice(tx, ticket, "created", message=message)
 
 
 def assigned(tx: Tx, ticket: Ticket, agent: Agent | None, team: Team | None) -> None:

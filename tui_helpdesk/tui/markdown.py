@@ -164,7 +164,9 @@ class _Renderer:
         href_stack: list[tuple[str, int]] = []
         for child in tok.children or []:
             t = child.type
-            style = Style.combine([Style.null(), *(s if isinstance(s, Style) else Style.parse(s) for s in styles)])
+            style = Style.combine(
+                [Style.null(), *(s if isinstance(s, Style) else Style.parse(s) for s in styles)]
+            )
             if t == "text":
                 self.out.append(child.content, style)
             elif t == "code_inline":

@@ -11,7 +11,6 @@ from sqlmodel import Session
 from tui_helpdesk.models import (
     DEPARTMENT_STATES,
     STATES,
-    CannedResponse,
     Classification,
     Department,
     DepartmentAccess,
@@ -23,6 +22,7 @@ from tui_helpdesk.models import (
     Ticket,
 )
 from tui_helpdesk.models import Agent as AgentModel
+from tui_helpdesk.models.views import CannedResponse
 
 from .. import lookup, settings
 from ..context import Tx, require_admin
@@ -31,7 +31,16 @@ from . import _common as c
 
 # --- departments ------------------------------------------------------------------------------------------
 
-DEPARTMENT_FIELDS = ("name", "parent", "manager", "sla_plan", "default_priority", "state", "email", "signature")
+DEPARTMENT_FIELDS = (
+    "name",
+    "parent",
+    "manager",
+    "sla_plan",
+    "default_priority",
+    "state",
+    "email",
+    "signature",
+)
 
 
 @dataclass(frozen=True)
@@ -73,18 +82,25 @@ def list_departments(tx: Tx) -> list[DepartmentRow]:
     depts = list(s.execute(select(Department)).scalars())
     names = {d.id: d.name for d in depts}
     parents = {d.id: d.parent_id for d in depts}
-    agents = _names(s, AgentModel)
+    agents = _names(s, AgentModel, "username")
     plans = _names(s, SLAPlan)
     prios = _names(s, Priority)
     rows = [
         DepartmentRow(
-            id=d.id, name=d.name, path=_path(d.id, parents, names), parent_id=d.parent_id,
-            parent=names.get(d.parent_id, "") if d.parent_id else "", manager_id=d.manager_id,
-            manager=agents.get(d.manager_id, "") if d.manager_id else "", sla_plan_id=d.sla_plan_id,
+            id=d.id,
+            name=d.name,
+            path=_path(d.id, parents, names),
+            parent_id=d.parent_id,
+            parent=names.get(d.parent_id, "") if d.parent_id else "",
+            manager_id=d.manager_id,
+            manager=agents.get(d.manager_id, "") if d.manager_id else "",
+            sla_plan_id=d.sla_plan_id,
             sla_plan=plans.get(d.sla_plan_id, "") if d.sla_plan_id else "",
             default_priority_id=d.default_priority_id,
             default_priority=prios.get(d.default_priority_id, "") if d.default_priority_id else "",
-            state=d.state, email=d.email, signature=d.signature,
+            state=d.state,
+            email=d.email,
+            signature=d.signature,
         )
         for d in depts
     ]
@@ -96,7 +112,9 @@ def _department_row(tx: Tx, dept_id: int) -> DepartmentRow:
     return next(r for r in list_departments(tx) if r.id == dept_id)
 
 
-def _check_no_cycle(session: Session, model: type, node_id: int | None, parent_id: int | None, label: str) -> None:
+def _check_no_cycle(
+    session: Session, model: type, node_id: int | None, parent_id: int | None, label: str
+) -> None:
     """A node cannot hang under itself or under one of its own descendants."""
     if parent_id is None or node_id is None:
         return
@@ -180,16 +198,19 @@ def delete_department(tx: Tx, dept_id: int) -> None:
     require_admin(tx)
     s = tx.session
     dept = c.get(s, Department, dept_id, "department")
-    reasons = c.usage(s, [
-        (Ticket.department_id, dept_id, "tickets"),
-        (Department.parent_id, dept_id, "child departments"),
-        (AgentModel.primary_department_id, dept_id, "agents (primary department)"),
-        (DepartmentAccess.department_id, dept_id, "department access grants"),
-        (HelpTopic.department_id, dept_id, "help topics"),
-        (Mailbox.department_id, dept_id, "mailboxes"),
-        (CannedResponse.department_id, dept_id, "canned responses"),
-        (ScheduledTicket.department_id, dept_id, "scheduled tickets"),
-    ])
+    reasons = c.usage(
+        s,
+        [
+            (Ticket.department_id, dept_id, "tickets"),
+            (Department.parent_id, dept_id, "child departments"),
+            (AgentModel.primary_department_id, dept_id, "agents (primary department)"),
+            (DepartmentAccess.department_id, dept_id, "department access grants"),
+            (HelpTopic.department_id, dept_id, "help topics"),
+            (Mailbox.department_id, dept_id, "mailboxes"),
+            (CannedResponse.department_id, dept_id, "canned responses"),
+            (ScheduledTicket.department_id, dept_id, "scheduled tickets"),
+        ],
+    )
     c.refuse_in_use("department", dept.name, reasons, "archive it instead")
     s.delete(dept)
     c.record(tx, "delete", "department", dept_id, name=dept.name)
@@ -233,7 +254,9 @@ def colour(value: Any, field: str = "color") -> str:
         try:
             Color.parse(result)
         except ColorParseError:
-            raise ValidationError(field, f"{result!r} is not a colour (try green, #ff8800 or grey50)") from None
+            raise ValidationError(
+                field, f"{result!r} is not a colour (try green, #ff8800 or grey50)"
+            ) from None
     return result
 
 
@@ -263,12 +286,18 @@ def _apply_status(tx: Tx, status: Status, values: dict[str, Any]) -> str | None:
         status.is_default = c.boolean(values["is_default"], "is_default")
     if was_default and old_state != status.state:
         raise ValidationError(
-            "state", f"{status.name!r} is the default status for {old_state}; make another {old_state} status "
-            "the default first"
+            "state",
+            f"{status.name!r} is the default status for {old_state}; make another {old_state} status "
+            "the default first",
         )
-    if was_default and not status.is_default and not _default_in(s, Status, status.id, Status.state == old_state):
+    if (
+        was_default
+        and not status.is_default
+        and not _default_in(s, Status, status.id, Status.state == old_state)
+    ):
         raise ValidationError(
-            "is_default", f"a default status for {old_state} must remain; make another {old_state} status the default"
+            "is_default",
+            f"a default status for {old_state} must remain; make another {old_state} status the default",
         )
     if status.is_default:
         if status.archived:
@@ -319,7 +348,8 @@ def archive_status(tx: Tx, status_id: int, archived: bool = True) -> StatusRow:
     status = c.get(tx.session, Status, status_id, "status")
     if archived and status.is_default:
         raise ValidationError(
-            "archived", f"{status.name!r} is the default status for {status.state}; make another the default first"
+            "archived",
+            f"{status.name!r} is the default status for {status.state}; make another the default first",
         )
     status.archived = archived
     tx.session.add(status)
@@ -333,8 +363,9 @@ def delete_status(tx: Tx, status_id: int) -> None:
     status = c.get(s, Status, status_id, "status")
     if status.is_default:
         raise ValidationError(
-            "is_default", f"{status.name!r} is the default status for {status.state}; a default per state must "
-            "remain: make another the default first"
+            "is_default",
+            f"{status.name!r} is the default status for {status.state}; a default per state must "
+            "remain: make another the default first",
         )
     reasons = c.usage(s, [(Ticket.status_id, status_id, "tickets")])
     autoclose = [str(n).lower() for n in settings.get(s, "autoclose_statuses")]
@@ -383,7 +414,9 @@ def _apply_priority(tx: Tx, prio: Priority, values: dict[str, Any]) -> None:
     if "is_default" in values:
         prio.is_default = c.boolean(values["is_default"], "is_default")
     if was_default and not prio.is_default and not _default_in(s, Priority, prio.id):
-        raise ValidationError("is_default", "a default priority must remain; make another priority the default")
+        raise ValidationError(
+            "is_default", "a default priority must remain; make another priority the default"
+        )
     if prio.is_default:
         s.execute(update(Priority).where(Priority.id != (prio.id or -1)).values(is_default=False))
 
@@ -425,26 +458,51 @@ def delete_priority(tx: Tx, priority_id: int) -> None:
     s = tx.session
     prio = c.get(s, Priority, priority_id, "priority")
     if prio.is_default:
-        raise ValidationError("is_default", f"{prio.name!r} is the default priority; make another the default first")
-    reasons = c.usage(s, [
-        (Ticket.priority_id, priority_id, "tickets"),
-        (Department.default_priority_id, priority_id, "departments"),
-        (HelpTopic.priority_id, priority_id, "help topics"),
-        (Mailbox.priority_id, priority_id, "mailboxes"),
-        (ScheduledTicket.priority_id, priority_id, "scheduled tickets"),
-    ])
-    c.refuse_in_use("priority", prio.name, reasons,
-                    "priorities cannot be archived: move those to another priority first, or rename it")
+        raise ValidationError(
+            "is_default", f"{prio.name!r} is the default priority; make another the default first"
+        )
+    reasons = c.usage(
+        s,
+        [
+            (Ticket.priority_id, priority_id, "tickets"),
+            (Department.default_priority_id, priority_id, "departments"),
+            (HelpTopic.priority_id, priority_id, "help topics"),
+            (Mailbox.priority_id, priority_id, "mailboxes"),
+            (ScheduledTicket.priority_id, priority_id, "scheduled tickets"),
+        ],
+    )
+    c.refuse_in_use(
+        "priority",
+        prio.name,
+        reasons,
+        "priorities cannot be archived: move those to another priority first, or rename it",
+    )
     s.delete(prio)
     c.record(tx, "delete", "priority", priority_id, name=prio.name)
 
 
 # --- help topics ------------------------------------------------------------------------------------------
 
-TOPIC_FIELDS = ("name", "parent", "department", "priority", "sla_plan", "auto_assign_agent", "auto_assign_team",
-                "active")
-_TOPIC_AUDIT = ("name", "parent_id", "department_id", "priority_id", "sla_plan_id", "auto_assign_agent_id",
-                "auto_assign_team_id", "active")
+TOPIC_FIELDS = (
+    "name",
+    "parent",
+    "department",
+    "priority",
+    "sla_plan",
+    "auto_assign_agent",
+    "auto_assign_team",
+    "active",
+)
+_TOPIC_AUDIT = (
+    "name",
+    "parent_id",
+    "department_id",
+    "priority_id",
+    "sla_plan_id",
+    "auto_assign_agent_id",
+    "auto_assign_team_id",
+    "active",
+)
 
 
 @dataclass(frozen=True)
@@ -477,12 +535,20 @@ def list_topics(tx: Tx) -> list[TopicRow]:
     agents, teams = _names(s, AgentModel, "username"), _names(s, Team)
     rows = [
         TopicRow(
-            id=t.id, name=t.name, path=_path(t.id, parents, names), parent_id=t.parent_id,
-            department_id=t.department_id, department=depts.get(t.department_id, ""),
-            priority_id=t.priority_id, priority=prios.get(t.priority_id, ""),
-            sla_plan_id=t.sla_plan_id, sla_plan=plans.get(t.sla_plan_id, ""),
-            auto_assign_agent_id=t.auto_assign_agent_id, auto_assign_agent=agents.get(t.auto_assign_agent_id, ""),
-            auto_assign_team_id=t.auto_assign_team_id, auto_assign_team=teams.get(t.auto_assign_team_id, ""),
+            id=t.id,
+            name=t.name,
+            path=_path(t.id, parents, names),
+            parent_id=t.parent_id,
+            department_id=t.department_id,
+            department=depts.get(t.department_id, ""),
+            priority_id=t.priority_id,
+            priority=prios.get(t.priority_id, ""),
+            sla_plan_id=t.sla_plan_id,
+            sla_plan=plans.get(t.sla_plan_id, ""),
+            auto_assign_agent_id=t.auto_assign_agent_id,
+            auto_assign_agent=agents.get(t.auto_assign_agent_id, ""),
+            auto_assign_team_id=t.auto_assign_team_id,
+            auto_assign_team=teams.get(t.auto_assign_team_id, ""),
             active=t.active,
         )
         for t in topics
@@ -510,7 +576,9 @@ def _apply_topic(tx: Tx, topic: HelpTopic, values: dict[str, Any]) -> None:
         if topic.id is not None and topic.parent_id == topic.id:
             raise ValidationError("parent", "a help topic cannot be its own ancestor")
         _check_no_cycle(s, HelpTopic, topic.id, topic.parent_id, "help topic")
-    parent_cond = HelpTopic.parent_id.is_(None) if topic.parent_id is None else HelpTopic.parent_id == topic.parent_id
+    parent_cond = (
+        HelpTopic.parent_id.is_(None) if topic.parent_id is None else HelpTopic.parent_id == topic.parent_id
+    )
     c.unique(s, HelpTopic.name, topic.name, topic.id, "name", "a help topic here named", parent_cond)
     if "department" in values:
         topic.department_id = c.ref(s, values["department"], "department", lookup.department)
@@ -557,11 +625,14 @@ def delete_topic(tx: Tx, topic_id: int) -> None:
     require_admin(tx)
     s = tx.session
     topic = c.get(s, HelpTopic, topic_id, "help topic")
-    reasons = c.usage(s, [
-        (Ticket.topic_id, topic_id, "tickets"),
-        (HelpTopic.parent_id, topic_id, "child topics"),
-        (Mailbox.topic_id, topic_id, "mailboxes"),
-    ])
+    reasons = c.usage(
+        s,
+        [
+            (Ticket.topic_id, topic_id, "tickets"),
+            (HelpTopic.parent_id, topic_id, "child topics"),
+            (Mailbox.topic_id, topic_id, "mailboxes"),
+        ],
+    )
     c.refuse_in_use("help topic", topic.name, reasons, "archive (deactivate) it instead")
     s.delete(topic)
     c.record(tx, "delete", "help_topic", topic_id, name=topic.name)
@@ -590,8 +661,15 @@ def list_classifications(tx: Tx) -> list[ClassificationRow]:
     names = {n.id: n.name for n in nodes}
     parents = {n.id: n.parent_id for n in nodes}
     rows = [
-        ClassificationRow(n.id, n.kind, n.name, _path(n.id, parents, names), KINDS.index(n.kind) if n.kind in KINDS
-                          else 0, n.parent_id, n.active)
+        ClassificationRow(
+            n.id,
+            n.kind,
+            n.name,
+            _path(n.id, parents, names),
+            KINDS.index(n.kind) if n.kind in KINDS else 0,
+            n.parent_id,
+            n.active,
+        )
         for n in nodes
     ]
     return sorted(rows, key=lambda r: r.path.lower())
@@ -628,9 +706,21 @@ def _apply_classification(tx: Tx, node: Classification, values: dict[str, Any]) 
         raise ValidationError("parent", "a category sits at the top: it has no parent")
     if wanted is not None and (parent is None or parent.kind != wanted):
         raise ValidationError("parent", f"a {node.kind} belongs under a {wanted}")
-    where = Classification.parent_id.is_(None) if node.parent_id is None else Classification.parent_id == node.parent_id
-    c.unique(s, Classification.name, node.name, node.id, "name", f"a {node.kind} here named", where,
-             Classification.kind == node.kind)
+    where = (
+        Classification.parent_id.is_(None)
+        if node.parent_id is None
+        else Classification.parent_id == node.parent_id
+    )
+    c.unique(
+        s,
+        Classification.name,
+        node.name,
+        node.id,
+        "name",
+        f"a {node.kind} here named",
+        where,
+        Classification.kind == node.kind,
+    )
 
 
 def create_classification(tx: Tx, **values: Any) -> ClassificationRow:
@@ -642,7 +732,9 @@ def create_classification(tx: Tx, **values: Any) -> ClassificationRow:
     _apply_classification(tx, node, values)
     tx.session.add(node)
     tx.session.flush()
-    c.record(tx, "create", "classification", node.id, kind=node.kind, name=node.name, parent_id=node.parent_id)
+    c.record(
+        tx, "create", "classification", node.id, kind=node.kind, name=node.name, parent_id=node.parent_id
+    )
     return _classification_row(tx, node.id)
 
 
@@ -667,12 +759,15 @@ def delete_classification(tx: Tx, node_id: int) -> None:
     require_admin(tx)
     s = tx.session
     node = c.get(s, Classification, node_id, "classification")
-    reasons = c.usage(s, [
-        (Classification.parent_id, node_id, "child entries"),
-        (Ticket.category_id, node_id, "tickets"),
-        (Ticket.type_id, node_id, "tickets (as type)"),
-        (Ticket.item_id, node_id, "tickets (as item)"),
-    ])
+    reasons = c.usage(
+        s,
+        [
+            (Classification.parent_id, node_id, "child entries"),
+            (Ticket.category_id, node_id, "tickets"),
+            (Ticket.type_id, node_id, "tickets (as type)"),
+            (Ticket.item_id, node_id, "tickets (as item)"),
+        ],
+    )
     c.refuse_in_use(node.kind, node.name, reasons, "archive (deactivate) it instead")
     s.delete(node)
     c.record(tx, "delete", "classification", node_id, kind=node.kind, name=node.name)

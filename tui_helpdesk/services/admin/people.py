@@ -59,8 +59,19 @@ def list_agents(tx: Tx) -> list[AgentRow]:
     depts = {d.id: d.name for d in s.execute(select(Department)).scalars()}
     roles = {r.id: r.name for r in s.execute(select(Role)).scalars()}
     return [
-        AgentRow(a.id, a.username, a.name, a.email, a.is_admin, a.active, a.primary_department_id,
-                 depts.get(a.primary_department_id, ""), a.role_id, roles.get(a.role_id, ""), a.signature)
+        AgentRow(
+            a.id,
+            a.username,
+            a.name,
+            a.email,
+            a.is_admin,
+            a.active,
+            a.primary_department_id,
+            depts.get(a.primary_department_id, ""),
+            a.role_id,
+            roles.get(a.role_id, ""),
+            a.signature,
+        )
         for a in s.execute(select(Agent).order_by(Agent.username)).scalars()
     ]
 
@@ -77,7 +88,11 @@ def _role(session: Any, value: Any) -> Role:
             return row
     from sqlalchemy import func
 
-    row = session.execute(select(Role).where(func.lower(Role.name) == str(value).strip().lower())).scalars().first()
+    row = (
+        session.execute(select(Role).where(func.lower(Role.name) == str(value).strip().lower()))
+        .scalars()
+        .first()
+    )
     if row is None:
         raise ValidationError("role", f"unknown role {value!r}")
     return row
@@ -158,23 +173,31 @@ def delete_agent(tx: Tx, agent_id: int) -> None:
         raise ValidationError("username", "you cannot delete yourself")
     if agent.is_admin and agent.active:
         _keep_an_admin(tx, agent, "is_admin")
-    reasons = c.usage(s, [
-        (Ticket.assignee_id, agent_id, "assigned tickets"),
-        (TicketEntry.agent_id, agent_id, "thread entries"),
-        (TicketEvent.agent_id, agent_id, "ticket events"),
-        (TimeEntry.agent_id, agent_id, "time entries"),
-        (Task.assignee_id, agent_id, "tasks"),
-        (Department.manager_id, agent_id, "departments (as manager)"),
-        (Team.lead_id, agent_id, "teams (as lead)"),
-        (HelpTopic.auto_assign_agent_id, agent_id, "help topics (auto-assign)"),
-        (AuditLog.agent_id, agent_id, "the audit log"),
-    ])
+    reasons = c.usage(
+        s,
+        [
+            (Ticket.assignee_id, agent_id, "assigned tickets"),
+            (TicketEntry.agent_id, agent_id, "thread entries"),
+            (TicketEvent.agent_id, agent_id, "ticket events"),
+            (TimeEntry.agent_id, agent_id, "time entries"),
+            (Task.assignee_id, agent_id, "tasks"),
+            (Department.manager_id, agent_id, "departments (as manager)"),
+            (Team.lead_id, agent_id, "teams (as lead)"),
+            (HelpTopic.auto_assign_agent_id, agent_id, "help topics (auto-assign)"),
+            (AuditLog.agent_id, agent_id, "the audit log"),
+        ],
+    )
     c.refuse_in_use("agent", agent.username, reasons, "deactivate them instead (archive)")
     # What belongs to the agent alone goes with them.
-    for model, column in ((TeamMember, TeamMember.agent_id), (DepartmentAccess, DepartmentAccess.agent_id),
-                          (Presence, Presence.agent_id), (SavedView, SavedView.owner_id),
-                          (CannedResponse, CannedResponse.owner_id)):
-        s.execute(delete(model).where(column == agent_id))
+    for model, column in (
+        (TeamMember, TeamMember.agent_id),
+        (DepartmentAccess, DepartmentAccess.agent_id),
+        (Presence, Presence.agent_id),
+        (SavedView, SavedView.owner_id),
+        (CannedResponse, CannedResponse.owner_id),
+    ):
+        if c.has_table(s, model.__tablename__):
+            s.execute(delete(model).where(column == agent_id))
     s.delete(agent)
     c.record(tx, "delete", "agent", agent_id, username=agent.username)
 
@@ -204,8 +227,17 @@ def list_teams(tx: Tx) -> list[TeamRow]:
     rows = []
     for t in s.execute(select(Team).order_by(Team.name)).scalars():
         ids = sorted(members.get(t.id, []), key=lambda i: usernames.get(i, ""))
-        rows.append(TeamRow(t.id, t.name, t.lead_id, usernames.get(t.lead_id, ""),
-                            tuple(usernames.get(i, "?") for i in ids), tuple(ids), t.active))
+        rows.append(
+            TeamRow(
+                t.id,
+                t.name,
+                t.lead_id,
+                usernames.get(t.lead_id, ""),
+                tuple(usernames.get(i, "?") for i in ids),
+                tuple(ids),
+                t.active,
+            )
+        )
     return rows
 
 
@@ -235,7 +267,10 @@ def _apply_team(tx: Tx, team: Team, values: dict[str, Any]) -> list[int] | None:
     if team.lead_id is not None:
         # The lead is a member: a team's queue and notifications reach its lead.
         if wanted is None:
-            wanted = [m for m in s.execute(select(TeamMember.agent_id).where(TeamMember.team_id == team.id)).scalars()]
+            wanted = [
+                m
+                for m in s.execute(select(TeamMember.agent_id).where(TeamMember.team_id == team.id)).scalars()
+            ]
         if team.lead_id not in wanted:
             wanted.append(team.lead_id)
     return wanted
@@ -292,10 +327,13 @@ def delete_team(tx: Tx, team_id: int) -> None:
     require_admin(tx)
     s = tx.session
     team = c.get(s, Team, team_id, "team")
-    reasons = c.usage(s, [
-        (Ticket.team_id, team_id, "tickets"),
-        (HelpTopic.auto_assign_team_id, team_id, "help topics (auto-assign)"),
-    ])
+    reasons = c.usage(
+        s,
+        [
+            (Ticket.team_id, team_id, "tickets"),
+            (HelpTopic.auto_assign_team_id, team_id, "help topics (auto-assign)"),
+        ],
+    )
     c.refuse_in_use("team", team.name, reasons, "archive (deactivate) it instead")
     s.execute(delete(TeamMember).where(TeamMember.team_id == team_id))
     s.delete(team)
@@ -369,10 +407,13 @@ def delete_role(tx: Tx, role_id: int) -> None:
     require_admin(tx)
     s = tx.session
     role = c.get(s, Role, role_id, "role")
-    reasons = c.usage(s, [
-        (Agent.role_id, role_id, "agents (primary role)"),
-        (DepartmentAccess.role_id, role_id, "department access grants"),
-    ])
+    reasons = c.usage(
+        s,
+        [
+            (Agent.role_id, role_id, "agents (primary role)"),
+            (DepartmentAccess.role_id, role_id, "department access grants"),
+        ],
+    )
     c.refuse_in_use("role", role.name, reasons, "give those agents another role first")
     s.delete(role)
     c.record(tx, "delete", "role", role_id, name=role.name)
@@ -403,8 +444,14 @@ def list_access(tx: Tx) -> list[AccessRow]:
     depts = {d.id: d.name for d in s.execute(select(Department)).scalars()}
     roles = {r.id: r.name for r in s.execute(select(Role)).scalars()}
     rows = [
-        AccessRow(a.agent_id, agents.get(a.agent_id, "?"), a.department_id, depts.get(a.department_id, "?"),
-                  a.role_id, roles.get(a.role_id, "?"))
+        AccessRow(
+            a.agent_id,
+            agents.get(a.agent_id, "?"),
+            a.department_id,
+            depts.get(a.department_id, "?"),
+            a.role_id,
+            roles.get(a.role_id, "?"),
+        )
         for a in s.execute(select(DepartmentAccess)).scalars()
     ]
     return sorted(rows, key=lambda r: (r.agent, r.department))
@@ -466,8 +513,14 @@ def update_access(tx: Tx, key: Any, **values: Any) -> AccessRow:
         if role_id is None:
             raise ValidationError("role", "is required")
         if role_id != row.role_id:
-            c.record(tx, "update", "department_access", agent_id, department_id=dept_id,
-                     changes={"role_id": [row.role_id, role_id]})
+            c.record(
+                tx,
+                "update",
+                "department_access",
+                agent_id,
+                department_id=dept_id,
+                changes={"role_id": [row.role_id, role_id]},
+            )
             row.role_id = role_id
             s.add(row)
     return _access_row(tx, agent_id, dept_id)

@@ -67,9 +67,9 @@ class HelpScreen(ModalScreen[None]):
         search = self.query_one("#help-search", Input)
         search.cursor_blink = False
         search.focus()
-        self._show("")
+        self._show_rows("")
 
-    def _show(self, text: str) -> None:
+    def _show_rows(self, text: str) -> None:
         low = text.lower().strip()
         rows = [r for r in self.rows if not low or low in r.description.lower() or low in r.keys.lower()]
         width = max((len(r.keys) for r in rows), default=4)
@@ -85,7 +85,7 @@ class HelpScreen(ModalScreen[None]):
 
     @on(Input.Changed, "#help-search")
     def _search(self, event: Input.Changed) -> None:
-        self._show(event.value)
+        self._show_rows(event.value)
 
     def action_move(self, step: int) -> None:
         ol = self.query_one("#help-list", OptionList)

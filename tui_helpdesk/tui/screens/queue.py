@@ -122,7 +122,7 @@ class QueueScreen(Screen[None]):
 
     # --- sidebar and views ----------------------------------------------------------------------
 
-    def load_sidebar(self, first: bool = False) -> None:
+    def load_sidebar(self, first: bool = False, apply: bool = False) -> None:
         """Departments and saved views (and, on first load, the scope) from the database."""
         ctx = self.ctx
 
@@ -135,7 +135,7 @@ class QueueScreen(Screen[None]):
             except Exception as exc:  # noqa: BLE001
                 self.app.call_from_thread(self.app.notify, f"Cannot read the views: {exc}", severity="error")
                 return
-            self.app.call_from_thread(self._apply_sidebar, dept_ids, depts, saved, first)
+            self.app.call_from_thread(self._apply_sidebar, dept_ids, depts, saved, first or apply)
 
         self.run_worker(work, thread=True, group="sidebar", exit_on_error=False)
 
@@ -149,8 +149,6 @@ class QueueScreen(Screen[None]):
             ViewEntry(f"view:{v.id}", v.name, "view", str(v.id), v.query, v.sort, v.columns, v.shared)
             for v in saved
         ]
-        if self.sidebar.entry(self.view_key) is None and not first:
-            pass
         self.sidebar.set_entries(entries, self.view_key)
         if first:
             self.choose_view(self.view_key)
@@ -482,10 +480,7 @@ class QueueScreen(Screen[None]):
     def _view_saved(self, row: views.ViewRow) -> None:
         self.view_key = f"view:{row.id}"
         self.notify(f"Saved {'shared ' if row.shared else ''}view {row.name!r}")
-        self.load_sidebar()
-        self.filter_text = ""
-        self.filter_line.filter_text = ""
-        self.apply_query(keep_position=True)
+        self.load_sidebar(apply=True)
 
     def delete_view(self, name: str) -> None:
         entry = next((e for e in self.sidebar.entries if e.kind == "view" and e.label == name), None)
@@ -513,10 +508,10 @@ class QueueScreen(Screen[None]):
 
     def _view_deleted(self, entry: ViewEntry) -> None:
         self.notify(f"Deleted view {entry.label!r}")
-        if self.view_key == entry.key:
+        current = self.view_key == entry.key
+        if current:
             self.view_key = DEFAULT_VIEW
-            self.apply_query()
-        self.load_sidebar()
+        self.load_sidebar(apply=current)
 
     # --- export ---------------------------------------------------------------------------------
 
@@ -556,20 +551,20 @@ class QueueScreen(Screen[None]):
                         for row in page.rows:
                             out.writerow([_csv_safe(export_text(row, c, now)) for c in columns])
                         written += len(page.rows)
-                        self.app.call_from_thread(self._task, f"exported {written:,}…")
+                        self.app.call_from_thread(self._set_task, f"exported {written:,}…")
                         if page.at_end or page.next is None:
                             break
                         after = page.next
             except Exception as exc:  # noqa: BLE001
-                self.app.call_from_thread(self._task, "")
+                self.app.call_from_thread(self._set_task, "")
                 self.app.call_from_thread(self.notify, f"Export failed: {exc}", severity="error")
                 return
-            self.app.call_from_thread(self._task, "")
+            self.app.call_from_thread(self._set_task, "")
             self.app.call_from_thread(self.notify, f"Exported {written:,} tickets to {path}")
 
         self.run_worker(work, thread=True, group="export", exit_on_error=False)
 
-    def _task(self, text: str) -> None:
+    def _set_task(self, text: str) -> None:
         self.task_text = text
         self.refresh_status()
 
@@ -680,7 +675,7 @@ class QueueScreen(Screen[None]):
 
     def _run_bulk(self, targets: dict[int, str], each: Callable[[Tx, int], Any], done: str) -> None:
         ctx = self.ctx
-        self._task(f"{done.lower()} {len(targets)}…")
+        self._set_task(f"{done.lower()} {len(targets)}…")
 
         def work() -> None:
             ok, failed = 0, []
@@ -698,7 +693,7 @@ class QueueScreen(Screen[None]):
         self.run_worker(work, thread=True, group="bulk", exit_on_error=False)
 
     def _bulk_done(self, done: str, ok: int, failed: list[str]) -> None:
-        self._task("")
+        self._set_task("")
         noun = "ticket" if ok == 1 else "tickets"
         if failed:
             self.notify(

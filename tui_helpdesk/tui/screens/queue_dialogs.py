@@ -80,7 +80,7 @@ class PickScreen(ModalScreen[str | None]):
         source = self.source
         if not callable(source):
             low = prefix.lower()
-            self._show([v for v in source if low in v.lower()])
+            self._show_values([v for v in source if low in v.lower()])
             return
 
         def work() -> None:
@@ -88,11 +88,11 @@ class PickScreen(ModalScreen[str | None]):
                 values = source(prefix)
             except Exception:  # noqa: BLE001 - an empty list says enough
                 values = []
-            self.app.call_from_thread(self._show, values)
+            self.app.call_from_thread(self._show_values, values)
 
         self.run_worker(work, thread=True, group="pick", exclusive=True, exit_on_error=False)
 
-    def _show(self, values: list[str]) -> None:
+    def _show_values(self, values: list[str]) -> None:
         options = self.query_one("#pick-options", OptionList)
         options.set_options([Option(v, id=f"o{i}") for i, v in enumerate(values)])
         self.values = values

@@ -14,7 +14,7 @@ import shlex
 import subprocess
 import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from rich.text import Text
@@ -56,13 +56,6 @@ class Draft:
         return not self.body.strip() and not self.attachments
 
 
-@dataclass(frozen=True)
-class ComposerOptions:
-    statuses: Sequence[Choice] = ()
-    attachments_dir: Path | None = None
-    extra: dict[str, str] = field(default_factory=dict)
-
-
 def editor_command() -> list[str]:
     """$VISUAL, then $EDITOR, then vi, as git chooses."""
     value = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
@@ -72,14 +65,17 @@ def editor_command() -> list[str]:
 class ComposerScreen(ModalScreen[Draft | None]):
     """Dismisses with the Draft to send, or None when the agent discards it."""
 
+    CSS_PATH = Path(__file__).resolve().parents[3] / "styles" / "ticket.tcss"
+
     BINDINGS = [
         Binding("ctrl+s", "send", "Send", id="composer.send", priority=True),
         Binding("ctrl+t", "toggle_preview", "Preview", id="composer.preview", priority=True),
         Binding("ctrl+g", "editor", "$EDITOR", id="composer.editor", priority=True),
         Binding("ctrl+r", "canned", "Canned", id="composer.canned", priority=True),
         Binding("ctrl+f", "attach", "Attach", id="composer.attach", priority=True),
-        Binding("ctrl+x", "clear_attachments", "Clear files", id="composer.clear_files", show=False,
-                priority=True),
+        Binding(
+            "ctrl+x", "clear_attachments", "Clear files", id="composer.clear_files", show=False, priority=True
+        ),
         Binding("escape", "close", "Close", id="composer.close"),
     ]
 
@@ -94,8 +90,9 @@ class ComposerScreen(ModalScreen[Draft | None]):
             super().__init__()
             self.text = text
 
-    def __init__(self, ticket: TicketDetail, draft: Draft, statuses: Sequence[Choice] = (),
-                 *, notice: str = "") -> None:
+    def __init__(
+        self, ticket: TicketDetail, draft: Draft, statuses: Sequence[Choice] = (), *, notice: str = ""
+    ) -> None:
         super().__init__()
         self.ticket = ticket
         self.draft = draft
@@ -118,33 +115,56 @@ class ComposerScreen(ModalScreen[Draft | None]):
         title.append(f"  {clean_line(self.ticket.number)} {clean_line(self.ticket.subject)}", style="dim")
         with Vertical(id="composer-box", classes="reply" if self.is_reply else "note"):
             yield Label(title, id="composer-title")
-            yield TextArea(self.draft.body, id="composer-body", soft_wrap=True, show_line_numbers=False,
-                           tab_behavior="focus")
+            yield TextArea(
+                self.draft.body,
+                id="composer-body",
+                soft_wrap=True,
+                show_line_numbers=False,
+                tab_behavior="focus",
+            )
             with VerticalScroll(id="composer-preview"):
                 yield Static("", id="composer-preview-text")
             with Horizontal(classes="composer-row"):
                 yield Label("Time (min)", classes="composer-label")
-                yield Input(str(self.draft.time_spent or ""), id="composer-time", placeholder="0",
-                            restrict=r"[0-9]*", max_length=5)
+                yield Input(
+                    str(self.draft.time_spent or ""),
+                    id="composer-time",
+                    placeholder="0",
+                    restrict=r"[0-9]*",
+                    max_length=5,
+                    compact=True,
+                )
                 if self.is_reply:
                     yield Label("CC", classes="composer-label")
-                    yield Input(", ".join(self.draft.cc), id="composer-cc", placeholder="a@x.com, b@y.org")
+                    yield Input(
+                        ", ".join(self.draft.cc),
+                        id="composer-cc",
+                        placeholder="a@x.com, b@y.org",
+                        compact=True,
+                    )
             if self.is_reply:
                 with Horizontal(classes="composer-row"):
                     yield Label("Then set", classes="composer-label")
                     yield Select(
-                        [(f"{s.name} ({s.hint})", s.id) for s in self.statuses],
+                        [(Text(f"{clean_line(s.name)} ({s.hint})"), s.id) for s in self.statuses],
                         prompt="status unchanged",
                         value=self.draft.status_id if self.draft.status_id is not None else Select.NULL,
                         id="composer-status",
+                        compact=True,
                     )
-                    yield Input(self.draft.resolution_notes or "", id="composer-notes",
-                                placeholder="resolution notes")
+                    yield Input(
+                        self.draft.resolution_notes or "",
+                        id="composer-notes",
+                        placeholder="resolution notes",
+                        compact=True,
+                    )
             yield Static("", id="composer-files")
             yield Static(Text(self.notice, style="bold red") if self.notice else "", id="composer-error")
             yield Static(
-                Text("ctrl+s send · ctrl+t preview · ctrl+g $EDITOR · ctrl+r canned · ctrl+f attach · "
-                     "tab next field · esc close"),
+                Text(
+                    "ctrl+s send · ctrl+t preview · ctrl+g $EDITOR · ctrl+r canned · ctrl+f attach · "
+                    "tab next field · esc close"
+                ),
                 id="composer-keys",
             )
 
@@ -164,8 +184,11 @@ class ComposerScreen(ModalScreen[Draft | None]):
         status_id: int | None = None
         notes: str | None = None
         if self.is_reply:
-            cc = tuple(x.strip() for x in self.query_one("#composer-cc", Input).value.replace(";", ",").split(",")
-                       if x.strip())
+            cc = tuple(
+                x.strip()
+                for x in self.query_one("#composer-cc", Input).value.replace(";", ",").split(",")
+                if x.strip()
+            )
             value = self.query_one("#composer-status", Select).value
             status_id = value if isinstance(value, int) else None
             if status_id is not None and self._state_of(status_id) == "resolved":
@@ -235,8 +258,12 @@ class ComposerScreen(ModalScreen[Draft | None]):
                 self.dismiss(None)
 
         what = "reply" if self.is_reply else "note"
-        self.app.push_screen(ConfirmScreen(f"Discard this {what}? What you wrote will be lost.",
-                                           yes="Discard", no="Keep writing"), answered)
+        self.app.push_screen(
+            ConfirmScreen(
+                f"Discard this {what}? What you wrote will be lost.", yes="Discard", no="Keep writing"
+            ),
+            answered,
+        )
 
     def action_toggle_preview(self) -> None:
         body = self.query_one("#composer-body", TextArea)
@@ -251,8 +278,9 @@ class ComposerScreen(ModalScreen[Draft | None]):
 
     def action_editor(self) -> None:
         body = self.query_one("#composer-body", TextArea)
-        with tempfile.NamedTemporaryFile("w", suffix=".md", prefix="helpdesk-", delete=False,
-                                         encoding="utf-8") as fh:
+        with tempfile.NamedTemporaryFile(
+            "w", suffix=".md", prefix="helpdesk-", delete=False, encoding="utf-8"
+        ) as fh:
             fh.write(body.text)
             path = Path(fh.name)
         try:
@@ -262,8 +290,13 @@ class ComposerScreen(ModalScreen[Draft | None]):
                     result = subprocess.run(command, check=False)
             except SuspendNotSupported:
                 # headless (tests) or a driver that cannot hand over the terminal
-                result = subprocess.run(command, check=False, stdin=subprocess.DEVNULL,
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                result = subprocess.run(
+                    command,
+                    check=False,
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
             if result.returncode != 0:
                 self._error(f"the editor exited with status {result.returncode}; the draft is unchanged")
                 return
@@ -336,8 +369,10 @@ class ComposerScreen(ModalScreen[Draft | None]):
         if not message.items:
             self._error("no canned responses for this department yet (an admin adds them)")
             return
-        items = [PickItem(c, c.title, c.body.strip().splitlines()[0][:60] if c.body.strip() else "")
-                 for c in message.items]
+        items = [
+            PickItem(c, c.title, c.body.strip().splitlines()[0][:60] if c.body.strip() else "")
+            for c in message.items
+        ]
 
         def picked(choice: canned.Canned | None) -> None:
             if choice is not None:

@@ -159,7 +159,7 @@ class FilterLine(Vertical):
     def _refresh_candidates(self) -> None:
         text, pos, mode = self.input.value, self.input.cursor_position, self.mode
         if mode == "command":
-            self._show(command_candidates(text, pos))
+            self._show_candidates(command_candidates(text, pos))
             return
         engine = self.engine
 
@@ -175,9 +175,9 @@ class FilterLine(Vertical):
 
     def _apply_candidates(self, text: str, found: Candidates) -> None:
         if self.input.value == text:
-            self._show(found)
+            self._show_candidates(found)
 
-    def _show(self, found: Candidates) -> None:
+    def _show_candidates(self, found: Candidates) -> None:
         self.candidates = found
         hint = self.query_one("#fl-hint", Static)
         if not found.items:
@@ -211,7 +211,7 @@ class FilterLine(Vertical):
             self.input.cursor_position = start + len(choice)
         finally:
             self._inserting = False
-        self._show(self.candidates)
+        self._show_candidates(self.candidates)
         if len(items) == 1:
             # a single candidate is taken: move on to complete the next part
             self._cycle_base = None

@@ -86,8 +86,7 @@ def field_values(d: TicketDetail) -> dict[str, Text]:
     if d.archived:
         status.append(" archived", style="reverse")
     if d.due_at is not None:
-        sla = Text(f"{when(d.due_at)} ({relative(d.due_at, now)})",
-                   style="bold red" if d.is_overdue else "")
+        sla = Text(f"{when(d.due_at)} ({relative(d.due_at, now)})", style="bold red" if d.is_overdue else "")
         if d.is_overdue:
             sla.append(" OVERDUE", style="bold red reverse")
     else:
@@ -107,8 +106,9 @@ def field_values(d: TicketDetail) -> dict[str, Text]:
         links.append(("; " if links.plain else "") + "merged: ", style="dim")
         links.append(", ".join(c(x) for x in d.merged_children))
     open_tasks = [t for t in d.tasks if t.closed_at is None]
-    tasks = Text(f"{len(open_tasks)} open / {len(d.tasks)}" if d.tasks else "—",
-                 style="" if d.tasks else "dim")
+    tasks = Text(
+        f"{len(open_tasks)} open / {len(d.tasks)}" if d.tasks else "—", style="" if d.tasks else "dim"
+    )
     return {
         "requester": requester,
         "organization": plain(d.organization),
@@ -120,7 +120,9 @@ def field_values(d: TicketDetail) -> dict[str, Text]:
         "assignee": plain(d.assignee, "unassigned"),
         "team": plain(d.team),
         "sla": sla,
-        "tags": Text(" ".join(f"#{c(t)}" for t in d.tags), style="cyan") if d.tags else Text("—", style="dim"),
+        "tags": Text(" ".join(f"#{c(t)}" for t in d.tags), style="cyan")
+        if d.tags
+        else Text("—", style="dim"),
         "collaborators": plain(", ".join(d.collaborators)),
         "links": links if links.plain else Text("—", style="dim"),
         "tasks": tasks,
@@ -136,7 +138,10 @@ def presence_line(seen: Sequence[Seen]) -> Text | None:
         if n:
             out.append("; ")
         doing = {"replying": "is replying", "noting": "is writing a note"}.get(s.activity, "is viewing")
-        out.append(f"{clean_line(s.agent_name)} {doing}", style="bold yellow" if s.activity != "viewing" else "yellow")
+        out.append(
+            f"{clean_line(s.agent_name)} {doing}",
+            style="bold yellow" if s.activity != "viewing" else "yellow",
+        )
     return out
 
 

@@ -15,7 +15,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList, Static, TextArea
@@ -29,6 +29,11 @@ class PickItem:
     value: Any
     label: str
     hint: str = ""
+
+    def haystack(self) -> str:
+        """What typing matches against: the label, the hint, and a string value (a field id)."""
+        value = self.value if isinstance(self.value, str) else ""
+        return f"{self.label} {self.hint} {value}".lower()
 
     def text(self, current: bool = False) -> Text:
         out = Text("● " if current else "  ", style="bold green" if current else "")
@@ -49,7 +54,8 @@ class PickerScreen(ModalScreen[Any]):
     PickerScreen { align: center middle; }
     PickerScreen > #picker-box { width: 70; max-width: 95%; height: auto; max-height: 90%;
         border: round $accent; background: $surface; padding: 0 1; }
-    PickerScreen #picker-list { height: auto; max-height: 16; }
+    PickerScreen #picker-input { margin: 0 0 1 0; }
+    PickerScreen #picker-list { height: auto; max-height: 16; border: none; padding: 0; }
     PickerScreen #picker-msg { color: $text-muted; height: auto; }
     """
     BINDINGS = [
@@ -87,7 +93,7 @@ class PickerScreen(ModalScreen[Any]):
     def compose(self) -> ComposeResult:
         with Vertical(id="picker-box"):
             yield Label(Text(self.title_text, style="bold"), id="picker-title")
-            yield Input(placeholder=self.placeholder, id="picker-input")
+            yield Input(placeholder=self.placeholder, id="picker-input", compact=True)
             yield OptionList(id="picker-list")
             yield Static("", id="picker-msg")
 
@@ -117,7 +123,7 @@ class PickerScreen(ModalScreen[Any]):
             self._run_search(query)
             return
         words = query.lower().split()
-        self._show([i for i in self.items if all(w in f"{i.label} {i.hint}".lower() for w in words)])
+        self._show([i for i in self.items if all(w in i.haystack() for w in words)])
 
     @work(thread=True, exclusive=True, group="picker-search")
     def _run_search(self, query: str) -> None:
@@ -233,7 +239,7 @@ class PromptScreen(ModalScreen[str | None]):
             if self.multiline:
                 yield TextArea(self.value, id="prompt-area", soft_wrap=True, show_line_numbers=False)
             else:
-                yield Input(value=self.value, placeholder=self.placeholder, id="prompt-input")
+                yield Input(value=self.value, placeholder=self.placeholder, id="prompt-input", compact=True)
             keys = "ctrl+s OK · esc cancel" if self.multiline else "enter OK · esc cancel"
             yield Static(Text(f"{self.help_text}  {keys}".strip()), id="prompt-keys")
 
@@ -265,4 +271,38 @@ class PromptScreen(ModalScreen[str | None]):
         self.dismiss(value)
 
     def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class TextScreen(ModalScreen[None]):
+    """Read a long text (the full original of a message): scroll with j/k, close with Esc or q."""
+
+    DEFAULT_CSS = """
+    TextScreen { align: center middle; }
+    TextScreen > #text-box { width: 95%; height: 90%; border: round $accent; background: $surface; }
+    TextScreen #text-body { padding: 0 1; }
+    """
+    BINDINGS = [
+        Binding("escape,q", "close", "Close", id="text.close"),
+        Binding("j,down", "scroll(1)", "Down", show=False),
+        Binding("k,up", "scroll(-1)", "Up", show=False),
+    ]
+
+    def __init__(self, title: str, body: Text) -> None:
+        super().__init__()
+        self.title_text = title
+        self.body = body
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="text-box") as box:
+            box.border_title = clean_line(self.title_text)
+            yield Static(self.body, id="text-body")
+
+    def on_mount(self) -> None:
+        self.query_one("#text-box").focus()
+
+    def action_scroll(self, step: int) -> None:
+        self.query_one("#text-box", VerticalScroll).scroll_relative(y=step, animate=False)
+
+    def action_close(self) -> None:
         self.dismiss(None)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from rich.console import Group
 from rich.text import Text
 from sqlalchemy import Engine
 from textual.containers import VerticalScroll
@@ -56,7 +55,7 @@ class Preview(VerticalScroll, can_focus=False):
 
         def done(detail) -> None:
             if self.ticket_id == ticket_id:
-                self._render(detail)
+                self._show_detail(detail)
 
         def work() -> None:
             try:
@@ -68,21 +67,19 @@ class Preview(VerticalScroll, can_focus=False):
 
         self.run_worker(work, thread=True, group="preview", exclusive=True, exit_on_error=False)
 
-    def _render(self, detail) -> None:
-        head = Text()
-        head.append(detail.number, style="bold")
-        head.append("  " + clean_line(detail.subject))
-        head.append(f"\n{clean_line(detail.requester)} <{clean_line(detail.requester_email)}>", style="dim")
-        parts: list = [head]
+    def _show_detail(self, detail) -> None:
+        text = Text()
+        text.append(detail.number, style="bold")
+        text.append("  " + clean_line(detail.subject))
+        text.append(f"\n{clean_line(detail.requester)} <{clean_line(detail.requester_email)}>", style="dim")
         entries = [i for i in detail.thread if i.kind in KIND_LABEL][:LATEST]
         if not entries:
-            parts.append(Text("\nNo messages yet.", style="dim"))
+            text.append("\n\nNo messages yet.", style="dim")
         for item in entries:
-            title = Text("\n")
-            title.append(KIND_LABEL[item.kind], style=KIND_STYLE[item.kind])
-            title.append(f" · {clean_line(item.author)} · {item.created_at:%Y-%m-%d %H:%M}", style="dim")
-            body = "(deleted)" if item.deleted else clean(item.body).strip()
-            parts.append(title)
-            parts.append(Text(body))
-        self._body.update(Group(*parts))
+            text.append("\n\n")
+            text.append(KIND_LABEL[item.kind], style=KIND_STYLE[item.kind])
+            text.append(f" · {clean_line(item.author)} · {item.created_at:%Y-%m-%d %H:%M}\n", style="dim")
+            # plain Text, never markup: a body cannot style itself or smuggle escapes
+            text.append("(deleted)" if item.deleted else clean(item.body).strip())
+        self._body.update(text)
         self.scroll_home(animate=False)

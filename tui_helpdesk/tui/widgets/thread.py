@@ -112,7 +112,9 @@ class EntryBox(Static, can_focus=False):
             line.append(f" {describe_event(item)}", style="dim")
             return line
         if item.deleted:
-            return Text(f"deleted entry (#{item.id}); the original is kept in the audit log", style="dim italic")
+            return Text(
+                f"deleted entry (#{item.id}); the original is kept in the audit log", style="dim italic"
+            )
         parts: list[RenderableType] = [markdown.render(item.body, item.body_format)]
         if item.attachments:
             files = Text()
@@ -147,8 +149,15 @@ class ThreadView(VerticalScroll, can_focus=True):
         self.numbers: dict[int, str] = {}
         self.ticket_id: int | None = None
 
-    def show(self, items: Sequence[ThreadItem], *, ticket_id: int, show_events: bool,
-             merged_numbers: dict[int, str] | None = None, keep_selection: bool = True) -> None:
+    def show(
+        self,
+        items: Sequence[ThreadItem],
+        *,
+        ticket_id: int,
+        show_events: bool,
+        merged_numbers: dict[int, str] | None = None,
+        keep_selection: bool = True,
+    ) -> None:
         """Replace the entries; the selection stays on the same entry if it is still there."""
         previous = self.selected_item() if keep_selection else None
         self.items = tuple(items)
@@ -164,7 +173,9 @@ class ThreadView(VerticalScroll, can_focus=True):
         visible = self.visible_items()
         index = -1
         if previous is not None:
-            index = next((n for n, i in enumerate(visible) if (i.kind, i.id) == (previous.kind, previous.id)), -1)
+            index = next(
+                (n for n, i in enumerate(visible) if (i.kind, i.id) == (previous.kind, previous.id)), -1
+            )
         if index < 0:
             # land on the newest entry: that is what the agent reads first
             entries = [n for n, i in enumerate(visible) if i.kind != "event"]
@@ -173,7 +184,8 @@ class ThreadView(VerticalScroll, can_focus=True):
 
     def visible_items(self) -> list[ThreadItem]:
         return [
-            i for i in self.items
+            i
+            for i in self.items
             if i.kind != "event" or (self.show_events and i.event_kind not in _ENTRY_EVENTS)
         ]
 
@@ -196,7 +208,9 @@ class ThreadView(VerticalScroll, can_focus=True):
             box.set_class(n == index, "-selected")
         self.selected = index
         if scroll:
-            self.scroll_to_widget(boxes[index], animate=False, top=boxes[index].outer_size.height > self.size.height)
+            self.scroll_to_widget(
+                boxes[index], animate=False, top=boxes[index].outer_size.height > self.size.height
+            )
 
     def action_select(self, step: int) -> None:
         boxes = self.boxes()

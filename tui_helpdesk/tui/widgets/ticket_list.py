@@ -78,7 +78,7 @@ DEFAULT_COLUMNS: tuple[str, ...] = tuple(COLUMNS)
 # Dropped first when the terminal is too narrow for the chosen columns.
 DROP_ORDER = ("organization", "requester", "department", "updated", "assignee", "due", "status", "priority")
 SUBJECT_MIN = 16
-PREFIX = 3  # mark, presence, reopened
+PREFIX = 4  # mark, presence, reopened, a space
 GAP = 1
 
 
@@ -849,6 +849,7 @@ class TicketList(ScrollView, can_focus=True):
         else:
             segs.append(Segment(" ", base))
         segs.append(Segment("↺" if row.reopened else " ", base + get("ticket-list--reopened")))
+        segs.append(Segment(" ", base))
         now = self._now
         for key, w in cols:
             text = set_cell_size(cell_text(row, key, now), w)

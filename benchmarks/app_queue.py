@@ -1,0 +1,122 @@
+"""Time the app itself on a large queue: first paint, page down, jump to end, filter, sort, memory.
+
+    /work/venv/bin/python benchmarks/app_queue.py [-n 1000000] [--db PATH]
+
+Builds the data set with benchmarks/build_dataset.py on first use (kept for later runs), then
+drives the real app with Pilot in a headless terminal (120x36) as an admin, who sees every ticket.
+Each figure is wall time from the key press until the rows under the cursor are on screen.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import resource
+import sys
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+
+async def _until(pilot, ready: Callable[[], bool], timeout: float = 120.0) -> None:
+    end = time.perf_counter() + timeout
+    while not ready():
+        if time.perf_counter() > end:
+            raise TimeoutError("the list did not settle")
+        await pilot.pause(0.002)
+
+
+def _settled(tl) -> bool:
+    return (
+        tl.query_ is not None
+        and not tl.loading_rows
+        and not tl._walking
+        and tl.total_known
+        and tl.current_row is not None
+    )
+
+
+async def measure(db_path: Path, size: tuple[int, int]) -> dict[str, float]:
+    from tui_helpdesk import db
+    from tui_helpdesk.config import Config
+    from tui_helpdesk.services.context import Actor
+    from tui_helpdesk.tui.app import HelpdeskApp
+
+    url = f"sqlite:///{db_path}"
+    t0 = time.perf_counter()
+    engine = db.get_engine(url)
+    actor = Actor(agent_id=1, username="agent001", is_admin=True, origin="tui")
+    cfg = Config(database_url=url, data_dir=db_path.parent, config_file=db_path.parent / "none.toml")
+    app = HelpdeskApp(cfg, engine, actor, poll_interval=0)
+    out: dict[str, float] = {}
+    async with app.run_test(size=size) as pilot:
+
+        def tl():
+            return app.screen.query_one("#tickets")
+
+        await _until(pilot, lambda: app.screen.id == "queue" and _settled(tl()))
+        out["first paint of the queue (Open view)"] = time.perf_counter() - t0
+        out["  rows in the Open view"] = tl().total
+
+        async def timed(label: str, *keys: str, before: Callable[[], None] | None = None) -> None:
+            if before:
+                before()
+            start = time.perf_counter()
+            await pilot.press(*keys)
+            await pilot.pause(0)
+            await _until(pilot, lambda: _settled(tl()))
+            await app.workers.wait_for_complete()
+            out[label] = time.perf_counter() - start
+
+        await timed("page down", "pagedown")
+        await timed("page down x10", *["pagedown"] * 10)
+        await timed("jump to end (G)", "G")
+        await timed("back to top (g)", "g")
+        await timed("filter change (/prio:high)", "slash", *"prio:high", "enter")
+        await timed("sort change (o: newest)", "o")
+        await timed("filter cleared (Esc)", "slash", "escape")
+        app.screen.choose_view("builtin:all")
+        await pilot.pause(0)
+        await _until(pilot, lambda: _settled(tl()) and tl().total > out["  rows in the Open view"])
+        out["  rows in the All view"] = tl().total
+        await timed("All view: jump to end (G)", "G")
+        await timed("All view: sort change (o: oldest)", "o")
+    out["peak RSS (MB)"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("-n", type=int, default=1_000_000)
+    parser.add_argument("--db", default=None, help="SQLite file (built if missing)")
+    parser.add_argument("--size", default="120x36")
+    args = parser.parse_args(argv)
+    path = Path(args.db or HERE / f"app_queue_{args.n}.db")
+    if not path.exists():
+        from build_dataset import build
+
+        from tui_helpdesk.db import get_engine
+
+        t = time.perf_counter()
+        build(get_engine(f"sqlite:///{path}"), args.n, 1, now=datetime(2025, 6, 1, 12, 0, tzinfo=UTC))
+        print(f"built {args.n:,} tickets in {time.perf_counter() - t:.1f} s")
+        from tui_helpdesk.db import dispose_all
+
+        dispose_all()
+    w, h = (int(x) for x in args.size.split("x"))
+    figures = asyncio.run(measure(path, (w, h)))
+    print(f"app on {args.n:,} tickets ({path.name}, {w}x{h})")
+    for label, value in figures.items():
+        if label.startswith("  ") or "RSS" in label:
+            print(f"{label:40s} {value:>10,.0f}")
+        else:
+            print(f"{label:40s} {value * 1000:>8.0f} ms")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

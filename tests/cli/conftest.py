@@ -1,0 +1,86 @@
+"""Running `helpdesk` in-process against the test's database, as a script would."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from tui_helpdesk import cli, clock
+from tui_helpdesk.db import get_engine, session_scope
+from tui_helpdesk.models import Agent, Department, Role
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+    @property
+    def data(self) -> Any:
+        return json.loads(self.out)
+
+    @property
+    def error(self) -> dict[str, Any]:
+        return json.loads(self.err)
+
+
+Run = Callable[..., Result]
+
+
+@pytest.fixture
+def run(db_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Run:
+    """run("ticket", "show", "1000", stdin=None) -> Result, acting as `root` unless --as is given."""
+    monkeypatch.setenv("HELPDESK_DATABASE_URL", db_url)
+    monkeypatch.setenv("HELPDESK_AGENT", "root")
+
+    def _run(*argv: str, stdin: str | None = None) -> Result:
+        if stdin is not None:
+            monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
+        capsys.readouterr()
+        code = cli.main([str(a) for a in argv])
+        captured = capsys.readouterr()
+        return Result(code, captured.out, captured.err)
+
+    return _run
+
+
+@pytest.fixture
+def desk(run: Run, db_url: str) -> Run:
+    """A small help desk made through the CLI where it can be: root (admin), sam (agent in Support),
+    olly (agent in Billing); departments Support, Billing and the archived Old."""
+    clock.set_now("2026-03-02T09:00:00Z")
+    assert run("setup", "--username", "root", "--name", "Root Admin").code == 0
+    with session_scope(get_engine(db_url)) as s:
+        s.add(Department(name="Billing"))
+        s.add(Department(name="Old", state="archived"))
+    assert run("agent", "add", "sam", "--name", "Sam Agent", "--department", "Support").code == 0
+    assert run("agent", "add", "olly", "--name", "Olly Outsider", "--department", "Billing").code == 0
+    with session_scope(get_engine(db_url)) as s:
+        agent_role = s.execute(select(Role).where(Role.name == "Agent")).scalar_one()
+        assert s.execute(select(Agent).where(Agent.username == "sam")).scalar_one().role_id == agent_role.id
+    return run
+
+
+@pytest.fixture
+def make(desk: Run) -> Callable[..., dict[str, Any]]:
+    """make("Subject", priority="Low", tag=["a", "b"]) -> the created ticket's JSON."""
+
+    def _make(subject: str = "VPN is down", **options: str | list[str]) -> dict[str, Any]:
+        args = {"body": "Cannot connect since 8am", "contact": "bob@acme.example", "department": "Support",
+                "priority": "High"} | options
+        argv = ["--json", "ticket", "create", "--subject", subject]
+        for key, value in args.items():
+            for one in value if isinstance(value, list) else [value]:
+                argv += [f"--{key}", one]
+        result = desk(*argv)
+        assert result.code == 0, result.err
+        return result.data
+
+    return _make

@@ -1,0 +1,124 @@
+"""The app shell: first run, a login that is no agent, keymap, help, palette, status line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import func, select
+from test_queue_fixtures import Desk, desk, pilot_test, settle  # noqa: F401 - desk is a fixture
+
+from tui_helpdesk import db
+from tui_helpdesk.config import Config
+from tui_helpdesk.db import session_scope
+from tui_helpdesk.models import Agent
+from tui_helpdesk.tui.app import HelpdeskApp, resolve_start
+from tui_helpdesk.tui.commands import screen_commands
+from tui_helpdesk.tui.screens.help import HelpScreen
+from tui_helpdesk.tui.screens.queue import QueueScreen
+
+
+def _config(url: str, agent: str | None = None, keymap: dict[str, str] | None = None) -> Config:
+    return Config(database_url=url, data_dir=Path("/nonexistent"), config_file=Path("/nonexistent/c.toml"),
+                  agent=agent, keymap=keymap or {})
+
+
+@pilot_test
+async def test_first_run_creates_the_admin_and_opens_the_queue(sqlite_url: str) -> None:
+    engine = db.get_engine(sqlite_url)
+    cfg = _config(sqlite_url, agent="ada")
+    actor, username, problem = resolve_start(cfg, engine)
+    assert (actor, username, problem) == (None, "ada", "no-agents")
+    app = HelpdeskApp(cfg, engine, None, username=username, problem=problem, poll_interval=0)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert app.screen.id == "setup"
+        await pilot.press(*"Ada Lovelace", "tab", *"ada@example.com", "enter")
+        await settle(pilot, rounds=6)
+        assert isinstance(app.screen, QueueScreen)
+        assert app.ctx is not None and app.ctx.actor.username == "ada" and app.ctx.actor.is_admin
+    with session_scope(engine, write=False) as s:
+        assert s.execute(select(func.count()).select_from(Agent)).scalar() == 1
+
+
+@pilot_test
+async def test_a_login_that_is_not_an_agent_is_told_how_to_get_in(desk: Desk) -> None:
+    cfg = _config(desk.url, agent="mallory")
+    actor, username, problem = resolve_start(cfg, desk.engine)
+    assert actor is None and "mallory" in problem
+    app = HelpdeskApp(cfg, desk.engine, None, username=username, problem=problem, poll_interval=0)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert app.screen.id == "not-agent"
+        text = " ".join(str(w.render()) for w in app.screen.query("Static"))
+        assert "helpdesk agent add mallory" in text
+        await pilot.press("q")
+    assert app.return_code == 0
+
+
+@pilot_test
+async def test_user_keymap_rebinds_by_id(desk: Desk) -> None:
+    app = desk.app(keymap={"queue.sort": "ctrl+o", "queue.nonsense": "z"})
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        await pilot.press("o")
+        await settle(pilot)
+        assert screen.sort == "updated"  # o is no longer bound
+        await pilot.press("ctrl+o")
+        await settle(pilot)
+        assert screen.sort == "newest"
+        assert any("queue.nonsense" in n.message for n in app._notifications)
+
+
+@pilot_test
+async def test_help_lists_the_screens_bindings_and_searches(desk: Desk) -> None:
+    app = desk.app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("question_mark")
+        await settle(pilot)
+        assert isinstance(app.screen, HelpScreen)
+        rows = {r.description: r.keys for r in app.screen.rows}
+        assert rows["Assign"] == "a" and rows["Resolve"] == "x" and rows["Filter"] == "/"
+        assert set(rows["Down"].split(" / ")) == {"j", "down"} and rows["Quit"] in ("q", "ctrl+q")
+        await pilot.press(*"resol")
+        await settle(pilot)
+        shown = app.screen.query_one("#help-list").option_count
+        assert shown == 1
+        await pilot.press("escape")
+        assert isinstance(app.screen, QueueScreen)
+
+
+@pilot_test
+async def test_palette_lists_every_action_with_its_key(desk: Desk) -> None:
+    app = desk.app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        cmds = {title: key for title, key, _ in screen_commands(app.screen)}
+        assert cmds["Assign to me"] == "A" and cmds["Export CSV"] == "E" and cmds["Mark"] == "v"
+        assert "Sort by due" in cmds and "View: Billing" in cmds
+        run = next(r for t, _, r in screen_commands(app.screen) if t == "Sort by due")
+        run()
+        await settle(pilot)
+        assert app.screen.sort == "due"
+
+
+@pilot_test
+async def test_worker_status_shows_in_the_status_line(desk: Desk) -> None:
+    app = desk.app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        app.set_worker_status("mail: 2 fetched")
+        await pilot.pause()
+        assert "mail: 2 fetched" in str(app.screen.query_one("#status-line").render())
+
+
+@pilot_test
+async def test_ctrl_q_quits_from_anywhere(desk: Desk) -> None:
+    app = desk.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("question_mark")
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+    assert not app.is_running

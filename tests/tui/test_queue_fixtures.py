@@ -1,0 +1,130 @@
+"""A small, deterministic help desk for the queue and app tests (inserted through the services).
+
+Imported by tests/tui/test_queue*.py and test_app*.py; it holds no tests of its own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from collections.abc import Callable, Coroutine, Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, select
+
+from tui_helpdesk import clock, db
+from tui_helpdesk.config import Config
+from tui_helpdesk.db import session_scope
+from tui_helpdesk.models import Agent, Department, Role
+from tui_helpdesk.models.views import SavedView
+from tui_helpdesk.services import setup, tickets
+from tui_helpdesk.services.context import Actor, resolve_actor, transaction
+from tui_helpdesk.tui.app import HelpdeskApp
+
+NOW = "2026-03-02T09:00:00Z"
+SUBJECTS = [
+    "Printer on floor 3 jams",
+    "VPN drops every hour",
+    "Invoice shows the wrong VAT",
+    "Cannot log in after reset",
+    "Laptop battery swollen",
+    "Refund for order 4411",
+    "Shared drive access",
+    "Monitor flickers",
+    "Outlook asks for password",
+    "MFA codes not arriving",
+    "New starter accounts",
+    "Card declined",
+]
+PRIOS = ["Normal", "High", "Low", "Urgent"]
+
+
+@dataclass
+class Desk:
+    engine: Engine
+    url: str
+    admin: Actor
+    sam: Actor
+    numbers: list[str]  # in creation order
+    ids: dict[str, int]  # number -> id
+
+    def app(self, actor: Actor | None = None, **kwargs: Any) -> HelpdeskApp:
+        cfg = Config(
+            database_url=self.url,
+            data_dir=Path("/nonexistent"),
+            config_file=Path("/nonexistent/config.toml"),
+            keymap=kwargs.pop("keymap", {}),
+        )
+        return HelpdeskApp(cfg, self.engine, actor or self.admin, poll_interval=0, **kwargs)
+
+    def detail(self, number: str) -> Any:
+        with transaction(self.engine, self.admin) as tx:
+            return tickets.view(tx, number, events=False)
+
+
+def build_desk(engine: Engine, url: str, n: int = 24) -> Desk:
+    clock.set_now(NOW)
+    # saved_view is not in migration 0001 yet; the tests create the table the model describes
+    SavedView.__table__.create(engine, checkfirst=True)
+    with session_scope(engine) as s:
+        setup.create_first_admin(s, "root", "Root Admin", "root@example.com")
+        s.add(Department(name="Billing"))
+        s.flush()
+        support = s.execute(select(Department).where(Department.name == "Support")).scalar_one()
+        role = s.execute(select(Role).where(Role.name == "Agent")).scalar_one()
+        s.add(Agent(username="sam", name="Sam Agent", email="sam@example.com",
+                    primary_department_id=support.id, role_id=role.id))
+    with session_scope(engine) as s:
+        admin = resolve_actor(s, "root", "tui")
+        sam = resolve_actor(s, "sam", "tui")
+    numbers: list[str] = []
+    ids: dict[str, int] = {}
+    start = clock.now()
+    for i in range(n):
+        # one minute apart, so "updated" and "newest" orders are fixed
+        clock.set_now(start - timedelta(hours=8) + timedelta(minutes=i))
+        with transaction(engine, admin) as tx:
+            d = tickets.create(
+                tx,
+                subject=f"{SUBJECTS[i % len(SUBJECTS)]} #{i + 1}",
+                body=f"Body of ticket {i + 1}.\nSecond line.",
+                contact_email=f"user{i % 5}@acme.example",
+                contact_name=f"User {i % 5}",
+                department="Billing" if i % 3 == 0 else "Support",
+                priority=PRIOS[i % len(PRIOS)],
+                tags=["vpn"] if "VPN" in SUBJECTS[i % len(SUBJECTS)] else [],
+            )
+            numbers.append(d.number)
+            ids[d.number] = d.id
+    clock.set_now(NOW)
+    return Desk(engine, url, admin, sam, numbers, ids)
+
+
+@pytest.fixture
+def desk(sqlite_url: str) -> Iterator[Desk]:
+    engine = db.get_engine(sqlite_url)
+    yield build_desk(engine, sqlite_url)
+    clock.set_now(None)
+
+
+async def settle(pilot: Any, rounds: int = 4) -> None:
+    """Let thread workers finish and their results reach the UI (several hops: query, rows, count)."""
+    app = pilot.app
+    for _ in range(rounds):
+        await pilot.pause(0.02)
+        await app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+def pilot_test(fn: Callable[..., Coroutine[Any, Any, None]]) -> Callable[..., None]:
+    """Run an async Pilot test on a fresh event loop (the suite has no asyncio plugin)."""
+
+    @functools.wraps(fn)
+    def run(*args: Any, **kwargs: Any) -> None:
+        asyncio.run(fn(*args, **kwargs))
+
+    return run

@@ -1,0 +1,687 @@
+"""The ticket screen against a real SQLite database: each action as an agent would do it from the keyboard."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import io
+import stat
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from rich.console import Console
+from sqlalchemy import Engine, select
+from textual.app import App
+from textual.pilot import Pilot
+from textual.widgets import Input, OptionList, TextArea
+
+from tui_helpdesk import clock, db
+from tui_helpdesk.config import Config
+from tui_helpdesk.db import session_scope
+from tui_helpdesk.models import (
+    Agent,
+    Attachment,
+    Department,
+    Organization,
+    OrganizationDomain,
+    Role,
+    Team,
+    TeamMember,
+    Ticket,
+    TicketEntry,
+)
+from tui_helpdesk.models.views import CannedResponse
+from tui_helpdesk.services import presence, setup, tickets
+from tui_helpdesk.services.context import Actor, reading, resolve_actor, transaction
+from tui_helpdesk.tui.context import AppContext
+from tui_helpdesk.tui.screens.ticket import TicketScreen
+from tui_helpdesk.tui.widgets.composer import ComposerScreen
+from tui_helpdesk.tui.widgets.header_fields import HeaderFields
+from tui_helpdesk.tui.widgets.pickers import ConfirmScreen, PickerScreen, PromptScreen, TextScreen
+from tui_helpdesk.tui.widgets.thread import EntryBox
+
+NOW = "2026-03-02T09:00:00Z"
+EVIL_SUBJECT = "Invoice \x1b]0;pwned\x07question\x1b[2J"
+EVIL_BODY = "<script>alert(1)</script> <b>hi</b> [red]markup[/red] \x1b[31mred\x1b[0m \x1b]8;;http://evil\x07link\x1b]8;;\x07"
+
+
+@dataclass
+class Data:
+    engine: Engine
+    config: Config
+    admin: Actor
+    agent: Actor
+    vpn: int  # ticket ids
+    printer: int
+    evil: int
+
+
+def build(engine: Engine, data_dir: Path) -> Data:
+    """Two departments, an admin, an agent in a team, an organization, a canned response, three tickets."""
+    clock.set_now(NOW)
+    with session_scope(engine) as s:
+        setup.create_first_admin(s, "root", "Root Admin", "root@example.com")
+        s.add(Department(name="Billing"))
+        roles = {r.name: r for r in s.execute(select(Role)).scalars()}
+        support = s.execute(select(Department).where(Department.name == "Support")).scalar_one()
+        sam = Agent(
+            username="sam",
+            name="Sam Agent",
+            email="sam@example.com",
+            primary_department_id=support.id,
+            role_id=roles["Agent"].id,
+        )
+        org = Organization(name="Acme Corp")
+        team = Team(name="Level 2")
+        s.add_all([sam, org, team])
+        s.flush()
+        s.add(OrganizationDomain(organization_id=org.id, domain="acme.com"))
+        s.add(TeamMember(team_id=team.id, agent_id=sam.id))
+        # canned_response comes with a migration after 0001; create it as that migration will
+        CannedResponse.__table__.create(s.connection(), checkfirst=True)
+        s.add(
+            CannedResponse(
+                title="Looking into it",
+                body="Hello %{recipient.name}, about %{ticket.number}: on it. %{agent.name}",
+            )
+        )
+    with session_scope(engine) as s:
+        admin = resolve_actor(s, "root", "tui")
+        agent = resolve_actor(s, "sam", "tui")
+    mail = Actor(None, "mail", True, "mail")
+    with transaction(engine, mail) as tx:
+        vpn = tickets.create(
+            tx,
+            subject="VPN drops every hour",
+            department="Support",
+            contact_email="alice@acme.com",
+            contact_name="Alice Doe",
+            tags=["vpn"],
+            source="email",
+            priority="High",
+            body="The **VPN** drops.\n\n- every hour\n- since Monday",
+            full_body="The VPN drops.\n\n> quoted older mail\n> SECRET-QUOTED-LINE",
+        )
+    clock.advance(minutes=30)
+    with transaction(engine, admin) as tx:
+        tickets.reply(tx, vpn.number, "Could you send the *client log*?")
+    clock.advance(minutes=5)
+    with transaction(engine, admin) as tx:
+        tickets.note(tx, vpn.number, "Keepalive again, I think.", time_spent=10)
+    with transaction(engine, mail) as tx:
+        printer = tickets.create(
+            tx,
+            subject="Printer jams",
+            department="Support",
+            contact_email="carol@acme.com",
+            body="Every second page.",
+            source="email",
+        )
+        evil = tickets.create(
+            tx,
+            subject=EVIL_SUBJECT,
+            department="Billing",
+            contact_email="bob@example.org",
+            contact_name="Bob \x1b[2JRed",
+            body=EVIL_BODY,
+            source="email",
+        )
+    clock.advance(minutes=5)
+    config = Config(database_url=str(engine.url), data_dir=data_dir, config_file=data_dir / "config.toml")
+    return Data(engine, config, admin, agent, vpn.id, printer.id, evil.id)
+
+
+@pytest.fixture
+def data(sqlite_url: str, tmp_path: Path) -> Data:
+    return build(db.get_engine(sqlite_url), tmp_path / "data")
+
+
+@pytest.fixture(autouse=True)
+def _unpin_clock():
+    yield
+    clock.set_now(None)
+
+
+def pilot_test(fn: Callable[..., Coroutine[Any, Any, None]]) -> Callable[..., None]:
+    """Run an async Pilot test on a fresh event loop (the suite has no asyncio plugin)."""
+
+    @functools.wraps(fn)
+    def run(*args: Any, **kwargs: Any) -> None:
+        asyncio.run(fn(*args, **kwargs))
+
+    return run
+
+
+class Harness(App[None]):
+    """Stands in for HelpdeskApp: holds `ctx` and pushes one TicketScreen, recording its dismiss value."""
+
+    def __init__(self, data: Data, ticket_id: int, actor: Actor | None = None, **kwargs: Any) -> None:
+        super().__init__()
+        self.ctx = AppContext(data.engine, actor or data.admin, data.config)
+        self.ticket_id = ticket_id
+        self.kwargs = kwargs
+        self.results: list[Any] = []
+
+    def on_mount(self) -> None:
+        self.push_screen(TicketScreen(self.ticket_id, **self.kwargs), self.results.append)
+
+
+async def settle(pilot: Pilot, rounds: int = 4) -> None:
+    """Let thread workers finish and their messages land."""
+    for _ in range(rounds):
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+
+
+def screen(app: App) -> TicketScreen:
+    s = app.screen_stack[1]
+    assert isinstance(s, TicketScreen)
+    return s
+
+
+def row(engine: Engine, ticket_id: int) -> Ticket:
+    with session_scope(engine, write=False) as s:
+        t = s.get(Ticket, ticket_id)
+        s.expunge(t)
+        return t
+
+
+def entries(engine: Engine, ticket_id: int) -> list[TicketEntry]:
+    with session_scope(engine, write=False) as s:
+        rows = list(
+            s.execute(
+                select(TicketEntry).where(TicketEntry.ticket_id == ticket_id).order_by(TicketEntry.id)
+            ).scalars()
+        )
+        for r in rows:
+            s.expunge(r)
+        return rows
+
+
+async def pick(pilot: Pilot, text: str) -> None:
+    """Narrow the open picker by typing and choose the first match."""
+    assert isinstance(pilot.app.screen, PickerScreen), pilot.app.screen
+    await pilot.press(*text)
+    await settle(pilot, 2)
+    await pilot.press("enter")
+    await settle(pilot)
+
+
+async def answer(pilot: Pilot, text: str, submit: str = "enter") -> None:
+    assert isinstance(pilot.app.screen, PromptScreen), pilot.app.screen
+    prompt = pilot.app.screen
+    if prompt.multiline:
+        prompt.query_one(TextArea).text = text
+    else:
+        prompt.query_one(Input).value = text
+    await pilot.press(submit)
+    await settle(pilot)
+
+
+# --- reading ------------------------------------------------------------------------------------
+
+
+@pilot_test
+async def test_header_and_thread_show_every_kind_distinctly(data: Data) -> None:
+    app = Harness(data, data.vpn)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        header = screen(app).query_one(HeaderFields).render_detail()
+        text = _plain(app, header)
+        for expected in (
+            "TCK-1000",
+            "VPN drops every hour",
+            "Alice Doe",
+            "Acme Corp",
+            "Support",
+            "High",
+            "#vpn",
+            "10m",
+        ):
+            assert expected in text
+        boxes = screen(app).query(EntryBox)
+        kinds = [b.item.kind for b in boxes if b.item.kind != "event"]
+        assert kinds == ["message", "reply", "note"]
+        titles = {b.item.kind: str(b.border_title) for b in boxes if b.item.kind != "event"}
+        assert (
+            "CUSTOMER" in titles["message"]
+            and "REPLY" in titles["reply"]
+            and "INTERNAL NOTE" in titles["note"]
+        )
+        # Markdown rendered: the list bullet replaces the dash, emphasis markers are gone
+        msg = next(b for b in boxes if b.item.kind == "message")
+        assert "• every hour" in _plain(app, msg.body()) and "**" not in _plain(app, msg.body())
+
+
+def _plain(app: App, renderable: Any) -> str:
+    """The text of a renderable as a colourless terminal would print it."""
+    console = Console(width=160, color_system=None, file=io.StringIO(), legacy_windows=False)
+    console.print(renderable)
+    return console.file.getvalue()
+
+
+@pilot_test
+async def test_events_toggle_with_E(data: Data) -> None:
+    app = Harness(data, data.vpn)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        events = lambda: [b for b in screen(app).query(EntryBox) if b.item.kind == "event"]  # noqa: E731
+        assert any(b.item.event_kind == "status" for b in events())
+        await pilot.press("E")
+        await settle(pilot)
+        assert events() == []
+        await pilot.press("E")
+        await settle(pilot)
+        assert events()
+
+
+@pilot_test
+async def test_escape_sequences_never_reach_the_screen_and_html_is_literal(data: Data) -> None:
+    app = Harness(data, data.evil)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        out = app.export_screenshot()  # every cell of the screen as drawn
+        shown = _plain(app, screen(app).query_one(HeaderFields).render_detail())
+        body = _plain(app, next(b for b in screen(app).query(EntryBox) if b.item.kind == "message").body())
+        for text in (shown, body):
+            assert "\x1b]" not in text and "\x1b[2J" not in text and "\x07" not in text
+        assert "pwned" not in shown  # the OSC title payload is removed with its introducer
+        assert "Invoice question" in shown
+        assert "<script>alert(1)</script>" in body and "<b>hi</b>" in body
+        assert "[red]markup[/red]" in body  # Rich markup is text too
+        assert "\x1b" not in out and "\x07" not in out and "pwned" not in out
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in out.replace("&#160;", " ")
+
+
+# --- composing ---------------------------------------------------------------------------------------
+
+
+@pilot_test
+async def test_reply_with_time_cc_and_resolve(data: Data) -> None:
+    app = Harness(data, data.vpn)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("r")
+        await settle(pilot)
+        composer = app.screen
+        assert isinstance(composer, ComposerScreen)
+        with reading(data.engine) as tx:
+            assert presence.on_tickets(tx.session, [data.vpn])[data.vpn].activity == "replying"
+        await pilot.press(*"Fixed the **keepalive**.")
+        composer.query_one("#composer-time", Input).value = "15"
+        composer.query_one("#composer-cc", Input).value = "dave@acme.com"
+        resolved = next(s.id for s in screen(app).statuses if s.hint == "resolved")
+        composer.query_one("#composer-status").value = resolved
+        await pilot.pause()
+        composer.query_one("#composer-notes", Input).value = "keepalive set to 30s"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert not isinstance(app.screen, ComposerScreen)
+    t = row(data.engine, data.vpn)
+    assert t.state == "resolved" and t.resolution_notes == "keepalive set to 30s"
+    last = entries(data.engine, data.vpn)[-1]
+    assert (last.kind, last.body, last.time_spent) == ("reply", "Fixed the **keepalive**.", 15)
+    with reading(data.engine, data.admin) as tx:
+        assert "dave@acme.com" in tickets.view(tx, t.number).collaborators
+        assert presence.on_tickets(tx.session, [data.vpn]) == {}  # cleared when the screen went away
+
+
+@pilot_test
+async def test_note_and_canned_response_with_variables(data: Data) -> None:
+    app = Harness(data, data.vpn)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        await pick(pilot, "looking")
+        body = app.screen.query_one("#composer-body", TextArea).text
+        assert body == "Hello Alice Doe, about TCK-1000: on it. Root Admin"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+    last = entries(data.engine, data.vpn)[-1]
+    assert last.kind == "note" and "TCK-1000" in last.body
+
+
+@pilot_test
+async def test_escape_asks_before_discarding_a_draft(data: Data) -> None:
+    app = Harness(data, data.vpn)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("r", *"half written")
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("n")  # keep writing
+        await settle(pilot)
+        assert isinstance(app.screen, ComposerScreen)
+        assert app.screen.query_one("#composer-body", TextArea).text == "half written"
+        await pilot.press("escape", "y")
+        await settle(pilot)
+        assert isinstance(app.screen, TicketScreen)
+    assert len(entries(data.engine, data.vpn)) == 3
+
+
+@pilot_test
+async def test_conflicting_edit_is_refused_and_the_draft_kept(data: Data) -> None:
+    app = Harness(data, data.vpn)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("r", *"my answer")
+        # someone else changes the ticket meanwhile
+        with transaction(data.engine, data.agent) as tx:
+            tickets.note(tx, "TCK-1000", "sam was here")
+        await pilot.press("ctrl+s")
+        await settle(pilot, 6)
+        assert isinstance(app.screen, ComposerScreen)
+        assert app.screen.query_one("#composer-body", TextArea).text == "my answer"
+        assert "changed by someone else" in str(app.screen.query_one("#composer-error").render())
+        # the screen reloaded, so sending again now works
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+    assert [e.body for e in entries(data.engine, data.vpn)][-2:] == ["sam was here", "my answer"]
+
+
+@pilot_test
+async def test_editor_and_attachment(data: Data, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    editor = tmp_path / "fake-editor"
+    editor.write_text('#!/bin/sh\nprintf "written in the editor\\n" > "$1"\n')
+    editor.chmod(editor.stat().st_mode | stat.S_IEXEC)
+    monkeypatch.setenv("EDITOR", str(editor))
+    monkeypatch.delenv("VISUAL", raising=False)
+    log = tmp_path / "client.log"
+    log.write_text("line 1\n")
+    app = Harness(data, data.vpn)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("r", "ctrl+g")
+        await settle(pilot)
+        assert app.screen.query_one("#composer-body", TextArea).text == "written in the editor"
+        await pilot.press("ctrl+f")
+        await answer(pilot, str(log))
+        assert "client.log" in str(app.screen.query_one("#composer-files").render())
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+    last = entries(data.engine, data.vpn)[-1]
+    with session_scope(data.engine, write=False) as s:
+        att = s.execute(select(Attachment).where(Attachment.entry_id == last.id)).scalar_one()
+        assert att.filename == "client.log" and att.size == 7
+        assert (data.config.attachments_dir / att.storage_name).read_text() == "line 1\n"
+
+
+@pilot_test
+async def test_blocked_attachment_type_is_refused_with_the_reason(data: Data, tmp_path: Path) -> None:
+    bad = tmp_path / "setup.exe"
+    bad.write_bytes(b"MZ")
+    app = Harness(data, data.vpn)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("r", "ctrl+f")
+        await answer(pilot, str(bad))
+        assert "not accepted" in str(app.screen.query_one("#composer-error").render())
+        assert app.screen.attachments == []
+
+
+# --- header actions ---------------------------------------------------------------------------------
+
+
+@pilot_test
+async def test_assign_to_me_then_release_with_reason(data: Data) -> None:
+    app = Harness(data, data.printer)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("A")
+        await settle(pilot)
+        assert row(data.engine, data.printer).assignee_id == data.admin.agent_id
+        assert "Root Admin" in _plain(app, screen(app).query_one(HeaderFields).render_detail())
+        await pilot.press("R")
+        await settle(pilot)
+        await answer(pilot, "")  # a reason is required: the prompt stays open
+        assert isinstance(app.screen, PromptScreen)
+        assert "required" in str(app.screen.query_one("#prompt-error").render())
+        await answer(pilot, "on leave")
+        assert row(data.engine, data.printer).assignee_id is None
+
+
+@pilot_test
+async def test_assign_to_agent_and_team_via_picker(data: Data) -> None:
+    app = Harness(data, data.printer)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("a")
+        await settle(pilot)
+        await pick(pilot, "sam")
+        assert row(data.engine, data.printer).assignee_id == data.agent.agent_id
+        await pilot.press("a")
+        await settle(pilot)
+        await pick(pilot, "level")
+        assert row(data.engine, data.printer).team_id is not None
+
+
+@pilot_test
+async def test_status_resolve_reopen_transfer_tags(data: Data) -> None:
+    app = Harness(data, data.printer)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("s")
+        await settle(pilot)
+        await pick(pilot, "pending")
+        assert row(data.engine, data.printer).state == "pending"
+        await pilot.press("x")
+        await settle(pilot)
+        await answer(pilot, "replaced the roller", submit="ctrl+s")
+        t = row(data.engine, data.printer)
+        assert (t.state, t.resolution_notes) == ("resolved", "replaced the roller")
+        await pilot.press("o")
+        await settle(pilot)
+        await answer(pilot, "still jams")
+        assert row(data.engine, data.printer).state == "open"
+        await pilot.press("T")
+        await settle(pilot)
+        await pick(pilot, "billing")
+        await answer(pilot, "it is about a lease")
+        with reading(data.engine, data.admin) as tx:
+            assert tickets.view(tx, row(data.engine, data.printer).number).department == "Billing"
+        await pilot.press("t")
+        await settle(pilot)
+        await answer(pilot, "hardware floor3")
+        with reading(data.engine, data.admin) as tx:
+            assert tickets.view(tx, row(data.engine, data.printer).number).tags == ("floor3", "hardware")
+
+
+@pilot_test
+async def test_edit_field_asks_for_a_reason(data: Data) -> None:
+    app = Harness(data, data.printer)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("e")
+        await pick(pilot, "subject")
+        await answer(pilot, "Printer on floor 3 jams")
+        assert isinstance(app.screen, PromptScreen) and "Reason" in str(
+            app.screen.query_one("#prompt-label").render()
+        )
+        await answer(pilot, "clearer")
+        await pilot.press("e")
+        await pick(pilot, "priority")
+        await settle(pilot)
+        await pick(pilot, "urgent")
+        await answer(pilot, "whole floor blocked")
+    t = row(data.engine, data.printer)
+    assert t.subject == "Printer on floor 3 jams" and t.priority_rank == 4
+
+
+@pilot_test
+async def test_link_by_search_and_merge_after_confirmation(data: Data) -> None:
+    app = Harness(data, data.vpn)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("l")
+        await pick(pilot, "printer")  # by words of the subject
+        await pick(pilot, "related")
+        with reading(data.engine, data.admin) as tx:
+            assert [x.number for x in tickets.view(tx, "TCK-1000").links] == ["TCK-1001"]
+        await pilot.press("m")
+        await pick(pilot, "1001")  # by number
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("n")
+        await settle(pilot)
+        assert row(data.engine, data.printer).merged_into_id is None
+        await pilot.press("m")
+        await pick(pilot, "1001")
+        await pilot.press("y")
+        await settle(pilot)
+    assert row(data.engine, data.printer).merged_into_id == data.vpn
+
+
+@pilot_test
+async def test_archive_asks_first_and_cc_is_added(data: Data) -> None:
+    app = Harness(data, data.printer)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("c")
+        await answer(pilot, "not-an-address")
+        assert isinstance(app.screen, PromptScreen)
+        await answer(pilot, "boss@acme.com")
+        await pilot.press("X")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("y")
+        await settle(pilot)
+    assert row(data.engine, data.printer).archived
+    with reading(data.engine, data.admin) as tx:
+        assert tickets.view(tx, "TCK-1001").collaborators == ("boss@acme.com",)
+
+
+# --- entries ---------------------------------------------------------------------------------------
+
+
+@pilot_test
+async def test_delete_own_entry_leaves_a_placeholder_and_others_are_refused(data: Data) -> None:
+    app = Harness(data, data.vpn, actor=data.agent)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        # the newest entry (root's note) is selected: sam may not delete it
+        await pilot.press("D", "y")
+        await settle(pilot)
+        assert "lacks the permission ticket.delete" in str(screen(app).query_one("#ticket-message").render())
+        await pilot.press("n")
+        await settle(pilot)
+        await pilot.press(*"mine")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        await pilot.press("G", "D", "y")
+        await settle(pilot)
+        deleted = [b for b in screen(app).query(EntryBox) if b.item.deleted]
+        assert len(deleted) == 1 and "deleted entry" in _plain(app, deleted[0].body())
+
+
+@pilot_test
+async def test_edit_entry_and_full_original(data: Data) -> None:
+    app = Harness(data, data.vpn)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+e")  # the note is selected
+        await settle(pilot)
+        await answer(pilot, "Keepalive, confirmed.", submit="ctrl+s")
+        assert entries(data.engine, data.vpn)[2].body == "Keepalive, confirmed."
+        await pilot.press("g", "F")
+        await settle(pilot)
+        assert isinstance(app.screen, TextScreen)
+        assert "SECRET-QUOTED-LINE" in _plain(app, app.screen.body)
+
+
+@pilot_test
+async def test_save_attachment_to_a_path(data: Data, tmp_path: Path) -> None:
+    from tui_helpdesk.services import attachments
+
+    src = tmp_path / "photo.png"
+    src.write_bytes(b"\x89PNG data")
+    with transaction(data.engine, data.admin) as tx:
+        entry = tickets.note(tx, "TCK-1000", "photo attached")
+        attachments.store(tx, "TCK-1000", src, data.config.attachments_dir, entry_id=entry.id)
+    out = tmp_path / "out"
+    out.mkdir()
+    app = Harness(data, data.vpn)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("S")
+        await answer(pilot, str(out))
+    assert (out / "photo.png").read_bytes() == b"\x89PNG data"
+
+
+# --- triage ------------------------------------------------------------------------------------------
+
+
+@pilot_test
+async def test_triage_moves_to_the_next_ticket_after_an_action(data: Data) -> None:
+    queue = [data.vpn, data.printer, data.evil]
+    app = Harness(data, data.printer, queue_ids=queue, triage=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("A")
+        await settle(pilot)
+        assert app.results == [("next", data.evil)]
+
+
+@pilot_test
+async def test_without_triage_an_action_stays_and_brackets_move(data: Data) -> None:
+    queue = [data.vpn, data.printer]
+    app = Harness(data, data.printer, queue_ids=queue)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("A")
+        await settle(pilot)
+        assert app.results == []
+        await pilot.press("right_square_bracket")  # the last one: stays
+        await settle(pilot)
+        assert app.results == []
+        await pilot.press("left_square_bracket")
+        await settle(pilot)
+        assert app.results == [("next", data.vpn)]
+
+
+@pilot_test
+async def test_escape_goes_back_with_none(data: Data) -> None:
+    app = Harness(data, data.vpn)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.results == [None]
+
+
+@pilot_test
+async def test_other_agents_change_shows_without_a_keypress(data: Data) -> None:
+    app = Harness(data, data.vpn)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        with transaction(data.engine, data.agent) as tx:
+            tickets.note(tx, "TCK-1000", "fresh from sam")
+        presence.mark(data.engine, data.agent.agent_id, data.vpn, "replying")
+        screen(app)._poll()
+        await settle(pilot, 6)
+        screen(app)._poll()
+        await settle(pilot, 6)
+        assert any(b.item.body == "fresh from sam" for b in screen(app).query(EntryBox))
+        assert "Sam Agent is replying" in _plain(app, screen(app).query_one(HeaderFields).render_detail())
+
+
+@pilot_test
+async def test_picker_narrows_as_you_type(data: Data) -> None:
+    app = Harness(data, data.vpn)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("e")
+        await settle(pilot)
+        options = app.screen.query_one(OptionList)
+        total = options.option_count
+        await pilot.press(*"tag")
+        await pilot.pause()
+        assert 0 < options.option_count < total
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, TicketScreen)

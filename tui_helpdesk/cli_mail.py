@@ -1,0 +1,278 @@
+"""Mail commands for `helpdesk`: ingest (MTA pipe), worker, mailbox, mail quarantine, outbox.
+
+Registered by tui_helpdesk.cli (see its docstring for the contract). Imports stay inside the handlers.
+`helpdesk ingest` and `helpdesk worker` do not need an agent login: an MTA or a service account runs them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+EX_TEMPFAIL = 75  # sysexits.h: the MTA keeps the message and tries again later
+
+
+def register(subparsers: Any) -> None:
+    p = subparsers.add_parser("ingest", help="read one message on stdin and turn it into a ticket or reply")
+    p.add_argument("--mailbox", metavar="ADDRESS", help="the mailbox the message arrived at")
+    p.set_defaults(func=cmd_ingest)
+
+    p = subparsers.add_parser("worker", help="fetch mail, send the outbox and run timers")
+    p.add_argument("--once", action="store_true", help="one pass, then exit")
+    p.add_argument("--interval", type=float, default=10.0, help="seconds between passes (default 10)")
+    p.set_defaults(func=cmd_worker)
+
+    mailbox = subparsers.add_parser("mailbox", help="mailboxes the worker fetches").add_subparsers(
+        dest="mailbox_cmd", required=True
+    )
+    p = mailbox.add_parser("add", help="add a mailbox")
+    p.add_argument("address")
+    _mailbox_options(p)
+    p.set_defaults(func=cmd_mailbox_add)
+    p = mailbox.add_parser("list", help="list mailboxes")
+    p.set_defaults(func=cmd_mailbox_list)
+    p = mailbox.add_parser("edit", help="change a mailbox")
+    p.add_argument("mailbox", help="address or id")
+    p.add_argument("--address")
+    _mailbox_options(p)
+    p.set_defaults(func=cmd_mailbox_edit)
+    p = mailbox.add_parser("test", help="try to connect and log in; says what went wrong")
+    p.add_argument("mailbox", help="address or id")
+    p.set_defaults(func=cmd_mailbox_test)
+    p = mailbox.add_parser("delete", help="delete a mailbox (deactivated instead when it has history)")
+    p.add_argument("mailbox", help="address or id")
+    p.set_defaults(func=cmd_mailbox_delete)
+
+    mail = subparsers.add_parser("mail", help="the inbound mail journal").add_subparsers(dest="mail_cmd", required=True)
+    quarantine = mail.add_parser("quarantine", help="messages that could not be processed").add_subparsers(
+        dest="quarantine_cmd", required=True
+    )
+    p = quarantine.add_parser("list", help="list quarantined messages")
+    p.add_argument("--limit", type=int, default=100)
+    p.set_defaults(func=cmd_quarantine_list)
+    p = quarantine.add_parser("retry", help="process a quarantined message again")
+    p.add_argument("id", type=int)
+    p.set_defaults(func=cmd_quarantine_retry)
+    p = mail.add_parser("journal", help="recent journal rows, any state")
+    p.add_argument("--state", choices=("pending", "done", "ignored", "quarantined"))
+    p.add_argument("--limit", type=int, default=50)
+    p.set_defaults(func=cmd_journal)
+
+    outbox = subparsers.add_parser("outbox", help="outgoing mail").add_subparsers(dest="outbox_cmd", required=True)
+    p = outbox.add_parser("list", help="list outgoing mail, newest first")
+    p.add_argument("--state", choices=("queued", "sent", "failed"))
+    p.add_argument("--ticket", help="only this ticket's mail")
+    p.add_argument("--limit", type=int, default=100)
+    p.set_defaults(func=cmd_outbox_list)
+    p = outbox.add_parser("retry", help="send a failed message again now")
+    p.add_argument("id", type=int)
+    p.set_defaults(func=cmd_outbox_retry)
+
+
+def _mailbox_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--name")
+    p.add_argument("--department")
+    p.add_argument("--priority")
+    p.add_argument("--topic")
+    p.add_argument("--imap-host")
+    p.add_argument("--imap-port", type=int)
+    p.add_argument("--imap-security", choices=("ssl", "starttls", "none"))
+    p.add_argument("--imap-user")
+    p.add_argument("--imap-password")
+    p.add_argument("--folder")
+    p.add_argument("--poll-seconds", type=int)
+    p.add_argument("--after-fetch", choices=("seen", "move", "delete"))
+    p.add_argument("--move-to")
+    p.add_argument("--smtp-host")
+    p.add_argument("--smtp-port", type=int)
+    p.add_argument("--smtp-security", choices=("ssl", "starttls", "none"))
+    p.add_argument("--smtp-user")
+    p.add_argument("--smtp-password")
+    p.add_argument("--active", choices=("yes", "no"))
+
+
+_FIELDS = ("name", "department", "priority", "topic", "imap_host", "imap_port", "imap_security", "imap_user",
+           "imap_password", "folder", "poll_seconds", "after_fetch", "move_to", "smtp_host", "smtp_port",
+           "smtp_security", "smtp_user", "smtp_password", "active")  # fmt: skip
+
+
+def _fields(args: argparse.Namespace) -> dict[str, Any]:
+    out = {k: getattr(args, k, None) for k in _FIELDS}
+    if out.get("active") is not None:
+        out["active"] = out["active"] == "yes"
+    return {k: v for k, v in out.items() if v is not None}
+
+
+# --- ingest and worker --------------------------------------------------------------------------------
+
+
+def cmd_ingest(args: argparse.Namespace, ctx: Any) -> int:
+    raw = sys.stdin.buffer.read()
+    if not raw:
+        print("helpdesk: error: no message on standard input", file=sys.stderr)
+        return 1
+    from sqlalchemy import select
+    from sqlalchemy.exc import DBAPIError
+
+    from tui_helpdesk.db import DatabaseUnavailable
+
+    try:
+        engine = ctx.engine
+        from tui_helpdesk.db import session_scope
+        from tui_helpdesk.mail import ingest
+        from tui_helpdesk.models import Mailbox
+
+        mailbox_id = None
+        if args.mailbox:
+            with session_scope(engine, write=False) as s:
+                mailbox_id = s.execute(
+                    select(Mailbox.id).where(Mailbox.address == args.mailbox.strip().lower())
+                ).scalar()
+            if mailbox_id is None:
+                print(f"helpdesk: warning: no mailbox {args.mailbox}; routing by the recipients", file=sys.stderr)
+        result = ingest.ingest_raw(engine, raw, mailbox_id=mailbox_id)
+    except (DatabaseUnavailable, DBAPIError, OSError) as exc:
+        # Anything between us and the database: the MTA must keep the message and retry.
+        print(f"helpdesk: database unavailable, try again later: {exc}", file=sys.stderr)
+        return EX_TEMPFAIL
+    ctx.emit(result, f"{result.state}: {result.outcome}" + (f" ({result.reason})" if result.reason else ""))
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace, ctx: Any) -> int:
+    from tui_helpdesk import worker
+
+    engine = ctx.engine
+    if args.once:
+        errors: list[str] = []
+        counts = worker.run_once(engine, errors=errors)
+        lines = [f"{k}: {v}" for k, v in sorted(counts.items())] or ["nothing to do"]
+        lines += [f"error: {e}" for e in errors]
+        ctx.emit({"counts": counts, "errors": errors}, lines)
+        return 1 if errors else 0
+    try:
+        worker.run_forever(engine, interval=args.interval, on_status=lambda line: print(line, flush=True))
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+# --- mailboxes -----------------------------------------------------------------------------------------
+
+
+def _mailbox_line(m: Any) -> str:
+    state = "active" if m.active else "inactive"
+    imap = f"{m.imap_user}@{m.imap_host}:{m.imap_port}/{m.folder} ({m.imap_security})" if m.imap_host else "pipe only"
+    error = f"  last error: {m.last_error}" if m.last_error else ""
+    return f"{m.id:>3}  {m.address}  {m.department or '-'}  {imap}  {state}{error}"
+
+
+def cmd_mailbox_add(args: argparse.Namespace, ctx: Any) -> int:
+    from tui_helpdesk.services import mailboxes
+
+    with ctx.transaction() as tx:
+        info = mailboxes.add(tx, args.address, **_fields(args))
+    ctx.emit(info, f"mailbox {info.address} added (id {info.id})")
+    return 0
+
+
+def cmd_mailbox_list(args: argparse.Namespace, ctx: Any) -> int:
+    from tui_helpdesk.services import mailboxes
+
+    with ctx.reading() as tx:
+        rows = mailboxes.list_all(tx)
+    ctx.emit(rows, [_mailbox_line(m) for m in rows] or ["no mailboxes"])
+    return 0
+
+
+def cmd_mailbox_edit(args: argparse.Namespace, ctx: Any) -> int:
+    from tui_helpdesk.services import mailboxes
+
+    fields = _fields(args)
+    if args.address:
+        fields["address"] = args.address
+    with ctx.transaction() as tx:
+        info = mailboxes.edit(tx, args.mailbox, **fields)
+    ctx.emit(info, f"mailbox {info.address} changed")
+    return 0
+
+
+def cmd_mailbox_test(args: argparse.Namespace, ctx: Any) -> int:
+    from tui_helpdesk.services import mailboxes
+
+    verdict = mailboxes.test(ctx.engine, ctx.actor, args.mailbox)
+    ok = verdict.startswith("ok")
+    ctx.emit({"ok": ok, "result": verdict}, verdict)
+    return 0 if ok else 1
+
+
+def cmd_mailbox_delete(args: argparse.Namespace, ctx: Any) -> int:
+    from tui_helpdesk.services import mailboxes
+
+    with ctx.transaction() as tx:
+        what = mailboxes.delete(tx, args.mailbox)
+    ctx.emit({"mailbox": args.mailbox, "result": what}, f"mailbox {args.mailbox} {what}")
+    return 0
+
+
+# --- journal and outbox -------------------------------------------------------------------------------
+
+
+def _journal_lines(rows: list[Any]) -> list[str]:
+    return [
+        f"{r.id:>5}  {r.received_at:%Y-%m-%d %H:%M}  {r.state}/{r.outcome}  {r.sender}  {r.subject}"
+        + (f"  [{r.ticket}]" if r.ticket else "")
+        + (f"\n       reason: {r.reason}" if r.reason else "")
+        for r in rows
+    ]
+
+
+def cmd_quarantine_list(args: argparse.Namespace, ctx: Any) -> int:
+    from tui_helpdesk.services import mailboxes
+
+    with ctx.reading() as tx:
+        rows = mailboxes.journal(tx, "quarantined", args.limit)
+    ctx.emit(rows, _journal_lines(rows) or ["the quarantine is empty"])
+    return 0
+
+
+def cmd_journal(args: argparse.Namespace, ctx: Any) -> int:
+    from tui_helpdesk.services import mailboxes
+
+    with ctx.reading() as tx:
+        rows = mailboxes.journal(tx, args.state, args.limit)
+    ctx.emit(rows, _journal_lines(rows) or ["no messages"])
+    return 0
+
+
+def cmd_quarantine_retry(args: argparse.Namespace, ctx: Any) -> int:
+    from tui_helpdesk.services import mailboxes
+
+    result = mailboxes.retry_quarantined(ctx.engine, ctx.actor, args.id)
+    ctx.emit(result, f"message {args.id}: {result.state}: {result.outcome}"
+             + (f" ({result.reason})" if result.reason else ""))
+    return 0 if result.state != "quarantined" else 1
+
+
+def cmd_outbox_list(args: argparse.Namespace, ctx: Any) -> int:
+    from tui_helpdesk.services import mailboxes
+
+    with ctx.reading() as tx:
+        rows = mailboxes.outbox(tx, args.state, args.ticket, args.limit)
+    lines = [
+        f"{r.id:>5}  {r.state:<6} {r.kind:<24} {r.ticket or '-':<10} {', '.join(r.to)}  {r.subject}"
+        + (f"\n       attempts {r.attempts}, next {r.next_attempt_at:%Y-%m-%d %H:%M}: {r.last_error}" if r.last_error else "")
+        for r in rows
+    ]
+    ctx.emit(rows, lines or ["the outbox is empty"])
+    return 0
+
+
+def cmd_outbox_retry(args: argparse.Namespace, ctx: Any) -> int:
+    from tui_helpdesk.services import mailboxes
+
+    with ctx.transaction() as tx:
+        info = mailboxes.outbox_retry(tx, args.id)
+    ctx.emit(info, f"message {info.id} queued for sending")
+    return 0

@@ -1,0 +1,1030 @@
+"""The ticket: header fields, the thread, the composer, and every action on a ticket from the keyboard.
+
+Contract with whoever pushes this screen (the queue):
+- `TicketScreen(ticket_id, queue_ids=None, triage=False)`; ids are ticket ids, not numbers.
+- It dismisses with None when the agent goes back (Esc / q), and with `("next", ticket_id)` when
+  the agent moves on in `queue_ids`: in triage mode after an action that finishes with a ticket
+  (reply sent, status set, resolved, reopened, assigned, released, transferred, merged, archived),
+  and in any mode with `]` (next) or `[` (previous; the value is still ("next", id): "open this
+  id now"). The pusher opens a new TicketScreen for that id with the same queue_ids and triage.
+  At the end of queue_ids it stays on the ticket and says so.
+
+Every database call runs in a thread worker with its own session; results come back as messages.
+Writes pass the version the agent saw, so a change made meanwhile by someone else is refused
+(Conflict) instead of overwritten; the agent is offered a reload and keeps any draft.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from tui_helpdesk.services import attachments, choices, links, presence, tickets
+from tui_helpdesk.services.choices import Choice
+from tui_helpdesk.services.context import CHANGE_COUNTER, Tx, read_counter, reading, transaction
+from tui_helpdesk.services.errors import Conflict, ServiceError
+from tui_helpdesk.services.links import LINK_KINDS
+from tui_helpdesk.services.lookup import EMAIL_RE
+from tui_helpdesk.services.presence import Seen
+from tui_helpdesk.services.ticket_view import ThreadItem, TicketDetail
+from tui_helpdesk.tui import markdown
+from tui_helpdesk.tui.context import AppContext, ctx_of
+from tui_helpdesk.tui.widgets.composer import ComposerScreen, Draft
+from tui_helpdesk.tui.widgets.header_fields import HeaderFields
+from tui_helpdesk.tui.widgets.pickers import ConfirmScreen, PickerScreen, PickItem, PromptScreen, TextScreen
+from tui_helpdesk.tui.widgets.thread import ThreadView
+from tui_helpdesk.untrusted import clean_line
+
+STYLES = Path(__file__).resolve().parents[3] / "styles" / "ticket.tcss"
+POLL_SECONDS = 3.0
+HEARTBEAT_SECONDS = 30.0
+NONE = object()  # the "(none)" choice in pickers of optional fields
+
+
+def _b(key: str, action: str, description: str, bid: str, show: bool = True) -> Binding:
+    return Binding(key, action, description, show=show, id=f"ticket.{bid}")
+
+
+TICKET_BINDINGS: list[Binding] = [
+    _b("escape,q", "back", "Back", "back"),
+    _b("r", "compose('reply')", "Reply", "reply"),
+    _b("n", "compose('note')", "Note", "note"),
+    _b("e", "edit_field", "Edit", "edit"),
+    _b("s", "set_status", "Status", "status"),
+    _b("x", "resolve", "Resolve", "resolve"),
+    _b("a", "assign", "Assign", "assign"),
+    _b("A", "assign_me", "Take", "assign_me"),
+    _b("E", "toggle_events", "Events", "events"),
+    _b("R", "release", "Release", "release", show=False),
+    _b("T", "transfer", "Transfer", "transfer", show=False),
+    _b("l", "link", "Link", "link", show=False),
+    _b("m", "merge", "Merge", "merge", show=False),
+    _b("t", "tags", "Tags", "tags", show=False),
+    _b("o", "reopen", "Reopen", "reopen", show=False),
+    _b("X", "archive", "Archive/restore", "archive", show=False),
+    _b("c", "add_cc", "Add CC", "cc", show=False),
+    _b("L", "log_time", "Log time", "time", show=False),
+    _b("D", "delete_entry", "Delete entry", "delete_entry", show=False),
+    _b("ctrl+e", "edit_entry", "Edit entry", "edit_entry", show=False),
+    _b("F", "full_original", "Full original", "full", show=False),
+    _b("S", "save_attachment", "Save attachment", "save_attachment", show=False),
+    _b("y", "copy_number", "Copy number", "copy", show=False),
+    _b("right_square_bracket", "step(1)", "Next ticket", "next", show=False),
+    _b("left_square_bracket", "step(-1)", "Previous ticket", "prev", show=False),
+    _b("f5,ctrl+l", "reload", "Reload", "reload", show=False),
+]
+
+
+class TicketCommands(Provider):
+    """Every ticket action in the command palette, with its key beside it."""
+
+    def _commands(self) -> list[tuple[str, str, str]]:
+        out = []
+        for b in TICKET_BINDINGS:
+            key = b.key.split(",")[0].replace("right_square_bracket", "]").replace("left_square_bracket", "[")
+            out.append((f"Ticket: {b.description}", b.action, key))
+        return out
+
+    async def discover(self) -> Hits:
+        for title, action, key in self._commands():
+            yield DiscoveryHit(f"{title}  ({key})", self._runner(action))
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for title, action, key in self._commands():
+            score = matcher.match(title)
+            if score > 0:
+                yield Hit(score, matcher.highlight(f"{title}  ({key})"), self._runner(action))
+
+    def _runner(self, action: str) -> Callable[[], Any]:
+        screen = self.screen
+
+        async def run() -> None:
+            await screen.run_action(action)
+
+        return run
+
+
+class TicketScreen(Screen[tuple[str, int] | None]):
+    """One ticket. See the module docstring for the dismiss contract."""
+
+    BINDINGS = TICKET_BINDINGS
+    COMMANDS = {TicketCommands}
+    CSS_PATH = STYLES
+
+    class Loaded(Message):
+        def __init__(
+            self, detail: TicketDetail, seen: list[Seen], statuses: list[Choice], counter: int
+        ) -> None:
+            super().__init__()
+            self.detail = detail
+            self.seen = seen
+            self.statuses = statuses
+            self.counter = counter
+
+    class LoadFailed(Message):
+        def __init__(self, error: str) -> None:
+            super().__init__()
+            self.error = error
+
+    class Done(Message):
+        """A write committed."""
+
+        def __init__(self, label: str, note: str, advance: bool) -> None:
+            super().__init__()
+            self.label = label
+            self.note = note
+            self.advance = advance
+
+    class Failed(Message):
+        """A write was refused; nothing changed."""
+
+        def __init__(self, label: str, error: str, conflict: bool, draft: Draft | None = None) -> None:
+            super().__init__()
+            self.label = label
+            self.error = error
+            self.conflict = conflict
+            self.draft = draft
+
+    class PresenceSeen(Message):
+        def __init__(self, seen: list[Seen]) -> None:
+            super().__init__()
+            self.seen = seen
+
+    def __init__(self, ticket_id: int, queue_ids: list[int] | None = None, triage: bool = False) -> None:
+        super().__init__()
+        self.ticket_id = ticket_id
+        self.queue_ids = list(queue_ids or [])
+        self.triage = triage
+        self.detail: TicketDetail | None = None
+        self.seen: list[Seen] = []
+        self.statuses: list[Choice] = []
+        self.show_events = True
+        self.counter = -1
+        self.activity = "viewing"
+        self._pending_draft: tuple[Draft, str] | None = None
+
+    # --- layout ---------------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield HeaderFields(id="ticket-header")
+        yield ThreadView(id="ticket-thread")
+        yield Static("", id="ticket-message")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#ticket-message", Static).display = False
+        self.query_one(ThreadView).focus()
+        self.load()
+        self._presence_mark("viewing")
+        self.set_interval(POLL_SECONDS, self._poll)
+        self.set_interval(HEARTBEAT_SECONDS, lambda: self._presence_mark(self.activity))
+
+    def on_unmount(self) -> None:
+        # the screen's workers die with it, so clear presence on a plain thread
+        ctx = self._ctx
+        if ctx.actor.agent_id is not None:
+            threading.Thread(
+                target=_quietly,
+                args=(presence.clear, ctx.engine, ctx.actor.agent_id, self.ticket_id),
+                daemon=True,
+            ).start()
+
+    @property
+    def _ctx(self) -> AppContext:
+        return ctx_of(self)
+
+    @property
+    def ref(self) -> str:
+        """What services get: the number (unambiguous, unlike a bare id)."""
+        assert self.detail is not None
+        return self.detail.number
+
+    def say(self, text: str, error: bool = False) -> None:
+        """The message line under the thread (and a toast, so it is noticed)."""
+        line = self.query_one("#ticket-message", Static)
+        line.update(Text(clean_line(text), style="bold red" if error else "green"))
+        line.display = True
+        self.notify(clean_line(text), severity="error" if error else "information", timeout=6)
+
+    # --- loading --------------------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="ticket-load")
+    def load(self) -> None:
+        ctx = self._ctx
+        try:
+            with reading(ctx.engine, ctx.actor) as tx:
+                number = (
+                    self.detail.number if self.detail else choices.ticket_number(tx.session, self.ticket_id)
+                )
+                detail = tickets.view(tx, number, order="ASC", events=True)
+                seen = list(
+                    presence.on_tickets(tx.session, [detail.id], exclude_agent_id=ctx.actor.agent_id).values()
+                )
+                statuses = self.statuses or choices.statuses(tx.session)
+                counter = read_counter(tx.session, CHANGE_COUNTER)
+        except ServiceError as exc:
+            self.post_message(self.LoadFailed(str(exc)))
+            return
+        self.post_message(self.Loaded(detail, seen, statuses, counter))
+
+    def on_ticket_screen_loaded(self, message: Loaded) -> None:
+        self.detail = message.detail
+        self.ticket_id = message.detail.id
+        self.seen = message.seen
+        self.statuses = message.statuses
+        self.counter = message.counter
+        self.query_one(HeaderFields).show(message.detail, message.seen)
+        self._show_thread()
+        if self._pending_draft is not None:
+            draft, notice = self._pending_draft
+            self._pending_draft = None
+            self._open_composer(draft, notice)
+
+    def on_ticket_screen_load_failed(self, message: LoadFailed) -> None:
+        self.say(message.error, error=True)
+
+    def _show_thread(self) -> None:
+        assert self.detail is not None
+        self.query_one(ThreadView).show(
+            self.detail.thread, ticket_id=self.detail.id, show_events=self.show_events
+        )
+
+    @work(thread=True, exclusive=True, group="ticket-poll")
+    def _poll(self) -> None:
+        """Another agent's (or the worker's) change shows without a keypress."""
+        if self.detail is None:
+            return
+        ctx = self._ctx
+        try:
+            with reading(ctx.engine, ctx.actor) as tx:
+                counter = read_counter(tx.session, CHANGE_COUNTER)
+                seen = list(
+                    presence.on_tickets(
+                        tx.session, [self.ticket_id], exclude_agent_id=ctx.actor.agent_id
+                    ).values()
+                )
+        except Exception:  # a busy or vanished database: try again on the next tick
+            return
+        if counter != self.counter:
+            self.app.call_from_thread(self.load)
+        else:
+            self.post_message(self.PresenceSeen(seen))
+
+    def on_ticket_screen_presence_seen(self, message: PresenceSeen) -> None:
+        if message.seen != self.seen and self.detail is not None:
+            self.seen = message.seen
+            self.query_one(HeaderFields).show(self.detail, message.seen)
+
+    @work(thread=True, group="ticket-presence")
+    def _presence_mark(self, activity: str) -> None:
+        ctx = self._ctx
+        if ctx.actor.agent_id is not None:
+            _quietly(presence.mark, ctx.engine, ctx.actor.agent_id, self.ticket_id, activity)
+
+    def _set_activity(self, activity: str) -> None:
+        self.activity = activity
+        self._presence_mark(activity)
+
+    # --- running writes -------------------------------------------------------------------------
+
+    def act(self, label: str, fn: Callable[[Tx], Any], *, advance: bool = False, note: str = "") -> None:
+        """Run a write in a thread worker; the outcome comes back as Done or Failed."""
+        if self.detail is None:
+            return
+        self._act(label, fn, advance, note or f"{label}: done")
+
+    @work(thread=True, group="ticket-act")
+    def _act(self, label: str, fn: Callable[[Tx], Any], advance: bool, note: str) -> None:
+        ctx = self._ctx
+        try:
+            with transaction(ctx.engine, ctx.actor) as tx:
+                fn(tx)
+        except Conflict as exc:
+            self.post_message(self.Failed(label, str(exc), conflict=True))
+        except ServiceError as exc:
+            self.post_message(self.Failed(label, str(exc), conflict=False))
+        else:
+            self.post_message(self.Done(label, note, advance))
+
+    def on_ticket_screen_done(self, message: Done) -> None:
+        self.say(message.note)
+        if message.advance and self.triage and self._advance(1, quiet_end=True):
+            return
+        self.load()
+
+    def on_ticket_screen_failed(self, message: Failed) -> None:
+        self.say(f"{message.label}: {message.error}", error=True)
+        if message.draft is not None:
+            # keep every word: reload, then reopen the composer with the draft
+            notice = message.error + (
+                "  (reloaded: read the new entries, then ctrl+s again)" if message.conflict else ""
+            )
+            self._pending_draft = (message.draft, notice)
+            if message.conflict:
+                self.load()
+            else:
+                self._open_composer(message.draft, notice)
+                self._pending_draft = None
+            return
+        if message.conflict:
+
+            def answered(yes: bool | None) -> None:
+                if yes:
+                    self.load()
+
+            self.app.push_screen(
+                ConfirmScreen(f"{message.error}\n\nReload the ticket now?", yes="Reload", no="Not now"),
+                answered,
+            )
+
+    def fetch(self, fn: Callable[[AppContext], Any], then: Callable[[Any], None]) -> None:
+        """Read something (choices for a picker) off the UI thread, then continue with it."""
+        self._fetch(fn, then)
+
+    @work(thread=True, group="ticket-fetch")
+    def _fetch(self, fn: Callable[[AppContext], Any], then: Callable[[Any], None]) -> None:
+        try:
+            result = fn(self._ctx)
+        except ServiceError as exc:
+            self.app.call_from_thread(self.say, str(exc), True)
+            return
+        self.app.call_from_thread(then, result)
+
+    # --- helpers for dialogs --------------------------------------------------------------------
+
+    def pick(
+        self,
+        title: str,
+        items: Iterable[PickItem],
+        then: Callable[[Any], None],
+        *,
+        current: Any = None,
+        **kwargs: Any,
+    ) -> None:
+        def chosen(value: Any) -> None:
+            if value is not None:
+                then(value)
+
+        self.app.push_screen(PickerScreen(title, list(items), current=current, **kwargs), chosen)
+
+    def ask(self, title: str, then: Callable[[str], None], **kwargs: Any) -> None:
+        def answered(value: str | None) -> None:
+            if value is not None:
+                then(value)
+
+        self.app.push_screen(PromptScreen(title, **kwargs), answered)
+
+    def confirm(self, message: str, then: Callable[[], None], yes: str = "Yes") -> None:
+        def answered(ok: bool | None) -> None:
+            if ok:
+                then()
+
+        self.app.push_screen(ConfirmScreen(message, yes=yes), answered)
+
+    def ask_reason(self, what: str, then: Callable[[str], None], required: bool = True) -> None:
+        self.ask(
+            f"Why? ({what})",
+            then,
+            label="Reason",
+            required=required,
+            help_text="kept in the ticket's history",
+        )
+
+    @staticmethod
+    def items(rows: Iterable[Choice], none: str | None = None) -> list[PickItem]:
+        out = [PickItem(NONE, none)] if none else []
+        return out + [PickItem(c.id, c.name, c.hint) for c in rows]
+
+    # --- navigation -----------------------------------------------------------------------------
+
+    def action_back(self) -> None:
+        self.dismiss(None)
+
+    def _advance(self, step: int, quiet_end: bool = False) -> bool:
+        """Dismiss with ("next", id) for the neighbour in queue_ids; False at either end."""
+        if not self.queue_ids:
+            if not quiet_end:
+                self.say("opened on its own: there is no queue to move through", error=True)
+            return False
+        try:
+            index = self.queue_ids.index(self.ticket_id) + step
+        except ValueError:
+            index = 0 if step > 0 else len(self.queue_ids) - 1
+        if not 0 <= index < len(self.queue_ids):
+            self.say("that was the last ticket in the queue" if step > 0 else "this is the first ticket")
+            return False
+        self.dismiss(("next", self.queue_ids[index]))
+        return True
+
+    def action_step(self, step: int) -> None:
+        self._advance(step)
+
+    def action_reload(self) -> None:
+        self.load()
+
+    def action_toggle_events(self) -> None:
+        self.show_events = not self.show_events
+        if self.detail is not None:
+            self._show_thread()
+        self.say("events shown" if self.show_events else "events hidden")
+
+    def action_copy_number(self) -> None:
+        if self.detail is not None:
+            self.app.copy_to_clipboard(self.detail.number)
+            self.say(f"copied {self.detail.number}")
+
+    # --- composer -------------------------------------------------------------------------------
+
+    def action_compose(self, kind: str) -> None:
+        if self.detail is None:
+            return
+        self._open_composer(Draft(kind=kind))
+
+    def _open_composer(self, draft: Draft, notice: str = "") -> None:
+        assert self.detail is not None
+        self._set_activity("replying" if draft.kind == "reply" else "noting")
+
+        def finished(result: Draft | None) -> None:
+            self._set_activity("viewing")
+            if result is not None:
+                self._send(result)
+
+        self.app.push_screen(ComposerScreen(self.detail, draft, self.statuses, notice=notice), finished)
+
+    def _send(self, draft: Draft) -> None:
+        assert self.detail is not None
+        self._send_worker(draft, self.detail.number, self.detail.version)
+
+    @work(thread=True, group="ticket-act")
+    def _send_worker(self, draft: Draft, ref: str, version: int) -> None:
+        ctx = self._ctx
+        stored: list[attachments.Stored] = []
+        label = "reply" if draft.kind == "reply" else "note"
+        try:
+            with transaction(ctx.engine, ctx.actor) as tx:
+                if draft.kind == "reply":
+                    entry = tickets.reply(
+                        tx,
+                        ref,
+                        draft.body,
+                        expected_version=version,
+                        time_spent=draft.time_spent,
+                        cc=draft.cc,
+                        status=draft.status_id,
+                        resolution_notes=draft.resolution_notes,
+                    )
+                else:
+                    entry = tickets.note(
+                        tx, ref, draft.body, expected_version=version, time_spent=draft.time_spent
+                    )
+                for path in draft.attachments:
+                    stored.append(
+                        attachments.store(tx, ref, path, ctx.config.attachments_dir, entry_id=entry.id)
+                    )
+        except ServiceError as exc:
+            attachments.discard(stored)
+            self.post_message(self.Failed(label, str(exc), isinstance(exc, Conflict), draft))
+            return
+        except BaseException:
+            attachments.discard(stored)
+            raise
+        what = "reply sent" if draft.kind == "reply" else "note added"
+        if draft.status_id is not None:
+            name = next((s.name for s in self.statuses if s.id == draft.status_id), "")
+            what += f", status {name}"
+        # a note does not finish with a ticket; a reply does
+        self.post_message(self.Done(label, what, advance=draft.kind == "reply"))
+
+    # --- header actions -------------------------------------------------------------------------
+
+    def action_set_status(self) -> None:
+        if self.detail is None:
+            return
+        d = self.detail
+
+        def chosen(status_id: int) -> None:
+            state = next((s.hint for s in self.statuses if s.id == status_id), "")
+            name = next((s.name for s in self.statuses if s.id == status_id), "")
+            if state == "resolved":
+                self.ask(
+                    "Resolution notes",
+                    lambda notes: self._status(status_id, name, notes.strip() or None),
+                    label="Notes (optional)",
+                    multiline=True,
+                )
+            else:
+                self._status(status_id, name, None)
+
+        self.pick(f"Status of {d.number}", self.items(self.statuses), chosen, current=d.status_id)
+
+    def _status(self, status_id: int, name: str, notes: str | None) -> None:
+        ref, v = self.ref, self.detail.version if self.detail else None
+        self.act(
+            "status",
+            lambda tx: tickets.set_status(tx, ref, status_id, notes=notes, expected_version=v),
+            advance=True,
+            note=f"status set to {name}",
+        )
+
+    def action_resolve(self) -> None:
+        if self.detail is None:
+            return
+        ref, v = self.ref, self.detail.version
+        self.ask(
+            f"Resolve {ref}",
+            lambda notes: self.act(
+                "resolve",
+                lambda tx: tickets.resolve(tx, ref, notes.strip() or None, expected_version=v),
+                advance=True,
+                note=f"{ref} resolved",
+            ),
+            label="Resolution notes (optional)",
+            multiline=True,
+        )
+
+    def action_reopen(self) -> None:
+        if self.detail is None:
+            return
+        ref, v = self.ref, self.detail.version
+        self.ask_reason(
+            "reopen",
+            lambda reason: self.act(
+                "reopen",
+                lambda tx: tickets.reopen(tx, ref, reason=reason.strip(), expected_version=v),
+                advance=True,
+                note=f"{ref} reopened",
+            ),
+            required=False,
+        )
+
+    def action_assign(self) -> None:
+        if self.detail is None:
+            return
+        d = self.detail
+
+        def show(rows: tuple[list[Choice], list[Choice]]) -> None:
+            agents, teams = rows
+            items = [PickItem(("agent", a.id), a.name, f"agent · {a.hint}") for a in agents]
+            items += [PickItem(("team", t.id), t.name, "team") for t in teams]
+            self.pick(f"Assign {d.number} to", items, chosen, current=("agent", d.assignee_id))
+
+        def chosen(value: tuple[str, int]) -> None:
+            kind, ident = value
+            ref, v = self.ref, d.version
+            if kind == "agent":
+                fn = lambda tx: tickets.assign(tx, ref, agent=ident, expected_version=v)  # noqa: E731
+            else:
+                fn = lambda tx: tickets.assign(tx, ref, team=ident, expected_version=v)  # noqa: E731
+            self.act("assign", fn, advance=True, note=f"{ref} assigned")
+
+        self.fetch(lambda ctx: (choices.agents(ctx.engine), choices.teams(ctx.engine)), show)
+
+    def action_assign_me(self) -> None:
+        if self.detail is None:
+            return
+        ref, v = self.ref, self.detail.version
+        self.act(
+            "assign to me",
+            lambda tx: tickets.assign_to_me(tx, ref, expected_version=v),
+            advance=True,
+            note=f"{ref} is yours",
+        )
+
+    def action_release(self) -> None:
+        if self.detail is None:
+            return
+        ref, v = self.ref, self.detail.version
+        if not (self.detail.assignee_id or self.detail.team_id):
+            self.say(f"{ref} is not assigned", error=True)
+            return
+        self.ask_reason(
+            "release the assignment",
+            lambda reason: self.act(
+                "release",
+                lambda tx: tickets.release(tx, ref, reason, expected_version=v),
+                advance=True,
+                note=f"{ref} released",
+            ),
+        )
+
+    def action_transfer(self) -> None:
+        if self.detail is None:
+            return
+        d = self.detail
+
+        def chosen(dept_id: int) -> None:
+            ref, v = self.ref, d.version
+            self.ask_reason(
+                "transfer",
+                lambda reason: self.act(
+                    "transfer",
+                    lambda tx: tickets.transfer(tx, ref, dept_id, reason=reason.strip(), expected_version=v),
+                    advance=True,
+                    note=f"{ref} transferred",
+                ),
+                required=False,
+            )
+
+        self.fetch(
+            lambda ctx: choices.departments(ctx.engine),
+            lambda rows: self.pick(
+                f"Transfer {d.number} to", self.items(rows), chosen, current=d.department_id
+            ),
+        )
+
+    def _search_tickets(self, exclude: int) -> Callable[[str], list[PickItem]]:
+        ctx = self._ctx
+
+        def search(text: str) -> list[PickItem]:
+            with reading(ctx.engine, ctx.actor) as tx:
+                rows = choices.tickets_matching(tx, text, exclude_id=exclude)
+            return [PickItem(r.name, r.name, r.hint) for r in rows]
+
+        return search
+
+    def action_link(self) -> None:
+        if self.detail is None:
+            return
+        ref = self.ref
+
+        def kind_chosen(other: str, kind: str) -> None:
+            self.act("link", lambda tx: links.link(tx, ref, other, kind), note=f"linked {ref} {kind} {other}")
+
+        def other_chosen(other: str) -> None:
+            kinds = [
+                PickItem(k, k.replace("_", " "), f"{ref} {k.replace('_', ' ')} {other}") for k in LINK_KINDS
+            ]
+            self.pick("Link type", kinds, lambda kind: kind_chosen(other, kind), current="related_to")
+
+        self.pick(
+            f"Link {ref} to…",
+            [],
+            other_chosen,
+            search=self._search_tickets(self.detail.id),
+            placeholder="number or words of the subject",
+        )
+
+    def action_merge(self) -> None:
+        if self.detail is None:
+            return
+        ref = self.ref
+
+        def other_chosen(child: str) -> None:
+            self.confirm(
+                f"Merge {child} into {ref}?\n\n{child} is closed and hidden from queues; its thread, requester "
+                f"and CCs move to {ref}. This cannot be undone from the app.",
+                lambda: self.act(
+                    "merge",
+                    lambda tx: links.merge(tx, ref, [child]),
+                    advance=True,
+                    note=f"{child} merged into {ref}",
+                ),
+                yes="Merge",
+            )
+
+        self.pick(
+            f"Merge which ticket into {ref}?",
+            [],
+            other_chosen,
+            search=self._search_tickets(self.detail.id),
+            placeholder="number or words of the subject",
+        )
+
+    def action_tags(self) -> None:
+        if self.detail is None:
+            return
+        ref, v = self.ref, self.detail.version
+
+        def check(value: str) -> str | None:
+            bad = [t for t in value.replace(",", " ").split() if len(t) > 60]
+            return f"{bad[0][:20]}…: at most 60 characters" if bad else None
+
+        self.ask(
+            f"Tags of {ref}",
+            lambda value: self.act(
+                "tags",
+                lambda tx: tickets.set_tags(tx, ref, value.replace(",", " ").split(), expected_version=v),
+                note="tags saved",
+            ),
+            label="Tags (space separated, the whole set)",
+            value=" ".join(self.detail.tags),
+            validate=check,
+        )
+
+    def action_archive(self) -> None:
+        if self.detail is None:
+            return
+        ref, v = self.ref, self.detail.version
+        if self.detail.archived:
+            self.confirm(
+                f"Restore {ref} to the queues?",
+                lambda: self.act(
+                    "restore", lambda tx: tickets.restore(tx, ref, expected_version=v), note=f"{ref} restored"
+                ),
+                yes="Restore",
+            )
+        else:
+            self.confirm(
+                f"Archive {ref}? It disappears from every queue until restored.",
+                lambda: self.act(
+                    "archive",
+                    lambda tx: tickets.archive(tx, ref, expected_version=v),
+                    advance=True,
+                    note=f"{ref} archived",
+                ),
+                yes="Archive",
+            )
+
+    def action_add_cc(self) -> None:
+        if self.detail is None:
+            return
+        ref = self.ref
+        current = list(self.detail.collaborators)
+
+        def check(value: str) -> str | None:
+            email = value.strip().lstrip("-").strip()
+            return None if EMAIL_RE.match(email.lower()) else f"{email!r} is not an email address"
+
+        def done(value: str) -> None:
+            value = value.strip()
+            if value.startswith("-"):
+                email = value[1:].strip()
+                self.confirm(
+                    f"Remove {email} from the CC list of {ref}?",
+                    lambda: self.act(
+                        "remove CC",
+                        lambda tx: tickets.remove_collaborator(tx, ref, email),
+                        note=f"{email} removed",
+                    ),
+                    yes="Remove",
+                )
+            else:
+                self.act(
+                    "add CC", lambda tx: tickets.add_collaborator(tx, ref, value), note=f"{value} added as CC"
+                )
+
+        hint = ("now: " + ", ".join(clean_line(c) for c in current)) if current else "no CCs yet"
+        self.ask(f"CC on {ref}", done, label="Email (-email removes)", validate=check, help_text=hint)
+
+    def action_log_time(self) -> None:
+        if self.detail is None:
+            return
+        ref = self.ref
+
+        def check(value: str) -> str | None:
+            return None if value.strip().isdigit() and int(value) > 0 else "minutes, a whole number above 0"
+
+        self.ask(
+            f"Log time on {ref}",
+            lambda value: self.act(
+                "log time", lambda tx: tickets.log_time(tx, ref, int(value)), note=f"{int(value)} min logged"
+            ),
+            label="Minutes",
+            validate=check,
+        )
+
+    # --- edit a header field --------------------------------------------------------------------
+
+    EDITABLE: tuple[tuple[str, str], ...] = (
+        ("subject", "Subject"),
+        ("requester", "Requester (email)"),
+        ("organization", "Organization"),
+        ("department", "Department (transfer)"),
+        ("topic", "Help topic"),
+        ("cti", "Category › Type › Item"),
+        ("priority", "Priority"),
+        ("status", "Status"),
+        ("assignee", "Assignee / team"),
+        ("sla", "SLA plan"),
+        ("due", "Due date"),
+        ("tags", "Tags"),
+        ("collaborators", "CC"),
+        ("links", "Links"),
+        ("time", "Log time"),
+    )
+
+    def action_edit_field(self) -> None:
+        if self.detail is None:
+            return
+        items = [PickItem(key, label) for key, label in self.EDITABLE]
+        self.pick(f"Edit which field of {self.detail.number}?", items, self._edit)
+
+    def _update(self, changes: dict[str, Any], label: str) -> None:
+        ref, v = self.ref, self.detail.version if self.detail else None
+        self.ask_reason(
+            f"change {label}",
+            lambda reason: self.act(
+                f"edit {label}",
+                lambda tx: tickets.update_fields(tx, ref, changes, reason=reason, expected_version=v),
+                note=f"{label} changed",
+            ),
+        )
+
+    def _edit(self, key: str) -> None:
+        d = self.detail
+        assert d is not None
+        redirect = {
+            "department": self.action_transfer,
+            "status": self.action_set_status,
+            "assignee": self.action_assign,
+            "tags": self.action_tags,
+            "collaborators": self.action_add_cc,
+            "links": self.action_link,
+            "time": self.action_log_time,
+        }
+        if key in redirect:
+            redirect[key]()
+        elif key == "subject":
+            self.ask(
+                "Subject",
+                lambda value: self._update({"subject": value.strip()}, "subject"),
+                label="Subject",
+                value=d.subject,
+                required=True,
+            )
+        elif key == "requester":
+            self.ask(
+                "Requester",
+                lambda value: self._update({"contact": value.strip()}, "requester"),
+                label="Email",
+                value=d.requester_email,
+                validate=lambda v: None if EMAIL_RE.match(v.strip().lower()) else "not an email address",
+            )
+        elif key == "due":
+            self.ask(
+                "Due date",
+                lambda value: self._update({"due_at": value.strip() or None}, "due date"),
+                label="UTC, YYYY-MM-DD HH:MM (empty clears)",
+                value=d.due_at.strftime("%Y-%m-%d %H:%M") if d.due_at else "",
+                validate=_check_datetime,
+            )
+        elif key == "cti":
+            self.fetch(lambda ctx: choices.classifications(ctx.engine, "category", None), self._cti_category)
+        else:
+            loaders: dict[str, tuple[Callable[[AppContext], list[Choice]], str, str, Any]] = {
+                "priority": (lambda ctx: choices.priorities(ctx.engine), "priority", "", d.priority_id),
+                "topic": (lambda ctx: choices.topics(ctx.engine), "topic", "(no topic)", None),
+                "organization": (
+                    lambda ctx: choices.organizations(ctx.engine),
+                    "organization",
+                    "(none)",
+                    d.organization_id,
+                ),
+                "sla": (lambda ctx: choices.sla_plans(ctx.engine), "sla_plan", "(no SLA)", None),
+            }
+            loader, field, none, current = loaders[key]
+
+            def chosen(value: Any) -> None:
+                self._update({field: None if value is NONE else value}, field.replace("_", " "))
+
+            self.fetch(
+                loader,
+                lambda rows: self.pick(
+                    f"{field.replace('_', ' ').title()} of {d.number}",
+                    self.items(rows, none or None),
+                    chosen,
+                    current=current,
+                ),
+            )
+
+    def _cti_category(self, rows: list[Choice]) -> None:
+        """Category, then its types, then their items: each step may stop with "(none)"."""
+        changes: dict[str, Any] = {}
+
+        def step(kind: str, picked: Any) -> None:
+            changes[kind] = None if picked is NONE else picked
+            following = {"category": "type", "type": "item"}.get(kind)
+            if picked is NONE or following is None:
+                self._update(changes, "category/type/item")
+                return
+            self.fetch(
+                lambda ctx: choices.classifications(ctx.engine, following, picked),
+                lambda children: ask(following, children),
+            )
+
+        def ask(kind: str, options: list[Choice]) -> None:
+            if not options:
+                self._update(changes, "category/type/item")
+                return
+            self.pick(kind.title(), self.items(options, "(none)"), lambda v: step(kind, v))
+
+        ask("category", rows)
+
+    # --- thread entries -------------------------------------------------------------------------
+
+    def _selected(self, kinds: tuple[str, ...] = ("message", "reply", "note")) -> ThreadItem | None:
+        item = self.query_one(ThreadView).selected_item()
+        if item is None or item.kind not in kinds:
+            self.say("select an entry first (j/k)", error=True)
+            return None
+        if item.deleted:
+            self.say("that entry was deleted", error=True)
+            return None
+        return item
+
+    def action_delete_entry(self) -> None:
+        item = self._selected()
+        if item is None:
+            return
+        what = {"message": "customer message", "reply": "reply", "note": "note"}[item.kind]
+        extra = " The customer already received it by email." if item.kind == "reply" else ""
+        self.confirm(
+            f"Delete this {what} by {clean_line(item.author)}?{extra} Staff will see a placeholder.",
+            lambda: self.act(
+                "delete entry", lambda tx: tickets.delete_entry(tx, item.id), note="entry deleted"
+            ),
+            yes="Delete",
+        )
+
+    def action_edit_entry(self) -> None:
+        item = self._selected()
+        if item is None:
+            return
+        self.ask(
+            "Edit entry",
+            lambda body: self.act(
+                "edit entry", lambda tx: tickets.edit_entry(tx, item.id, body), note="entry edited"
+            ),
+            label=f"{item.kind} by {clean_line(item.author)}",
+            value=item.body,
+            multiline=True,
+            required=True,
+        )
+
+    def action_full_original(self) -> None:
+        item = self._selected(("message",))
+        if item is None:
+            return
+        if not item.full_body:
+            self.say("nothing was stripped from this message: what you see is all of it")
+            return
+        self.app.push_screen(
+            TextScreen(f"Full original · {item.author}", markdown.render_plain(item.full_body))
+        )
+
+    def action_save_attachment(self) -> None:
+        item = self._selected()
+        if item is None:
+            return
+        if not item.attachments:
+            self.say("this entry has no attachments", error=True)
+            return
+
+        def save_to(att_id: int, filename: str) -> None:
+            default = str(Path.cwd() / filename)
+
+            def write(dest: str) -> None:
+                self.fetch(
+                    lambda ctx: _save(ctx, att_id, Path(dest.strip())),
+                    lambda path: self.say(f"saved to {path}"),
+                )
+
+            self.ask(
+                f"Save {filename}", write, label="Save to (file or directory)", value=default, required=True
+            )
+
+        if len(item.attachments) == 1:
+            a = item.attachments[0]
+            save_to(a.id, clean_line(a.filename))
+            return
+        options = [
+            PickItem((a.id, clean_line(a.filename)), a.filename, f"{a.size} bytes") for a in item.attachments
+        ]
+        self.pick("Save which attachment?", options, lambda v: save_to(*v))
+
+
+def _save(ctx: AppContext, attachment_id: int, dest: Path) -> Path:
+    with reading(ctx.engine, ctx.actor) as tx:
+        return attachments.save(tx, attachment_id, dest, ctx.config.attachments_dir)
+
+
+def _check_datetime(value: str) -> str | None:
+    if not value.strip():
+        return None
+    from tui_helpdesk import clock
+
+    try:
+        clock.parse_iso(value.strip().replace(" ", "T"))
+    except ValueError:
+        return "use YYYY-MM-DD HH:MM (UTC)"
+    return None
+
+
+def _quietly(fn: Callable[..., Any], *args: Any) -> None:
+    """Presence is a courtesy: a failure to record it must never disturb the agent."""
+    try:
+        fn(*args)
+    except Exception:
+        pass
