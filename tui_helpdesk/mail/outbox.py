@@ -28,6 +28,7 @@ from tui_helpdesk.models import (
     Mailbox,
     OutboundMessage,
     Priority,
+    Setting,
     Status,
     TeamMember,
     Ticket,
@@ -65,7 +66,11 @@ def setting(session: Session, key: str) -> Any:
     """A setting, read once per session (a message reads a dozen; each miss would be a query)."""
     cache = session.info.get("helpdesk_settings")
     if cache is None:
-        cache = session.info["helpdesk_settings"] = settings.all_settings(session)
+        cache = dict(settings.DEFAULTS)
+        for row in session.execute(select(Setting)).scalars():
+            if row.key in cache and row.value is not None:
+                cache[row.key] = row.value
+        session.info["helpdesk_settings"] = cache
     return cache[key]
 
 

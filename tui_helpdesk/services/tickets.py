@@ -27,7 +27,7 @@ from tui_helpdesk.models import (
 )
 
 from . import lookup, settings, sla
-from .context import Tx, bump_counter, event, permissions_in, require, require_access, touch
+from .context import Tx, audit, bump_counter, event, permissions_in, require, require_access, touch
 from .errors import Conflict, NotFound, PermissionDenied, ValidationError
 from .ticket_view import TicketDetail, detail
 
@@ -225,7 +225,8 @@ def reply(
     elif ticket.state == "new":
         # answering a new ticket means someone is working it
         _change_status(tx, ticket, lookup.default_status_for(tx.session, "open"), None)
-    event(tx, ticket, "reply", entry_id=entry.id)
+    touch(tx, ticket)
+    audit(tx, "ticket.reply", "ticket", ticket.id, entry_id=entry.id)
     from tui_helpdesk.services import notify
 
     notify.reply_added(tx, ticket, entry)
@@ -237,7 +238,7 @@ def note(tx: Tx, ref: str | int, body: str, *, expected_version: int | None = No
     ticket = load(tx, ref, expected_version)
     require_access(tx, ticket)
     entry = _add_entry(tx, ticket, "note", body, time_spent, billable, body_format)
-    event(tx, ticket, "note", entry_id=entry.id)
+    audit(tx, "ticket.note", "ticket", ticket.id, entry_id=entry.id)
     return entry
 
 
@@ -295,7 +296,8 @@ def add_customer_message(
     elif ticket.state == "pending":
         # the customer answered what we were waiting for
         _change_status(tx, ticket, lookup.default_status_for(s, "open"), None)
-    event(tx, ticket, "message", entry_id=entry.id, contact=contact.email)
+    touch(tx, ticket)
+    audit(tx, "ticket.message", "ticket", ticket.id, entry_id=entry.id, contact=contact.email)
     return entry, outcome
 
 

@@ -1,0 +1,62 @@
+"""Every message of the shared mail corpus through the real ingest into one SQLite database.
+
+None may crash, hang or vanish: each journal row ends done, ignored or quarantined (with a reason), and
+its raw bytes are the file's bytes.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+from conftest import build_desk
+from sqlalchemy import select
+
+from tui_helpdesk.db import REPO_ROOT, get_engine, session_scope
+from tui_helpdesk.mail import ingest
+from tui_helpdesk.models import InboundMessage
+
+CORPUS = REPO_ROOT.parent / "shared" / "mail-corpus"
+PER_MESSAGE_LIMIT = 10.0  # seconds; a hang shows up as a failure naming the file
+
+
+def corpus_files() -> list[tuple[Path, str]]:
+    """(file, catalog kind: message, body-text, html-fragment, mbox, ...) for every fixture."""
+    rows = (CORPUS / "CATALOG.tsv").read_text(encoding="utf-8").splitlines()
+    header = next(i for i, line in enumerate(rows) if line.startswith("path\t"))
+    out = []
+    for line in rows[header + 1 :]:
+        if line.strip():
+            path, kind = line.split("\t")[:2]
+            out.append((CORPUS / path, kind))
+    return out
+
+
+@pytest.mark.skipif(not (CORPUS / "CATALOG.tsv").is_file(), reason="the mail corpus is not next to the repo")
+def test_whole_corpus_is_ingested_without_loss(sqlite_url: str, tmp_path: Path) -> None:
+    desk = build_desk(get_engine(sqlite_url), tmp_path)
+    files = corpus_files()
+    assert len(files) > 1000
+    journal: dict[int, Path] = {}
+    kinds: dict[int, str] = {}
+    for path, kind in files:
+        raw = path.read_bytes()
+        start = time.monotonic()
+        result = ingest.ingest_raw(desk.engine, raw, mailbox_id=desk.mailbox_id, attachments_dir=tmp_path / "att")
+        assert time.monotonic() - start < PER_MESSAGE_LIMIT, f"{path} took too long"
+        assert result.state in ("done", "ignored", "quarantined"), path
+        if result.state == "quarantined":
+            assert result.reason, path
+        journal[result.journal_id] = path
+        kinds[result.journal_id] = kind
+    with session_scope(desk.engine, write=False) as s:
+        rows = s.execute(select(InboundMessage.id, InboundMessage.state, InboundMessage.raw)).all()
+    assert len(rows) == len(files)
+    for row_id, state, raw in rows:
+        assert state != "pending"
+        assert raw == journal[row_id].read_bytes()
+    # whole messages (not bare bodies or fragments) must mostly become tickets, replies, bounces or
+    # auto-replies; quarantine is for the truly broken
+    messages = [state for row_id, state, _ in rows if kinds[row_id] == "message"]
+    assert messages.count("quarantined") < len(messages) * 0.15

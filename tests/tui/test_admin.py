@@ -1,0 +1,293 @@
+"""The admin screen driven from the keyboard with Pilot, and how it looks (snapshots) on fixed data."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, select
+from textual.app import App
+from textual.pilot import Pilot
+from textual.widgets import DataTable, Input, OptionList, Static
+
+from tui_helpdesk import clock, db
+from tui_helpdesk.config import load_config
+from tui_helpdesk.models import Department, Status
+from tui_helpdesk.services import admin, setup, tickets
+from tui_helpdesk.services.context import Actor, resolve_actor, transaction
+from tui_helpdesk.tui.context import AppContext
+from tui_helpdesk.tui.screens.admin import SECTIONS, AdminScreen
+from tui_helpdesk.tui.screens.admin_forms import AdminForm, ConfirmDialog, RefusedDialog
+
+def pilot_test(fn: Callable[..., Coroutine[Any, Any, None]]) -> Callable[..., None]:
+    """Run an async Pilot test on a fresh event loop (the suite has no asyncio plugin)."""
+
+    @functools.wraps(fn)
+    def run(*args: Any, **kwargs: Any) -> None:
+        asyncio.run(fn(*args, **kwargs))
+
+    return run
+
+
+STYLES = Path(__file__).resolve().parents[2] / "styles"
+
+
+class Harness(App[None]):
+    """Stands in for the app shell: holds ctx and opens the admin screen over a blank one."""
+
+    CSS_PATH = [STYLES / "app.tcss", STYLES / "admin.tcss"]
+
+    def __init__(self, engine: Engine, actor: Actor) -> None:
+        super().__init__()
+        self.ctx = AppContext(engine=engine, actor=actor, config=load_config())
+
+    def on_mount(self) -> None:
+        self.push_screen(AdminScreen())
+
+
+def fill(engine: Engine) -> dict[str, Actor]:
+    """A small, fixed help desk: the same rows every run, so the snapshots are stable."""
+    clock.set_now("2026-03-02T09:00:00Z")
+    with db.session_scope(engine) as s:
+        setup.create_first_admin(s, "root", "Root Admin", "root@example.com")
+    with db.session_scope(engine) as s:
+        root = resolve_actor(s, "root", "tui")
+    with transaction(engine, root) as tx:
+        admin.create_department(tx, name="Billing", email="billing@example.com", default_priority="Normal")
+        admin.create_department(tx, name="Tier 2", parent="Support", manager="root", default_priority="High")
+        admin.create_agent(tx, username="sam", name="Sam Agent", email="sam@example.com", department="Support",
+                           role="Agent")
+        tickets.create(tx, subject="VPN down", body="It is down.", contact_email="bob@acme.example",
+                       department="Support", status="On Hold")
+    with db.session_scope(engine) as s:
+        return {"root": resolve_actor(s, "root", "tui"), "sam": resolve_actor(s, "sam", "tui")}
+
+
+@pytest.fixture
+def desk(sqlite_url: str) -> tuple[Engine, dict[str, Actor]]:
+    engine = db.get_engine(sqlite_url)
+    return engine, fill(engine)
+
+
+async def settle(pilot: Pilot) -> None:
+    """Let the thread workers finish and their results reach the screen."""
+    for _ in range(3):
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+
+
+def table_rows(app: App) -> list[list[str]]:
+    table = app.screen.query_one("#admin-table", DataTable)
+    return [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
+
+
+async def open_section(pilot: Pilot, title: str) -> None:
+    index = [t for t, _ in SECTIONS].index(title)
+    await pilot.press("tab")  # to the section list
+    assert isinstance(pilot.app.focused, OptionList)
+    for _ in range(index):
+        await pilot.press("down")
+    await pilot.press("enter")  # back to the rows
+    await settle(pilot)
+    assert isinstance(pilot.app.focused, DataTable)
+
+
+async def cursor_to(pilot: Pilot, first_cell: str) -> None:
+    for i, row in enumerate(table_rows(pilot.app)):
+        if first_cell in row[0]:
+            pilot.app.screen.query_one("#admin-table", DataTable).move_cursor(row=i)
+            await pilot.pause()
+            return
+    raise AssertionError(f"no row {first_cell!r}")
+
+
+def department_names(engine: Engine) -> list[str]:
+    with db.session_scope(engine) as s:
+        return sorted(s.execute(select(Department.name)).scalars())
+
+
+@pilot_test
+async def test_admin_creates_then_edits_a_department(desk) -> None:
+    engine, actors = desk
+    app = Harness(engine, actors["root"])
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        assert [r[0] for r in table_rows(app)] == ["Billing", "Support", "Support / Tier 2"]
+        await pilot.press("n")
+        await settle(pilot)
+        assert isinstance(app.screen, AdminForm)
+        await pilot.press(*"Sales")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, AdminScreen)
+        assert "Sales" in department_names(engine)
+        assert [r[0] for r in table_rows(app)] == ["Billing", "Sales", "Support", "Support / Tier 2"]
+
+        await cursor_to(pilot, "Sales")
+        await pilot.press("e")
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, AdminForm)
+        form.query_one("#field-email", Input).value = "sales@example.com"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, AdminScreen)
+        row = next(r for r in table_rows(app) if r[0] == "Sales")
+        assert "sales@example.com" in row
+
+
+@pilot_test
+async def test_a_field_error_shows_beside_the_field_and_keeps_the_form(desk) -> None:
+    engine, actors = desk
+    app = Harness(engine, actors["root"])
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        await pilot.press(*"billing")
+        await pilot.press("enter")  # Enter in a field saves, like ctrl+s
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, AdminForm)
+        error = form.query_one("#error-name", Static)
+        assert "a department named 'billing' already exists" in str(error.render())
+        assert error.display
+        assert department_names(engine).count("Billing") == 1
+
+
+@pilot_test
+async def test_admin_edits_a_status_and_its_tickets_follow(desk) -> None:
+    engine, actors = desk
+    app = Harness(engine, actors["root"])
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await open_section(pilot, "Statuses")
+        assert [r[0].lstrip("● ") for r in table_rows(app)][:3] == ["New", "Open", "In Progress"]
+        await cursor_to(pilot, "On Hold")
+        await pilot.press("enter")  # enter edits, like e
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, AdminForm)
+        form.query_one("#field-color", Input).value = "magenta"
+        form.query_one("#field-name", Input).value = "Parked"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, AdminScreen)
+        with db.session_scope(engine) as s:
+            status = s.execute(select(Status).where(Status.name == "Parked")).scalar_one()
+        assert status.color == "magenta"
+        assert any("Parked" in r[0] for r in table_rows(app))
+
+
+@pilot_test
+async def test_deleting_a_status_in_use_is_refused_and_archive_is_offered(desk) -> None:
+    engine, actors = desk
+    app = Harness(engine, actors["root"])
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await open_section(pilot, "Statuses")
+        await cursor_to(pilot, "On Hold")
+        await pilot.press("d")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmDialog)
+        await pilot.press("y")
+        await settle(pilot)
+        refused = app.screen
+        assert isinstance(refused, RefusedDialog)
+        reason = str(refused.query_one("#refused-reason", Static).render())
+        assert "'On Hold' is still used by tickets" in reason
+        await pilot.press("a")  # archive instead
+        await settle(pilot)
+        assert isinstance(app.screen, AdminScreen)
+        with db.session_scope(engine) as s:
+            status = s.execute(select(Status).where(Status.name == "On Hold")).scalar_one()
+        assert status.archived is True
+
+
+@pilot_test
+async def test_declining_the_confirmation_deletes_nothing(desk) -> None:
+    engine, actors = desk
+    app = Harness(engine, actors["root"])
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await cursor_to(pilot, "Billing")
+        await pilot.press("d", "n")
+        await settle(pilot)
+        assert "Billing" in department_names(engine)
+        await pilot.press("d", "y")
+        await settle(pilot)
+        assert "Billing" not in department_names(engine)
+
+
+@pilot_test
+async def test_filter_narrows_the_rows_and_escape_clears_it(desk) -> None:
+    engine, actors = desk
+    app = Harness(engine, actors["root"])
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("slash", *"tier")
+        await settle(pilot)
+        assert [r[0] for r in table_rows(app)] == ["Support / Tier 2"]
+        await pilot.press("escape")
+        await settle(pilot)
+        assert len(table_rows(app)) == 3
+        assert isinstance(app.screen, AdminScreen)
+
+
+@pilot_test
+async def test_a_non_admin_is_refused(desk) -> None:
+    engine, actors = desk
+    app = Harness(engine, actors["sam"])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        message = str(app.screen.query_one("#admin-refused", Static).render())
+        assert "Only admins" in message
+        assert not app.screen.query("#admin-table")
+        await pilot.press("n")
+        await settle(pilot)
+        assert isinstance(app.screen, AdminScreen)  # no form opened
+        await pilot.press("escape")
+        assert not isinstance(app.screen, AdminScreen)
+
+
+# --- how it looks --------------------------------------------------------------------------------------------
+
+def _snapshot_app(sqlite_url: str) -> Harness:
+    engine = db.get_engine(sqlite_url)
+    actors = fill(engine)
+    return Harness(engine, actors["root"])
+
+
+async def _wait(pilot: Pilot) -> None:
+    await settle(pilot)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)], ids=["80x24", "160x48"])
+def test_snapshot_departments(snap_compare, sqlite_url: str, size: tuple[int, int]) -> None:
+    assert snap_compare(_snapshot_app(sqlite_url), terminal_size=size, run_before=_wait)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)], ids=["80x24", "160x48"])
+def test_snapshot_statuses(snap_compare, sqlite_url: str, size: tuple[int, int]) -> None:
+    async def statuses(pilot: Pilot) -> None:
+        await settle(pilot)
+        await open_section(pilot, "Statuses")
+
+    assert snap_compare(_snapshot_app(sqlite_url), terminal_size=size, run_before=statuses)
+
+
+def test_snapshot_form_with_an_error(snap_compare, sqlite_url: str) -> None:
+    async def error(pilot: Pilot) -> None:
+        await settle(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        for field in pilot.app.screen.query(Input):
+            field.cursor_blink = False
+        await pilot.press(*"support", "enter")
+        await settle(pilot)
+
+    assert snap_compare(_snapshot_app(sqlite_url), terminal_size=(80, 24), run_before=error)
