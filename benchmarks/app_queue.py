@@ -26,8 +26,15 @@ async def _until(pilot, ready: Callable[[], bool], timeout: float = 120.0) -> No
     end = time.perf_counter() + timeout
     while not ready():
         if time.perf_counter() > end:
-            raise TimeoutError("the list did not settle")
+            raise TimeoutError(f"the list did not settle: {_state(pilot.app)}")
         await pilot.pause(0.002)
+
+
+def _state(app) -> dict:
+    tl = app.screen.query_one("#tickets")
+    return {k: getattr(tl, k) for k in ("cursor", "_win_start", "total", "total_known", "loading_rows",
+            "_walking", "_loading_fwd", "_loading_back", "_at_start", "_at_end", "scroll_y")} | {
+            "win": len(tl._win), "workers": [w.name for w in app.workers]}
 
 
 def _settled(tl) -> bool:

@@ -30,8 +30,11 @@ from tui_helpdesk.services import setup  # noqa: E402
 
 def corpus_files(root: Path) -> list[Path]:
     skip = {".tsv", ".md", ".txt"}
-    return sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() not in skip
-                  and p.name not in ("LICENSE", ".gitattributes"))
+    return sorted(
+        p
+        for p in root.rglob("*")
+        if p.is_file() and p.suffix.lower() not in skip and p.name not in ("LICENSE", ".gitattributes")
+    )
 
 
 def synthetic(n: int) -> list[bytes]:
@@ -45,7 +48,9 @@ def synthetic(n: int) -> list[bytes]:
         else:
             head.append(f"Subject: issue {i}")
             parents.append(mid)
-        out.append(("\r\n".join(head) + "\r\n\r\nHello,\r\nthe thing broke again.\r\n\r\n> quoted\r\n").encode())
+        out.append(
+            ("\r\n".join(head) + "\r\n\r\nHello,\r\nthe thing broke again.\r\n\r\n> quoted\r\n").encode()
+        )
     return out
 
 

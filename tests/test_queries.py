@@ -39,6 +39,7 @@ from tui_helpdesk.services.queries import (
 )
 
 BASE = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
+MAX_ROWS = 500  # more than the seeded tickets: a pager that loops fails instead of hanging
 STATUSES = [
     ("New", "new"),
     ("Open", "open"),
@@ -196,6 +197,7 @@ def page_forward(engine: Engine, q: TicketQuery, limit: int) -> list[int]:
     while not page.at_end:
         page = fetch_page(engine, q, page.next, limit)
         ids += [r.id for r in page.rows]
+        assert len(ids) <= MAX_ROWS, "paging does not reach the end"
     return ids
 
 
@@ -206,6 +208,7 @@ def page_backward(engine: Engine, q: TicketQuery, limit: int) -> list[int]:
     while not page.at_start:
         page = fetch_page(engine, q, page.prev, limit, backward=True)
         pages.append([r.id for r in page.rows])
+        assert sum(map(len, pages)) <= MAX_ROWS, "paging back does not reach the start"
     return [i for p in reversed(pages) for i in p]
 
 

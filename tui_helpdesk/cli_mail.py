@@ -44,7 +44,9 @@ def register(subparsers: Any) -> None:
     p.add_argument("mailbox", help="address or id")
     p.set_defaults(func=cmd_mailbox_delete)
 
-    mail = subparsers.add_parser("mail", help="the inbound mail journal").add_subparsers(dest="mail_cmd", required=True)
+    mail = subparsers.add_parser("mail", help="the inbound mail journal").add_subparsers(
+        dest="mail_cmd", required=True
+    )
     quarantine = mail.add_parser("quarantine", help="messages that could not be processed").add_subparsers(
         dest="quarantine_cmd", required=True
     )
@@ -59,7 +61,9 @@ def register(subparsers: Any) -> None:
     p.add_argument("--limit", type=int, default=50)
     p.set_defaults(func=cmd_journal)
 
-    outbox = subparsers.add_parser("outbox", help="outgoing mail").add_subparsers(dest="outbox_cmd", required=True)
+    outbox = subparsers.add_parser("outbox", help="outgoing mail").add_subparsers(
+        dest="outbox_cmd", required=True
+    )
     p = outbox.add_parser("list", help="list outgoing mail, newest first")
     p.add_argument("--state", choices=("queued", "sent", "failed"))
     p.add_argument("--ticket", help="only this ticket's mail")
@@ -130,7 +134,10 @@ def cmd_ingest(args: argparse.Namespace, ctx: Any) -> int:
                     select(Mailbox.id).where(Mailbox.address == args.mailbox.strip().lower())
                 ).scalar()
             if mailbox_id is None:
-                print(f"helpdesk: warning: no mailbox {args.mailbox}; routing by the recipients", file=sys.stderr)
+                print(
+                    f"helpdesk: warning: no mailbox {args.mailbox}; routing by the recipients",
+                    file=sys.stderr,
+                )
         result = ingest.ingest_raw(engine, raw, mailbox_id=mailbox_id)
     except (DatabaseUnavailable, DBAPIError, OSError) as exc:
         # Anything between us and the database: the MTA must keep the message and retry.
@@ -163,7 +170,11 @@ def cmd_worker(args: argparse.Namespace, ctx: Any) -> int:
 
 def _mailbox_line(m: Any) -> str:
     state = "active" if m.active else "inactive"
-    imap = f"{m.imap_user}@{m.imap_host}:{m.imap_port}/{m.folder} ({m.imap_security})" if m.imap_host else "pipe only"
+    imap = (
+        f"{m.imap_user}@{m.imap_host}:{m.imap_port}/{m.folder} ({m.imap_security})"
+        if m.imap_host
+        else "pipe only"
+    )
     error = f"  last error: {m.last_error}" if m.last_error else ""
     return f"{m.id:>3}  {m.address}  {m.department or '-'}  {imap}  {state}{error}"
 
@@ -250,8 +261,11 @@ def cmd_quarantine_retry(args: argparse.Namespace, ctx: Any) -> int:
     from tui_helpdesk.services import mailboxes
 
     result = mailboxes.retry_quarantined(ctx.engine, ctx.actor, args.id)
-    ctx.emit(result, f"message {args.id}: {result.state}: {result.outcome}"
-             + (f" ({result.reason})" if result.reason else ""))
+    ctx.emit(
+        result,
+        f"message {args.id}: {result.state}: {result.outcome}"
+        + (f" ({result.reason})" if result.reason else ""),
+    )
     return 0 if result.state != "quarantined" else 1
 
 
@@ -262,7 +276,11 @@ def cmd_outbox_list(args: argparse.Namespace, ctx: Any) -> int:
         rows = mailboxes.outbox(tx, args.state, args.ticket, args.limit)
     lines = [
         f"{r.id:>5}  {r.state:<6} {r.kind:<24} {r.ticket or '-':<10} {', '.join(r.to)}  {r.subject}"
-        + (f"\n       attempts {r.attempts}, next {r.next_attempt_at:%Y-%m-%d %H:%M}: {r.last_error}" if r.last_error else "")
+        + (
+            f"\n       attempts {r.attempts}, next {r.next_attempt_at:%Y-%m-%d %H:%M}: {r.last_error}"
+            if r.last_error
+            else ""
+        )
         for r in rows
     ]
     ctx.emit(rows, lines or ["the outbox is empty"])

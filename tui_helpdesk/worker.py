@@ -77,8 +77,13 @@ def _run_timers(engine: Engine) -> dict[str, int]:
     return dict(runner(engine) or {}) if runner else {}
 
 
-def run_once(engine: Engine, holder: str | None = None, *, attachments_dir: Path | None = None,
-             errors: list[str] | None = None) -> dict[str, int]:
+def run_once(
+    engine: Engine,
+    holder: str | None = None,
+    *,
+    attachments_dir: Path | None = None,
+    errors: list[str] | None = None,
+) -> dict[str, int]:
     """One pass. Returns counts; {"skipped": 1} when another worker holds the lease.
 
     A failing step (a mailbox that cannot be reached, an SMTP error) is recorded and the other steps
@@ -143,9 +148,15 @@ def _summary(counts: dict[str, int]) -> str:
     return ", ".join(parts)
 
 
-def run_forever(engine: Engine, *, interval: float = INTERVAL, stop_event: threading.Event | None = None,
-                on_status: Callable[[str], None] | None = None, holder: str | None = None,
-                handle: WorkerHandle | None = None) -> None:
+def run_forever(
+    engine: Engine,
+    *,
+    interval: float = INTERVAL,
+    stop_event: threading.Event | None = None,
+    on_status: Callable[[str], None] | None = None,
+    holder: str | None = None,
+    handle: WorkerHandle | None = None,
+) -> None:
     stop_event = stop_event or threading.Event()
     holder = holder or new_holder()
 
@@ -187,14 +198,22 @@ def run_forever(engine: Engine, *, interval: float = INTERVAL, stop_event: threa
         report("worker: stopped")
 
 
-def start_thread(engine: Engine, on_status: Callable[[str], None], *, interval: float = INTERVAL) -> WorkerHandle:
+def start_thread(
+    engine: Engine, on_status: Callable[[str], None], *, interval: float = INTERVAL
+) -> WorkerHandle:
     """Run the worker in a daemon thread (inside the app); `on_status` gets one line after each pass."""
     stop_event = threading.Event()
     handle = WorkerHandle(thread=threading.Thread(), stop_event=stop_event)
     handle.thread = threading.Thread(
         target=run_forever,
-        kwargs={"engine": engine, "interval": interval, "stop_event": stop_event, "on_status": on_status,
-                "holder": handle.holder, "handle": handle},
+        kwargs={
+            "engine": engine,
+            "interval": interval,
+            "stop_event": stop_event,
+            "on_status": on_status,
+            "holder": handle.holder,
+            "handle": handle,
+        },
         name="helpdesk-worker",
         daemon=True,
     )

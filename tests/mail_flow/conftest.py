@@ -86,7 +86,9 @@ class MailDesk:
     def entries(self, ticket_id: int) -> list[TicketEntry]:
         with session_scope(self.engine, write=False) as s:
             return list(
-                s.execute(select(TicketEntry).where(TicketEntry.ticket_id == ticket_id).order_by(TicketEntry.id)).scalars()
+                s.execute(
+                    select(TicketEntry).where(TicketEntry.ticket_id == ticket_id).order_by(TicketEntry.id)
+                ).scalars()
             )
 
     def ticket(self, ticket_id: int) -> Ticket:
@@ -100,16 +102,34 @@ def build_desk(engine: Engine, tmp_path: Path, *, smtp: tuple[str, int] | None =
         setup.create_first_admin(s, "root", "Root Admin", "root@helpdesk.test")
         support = s.execute(select(Department).where(Department.name == "Support")).scalar_one()
         role = s.execute(select(Role).where(Role.name == "Agent")).scalar_one()
-        s.add(Agent(username="sam", name="Sam Agent", email="sam@helpdesk.test",
-                    primary_department_id=support.id, role_id=role.id))
-        box = Mailbox(address=SUPPORT, department_id=support.id, imap_host="", smtp_host=smtp[0] if smtp else "",
-                      smtp_port=smtp[1] if smtp else 25, smtp_security="none")
+        s.add(
+            Agent(
+                username="sam",
+                name="Sam Agent",
+                email="sam@helpdesk.test",
+                primary_department_id=support.id,
+                role_id=role.id,
+            )
+        )
+        box = Mailbox(
+            address=SUPPORT,
+            department_id=support.id,
+            imap_host="",
+            smtp_host=smtp[0] if smtp else "",
+            smtp_port=smtp[1] if smtp else 25,
+            smtp_security="none",
+        )
         s.add(box)
         s.flush()
         box_id = box.id
     with session_scope(engine) as s:
-        return MailDesk(engine, resolve_actor(s, "root", "cli"), resolve_actor(s, "sam", "cli"), box_id,
-                        tmp_path / "attachments")
+        return MailDesk(
+            engine,
+            resolve_actor(s, "root", "cli"),
+            resolve_actor(s, "sam", "cli"),
+            box_id,
+            tmp_path / "attachments",
+        )
 
 
 @pytest.fixture

@@ -43,7 +43,9 @@ def test_whole_corpus_is_ingested_without_loss(sqlite_url: str, tmp_path: Path) 
     for path, kind in files:
         raw = path.read_bytes()
         start = time.monotonic()
-        result = ingest.ingest_raw(desk.engine, raw, mailbox_id=desk.mailbox_id, attachments_dir=tmp_path / "att")
+        result = ingest.ingest_raw(
+            desk.engine, raw, mailbox_id=desk.mailbox_id, attachments_dir=tmp_path / "att"
+        )
         assert time.monotonic() - start < PER_MESSAGE_LIMIT, f"{path} took too long"
         assert result.state in ("done", "ignored", "quarantined"), path
         if result.state == "quarantined":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from conftest import MailDesk, message
+from imapclient.exceptions import LoginError
 from sqlalchemy import select, update
 
 from tui_helpdesk.db import session_scope
@@ -14,8 +15,15 @@ USER = "support"
 
 
 def _configure(desk: MailDesk, server, **extra) -> None:
-    values = {"imap_host": server.host, "imap_port": server.port, "imap_security": "none", "imap_user": USER,
-              "imap_password": server.users[USER], "folder": "INBOX", **extra}
+    values = {
+        "imap_host": server.host,
+        "imap_port": server.port,
+        "imap_security": "none",
+        "imap_user": USER,
+        "imap_password": server.users[USER],
+        "folder": "INBOX",
+        **extra,
+    }
     with session_scope(desk.engine) as s:
         s.execute(update(Mailbox).where(Mailbox.id == desk.mailbox_id).values(**values))
 
@@ -57,7 +65,9 @@ def test_uidvalidity_change_refetches_without_duplicates(lite_desk: MailDesk, cl
     assert lite_desk.count(InboundMessage, InboundMessage.outcome == "duplicate") == 3
 
 
-def test_server_action_only_after_the_ticket_change_committed(lite_desk: MailDesk, clean_imap, monkeypatch) -> None:
+def test_server_action_only_after_the_ticket_change_committed(
+    lite_desk: MailDesk, clean_imap, monkeypatch
+) -> None:
     _configure(lite_desk, clean_imap, after_fetch="delete")
     clean_imap.append(USER, message(subject="crash on me"))
 
@@ -111,7 +121,7 @@ def test_connection_problems_in_words(lite_desk: MailDesk, clean_imap) -> None:
 
 def test_poll_error_is_recorded_on_the_mailbox(lite_desk: MailDesk, clean_imap) -> None:
     _configure(lite_desk, clean_imap, imap_password="wrong")
-    with pytest.raises(Exception):
+    with pytest.raises(LoginError):
         _poll(lite_desk)
     with session_scope(lite_desk.engine) as s:
         assert "password" in s.get(Mailbox, lite_desk.mailbox_id).last_error

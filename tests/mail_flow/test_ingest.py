@@ -42,7 +42,10 @@ def test_new_ticket_from_mail_keeps_the_full_original(desk: MailDesk) -> None:
     # the requester got the autoresponse with the number in the subject, the department's agents an alert
     [auto] = desk.outbox("autoresponse")
     assert auto.to_addrs == ["carol@customer.test"] and f"[{t.number}]" in auto.subject
-    assert {tuple(m.to_addrs) for m in desk.outbox("alert")} == {("root@helpdesk.test",), ("sam@helpdesk.test",)}
+    assert {tuple(m.to_addrs) for m in desk.outbox("alert")} == {
+        ("root@helpdesk.test",),
+        ("sam@helpdesk.test",),
+    }
 
 
 def test_reply_by_headers_appends_to_the_ticket(desk: MailDesk) -> None:
@@ -56,7 +59,9 @@ def test_reply_by_headers_appends_to_the_ticket(desk: MailDesk) -> None:
 
 def test_reply_by_references_to_a_customer_message(desk: MailDesk) -> None:
     first = desk.ingest(message(message_id="<root@customer.test>"))
-    r = desk.ingest(message(sender="dave@customer.test", subject="Re: fire", references="<x@y.test> <root@customer.test>"))
+    r = desk.ingest(
+        message(sender="dave@customer.test", subject="Re: fire", references="<x@y.test> <root@customer.test>")
+    )
     assert r.ticket_id == first.ticket_id and r.outcome == "reply"
 
 
@@ -97,10 +102,15 @@ def test_subject_number_only_from_requester_or_collaborator(desk: MailDesk) -> N
 def test_cc_becomes_collaborators_per_setting(desk: MailDesk) -> None:
     r = desk.ingest(message(cc="frank@customer.test, support@helpdesk.test"))
     with session_scope(desk.engine) as s:
-        emails = s.execute(
-            select(Contact.email).join(Collaborator, Collaborator.contact_id == Contact.id)
-            .where(Collaborator.ticket_id == r.ticket_id)
-        ).scalars().all()
+        emails = (
+            s.execute(
+                select(Contact.email)
+                .join(Collaborator, Collaborator.contact_id == Contact.id)
+                .where(Collaborator.ticket_id == r.ticket_id)
+            )
+            .scalars()
+            .all()
+        )
     assert emails == ["frank@customer.test"]  # never our own address
     desk.set("add_cc_as_collaborators", False)
     r2 = desk.ingest(message(cc="gina@customer.test", subject="second"))
@@ -127,8 +137,12 @@ def test_auto_reply_to_our_autoresponse_creates_and_sends_nothing(desk: MailDesk
     first = desk.ingest(message())
     [auto] = desk.outbox("autoresponse")
     sent_before = len(desk.outbox())
-    vacation = message(subject="Out of office: Printer on fire", body="I am away until Monday.",
-                       in_reply_to=auto.message_id, headers={"Auto-Submitted": "auto-replied"})
+    vacation = message(
+        subject="Out of office: Printer on fire",
+        body="I am away until Monday.",
+        in_reply_to=auto.message_id,
+        headers={"Auto-Submitted": "auto-replied"},
+    )
     r = desk.ingest(vacation)
     assert r.outcome == "auto_reply" and r.ticket_id == first.ticket_id
     assert desk.tickets() == 1 and len(desk.outbox()) == sent_before
@@ -181,8 +195,12 @@ def test_bounce_becomes_an_internal_note_on_its_ticket(desk: MailDesk) -> None:
 
 @pytest.mark.parametrize(
     ("policy", "org_domain", "expected"),
-    [("create", False, "new_ticket"), ("reject", False, "unknown_sender"),
-     ("domain", False, "unknown_sender"), ("domain", True, "new_ticket")],
+    [
+        ("create", False, "new_ticket"),
+        ("reject", False, "unknown_sender"),
+        ("domain", False, "unknown_sender"),
+        ("domain", True, "new_ticket"),
+    ],
 )
 def test_unknown_sender_policy(desk: MailDesk, policy: str, org_domain: bool, expected: str) -> None:
     desk.set("unknown_sender_policy", policy)
@@ -222,11 +240,26 @@ def test_ban_list_by_address_and_domain(desk: MailDesk) -> None:
 
 def test_filters_set_fields_tag_and_skip_autoresponse(desk: MailDesk) -> None:
     with session_scope(desk.engine) as s:
-        s.add(TicketFilter(name="urgent", conditions=[{"field": "subject", "op": "contains", "value": "urgent"}],
-                           actions={"priority": "Urgent", "tag": "vip", "assignee": "sam", "skip_autoresponse": True,
-                                    "team": "no such team"}))
-        s.add(TicketFilter(name="spam", conditions=[{"field": "header:X-Spam-Flag", "op": "equals", "value": "YES"}],
-                           actions={"reject": True}))
+        s.add(
+            TicketFilter(
+                name="urgent",
+                conditions=[{"field": "subject", "op": "contains", "value": "urgent"}],
+                actions={
+                    "priority": "Urgent",
+                    "tag": "vip",
+                    "assignee": "sam",
+                    "skip_autoresponse": True,
+                    "team": "no such team",
+                },
+            )
+        )
+        s.add(
+            TicketFilter(
+                name="spam",
+                conditions=[{"field": "header:X-Spam-Flag", "op": "equals", "value": "YES"}],
+                actions={"reject": True},
+            )
+        )
     r = desk.ingest(message(subject="URGENT: down"))
     detail = desk.ticket(r.ticket_id)
     assert detail.priority_rank == 4 and detail.assignee_id is not None

@@ -54,8 +54,14 @@ def test_automatic_mail_is_marked_so_robots_do_not_answer(sqlite_url, tmp_path, 
 
 def test_department_template_overrides_the_default(lite_desk: MailDesk) -> None:
     with session_scope(lite_desk.engine) as s:
-        s.add(EmailTemplate(code="autoresponse.new_ticket", department_id=1, subject="Got it: %{ticket.subject}",
-                            body="Hi %{recipient.name}, ticket %{ticket.number} %{unknown.var}"))
+        s.add(
+            EmailTemplate(
+                code="autoresponse.new_ticket",
+                department_id=1,
+                subject="Got it: %{ticket.subject}",
+                body="Hi %{recipient.name}, ticket %{ticket.number} %{unknown.var}",
+            )
+        )
     r = lite_desk.ingest(message(sender="Carol Customer <carol@customer.test>"))
     [auto] = lite_desk.outbox("autoresponse")
     number = lite_desk.ticket(r.ticket_id).number
@@ -92,8 +98,15 @@ def test_outbox_gives_up_visibly_after_max_attempts(sqlite_url, tmp_path, smtp_s
     rows = desk.outbox()
     assert {m.state for m in rows} == {"failed"} and all(m.attempts == smtp.MAX_ATTEMPTS for m in rows)
     with session_scope(desk.engine) as s:
-        events = s.execute(select(TicketEvent).where(TicketEvent.ticket_id == r.ticket_id,
-                                                     TicketEvent.kind == "mail_failed")).scalars().all()
+        events = (
+            s.execute(
+                select(TicketEvent).where(
+                    TicketEvent.ticket_id == r.ticket_id, TicketEvent.kind == "mail_failed"
+                )
+            )
+            .scalars()
+            .all()
+        )
     assert len(events) == len(rows)
 
 

@@ -13,8 +13,6 @@ from tui_helpdesk.services.context import reading
 
 def _add(desk, **values) -> None:
     with session_scope(desk.engine) as s:
-        # canned_response arrives with a migration after 0001; create it as that migration will
-        CannedResponse.__table__.create(s.connection(), checkfirst=True)
         s.add(CannedResponse(**values))
 
 

@@ -23,6 +23,7 @@ from tui_helpdesk.tui.context import AppContext
 from tui_helpdesk.tui.screens.admin import SECTIONS, AdminScreen
 from tui_helpdesk.tui.screens.admin_forms import AdminForm, ConfirmDialog, RefusedDialog
 
+
 def pilot_test(fn: Callable[..., Coroutine[Any, Any, None]]) -> Callable[..., None]:
     """Run an async Pilot test on a fresh event loop (the suite has no asyncio plugin)."""
 
@@ -59,10 +60,17 @@ def fill(engine: Engine) -> dict[str, Actor]:
     with transaction(engine, root) as tx:
         admin.create_department(tx, name="Billing", email="billing@example.com", default_priority="Normal")
         admin.create_department(tx, name="Tier 2", parent="Support", manager="root", default_priority="High")
-        admin.create_agent(tx, username="sam", name="Sam Agent", email="sam@example.com", department="Support",
-                           role="Agent")
-        tickets.create(tx, subject="VPN down", body="It is down.", contact_email="bob@acme.example",
-                       department="Support", status="On Hold")
+        admin.create_agent(
+            tx, username="sam", name="Sam Agent", email="sam@example.com", department="Support", role="Agent"
+        )
+        tickets.create(
+            tx,
+            subject="VPN down",
+            body="It is down.",
+            contact_email="bob@acme.example",
+            department="Support",
+            status="On Hold",
+        )
     with db.session_scope(engine) as s:
         return {"root": resolve_actor(s, "root", "tui"), "sam": resolve_actor(s, "sam", "tui")}
 
@@ -255,6 +263,7 @@ async def test_a_non_admin_is_refused(desk) -> None:
 
 
 # --- how it looks --------------------------------------------------------------------------------------------
+
 
 def _snapshot_app(sqlite_url: str) -> Harness:
     engine = db.get_engine(sqlite_url)

@@ -80,8 +80,6 @@ def build(engine: Engine, data_dir: Path) -> Data:
         s.flush()
         s.add(OrganizationDomain(organization_id=org.id, domain="acme.com"))
         s.add(TeamMember(team_id=team.id, agent_id=sam.id))
-        # canned_response comes with a migration after 0001; create it as that migration will
-        CannedResponse.__table__.create(s.connection(), checkfirst=True)
         s.add(
             CannedResponse(
                 title="Looking into it",

@@ -118,7 +118,9 @@ def matches(parsed: ParsedMessage, flt: TicketFilter) -> bool:
 def apply(session: Session, parsed: ParsedMessage) -> FilterResult:
     result = FilterResult()
     rows = session.execute(
-        select(TicketFilter).where(TicketFilter.active.is_(True)).order_by(TicketFilter.sort_order, TicketFilter.id)
+        select(TicketFilter)
+        .where(TicketFilter.active.is_(True))
+        .order_by(TicketFilter.sort_order, TicketFilter.id)
     ).scalars()
     for flt in rows:
         if not matches(parsed, flt):

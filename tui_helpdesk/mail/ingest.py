@@ -37,7 +37,7 @@ from tui_helpdesk.models import (
     Ticket,
     TicketEntry,
 )
-from tui_helpdesk.services import links, lookup, settings, tickets
+from tui_helpdesk.services import links, lookup, tickets
 from tui_helpdesk.services.context import Actor, Tx, transaction
 from tui_helpdesk.untrusted import clean_line
 
@@ -624,7 +624,8 @@ def _store_attachments(ctx: _Context, ticket: Ticket, entry_id: int | None) -> l
         return []
     s = ctx.tx.session
     blocked = {
-        e.lower() if e.startswith(".") else f".{e.lower()}" for e in outbox.setting(s, "attachment_blocked_ext")
+        e.lower() if e.startswith(".") else f".{e.lower()}"
+        for e in outbox.setting(s, "attachment_blocked_ext")
     }
     limit = int(outbox.setting(s, "attachment_max_mb")) * 1024 * 1024
     directory = _attachments_dir(ctx.attachments_dir)

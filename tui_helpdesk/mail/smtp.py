@@ -111,7 +111,9 @@ def describe_error(exc: BaseException) -> str:
             for addr, (code, msg) in exc.recipients.items()
         )
     if isinstance(exc, smtplib.SMTPResponseException):
-        text = exc.smtp_error.decode(errors="replace") if isinstance(exc.smtp_error, bytes) else exc.smtp_error
+        text = (
+            exc.smtp_error.decode(errors="replace") if isinstance(exc.smtp_error, bytes) else exc.smtp_error
+        )
         return f"the SMTP server said {exc.smtp_code} {text}"
     return f"{type(exc).__name__}: {exc}"
 
@@ -198,8 +200,15 @@ def _record(engine: Engine, row_id: int, error: str | None) -> str:
                 ticket = tx.session.get(Ticket, row.ticket_id) if row.ticket_id else None
                 if ticket is not None:
                     # shown in the ticket's thread so the agent knows the customer never got it
-                    event(tx, ticket, "mail_failed", outbound_id=row.id, kind=row.kind,
-                          to=list(row.to_addrs or []), error=error)
+                    event(
+                        tx,
+                        ticket,
+                        "mail_failed",
+                        outbound_id=row.id,
+                        kind=row.kind,
+                        to=list(row.to_addrs or []),
+                        error=error,
+                    )
             else:
                 row.next_attempt_at = tx.now + backoff(row.attempts)
                 outcome = "retry"

@@ -120,7 +120,9 @@ def source(session: Session, code: str, department_id: int | None) -> tuple[str,
     return GENERIC_ALERT
 
 
-def render(session: Session, code: str, department_id: int | None, variables: Mapping[str, object]) -> Rendered:
+def render(
+    session: Session, code: str, department_id: int | None, variables: Mapping[str, object]
+) -> Rendered:
     subject, body = source(session, code, department_id)
     # A header must be one line whatever a variable held.
     subject = " ".join(substitute(subject, variables).split())

@@ -42,7 +42,9 @@ def is_duplicate(session: Session, message_id: str | None, journal_id: int | Non
         return "a message with this Message-ID was already processed"
     if session.execute(select(TicketEntry.id).where(TicketEntry.message_id == message_id).limit(1)).first():
         return "a thread entry already has this Message-ID"
-    if session.execute(select(OutboundMessage.id).where(OutboundMessage.message_id == message_id).limit(1)).first():
+    if session.execute(
+        select(OutboundMessage.id).where(OutboundMessage.message_id == message_id).limit(1)
+    ).first():
         return "this is a copy of a message we sent"
     return None
 
@@ -64,7 +66,10 @@ def by_headers(session: Session, parsed: ParsedMessage) -> int | None:
         if ours is not None:
             return ours
         found = session.execute(
-            select(TicketEntry.ticket_id).where(TicketEntry.message_id == mid).order_by(TicketEntry.id).limit(1)
+            select(TicketEntry.ticket_id)
+            .where(TicketEntry.message_id == mid)
+            .order_by(TicketEntry.id)
+            .limit(1)
         ).scalar()
         if found is not None:
             return found

@@ -15,6 +15,7 @@ from .org import (
 )
 from .people import Agent, Contact, DepartmentAccess, Organization, OrganizationDomain, Role, Team, TeamMember
 from .system import AuditLog, Counter, Presence, ScheduledTicket, Setting, WorkerLock
+from .views import CannedResponse, SavedView
 from .tickets import (
     ENTRY_KINDS,
     LINK_INVERSE,

@@ -172,10 +172,12 @@ def format_number(session: Session, n: int) -> str:
 
 
 def ticket(session: Session, ref: str | int, *, lock: bool = False) -> Ticket:
-    """A ticket by id, by number (TCK-1042) or by the number's digits (1042, tried before the id)."""
+    """A ticket by id (an int), by number (TCK-1042) or by typed digits ("1042": the number, then the id)."""
     text = str(ref).strip().lstrip(":#")
     candidates = []
-    if text.isdigit():
+    if isinstance(ref, int):
+        candidates.append(Ticket.id == ref)
+    elif text.isdigit():
         candidates.append(Ticket.number == format_number(session, int(text)))
         candidates.append(Ticket.id == int(text))
     else:

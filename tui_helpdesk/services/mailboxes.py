@@ -8,7 +8,15 @@ from typing import Any
 
 from sqlalchemy import Engine, func, select
 
-from tui_helpdesk.models import Department, HelpTopic, InboundMessage, Mailbox, OutboundMessage, Priority, Ticket
+from tui_helpdesk.models import (
+    Department,
+    HelpTopic,
+    InboundMessage,
+    Mailbox,
+    OutboundMessage,
+    Priority,
+    Ticket,
+)
 from tui_helpdesk.untrusted import clean_line
 
 from . import lookup
@@ -89,13 +97,29 @@ def _name(tx: Tx, model: Any, ident: int | None) -> str:
 
 def _info(tx: Tx, box: Mailbox) -> MailboxInfo:
     return MailboxInfo(
-        id=int(box.id), address=box.address, name=box.name, department=_name(tx, Department, box.department_id),
-        priority=_name(tx, Priority, box.priority_id), topic=_name(tx, HelpTopic, box.topic_id),
-        imap_host=box.imap_host, imap_port=box.imap_port, imap_security=box.imap_security, imap_user=box.imap_user,
-        folder=box.folder, poll_seconds=box.poll_seconds, after_fetch=box.after_fetch, move_to=box.move_to,
-        smtp_host=box.smtp_host, smtp_port=box.smtp_port, smtp_security=box.smtp_security,
-        smtp_user=box.smtp_user, active=box.active, uidvalidity=box.uidvalidity, last_uid=box.last_uid,
-        last_polled_at=box.last_polled_at, last_error=box.last_error,
+        id=int(box.id),
+        address=box.address,
+        name=box.name,
+        department=_name(tx, Department, box.department_id),
+        priority=_name(tx, Priority, box.priority_id),
+        topic=_name(tx, HelpTopic, box.topic_id),
+        imap_host=box.imap_host,
+        imap_port=box.imap_port,
+        imap_security=box.imap_security,
+        imap_user=box.imap_user,
+        folder=box.folder,
+        poll_seconds=box.poll_seconds,
+        after_fetch=box.after_fetch,
+        move_to=box.move_to,
+        smtp_host=box.smtp_host,
+        smtp_port=box.smtp_port,
+        smtp_security=box.smtp_security,
+        smtp_user=box.smtp_user,
+        active=box.active,
+        uidvalidity=box.uidvalidity,
+        last_uid=box.last_uid,
+        last_polled_at=box.last_polled_at,
+        last_error=box.last_error,
     )
 
 
@@ -103,7 +127,11 @@ def _row(tx: Tx, ref: str | int) -> Mailbox:
     text = str(ref).strip()
     row = tx.session.get(Mailbox, int(text)) if text.isdigit() else None
     if row is None:
-        row = tx.session.execute(select(Mailbox).where(func.lower(Mailbox.address) == text.lower())).scalars().first()
+        row = (
+            tx.session.execute(select(Mailbox).where(func.lower(Mailbox.address) == text.lower()))
+            .scalars()
+            .first()
+        )
     if row is None:
         raise NotFound(f"no mailbox {ref}")
     return row
@@ -118,7 +146,9 @@ def _apply(tx: Tx, box: Mailbox, fields: dict[str, Any]) -> None:
             continue
         if key == "address":
             value = lookup.normalise_email(str(value))
-            clash = s.execute(select(Mailbox.id).where(Mailbox.address == value, Mailbox.id != box.id)).first()
+            clash = s.execute(
+                select(Mailbox.id).where(Mailbox.address == value, Mailbox.id != box.id)
+            ).first()
             if clash:
                 raise Conflict(f"a mailbox for {value} exists already")
             box.address = value
@@ -145,7 +175,9 @@ def _apply(tx: Tx, box: Mailbox, fields: dict[str, Any]) -> None:
                 raise ValidationError(key, f"{number} is out of range")
             setattr(box, key, number)
         elif key == "active":
-            box.active = value if isinstance(value, bool) else str(value).lower() in ("1", "true", "yes", "on")
+            box.active = (
+                value if isinstance(value, bool) else str(value).lower() in ("1", "true", "yes", "on")
+            )
         else:
             setattr(box, key, str(value).strip() if "password" not in key else str(value))
     if box.after_fetch == "move" and not box.move_to:
@@ -186,10 +218,15 @@ def delete(tx: Tx, ref: str | int) -> str:
     """Delete a mailbox; one with journal or outbox rows is deactivated instead (history keeps its name)."""
     require_admin(tx)
     box = _row(tx, ref)
-    used = tx.session.execute(select(InboundMessage.id).where(InboundMessage.mailbox_id == box.id).limit(1)).first()
-    used = used or tx.session.execute(
-        select(OutboundMessage.id).where(OutboundMessage.mailbox_id == box.id).limit(1)
+    used = tx.session.execute(
+        select(InboundMessage.id).where(InboundMessage.mailbox_id == box.id).limit(1)
     ).first()
+    used = (
+        used
+        or tx.session.execute(
+            select(OutboundMessage.id).where(OutboundMessage.mailbox_id == box.id).limit(1)
+        ).first()
+    )
     if used:
         box.active = False
         tx.session.add(box)
@@ -229,10 +266,18 @@ def _journal_info(tx: Tx, row: InboundMessage) -> JournalInfo:
     box = tx.session.get(Mailbox, row.mailbox_id) if row.mailbox_id else None
     ticket = tx.session.get(Ticket, row.ticket_id) if row.ticket_id else None
     return JournalInfo(
-        id=int(row.id), received_at=row.received_at, mailbox=box.address if box else "",
-        message_id=clean_line(row.message_id or ""), sender=sender, subject=subject, state=row.state,
-        outcome=row.outcome, reason=clean_line(row.reason), attempts=row.attempts,
-        ticket=ticket.number if ticket else "", size=len(row.raw),
+        id=int(row.id),
+        received_at=row.received_at,
+        mailbox=box.address if box else "",
+        message_id=clean_line(row.message_id or ""),
+        sender=sender,
+        subject=subject,
+        state=row.state,
+        outcome=row.outcome,
+        reason=clean_line(row.reason),
+        attempts=row.attempts,
+        ticket=ticket.number if ticket else "",
+        size=len(row.raw),
     )
 
 
@@ -274,14 +319,23 @@ def retry_quarantined(engine: Engine, actor: Actor, journal_id: int):
 def _outbox_info(tx: Tx, row: OutboundMessage) -> OutboxInfo:
     ticket = tx.session.get(Ticket, row.ticket_id) if row.ticket_id else None
     return OutboxInfo(
-        id=int(row.id), ticket=ticket.number if ticket else "", kind=row.kind,
-        to=tuple(row.to_addrs or []) + tuple(row.cc_addrs or []), subject=row.subject, state=row.state,
-        attempts=row.attempts, next_attempt_at=row.next_attempt_at, last_error=row.last_error,
-        created_at=row.created_at, sent_at=row.sent_at,
+        id=int(row.id),
+        ticket=ticket.number if ticket else "",
+        kind=row.kind,
+        to=tuple(row.to_addrs or []) + tuple(row.cc_addrs or []),
+        subject=row.subject,
+        state=row.state,
+        attempts=row.attempts,
+        next_attempt_at=row.next_attempt_at,
+        last_error=row.last_error,
+        created_at=row.created_at,
+        sent_at=row.sent_at,
     )
 
 
-def outbox(tx: Tx, state: str | None = None, ticket: str | int | None = None, limit: int = 100) -> list[OutboxInfo]:
+def outbox(
+    tx: Tx, state: str | None = None, ticket: str | int | None = None, limit: int = 100
+) -> list[OutboxInfo]:
     """Outgoing mail, newest first; agents see a ticket's, admins everything."""
     q = select(OutboundMessage).order_by(OutboundMessage.id.desc()).limit(limit)
     if ticket is not None:

@@ -198,7 +198,7 @@ _SEGMENTS: dict[str, tuple[_Segment, ...]] = {
 
 
 def _segment_index(sort: str, cursor: Cursor) -> int:
-    if False:
+    if sort == "due" and cursor.values[0] is None:
         return 1
     return 0
 

@@ -109,7 +109,9 @@ class AdminForm(ModalScreen[bool]):
         if field.kind == "bool":
             return Switch(bool(value), id=wid)
         text = "" if value is None else str(value)
-        return Input(clean_line(text), id=wid, type="integer" if field.kind == "int" else "text", compact=True)
+        return Input(
+            clean_line(text), id=wid, type="integer" if field.kind == "int" else "text", compact=True
+        )
 
     def on_mount(self) -> None:
         first = self.query(

@@ -466,13 +466,15 @@ class TicketList(ScrollView, can_focus=True):
         if forward:
             self._loading_fwd = False
             if not self._win or self._win[-1].id != edge_id:
-                return  # the window moved meanwhile; _ensure_loaded will ask again
+                self._ensure_loaded()  # the window moved meanwhile: ask again from its new edge
+                return
             seen = {r.id for r in self._win}
             self._win.extend(r for r in page.rows if r.id not in seen)
             self._at_end = page.at_end
         else:
             self._loading_back = False
             if not self._win or self._win[0].id != edge_id:
+                self._ensure_loaded()
                 return
             seen = {r.id for r in self._win}
             rows = [r for r in page.rows if r.id not in seen]
