@@ -32,9 +32,22 @@ async def _until(pilot, ready: Callable[[], bool], timeout: float = 120.0) -> No
 
 def _state(app) -> dict:
     tl = app.screen.query_one("#tickets")
-    return {k: getattr(tl, k) for k in ("cursor", "_win_start", "total", "total_known", "loading_rows",
-            "_walking", "_loading_fwd", "_loading_back", "_at_start", "_at_end", "scroll_y")} | {
-            "win": len(tl._win), "workers": [w.name for w in app.workers]}
+    return {
+        k: getattr(tl, k)
+        for k in (
+            "cursor",
+            "_win_start",
+            "total",
+            "total_known",
+            "loading_rows",
+            "_walking",
+            "_loading_fwd",
+            "_loading_back",
+            "_at_start",
+            "_at_end",
+            "scroll_y",
+        )
+    } | {"win": len(tl._win), "workers": [w.name for w in app.workers]}
 
 
 def _settled(tl) -> bool:
@@ -93,7 +106,10 @@ async def measure(db_path: Path, size: tuple[int, int]) -> dict[str, float]:
         await timed("jump to end (G)", lambda: tl().action_last())
         await timed("back to top (g)", lambda: tl().action_first())
         await timed("filter change (/prio:high)", set_filter("prio:high"))
-        await timed("sort change (o: newest)", lambda: (screen.action_cycle_sort(), setattr(tl(), "total_known", False)))
+        await timed(
+            "sort change (o: newest)",
+            lambda: (screen.action_cycle_sort(), setattr(tl(), "total_known", False)),
+        )
         await timed("filter cleared (Esc)", set_filter(""))
         screen.choose_view("builtin:all")
         tl().total_known = False
@@ -101,7 +117,10 @@ async def measure(db_path: Path, size: tuple[int, int]) -> dict[str, float]:
         out["  rows in the All view"] = tl().total
         await timed("All view: jump to end (G)", lambda: tl().action_last())
         await timed("All view: page up from the end", lambda: tl().action_page_up())
-        await timed("All view: sort change (o: oldest)", lambda: (screen.action_cycle_sort(), setattr(tl(), "total_known", False)))
+        await timed(
+            "All view: sort change (o: oldest)",
+            lambda: (screen.action_cycle_sort(), setattr(tl(), "total_known", False)),
+        )
         await app.workers.wait_for_complete()
     out["peak RSS (MB)"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return out

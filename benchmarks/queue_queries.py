@@ -62,7 +62,11 @@ def run(engine: Engine, runs: int, deep_pages: int) -> list[tuple[str, float]]:
     with engine.connect() as conn:
         tag_id = conn.execute(select(Tag.__table__.c.id).where(Tag.__table__.c.name == "vpn")).scalar_one()
         agent_id = conn.execute(select(Agent.__table__.c.id).order_by(Agent.__table__.c.id)).scalars().first()
-        total = conn.execute(select(Ticket.__table__.c.id).order_by(Ticket.__table__.c.id.desc())).scalars().first()
+        total = (
+            conn.execute(select(Ticket.__table__.c.id).order_by(Ticket.__table__.c.id.desc()))
+            .scalars()
+            .first()
+        )
     print(f"{total:,} tickets; page size {PAGE}; median of {runs} runs\n")
 
     for sort in SORTS:
@@ -72,7 +76,10 @@ def run(engine: Engine, runs: int, deep_pages: int) -> list[tuple[str, float]]:
         results.append((f"paging forward, sort={sort} (mean of {walked} pages)", per_page))
         print(f"{'paging forward, sort=' + sort + f' (mean of {walked} pages)':<48} {per_page:9.2f} ms")
         bench(f"page {walked} (deep), sort={sort}", lambda q=q, c=cursor: fetch_page(engine, q, c, PAGE))
-        bench(f"page before page {walked}, sort={sort}", lambda q=q, c=cursor: fetch_page(engine, q, c, PAGE, True))
+        bench(
+            f"page before page {walked}, sort={sort}",
+            lambda q=q, c=cursor: fetch_page(engine, q, c, PAGE, True),
+        )
         bench(f"last page, sort={sort}", lambda q=q: fetch_last_page(engine, q, PAGE))
 
     filters = {
@@ -90,7 +97,9 @@ def run(engine: Engine, runs: int, deep_pages: int) -> list[tuple[str, float]]:
         "text 'no such words' (no match)": TicketQuery(text="no such words"),
         "archived only": TicketQuery(archived=True),
         "everything (archived=None)": TicketQuery(archived=None),
-        "scope: depts 1,2 or assigned to agent": TicketQuery(scope_department_ids=(1, 2), scope_agent_id=agent_id),
+        "scope: depts 1,2 or assigned to agent": TicketQuery(
+            scope_department_ids=(1, 2), scope_agent_id=agent_id
+        ),
     }
     for label, q in filters.items():
         bench(f"first page, {label}", lambda q=q: fetch_page(engine, q, None, PAGE))
@@ -119,7 +128,12 @@ def run(engine: Engine, runs: int, deep_pages: int) -> list[tuple[str, float]]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("target", nargs="?", default=str(Path(__file__).parent / "bench.db"), help="SQLite path or database URL")
+    parser.add_argument(
+        "target",
+        nargs="?",
+        default=str(Path(__file__).parent / "bench.db"),
+        help="SQLite path or database URL",
+    )
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--deep", type=int, default=1000, help="pages to walk for the deep-page figures")
     args = parser.parse_args(argv)

@@ -92,8 +92,13 @@ class _Parser(argparse.ArgumentParser):
         default_json: Any = False if top_level else argparse.SUPPRESS
         default_as: Any = None if top_level else argparse.SUPPRESS
         self.add_argument("--json", action="store_true", default=default_json, help="print JSON")
-        self.add_argument("--as", dest="as_user", metavar="USERNAME", default=default_as,
-                          help="act as this agent (default: HELPDESK_AGENT, config `agent`, the Unix login)")
+        self.add_argument(
+            "--as",
+            dest="as_user",
+            metavar="USERNAME",
+            default=default_as,
+            help="act as this agent (default: HELPDESK_AGENT, config `agent`, the Unix login)",
+        )
 
     def error(self, message: str) -> None:  # type: ignore[override]
         raise CliError(f"{self.prog}: {message}", EXIT_USAGE)
@@ -257,8 +262,12 @@ def _edit_text(initial: str) -> str:
         path = fh.name
     try:
         # the editor value may carry arguments ("code --wait"), as git allows
-        result = subprocess.run(f'{editor} "$HELPDESK_EDIT_FILE"', shell=True, check=False,
-                                env={**os.environ, "HELPDESK_EDIT_FILE": path})
+        result = subprocess.run(
+            f'{editor} "$HELPDESK_EDIT_FILE"',
+            shell=True,
+            check=False,
+            env={**os.environ, "HELPDESK_EDIT_FILE": path},
+        )
         if result.returncode != 0:
             raise CliError(f"the editor ({editor}) exited with status {result.returncode}; nothing was sent")
         with open(path, encoding="utf-8") as fh:
@@ -372,11 +381,19 @@ def _emit_ticket(ctx: CommandContext, detail: Any, thread: bool = False) -> None
 def _entry_json(entry: Any, detail: Any) -> dict[str, Any]:
     return {
         "entry": {
-            "id": entry.id, "kind": entry.kind, "body": entry.body, "time_spent": entry.time_spent,
+            "id": entry.id,
+            "kind": entry.kind,
+            "body": entry.body,
+            "time_spent": entry.time_spent,
             "created_at": entry.created_at,
         },
-        "ticket": {"id": detail.id, "number": detail.number, "version": detail.version, "state": detail.state,
-                   "status": detail.status},
+        "ticket": {
+            "id": detail.id,
+            "number": detail.number,
+            "version": detail.version,
+            "state": detail.state,
+            "status": detail.status,
+        },
     }
 
 
@@ -398,9 +415,13 @@ def decode_cursor(text: str, sort: str) -> Any:
         values = tuple(clock.parse_iso(v["t"]) if isinstance(v, dict) else v for v in raw["v"])
         cursor_sort, ident = raw["s"], int(raw["id"])
     except (ValueError, KeyError, TypeError) as exc:
-        raise CliError("--after: not a cursor printed by `helpdesk ticket list`", EXIT_USAGE, "after") from exc
+        raise CliError(
+            "--after: not a cursor printed by `helpdesk ticket list`", EXIT_USAGE, "after"
+        ) from exc
     if cursor_sort != sort:
-        raise CliError(f"--after: the cursor belongs to --sort {cursor_sort}, not {sort}", EXIT_USAGE, "after")
+        raise CliError(
+            f"--after: the cursor belongs to --sort {cursor_sort}, not {sort}", EXIT_USAGE, "after"
+        )
     return Cursor(values, ident)
 
 
@@ -415,9 +436,14 @@ def cmd_db_upgrade(args: argparse.Namespace, ctx: CommandContext) -> int:
     db.upgrade(engine)
     with db.session_scope(engine) as session:
         created = setup.ensure_defaults(session)
-    ctx.emit({"database": _safe_url(ctx.config.database_url), "revision": db.head_revision(),
-              "defaults_created": created},
-             f"database at {db.head_revision()}: {_safe_url(ctx.config.database_url)}")
+    ctx.emit(
+        {
+            "database": _safe_url(ctx.config.database_url),
+            "revision": db.head_revision(),
+            "defaults_created": created,
+        },
+        f"database at {db.head_revision()}: {_safe_url(ctx.config.database_url)}",
+    )
     return EXIT_OK
 
 
@@ -436,12 +462,19 @@ def cmd_demo(args: argparse.Namespace, ctx: CommandContext) -> int:
         demo.reset_database(url)
     engine = db.get_engine(url)
     if demo.has_tickets(engine):
-        raise CliError("the database already has tickets; `helpdesk demo --reset` erases it and starts over",
-                       EXIT_CONFLICT)
-    summary = demo.build_demo(engine, tickets=args.tickets, seed=args.seed,
-                              admin_username=args.admin or ctx.username())
-    ctx.emit(summary, [f"demo help desk built in {_safe_url(url)}"]
-             + [f"  {k}: {v}" for k, v in summary.items()] + ["run `helpdesk` to open it"])
+        raise CliError(
+            "the database already has tickets; `helpdesk demo --reset` erases it and starts over",
+            EXIT_CONFLICT,
+        )
+    summary = demo.build_demo(
+        engine, tickets=args.tickets, seed=args.seed, admin_username=args.admin or ctx.username()
+    )
+    ctx.emit(
+        summary,
+        [f"demo help desk built in {_safe_url(url)}"]
+        + [f"  {k}: {v}" for k, v in summary.items()]
+        + ["run `helpdesk` to open it"],
+    )
     return EXIT_OK
 
 
@@ -464,9 +497,16 @@ def _agent_row(session: Any, agent: Any) -> dict[str, Any]:
 
     dept = session.get(Department, agent.primary_department_id) if agent.primary_department_id else None
     role = session.get(Role, agent.role_id) if agent.role_id else None
-    return {"id": agent.id, "username": agent.username, "name": agent.name, "email": agent.email,
-            "admin": agent.is_admin, "active": agent.active, "department": dept.name if dept else None,
-            "role": role.name if role else None}
+    return {
+        "id": agent.id,
+        "username": agent.username,
+        "name": agent.name,
+        "email": agent.email,
+        "admin": agent.is_admin,
+        "active": agent.active,
+        "department": dept.name if dept else None,
+        "role": role.name if role else None,
+    }
 
 
 def cmd_agent_add(args: argparse.Namespace, ctx: CommandContext) -> int:
@@ -491,8 +531,14 @@ def cmd_agent_add(args: argparse.Namespace, ctx: CommandContext) -> int:
         role = s.execute(select(Role).where(func.lower(Role.name) == args.role.lower())).scalars().first()
         if role is None:
             raise ValidationError("role", f"unknown role {args.role!r}")
-        agent = Agent(username=username, name=args.name.strip(), email=(args.email or "").strip(),
-                      is_admin=args.admin, primary_department_id=dept.id if dept else None, role_id=role.id)
+        agent = Agent(
+            username=username,
+            name=args.name.strip(),
+            email=(args.email or "").strip(),
+            is_admin=args.admin,
+            primary_department_id=dept.id if dept else None,
+            role_id=role.id,
+        )
         s.add(agent)
         s.flush()
         audit(tx, "agent.create", "agent", agent.id, username=username, admin=args.admin)
@@ -507,10 +553,22 @@ def cmd_agent_list(args: argparse.Namespace, ctx: CommandContext) -> int:
     from tui_helpdesk.models import Agent
 
     with ctx.reading() as tx:
-        rows = [_agent_row(tx.session, a) for a in tx.session.execute(select(Agent).order_by(Agent.username)).scalars()]
+        rows = [
+            _agent_row(tx.session, a)
+            for a in tx.session.execute(select(Agent).order_by(Agent.username)).scalars()
+        ]
     table = [["USERNAME", "NAME", "DEPARTMENT", "ROLE", "ADMIN", "ACTIVE"]]
-    table += [[r["username"], r["name"], r["department"] or "-", r["role"] or "-", "yes" if r["admin"] else "",
-               "" if r["active"] else "no"] for r in rows]
+    table += [
+        [
+            r["username"],
+            r["name"],
+            r["department"] or "-",
+            r["role"] or "-",
+            "yes" if r["admin"] else "",
+            "" if r["active"] else "no",
+        ]
+        for r in rows
+    ]
     ctx.emit(rows, _table(table))
     return EXIT_OK
 
@@ -526,8 +584,10 @@ def cmd_setting_get(args: argparse.Namespace, ctx: CommandContext) -> int:
             value = settings.get(tx.session, args.key)
             ctx.emit({args.key: value}, _scalar(value) if not isinstance(value, list) else ", ".join(value))
             return EXIT_OK
-        values = {k: ("********" if k in SECRET_SETTINGS and v else v)
-                  for k, v in settings.all_settings(tx.session).items()}
+        values = {
+            k: ("********" if k in SECRET_SETTINGS and v else v)
+            for k, v in settings.all_settings(tx.session).items()
+        }
     ctx.emit(values)
     return EXIT_OK
 
@@ -539,8 +599,14 @@ def cmd_setting_set(args: argparse.Namespace, ctx: CommandContext) -> int:
     with ctx.transaction() as tx:
         require_admin(tx)
         value = settings.put(tx.session, args.key, args.value)
-        audit(tx, "setting.set", "setting", None, key=args.key,
-              value="********" if args.key in SECRET_SETTINGS else value)
+        audit(
+            tx,
+            "setting.set",
+            "setting",
+            None,
+            key=args.key,
+            value="********" if args.key in SECRET_SETTINGS else value,
+        )
     ctx.emit({args.key: value}, f"{args.key} = {value}")
     return EXIT_OK
 
@@ -578,8 +644,13 @@ def _list_query(args: argparse.Namespace, ctx: CommandContext, tx: Tx) -> Any:
         term("department", value, "--department")
     for value in args.tag or ():
         term("tag", value, "--tag")
-    for field, option in (("assignee", "assignee"), ("team", "team"), ("organization", "org"),
-                          ("contact", "contact"), ("topic", "topic")):
+    for field, option in (
+        ("assignee", "assignee"),
+        ("team", "team"),
+        ("organization", "org"),
+        ("contact", "contact"),
+        ("topic", "topic"),
+    ):
         value = getattr(args, option)
         if value:
             term(field, value, f"--{option}")
@@ -595,8 +666,9 @@ def _list_query(args: argparse.Namespace, ctx: CommandContext, tx: Tx) -> Any:
     base = TicketQuery()
     if visible is not None:
         base = TicketQuery(scope_department_ids=tuple(visible), scope_agent_id=tx.actor.agent_id)
-    return filter_query.resolve(tx.session, filter_query.ParsedFilter(tuple(terms), tuple(words)),
-                                tx.actor.agent_id, base)
+    return filter_query.resolve(
+        tx.session, filter_query.ParsedFilter(tuple(terms), tuple(words)), tx.actor.agent_id, base
+    )
 
 
 def cmd_list(args: argparse.Namespace, ctx: CommandContext) -> int:
@@ -615,8 +687,17 @@ def cmd_list(args: argparse.Namespace, ctx: CommandContext) -> int:
     table = [["NUMBER", "STATUS", "PRIORITY", "DEPARTMENT", "ASSIGNEE", "UPDATED", "SUBJECT"]]
     for r in page.rows:
         flags = ("!" if r.is_overdue else "") + ("↺" if r.reopened else "")
-        table.append([r.number + flags, r.status_name, r.priority_name, r.department_name,
-                      r.assignee_name or r.team_name or "-", _fmt_time(r.updated_at), clean_line(r.subject)[:70]])
+        table.append(
+            [
+                r.number + flags,
+                r.status_name,
+                r.priority_name,
+                r.department_name,
+                r.assignee_name or r.team_name or "-",
+                _fmt_time(r.updated_at),
+                clean_line(r.subject)[:70],
+            ]
+        )
     lines = _table(table) if page.rows else ["no tickets match"]
     lines.append(f"{len(page.rows)} of {total}" + (f"; next page: --after {cursor}" if cursor else ""))
     ctx.emit({"tickets": rows, "count": len(rows), "total": total, "sort": query.sort, "next": cursor}, lines)
@@ -641,11 +722,25 @@ def cmd_create(args: argparse.Namespace, ctx: CommandContext) -> int:
         body = args.body or ""
     with ctx.transaction() as tx:
         detail = tickets.create(
-            tx, subject=args.subject or "", body=body, contact_email=args.contact, contact_name=args.name or "",
-            department=args.department, topic=args.topic, priority=args.priority, status=args.status,
-            category=args.category, type=args.type, item=args.item, tags=args.tag or (),
-            custom_fields=_pairs(args.field, "--field"), assignee=_agent_ref(ctx, args.assignee),
-            team=args.team, cc=args.cc or (), organization=args.org, source="cli",
+            tx,
+            subject=args.subject or "",
+            body=body,
+            contact_email=args.contact,
+            contact_name=args.name or "",
+            department=args.department,
+            topic=args.topic,
+            priority=args.priority,
+            status=args.status,
+            category=args.category,
+            type=args.type,
+            item=args.item,
+            tags=args.tag or (),
+            custom_fields=_pairs(args.field, "--field"),
+            assignee=_agent_ref(ctx, args.assignee),
+            team=args.team,
+            cc=args.cc or (),
+            organization=args.org,
+            source="cli",
         )
     _emit_ticket(ctx, detail)
     return EXIT_OK
@@ -660,8 +755,16 @@ def cmd_reply(args: argparse.Namespace, ctx: CommandContext) -> int:
     with ctx.transaction() as tx:
         _check_version(tx, args, args.ref)
         if args.cmd == "reply":
-            entry = tickets.reply(tx, args.ref, body, time_spent=args.time, billable=not args.no_billable,
-                                  cc=args.cc or (), status=args.status, resolution_notes=args.notes)
+            entry = tickets.reply(
+                tx,
+                args.ref,
+                body,
+                time_spent=args.time,
+                billable=not args.no_billable,
+                cc=args.cc or (),
+                status=args.status,
+                resolution_notes=args.notes,
+            )
         else:
             entry = tickets.note(tx, args.ref, body, time_spent=args.time, billable=not args.no_billable)
             if args.status:
@@ -724,7 +827,7 @@ def _do_edit(tx: Tx, args: argparse.Namespace, ctx: CommandContext) -> Any:
     for key, value in _pairs(args.set, "--set").items():
         if key.startswith("custom."):
             # custom.KEY=VALUE sets one custom field; custom.KEY= removes it
-            changes.setdefault("custom", {})[key[len("custom."):]] = value if value != "" else None
+            changes.setdefault("custom", {})[key[len("custom.") :]] = value if value != "" else None
         else:
             changes[key] = value
     if not changes:
@@ -772,8 +875,10 @@ def cmd_resolve_children(args: argparse.Namespace, ctx: CommandContext) -> int:
     with ctx.transaction() as tx:
         _check_version(tx, args, args.ref)
         done = links.resolve_children(tx, args.ref, args.notes)
-    ctx.emit({"ticket": args.ref, "resolved": done},
-             f"resolved {', '.join(done)}" if done else "no open children to resolve")
+    ctx.emit(
+        {"ticket": args.ref, "resolved": done},
+        f"resolved {', '.join(done)}" if done else "no open children to resolve",
+    )
     return EXIT_OK
 
 
@@ -782,10 +887,18 @@ def cmd_time(args: argparse.Namespace, ctx: CommandContext) -> int:
 
     with ctx.transaction() as tx:
         _check_version(tx, args, args.ref)
-        row = tickets.log_time(tx, args.ref, args.minutes, billable=not args.no_billable, note=args.note or "")
+        row = tickets.log_time(
+            tx, args.ref, args.minutes, billable=not args.no_billable, note=args.note or ""
+        )
         detail = tickets.view(tx, args.ref, events=False)
-    result = {"id": row.id, "ticket": detail.number, "minutes": row.minutes, "billable": row.billable,
-              "note": row.note, "time_logged": detail.time_logged}
+    result = {
+        "id": row.id,
+        "ticket": detail.number,
+        "minutes": row.minutes,
+        "billable": row.billable,
+        "note": row.note,
+        "time_logged": detail.time_logged,
+    }
     ctx.emit(result, f"{row.minutes} min logged on {detail.number} (total {detail.time_logged} min)")
     return EXIT_OK
 
@@ -796,8 +909,10 @@ def cmd_tui(args: argparse.Namespace, ctx: CommandContext) -> int:
     except ModuleNotFoundError as exc:
         if exc.name not in ("tui_helpdesk.tui.app", "tui_helpdesk.tui"):
             raise
-        raise CliError("the terminal app is not installed in this build (tui_helpdesk.tui.app is missing); "
-                       "the subcommands work: see `helpdesk --help`") from exc
+        raise CliError(
+            "the terminal app is not installed in this build (tui_helpdesk.tui.app is missing); "
+            "the subcommands work: see `helpdesk --help`"
+        ) from exc
     config = ctx.config
     if getattr(args, "as_user", None):
         # the app reads the acting agent from the config, as `--as` does for subcommands
@@ -816,20 +931,28 @@ def _ref(p: argparse.ArgumentParser) -> None:
 
 
 def _expect(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--expect-version", type=int, metavar="N",
-                   help="refuse (exit 5) unless the ticket is still at version N")
+    p.add_argument(
+        "--expect-version",
+        type=int,
+        metavar="N",
+        help="refuse (exit 5) unless the ticket is still at version N",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="helpdesk", top_level=True,
-                     description="A keyboard-first help desk. Without a command, opens the terminal app.",
-                     epilog="Exit codes: 1 error/invalid input, 2 usage, 3 not found, 4 permission, 5 conflict.")
+    parser = _Parser(
+        prog="helpdesk",
+        top_level=True,
+        description="A keyboard-first help desk. Without a command, opens the terminal app.",
+        epilog="Exit codes: 1 error/invalid input, 2 usage, 3 not found, 4 permission, 5 conflict.",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     p_db = sub.add_parser("db", help="database maintenance")
     db_sub = p_db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
-    db_sub.add_parser("upgrade", help="migrate to the newest schema and add missing reference data") \
-        .set_defaults(func=cmd_db_upgrade)
+    db_sub.add_parser(
+        "upgrade", help="migrate to the newest schema and add missing reference data"
+    ).set_defaults(func=cmd_db_upgrade)
 
     p = sub.add_parser("demo", help="fill the database with a realistic demo help desk")
     p.add_argument("--tickets", type=int, default=300, help="how many tickets (default 300)")
@@ -900,7 +1023,9 @@ def _ticket_parsers(sub: Any) -> None:
     p.add_argument("--query", "-q", help="the filter language: 'status:open dept:Support tag:vpn printer'")
     p.add_argument("--sort", choices=SORTS)
     p.add_argument("--limit", type=int, default=50)
-    p.add_argument("--after", metavar="CURSOR", help="continue after this cursor (printed by the previous page)")
+    p.add_argument(
+        "--after", metavar="CURSOR", help="continue after this cursor (printed by the previous page)"
+    )
     p.set_defaults(func=cmd_list)
 
     p = t.add_parser("show", help="a ticket with its thread")
@@ -930,7 +1055,10 @@ def _ticket_parsers(sub: Any) -> None:
     p.add_argument("--team")
     p.set_defaults(func=cmd_create)
 
-    for name, help_text in (("reply", "a public reply (mailed to the requester)"), ("note", "an internal note")):
+    for name, help_text in (
+        ("reply", "a public reply (mailed to the requester)"),
+        ("note", "an internal note"),
+    ):
         p = t.add_parser(name, help=help_text)
         _ref(p)
         p.add_argument("--body", help="the text (- reads stdin)")
@@ -980,9 +1108,13 @@ def _ticket_parsers(sub: Any) -> None:
 
     p = t.add_parser("edit", help="change header fields, with a reason")
     _ref(p)
-    p.add_argument("--set", action="append", metavar="FIELD=VALUE",
-                   help="subject, priority, topic, category, type, item, contact, organization, sla_plan, "
-                        "due_at, custom.KEY (repeatable)")
+    p.add_argument(
+        "--set",
+        action="append",
+        metavar="FIELD=VALUE",
+        help="subject, priority, topic, category, type, item, contact, organization, sla_plan, "
+        "due_at, custom.KEY (repeatable)",
+    )
     p.add_argument("--reason", required=True)
     _expect(p)
     p.set_defaults(func=_ticket_write(_do_edit, ""))
@@ -1034,7 +1166,9 @@ def _ticket_parsers(sub: Any) -> None:
 
 def _fail(message: str, code: int, field: str | None, as_json: bool) -> int:
     if as_json:
-        print(json.dumps({"error": message, "field": field, "code": code}, ensure_ascii=False), file=sys.stderr)
+        print(
+            json.dumps({"error": message, "field": field, "code": code}, ensure_ascii=False), file=sys.stderr
+        )
     else:
         print(f"helpdesk: error: {message}", file=sys.stderr)
     return code

@@ -66,8 +66,11 @@ def read_autoclose(tx: Tx) -> AutoClose:
     from tui_helpdesk.services import settings
 
     s = tx.session
-    return AutoClose(tuple(settings.get(s, "autoclose_statuses")), int(settings.get(s, "autoclose_chaser_days")),
-                     int(settings.get(s, "autoclose_close_days")))
+    return AutoClose(
+        tuple(settings.get(s, "autoclose_statuses")),
+        int(settings.get(s, "autoclose_chaser_days")),
+        int(settings.get(s, "autoclose_close_days")),
+    )
 
 
 def _days(value: Any, field: str) -> int:
@@ -82,8 +85,9 @@ def _days(value: Any, field: str) -> int:
     return days
 
 
-def save_autoclose(tx: Tx, *, statuses: str | Sequence[str] | None = None, chaser_days: Any = None,
-                   close_days: Any = None) -> AutoClose:
+def save_autoclose(
+    tx: Tx, *, statuses: str | Sequence[str] | None = None, chaser_days: Any = None, close_days: Any = None
+) -> AutoClose:
     """Change the auto-close settings (admins only); None keeps a value. An empty status list turns it off.
 
     Statuses must exist and wait on someone (an open or pending state): the timer ignores any other."""
@@ -107,8 +111,11 @@ def save_autoclose(tx: Tx, *, statuses: str | Sequence[str] | None = None, chase
             if row is None:
                 raise ValidationError("statuses", f"unknown status {name!r}")
             if row.state not in WAITING_STATES:
-                raise ValidationError("statuses", f"{row.name!r} is a {row.state} status; only open or pending "
-                                                  "statuses wait on the customer")
+                raise ValidationError(
+                    "statuses",
+                    f"{row.name!r} is a {row.state} status; only open or pending "
+                    "statuses wait on the customer",
+                )
             if row.name not in resolved:
                 resolved.append(row.name)
         names = tuple(resolved)
@@ -156,8 +163,9 @@ def scheduled_details(tx: Tx, job_id: int) -> ScheduledDetails:
     job = tx.session.get(ScheduledTicket, job_id)
     if job is None:
         raise NotFound(f"no scheduled ticket {job_id}")
-    return ScheduledDetails(job.body or "", job.department_id, job.priority_id, job.assignee_id,
-                            job.organization_id)
+    return ScheduledDetails(
+        job.body or "", job.department_id, job.priority_id, job.assignee_id, job.organization_id
+    )
 
 
 # --- small CLI helpers ------------------------------------------------------------------------------------
@@ -214,10 +222,21 @@ def _optional(value: str | None) -> str | None:
 
 def _active(p: argparse.ArgumentParser, what: str) -> None:
     group = p.add_mutually_exclusive_group()
-    group.add_argument("--active", dest="active", action="store_const", const=True, default=None,
-                       help=f"the {what} is in use")
-    group.add_argument("--inactive", dest="active", action="store_const", const=False,
-                       help=f"keep the {what} but stop using it")
+    group.add_argument(
+        "--active",
+        dest="active",
+        action="store_const",
+        const=True,
+        default=None,
+        help=f"the {what} is in use",
+    )
+    group.add_argument(
+        "--inactive",
+        dest="active",
+        action="store_const",
+        const=False,
+        help=f"keep the {what} but stop using it",
+    )
 
 
 # --- SLA plans -----------------------------------------------------------------------------------------------
@@ -227,8 +246,17 @@ def _plan_lines(rows: Sequence[Any]) -> list[str]:
     if not rows:
         return ["no SLA plans (add one: helpdesk sla add NAME --grace-hours N)"]
     table = [["ID", "NAME", "GRACE", "SCHEDULE", "DEFAULT", "ACTIVE"]]
-    table += [[str(r.id), r.name, f"{r.grace_hours}h", r.schedule, "yes" if r.is_default else "",
-               "yes" if r.active else "no"] for r in rows]
+    table += [
+        [
+            str(r.id),
+            r.name,
+            f"{r.grace_hours}h",
+            r.schedule,
+            "yes" if r.is_default else "",
+            "yes" if r.active else "no",
+        ]
+        for r in rows
+    ]
     return _table(table)
 
 
@@ -259,8 +287,14 @@ def cmd_sla_add(args: argparse.Namespace, ctx: CommandContext) -> int:
     if grace is None:
         raise ValidationError("grace_hours", "is required (--grace-hours N)")
     with ctx.transaction() as tx:
-        row = la.save_plan(tx, name=args.name, grace_hours=grace, schedule=args.schedule,
-                           active=args.active is not False, is_default=bool(args.default))
+        row = la.save_plan(
+            tx,
+            name=args.name,
+            grace_hours=grace,
+            schedule=args.schedule,
+            active=args.active is not False,
+            is_default=bool(args.default),
+        )
     ctx.emit(row, f"SLA plan {row.name} added: {row.grace_hours}h on {row.schedule}")
     return 0
 
@@ -272,7 +306,9 @@ def cmd_sla_edit(args: argparse.Namespace, ctx: CommandContext) -> int:
     with ctx.transaction() as tx:
         cur = _find_plan(tx, args.plan)
         row = la.save_plan(
-            tx, plan_id=cur.id, name=cur.name if args.name is None else args.name,
+            tx,
+            plan_id=cur.id,
+            name=cur.name if args.name is None else args.name,
             grace_hours=cur.grace_hours if grace is None else grace,
             schedule=cur.schedule if args.schedule is None else args.schedule,
             active=cur.active if args.active is None else args.active,
@@ -296,17 +332,30 @@ def cmd_sla_delete(args: argparse.Namespace, ctx: CommandContext) -> int:
 
 
 def _schedule_json(row: Any) -> dict[str, Any]:
-    return {"id": row.id, "name": row.name, "timezone": row.timezone, "hours": row.hours,
-            "hours_text": format_hours_text(row.hours),
-            "holidays": [{"day": day, "name": name} for day, name in row.holidays]}
+    return {
+        "id": row.id,
+        "name": row.name,
+        "timezone": row.timezone,
+        "hours": row.hours,
+        "hours_text": format_hours_text(row.hours),
+        "holidays": [{"day": day, "name": name} for day, name in row.holidays],
+    }
 
 
 def _schedule_lines(rows: Sequence[Any]) -> list[str]:
     if not rows:
         return ["no schedules (add one: helpdesk schedule add NAME --hours 'mon-fri 09:00-17:00')"]
     table = [["ID", "NAME", "TIME ZONE", "HOURS", "HOLIDAYS"]]
-    table += [[str(r.id), r.name, r.timezone, format_hours_text(r.hours),
-               ", ".join(day for day, _ in r.holidays) or "-"] for r in rows]
+    table += [
+        [
+            str(r.id),
+            r.name,
+            r.timezone,
+            format_hours_text(r.hours),
+            ", ".join(day for day, _ in r.holidays) or "-",
+        ]
+        for r in rows
+    ]
     return _table(table)
 
 
@@ -338,7 +387,9 @@ def cmd_schedule_add(args: argparse.Namespace, ctx: CommandContext) -> int:
     hours = la.parse_hours_text(args.hours)
     with ctx.transaction() as tx:
         row = la.save_schedule(tx, name=args.name, timezone=args.timezone or "UTC", hours=hours)
-    ctx.emit(_schedule_json(row), f"schedule {row.name} added: {format_hours_text(row.hours)} ({row.timezone})")
+    ctx.emit(
+        _schedule_json(row), f"schedule {row.name} added: {format_hours_text(row.hours)} ({row.timezone})"
+    )
     return 0
 
 
@@ -348,10 +399,16 @@ def cmd_schedule_edit(args: argparse.Namespace, ctx: CommandContext) -> int:
     hours = la.parse_hours_text(args.hours) if args.hours is not None else None
     with ctx.transaction() as tx:
         cur = _find_schedule(tx, args.schedule)
-        row = la.save_schedule(tx, schedule_id=cur.id, name=cur.name if args.name is None else args.name,
-                               timezone=cur.timezone if args.timezone is None else args.timezone,
-                               hours=cur.hours if hours is None else hours)
-    ctx.emit(_schedule_json(row), f"schedule {row.name} saved: {format_hours_text(row.hours)} ({row.timezone})")
+        row = la.save_schedule(
+            tx,
+            schedule_id=cur.id,
+            name=cur.name if args.name is None else args.name,
+            timezone=cur.timezone if args.timezone is None else args.timezone,
+            hours=cur.hours if hours is None else hours,
+        )
+    ctx.emit(
+        _schedule_json(row), f"schedule {row.name} saved: {format_hours_text(row.hours)} ({row.timezone})"
+    )
     return 0
 
 
@@ -392,8 +449,19 @@ def _scheduled_lines(rows: Sequence[Any]) -> list[str]:
     if not rows:
         return ["no scheduled tickets"]
     table = [["ID", "SUBJECT", "EVERY", "NEXT RUN (UTC)", "DEPARTMENT", "CONTACT", "ASSIGNEE", "ACTIVE"]]
-    table += [[str(r.id), r.subject, r.frequency, _when(r.next_run_at), r.department, r.contact or "-",
-               r.assignee or "-", "yes" if r.active else "no"] for r in rows]
+    table += [
+        [
+            str(r.id),
+            r.subject,
+            r.frequency,
+            _when(r.next_run_at),
+            r.department,
+            r.contact or "-",
+            r.assignee or "-",
+            "yes" if r.active else "no",
+        ]
+        for r in rows
+    ]
     return _table(table)
 
 
@@ -410,18 +478,32 @@ def cmd_scheduled_add(args: argparse.Namespace, ctx: CommandContext) -> int:
     from tui_helpdesk.services import lifecycle_admin as la
     from tui_helpdesk.services.errors import ValidationError
 
-    for value, field, hint in ((args.next_run, "next_run_at", "--next-run ISO"),
-                               (args.department, "department", "--department NAME"),
-                               (args.contact, "contact", "--contact EMAIL")):
+    for value, field, hint in (
+        (args.next_run, "next_run_at", "--next-run ISO"),
+        (args.department, "department", "--department NAME"),
+        (args.contact, "contact", "--contact EMAIL"),
+    ):
         if not (value or "").strip():
             raise ValidationError(field, f"is required ({hint})")
     with ctx.transaction() as tx, fields_renamed(**SCHEDULED_FIELDS):
-        row = la.save_scheduled(tx, subject=args.subject, body=args.body or "", frequency=args.frequency or "",
-                                next_run_at=args.next_run, department=args.department, contact=args.contact,
-                                priority=_optional(args.priority), assignee=_agent(ctx, args.assignee),
-                                organization=_optional(args.org), active=args.active is not False)
-    ctx.emit(row, f"scheduled ticket {row.id} added: {row.subject}, {row.frequency}, next run "
-                  f"{_when(row.next_run_at)} UTC")
+        row = la.save_scheduled(
+            tx,
+            subject=args.subject,
+            body=args.body or "",
+            frequency=args.frequency or "",
+            next_run_at=args.next_run,
+            department=args.department,
+            contact=args.contact,
+            priority=_optional(args.priority),
+            assignee=_agent(ctx, args.assignee),
+            organization=_optional(args.org),
+            active=args.active is not False,
+        )
+    ctx.emit(
+        row,
+        f"scheduled ticket {row.id} added: {row.subject}, {row.frequency}, next run "
+        f"{_when(row.next_run_at)} UTC",
+    )
     return 0
 
 
@@ -434,7 +516,9 @@ def cmd_scheduled_edit(args: argparse.Namespace, ctx: CommandContext) -> int:
         cur = next(r for r in la.list_scheduled(tx) if r.id == job_id)
         # a field not given keeps its value
         row = la.save_scheduled(
-            tx, job_id=job_id, subject=cur.subject if args.subject is None else args.subject,
+            tx,
+            job_id=job_id,
+            subject=cur.subject if args.subject is None else args.subject,
             body=job.body if args.body is None else args.body,
             frequency=cur.frequency if args.frequency is None else args.frequency,
             next_run_at=cur.next_run_at if args.next_run is None else args.next_run,
@@ -445,8 +529,11 @@ def cmd_scheduled_edit(args: argparse.Namespace, ctx: CommandContext) -> int:
             organization=job.organization_id if args.org is None else _optional(args.org),
             active=cur.active if args.active is None else args.active,
         )
-    ctx.emit(row, f"scheduled ticket {row.id} saved: {row.subject}, {row.frequency}, next run "
-                  f"{_when(row.next_run_at)} UTC")
+    ctx.emit(
+        row,
+        f"scheduled ticket {row.id} saved: {row.subject}, {row.frequency}, next run "
+        f"{_when(row.next_run_at)} UTC",
+    )
     return 0
 
 
@@ -464,8 +551,15 @@ def cmd_scheduled_delete(args: argparse.Namespace, ctx: CommandContext) -> int:
 
 
 def _task_json(task: Any, number: str) -> dict[str, Any]:
-    return {"id": task.id, "ticket": number, "title": task.title, "assignee_id": task.assignee_id,
-            "due_at": task.due_at, "created_at": task.created_at, "closed_at": task.closed_at}
+    return {
+        "id": task.id,
+        "ticket": number,
+        "title": task.title,
+        "assignee_id": task.assignee_id,
+        "due_at": task.due_at,
+        "created_at": task.created_at,
+        "closed_at": task.closed_at,
+    }
 
 
 def cmd_task_add(args: argparse.Namespace, ctx: CommandContext) -> int:
@@ -473,8 +567,14 @@ def cmd_task_add(args: argparse.Namespace, ctx: CommandContext) -> int:
 
     due = _time(args.due, "due_at")
     with ctx.transaction() as tx, fields_renamed(agent="assignee"):
-        task = tasks.create_task(tx, args.ref, args.title, description=args.description or "",
-                                 assignee=_agent(ctx, args.assignee), due_at=due)
+        task = tasks.create_task(
+            tx,
+            args.ref,
+            args.title,
+            description=args.description or "",
+            assignee=_agent(ctx, args.assignee),
+            due_at=due,
+        )
         result = _task_json(task, tickets.load(tx, task.ticket_id).number)
     ctx.emit(result, f"task {result['id']} added to {result['ticket']}: {result['title']}")
     return 0
@@ -496,10 +596,14 @@ def cmd_task_close(args: argparse.Namespace, ctx: CommandContext) -> int:
 
 def _autoclose_lines(ac: AutoClose) -> list[str]:
     if not ac.statuses:
-        return ["auto-close is off (no statuses); turn it on with: helpdesk autoclose set --statuses Pending",
-                f"chaser after {ac.chaser_days} days, close {ac.close_days} days later"]
-    return [f"statuses: {', '.join(ac.statuses)}",
-            f"chaser after {ac.chaser_days} quiet days, close {ac.close_days} days after the chaser"]
+        return [
+            "auto-close is off (no statuses); turn it on with: helpdesk autoclose set --statuses Pending",
+            f"chaser after {ac.chaser_days} days, close {ac.close_days} days later",
+        ]
+    return [
+        f"statuses: {', '.join(ac.statuses)}",
+        f"chaser after {ac.chaser_days} quiet days, close {ac.close_days} days after the chaser",
+    ]
 
 
 def cmd_autoclose_show(args: argparse.Namespace, ctx: CommandContext) -> int:
@@ -511,7 +615,9 @@ def cmd_autoclose_show(args: argparse.Namespace, ctx: CommandContext) -> int:
 
 def cmd_autoclose_set(args: argparse.Namespace, ctx: CommandContext) -> int:
     with ctx.transaction() as tx:
-        ac = save_autoclose(tx, statuses=args.statuses, chaser_days=args.chaser_days, close_days=args.close_days)
+        ac = save_autoclose(
+            tx, statuses=args.statuses, chaser_days=args.chaser_days, close_days=args.close_days
+        )
     ctx.emit(ac, _autoclose_lines(ac))
     return 0
 
@@ -532,17 +638,27 @@ def _sla(sub: Any) -> None:
     s = p_sla.add_subparsers(dest="sla_command", metavar="ACTION", required=True)
     s.add_parser("list", help="list SLA plans").set_defaults(func=cmd_sla_list)
     for action in ("add", "edit"):
-        p = s.add_parser(action, help="add an SLA plan (admins only)" if action == "add"
-                         else "change an SLA plan; open tickets get new due times (admins only)")
+        p = s.add_parser(
+            action,
+            help="add an SLA plan (admins only)"
+            if action == "add"
+            else "change an SLA plan; open tickets get new due times (admins only)",
+        )
         if action == "add":
             p.add_argument("name")
         else:
             p.add_argument("plan", metavar="PLAN", help="name or id")
             p.add_argument("--name", help="rename the plan")
         p.add_argument("--grace-hours", metavar="N", help="hours until a ticket is due")
-        p.add_argument("--schedule", metavar="NAME", help="count only this schedule's business hours (24/7: all)")
-        p.add_argument("--default", action=argparse.BooleanOptionalAction, default=None,
-                       help="the plan for tickets that get none from their topic or department")
+        p.add_argument(
+            "--schedule", metavar="NAME", help="count only this schedule's business hours (24/7: all)"
+        )
+        p.add_argument(
+            "--default",
+            action=argparse.BooleanOptionalAction,
+            default=None,
+            help="the plan for tickets that get none from their topic or department",
+        )
         _active(p, "plan")
         p.set_defaults(func=cmd_sla_add if action == "add" else cmd_sla_edit)
     p = s.add_parser("delete", help="delete an unused SLA plan (admins only)")
@@ -553,7 +669,9 @@ def _sla(sub: Any) -> None:
 def _schedules(sub: Any) -> None:
     p_sched = sub.add_parser("schedule", help="business-hour schedules for SLA plans")
     s = p_sched.add_subparsers(dest="schedule_command", metavar="ACTION", required=True)
-    s.add_parser("list", help="list schedules with their hours and holidays").set_defaults(func=cmd_schedule_list)
+    s.add_parser("list", help="list schedules with their hours and holidays").set_defaults(
+        func=cmd_schedule_list
+    )
     for action in ("add", "edit"):
         p = s.add_parser(action, help=f"{action} a schedule (admins only)")
         if action == "add":
@@ -562,7 +680,9 @@ def _schedules(sub: Any) -> None:
             p.add_argument("schedule", metavar="SCHEDULE", help="name or id")
             p.add_argument("--name", help="rename the schedule")
         p.add_argument("--timezone", metavar="TZ", help="IANA time zone, e.g. Europe/Berlin (default UTC)")
-        p.add_argument("--hours", metavar="TEXT", help="working hours: 'mon-fri 09:00-17:00; sat 10:00-14:00'")
+        p.add_argument(
+            "--hours", metavar="TEXT", help="working hours: 'mon-fri 09:00-17:00; sat 10:00-14:00'"
+        )
         p.set_defaults(func=cmd_schedule_add if action == "add" else cmd_schedule_edit)
     p = s.add_parser("delete", help="delete a schedule no SLA plan uses (admins only)")
     p.add_argument("schedule", metavar="SCHEDULE", help="name or id")
@@ -582,7 +702,9 @@ def _schedules(sub: Any) -> None:
 def _scheduled(sub: Any) -> None:
     p_job = sub.add_parser("scheduled", help="tickets opened daily, weekly, monthly or yearly")
     s = p_job.add_subparsers(dest="scheduled_command", metavar="ACTION", required=True)
-    s.add_parser("list", help="list scheduled tickets with their next run").set_defaults(func=cmd_scheduled_list)
+    s.add_parser("list", help="list scheduled tickets with their next run").set_defaults(
+        func=cmd_scheduled_list
+    )
     for action in ("add", "edit"):
         p = s.add_parser(action, help=f"{action} a scheduled ticket (admins only)")
         if action == "add":

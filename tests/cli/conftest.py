@@ -73,8 +73,12 @@ def make(desk: Run) -> Callable[..., dict[str, Any]]:
     """make("Subject", priority="Low", tag=["a", "b"]) -> the created ticket's JSON."""
 
     def _make(subject: str = "VPN is down", **options: str | list[str]) -> dict[str, Any]:
-        args = {"body": "Cannot connect since 8am", "contact": "bob@acme.example", "department": "Support",
-                "priority": "High"} | options
+        args = {
+            "body": "Cannot connect since 8am",
+            "contact": "bob@acme.example",
+            "department": "Support",
+            "priority": "High",
+        } | options
         argv = ["--json", "ticket", "create", "--subject", subject]
         for key, value in args.items():
             for one in value if isinstance(value, list) else [value]:

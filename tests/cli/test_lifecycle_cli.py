@@ -31,8 +31,9 @@ def ok(result: Any) -> Any:
     return result
 
 
-def test_a_ticket_is_due_after_eight_business_hours_of_the_plans_schedule(desk: Run, make: Make,
-                                                                          at: Callable[[str], None]) -> None:
+def test_a_ticket_is_due_after_eight_business_hours_of_the_plans_schedule(
+    desk: Run, make: Make, at: Callable[[str], None]
+) -> None:
     ok(desk("schedule", "add", "Office", "--timezone", "Europe/Berlin", "--hours", "mon-fri 09:00-17:00"))
     ok(desk("holiday", "add", "Office", "2026-03-09", "--name", "Local holiday"))
     ok(desk("sla", "add", "Business 8h", "--grace-hours", "8", "--schedule", "Office", "--default"))
@@ -56,7 +57,11 @@ def test_a_ticket_is_due_after_eight_business_hours_of_the_plans_schedule(desk: 
 
 
 def test_schedule_hours_round_trip_and_edit(desk: Run) -> None:
-    ok(desk("schedule", "add", "Shop", "--hours", "mon-fri 09:00-12:00; mon-fri 13:00-17:00; sat 10:00-14:00"))
+    ok(
+        desk(
+            "schedule", "add", "Shop", "--hours", "mon-fri 09:00-12:00; mon-fri 13:00-17:00; sat 10:00-14:00"
+        )
+    )
     (row,) = ok(desk("--json", "schedule", "list")).data
     assert row["timezone"] == "UTC"
     assert row["hours"]["0"] == [["09:00", "12:00"], ["13:00", "17:00"]] and "6" not in row["hours"]
@@ -73,10 +78,29 @@ def test_schedule_hours_round_trip_and_edit(desk: Run) -> None:
 
 
 def test_a_scheduled_ticket_shows_its_next_run_and_the_worker_opens_it_once(
-        desk: Run, at: Callable[[str], None]) -> None:
-    ok(desk("scheduled", "add", "Check backups", "--body", "Look at last night's backup report",
-            "--frequency", "daily", "--next-run", "2026-03-03T08:00:00Z", "--department", "Support",
-            "--contact", "ops@acme.example", "--priority", "High", "--assignee", "sam"))
+    desk: Run, at: Callable[[str], None]
+) -> None:
+    ok(
+        desk(
+            "scheduled",
+            "add",
+            "Check backups",
+            "--body",
+            "Look at last night's backup report",
+            "--frequency",
+            "daily",
+            "--next-run",
+            "2026-03-03T08:00:00Z",
+            "--department",
+            "Support",
+            "--contact",
+            "ops@acme.example",
+            "--priority",
+            "High",
+            "--assignee",
+            "sam",
+        )
+    )
     listing = ok(desk("scheduled", "list")).out
     assert "Check backups" in listing and "2026-03-03 08:00" in listing and "daily" in listing
 
@@ -87,17 +111,26 @@ def test_a_scheduled_ticket_shows_its_next_run_and_the_worker_opens_it_once(
     rows = found["tickets"] if isinstance(found, dict) else found
     assert len(rows) == 1
     (job,) = ok(desk("--json", "scheduled", "list")).data
-    assert job["next_run_at"] == "2026-03-10T08:00:00+00:00" and job["last_run_at"] == "2026-03-09T10:00:00+00:00"
+    assert (
+        job["next_run_at"] == "2026-03-10T08:00:00+00:00"
+        and job["last_run_at"] == "2026-03-09T10:00:00+00:00"
+    )
 
     ok(desk("scheduled", "edit", str(job["id"]), "--frequency", "weekly", "--inactive"))
     (job,) = ok(desk("--json", "scheduled", "list")).data
-    assert (job["frequency"], job["active"], job["priority"], job["assignee"]) == ("weekly", False, "High", "sam")
+    assert (job["frequency"], job["active"], job["priority"], job["assignee"]) == (
+        "weekly",
+        False,
+        "High",
+        "sam",
+    )
     ok(desk("scheduled", "delete", str(job["id"])))
     assert ok(desk("--json", "scheduled", "list")).data == []
 
 
-def test_worker_closes_a_resolved_ticket_when_its_window_ends(desk: Run, make: Make,
-                                                              at: Callable[[str], None]) -> None:
+def test_worker_closes_a_resolved_ticket_when_its_window_ends(
+    desk: Run, make: Make, at: Callable[[str], None]
+) -> None:
     at("2026-03-06T18:30:00Z")  # resolved on a Friday evening; the reopen window is 7 days
     number = make()["number"]
     ok(desk("ticket", "status", number, "Resolved", "--notes", "replaced the cable"))
@@ -110,12 +143,16 @@ def test_worker_closes_a_resolved_ticket_when_its_window_ends(desk: Run, make: M
     assert shown["state"] == "closed" and shown["closed_at"] == "2026-03-13T18:30:00+00:00"
 
 
-def test_autoclose_settings_drive_the_chaser_and_the_close(desk: Run, make: Make,
-                                                           at: Callable[[str], None]) -> None:
+def test_autoclose_settings_drive_the_chaser_and_the_close(
+    desk: Run, make: Make, at: Callable[[str], None]
+) -> None:
     assert ok(desk("--json", "autoclose", "show")).data["statuses"] == []
     ok(desk("autoclose", "set", "--statuses", "pending, On Hold", "--chaser-days", "2", "--close-days", "3"))
     assert ok(desk("--json", "autoclose", "show")).data == {
-        "statuses": ["Pending", "On Hold"], "chaser_days": 2, "close_days": 3}
+        "statuses": ["Pending", "On Hold"],
+        "chaser_days": 2,
+        "close_days": 3,
+    }
     at("2026-03-02T09:00:00Z")
     number = make()["number"]
     ok(desk("ticket", "reply", number, "--body", "Could you send the logs?", "--status", "Pending"))
@@ -126,7 +163,9 @@ def test_autoclose_settings_drive_the_chaser_and_the_close(desk: Run, make: Make
     at("2026-03-07T09:02:00Z")
     ok(desk("worker", "--once"))
     shown = ok(desk("--json", "ticket", "show", number)).data
-    assert shown["state"] == "closed" and shown["closed_at"] == "2026-03-07T09:00:00+00:00"  # 2 quiet days + 3 days, timed by when it was due
+    assert (
+        shown["state"] == "closed" and shown["closed_at"] == "2026-03-07T09:00:00+00:00"
+    )  # 2 quiet days + 3 days, timed by when it was due
 
 
 def test_tasks_due_before_the_ticket_and_closing_leaves_a_note(desk: Run, make: Make) -> None:
@@ -135,9 +174,22 @@ def test_tasks_due_before_the_ticket_and_closing_leaves_a_note(desk: Run, make: 
     assert ticket["due_at"] == "2026-03-02T17:00:00+00:00"
     late = desk("--json", "task", "add", ticket["number"], "Swap disk", "--due", "2026-03-02T18:00:00Z")
     assert late.code == EXIT_ERROR and late.error["field"] == "due_at"
-    added = ok(desk("--json", "task", "add", ticket["number"], "Swap disk", "--assignee", "sam",
-                    "--due", "2026-03-02T12:00:00Z")).data
-    closed = ok(desk("--json", "--as", "sam", "task", "close", str(added["id"]), "--summary", "Disk swapped")).data
+    added = ok(
+        desk(
+            "--json",
+            "task",
+            "add",
+            ticket["number"],
+            "Swap disk",
+            "--assignee",
+            "sam",
+            "--due",
+            "2026-03-02T12:00:00Z",
+        )
+    ).data
+    closed = ok(
+        desk("--json", "--as", "sam", "task", "close", str(added["id"]), "--summary", "Disk swapped")
+    ).data
     assert closed["closed_at"] is not None
     assert desk("task", "close", str(added["id"])).code == EXIT_CONFLICT  # already closed
     thread = ok(desk("--json", "ticket", "show", ticket["number"])).data["thread"]
@@ -157,18 +209,102 @@ def test_tasks_due_before_the_ticket_and_closing_leaves_a_note(desk: Run, make: 
         (["schedule", "add", "Bad", "--hours", "mon 09:00-17:00", "--timezone", "Mars/Olympus"], "timezone"),
         (["schedule", "add", "Bad"], "hours"),
         (["holiday", "add", "Office", "christmas"], "day"),
-        (["scheduled", "add", "Patch", "--frequency", "fortnightly", "--next-run", "2026-04-01T08:00:00Z",
-          "--department", "Support", "--contact", "ops@acme.example"], "frequency"),
-        (["scheduled", "add", "Patch", "--frequency", "daily", "--next-run", "soon",
-          "--department", "Support", "--contact", "ops@acme.example"], "next_run_at"),
-        (["scheduled", "add", "Patch", "--frequency", "daily", "--next-run", "2026-04-01T08:00:00Z",
-          "--department", "Old", "--contact", "ops@acme.example"], "department"),
-        (["scheduled", "add", "Patch", "--frequency", "daily", "--next-run", "2026-04-01T08:00:00Z",
-          "--department", "Support"], "contact"),
-        (["scheduled", "add", "Patch", "--frequency", "daily", "--next-run", "2026-04-01T08:00:00Z",
-          "--department", "Support", "--contact", "not an address"], "contact"),
-        (["scheduled", "add", "Patch", "--frequency", "daily", "--next-run", "2026-04-01T08:00:00Z",
-          "--department", "Support", "--contact", "ops@acme.example", "--assignee", "ghost"], "assignee"),
+        (
+            [
+                "scheduled",
+                "add",
+                "Patch",
+                "--frequency",
+                "fortnightly",
+                "--next-run",
+                "2026-04-01T08:00:00Z",
+                "--department",
+                "Support",
+                "--contact",
+                "ops@acme.example",
+            ],
+            "frequency",
+        ),
+        (
+            [
+                "scheduled",
+                "add",
+                "Patch",
+                "--frequency",
+                "daily",
+                "--next-run",
+                "soon",
+                "--department",
+                "Support",
+                "--contact",
+                "ops@acme.example",
+            ],
+            "next_run_at",
+        ),
+        (
+            [
+                "scheduled",
+                "add",
+                "Patch",
+                "--frequency",
+                "daily",
+                "--next-run",
+                "2026-04-01T08:00:00Z",
+                "--department",
+                "Old",
+                "--contact",
+                "ops@acme.example",
+            ],
+            "department",
+        ),
+        (
+            [
+                "scheduled",
+                "add",
+                "Patch",
+                "--frequency",
+                "daily",
+                "--next-run",
+                "2026-04-01T08:00:00Z",
+                "--department",
+                "Support",
+            ],
+            "contact",
+        ),
+        (
+            [
+                "scheduled",
+                "add",
+                "Patch",
+                "--frequency",
+                "daily",
+                "--next-run",
+                "2026-04-01T08:00:00Z",
+                "--department",
+                "Support",
+                "--contact",
+                "not an address",
+            ],
+            "contact",
+        ),
+        (
+            [
+                "scheduled",
+                "add",
+                "Patch",
+                "--frequency",
+                "daily",
+                "--next-run",
+                "2026-04-01T08:00:00Z",
+                "--department",
+                "Support",
+                "--contact",
+                "ops@acme.example",
+                "--assignee",
+                "ghost",
+            ],
+            "assignee",
+        ),
         (["autoclose", "set", "--statuses", "Resolved"], "statuses"),
         (["autoclose", "set", "--statuses", "Snoozed"], "statuses"),
         (["autoclose", "set", "--chaser-days", "0"], "chaser_days"),

@@ -32,8 +32,13 @@ def numbers(run, *extra) -> list[str]:
 
 
 def test_create_prints_the_number_and_records_every_option(make, desk):
-    t = make(tag=["VPN", "network"], field=["asset=LT-7"], cc=["amy@acme.example"], assignee="sam",
-             name="Bob Builder")
+    t = make(
+        tag=["VPN", "network"],
+        field=["asset=LT-7"],
+        cc=["amy@acme.example"],
+        assignee="sam",
+        name="Bob Builder",
+    )
     assert t["number"] == "TCK-1000"
     assert t["state"] == "new" and t["priority"] == "High" and t["department"] == "Support"
     assert t["requester_email"] == "bob@acme.example" and t["requester"] == "Bob Builder"
@@ -50,8 +55,22 @@ def test_create_prints_the_number_and_records_every_option(make, desk):
 
 
 def test_create_body_from_stdin(desk):
-    result = desk("--json", "ticket", "create", "--subject", "From a pipe", "--body", "-", "--contact",
-                  "c@acme.example", "--department", "Support", "--priority", "Low", stdin="line one\nline two\n")
+    result = desk(
+        "--json",
+        "ticket",
+        "create",
+        "--subject",
+        "From a pipe",
+        "--body",
+        "-",
+        "--contact",
+        "c@acme.example",
+        "--department",
+        "Support",
+        "--priority",
+        "Low",
+        stdin="line one\nline two\n",
+    )
     assert result.code == 0, result.err
     assert result.data["thread"][0]["body"] == "line one\nline two"
 
@@ -68,8 +87,13 @@ def test_create_body_from_stdin(desk):
     ],
 )
 def test_invalid_input_names_the_field(desk, change, field):
-    args = {"--subject": "Printer", "--body": "It jams", "--contact": "bob@acme.example",
-            "--department": "Support", "--priority": "High"}
+    args = {
+        "--subject": "Printer",
+        "--body": "It jams",
+        "--contact": "bob@acme.example",
+        "--department": "Support",
+        "--priority": "High",
+    }
     args[change[0]] = change[1]
     argv = [x for pair in args.items() for x in pair]
     result = desk("--json", "ticket", "create", *argv)
@@ -82,15 +106,28 @@ def test_invalid_input_names_the_field(desk, change, field):
 
 
 def test_archived_department_is_refused_by_name(desk):
-    result = desk("ticket", "create", "--subject", "S", "--body", "B", "--contact", "a@b.example",
-                  "--department", "Old", "--priority", "Normal")
+    result = desk(
+        "ticket",
+        "create",
+        "--subject",
+        "S",
+        "--body",
+        "B",
+        "--contact",
+        "a@b.example",
+        "--department",
+        "Old",
+        "--priority",
+        "Normal",
+    )
     assert result.code == EXIT_ERROR
     assert "'Old' is archived" in result.err
 
 
 def test_missing_subject_option_names_subject(desk):
-    result = desk("--json", "ticket", "create", "--body", "B", "--contact", "a@b.example", "--department",
-                  "Support")
+    result = desk(
+        "--json", "ticket", "create", "--body", "B", "--contact", "a@b.example", "--department", "Support"
+    )
     assert result.code == EXIT_ERROR and result.error["field"] == "subject"
 
 
@@ -130,13 +167,19 @@ def test_permission_denied_exits_4(make, desk):
 
 def test_stale_expect_version_is_a_conflict(make, desk):
     t = make()
-    assert desk("ticket", "note", t["number"], "--body", "first", "--expect-version", str(t["version"])).code == 0
+    assert (
+        desk("ticket", "note", t["number"], "--body", "first", "--expect-version", str(t["version"])).code
+        == 0
+    )
     stale = desk("--json", "ticket", "status", t["number"], "Open", "--expect-version", str(t["version"]))
     assert stale.code == EXIT_CONFLICT
     assert "changed by someone else" in stale.error["error"]
     assert show(desk, t["number"])["state"] == "new"  # nothing was written
     # the same refusal on a write whose service has no version argument
-    assert desk("ticket", "link", t["number"], make("Other")["number"], "--expect-version", "1").code == EXIT_CONFLICT
+    assert (
+        desk("ticket", "link", t["number"], make("Other")["number"], "--expect-version", "1").code
+        == EXIT_CONFLICT
+    )
 
 
 # --- thread ------------------------------------------------------------------------------------------------
@@ -165,8 +208,18 @@ def test_reply_and_note_appear_in_show_in_either_order(make, desk):
 
 def test_reply_with_status_resolves_with_notes(make, desk):
     t = make()
-    result = desk("--json", "ticket", "reply", t["number"], "--body", "Fixed", "--status", "Resolved",
-                  "--notes", "Replaced the router")
+    result = desk(
+        "--json",
+        "ticket",
+        "reply",
+        t["number"],
+        "--body",
+        "Fixed",
+        "--status",
+        "Resolved",
+        "--notes",
+        "Replaced the router",
+    )
     assert result.code == 0, result.err
     shown = show(desk, t["number"])
     assert shown["state"] == "resolved" and shown["resolution_notes"] == "Replaced the router"
@@ -242,8 +295,20 @@ def test_assign_me_team_release_and_transfer(make, desk):
 def test_edit_fields_with_a_reason(make, desk):
     t = make()
     assert desk("ticket", "edit", t["number"], "--set", "priority=Low").code == EXIT_USAGE  # no reason
-    result = desk("--json", "ticket", "edit", t["number"], "--set", "priority=Urgent", "--set", "subject=VPN down",
-                  "--set", "custom.asset=LT-9", "--reason", "whole floor affected")
+    result = desk(
+        "--json",
+        "ticket",
+        "edit",
+        t["number"],
+        "--set",
+        "priority=Urgent",
+        "--set",
+        "subject=VPN down",
+        "--set",
+        "custom.asset=LT-9",
+        "--reason",
+        "whole floor affected",
+    )
     assert result.code == 0, result.err
     assert result.data["priority"] == "Urgent" and result.data["subject"] == "VPN down"
     assert result.data["custom_fields"] == {"asset": "LT-9"}
@@ -265,7 +330,9 @@ def test_time_is_logged(make, desk):
     t = make()
     result = desk("--json", "ticket", "time", t["number"], "45", "--no-billable", "--note", "on site")
     assert result.code == 0, result.err
-    assert result.data["minutes"] == 45 and result.data["billable"] is False and result.data["time_logged"] == 45
+    assert (
+        result.data["minutes"] == 45 and result.data["billable"] is False and result.data["time_logged"] == 45
+    )
     assert desk("--json", "ticket", "time", t["number"], "0").error["field"] == "minutes"
 
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import test_queue_fixtures
 from sqlalchemy import func, select
-from test_queue_fixtures import Desk, desk, pilot_test, settle  # noqa: F401 - desk is a fixture
+from test_queue_fixtures import Desk, pilot_test, settle
 
 from tui_helpdesk import db
 from tui_helpdesk.config import Config
@@ -16,10 +17,17 @@ from tui_helpdesk.tui.commands import screen_commands
 from tui_helpdesk.tui.screens.help import HelpScreen
 from tui_helpdesk.tui.screens.queue import QueueScreen
 
+desk = test_queue_fixtures.desk  # the fixture, under its own name
+
 
 def _config(url: str, agent: str | None = None, keymap: dict[str, str] | None = None) -> Config:
-    return Config(database_url=url, data_dir=Path("/nonexistent"), config_file=Path("/nonexistent/c.toml"),
-                  agent=agent, keymap=keymap or {})
+    return Config(
+        database_url=url,
+        data_dir=Path("/nonexistent"),
+        config_file=Path("/nonexistent/c.toml"),
+        agent=agent,
+        keymap=keymap or {},
+    )
 
 
 @pilot_test
@@ -80,7 +88,7 @@ async def test_help_lists_the_screens_bindings_and_searches(desk: Desk) -> None:
         assert isinstance(app.screen, HelpScreen)
         rows = {r.description: r.keys for r in app.screen.rows}
         assert rows["Assign"] == "a" and rows["Resolve"] == "x" and rows["Filter"] == "/"
-        assert set(rows["Down"].split(" / ")) == {"j", "down"} and rows["Quit"] in ("q", "ctrl+q")
+        assert set(rows["Down"].split(" / ")) == {"j", "down"} and "q" in rows["Quit"].split(" / ")
         await pilot.press(*"resol")
         await settle(pilot)
         shown = app.screen.query_one("#help-list").option_count

@@ -5,7 +5,8 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from test_queue_fixtures import NOW, Desk, desk, pilot_test, settle  # noqa: F401 - desk is a fixture
+import test_queue_fixtures
+from test_queue_fixtures import NOW, Desk, pilot_test, settle
 
 from tui_helpdesk import clock
 from tui_helpdesk.services import presence, tickets, views
@@ -16,6 +17,8 @@ from tui_helpdesk.tui.widgets import ticket_list as tl_module
 from tui_helpdesk.tui.widgets.ticket_list import TicketList
 
 SIZE = (120, 36)
+
+desk = test_queue_fixtures.desk  # the fixture, under its own name
 
 
 def queue(app) -> QueueScreen:
@@ -283,8 +286,13 @@ async def test_other_agents_changes_appear_without_a_keypress(desk: Desk) -> Non
         app.poll_changes()
         await settle(pilot)
         with transaction(desk.engine, desk.sam) as tx:
-            tickets.create(tx, subject="Brand new from sam", body="x", contact_email="z@acme.example",
-                           department="Support")
+            tickets.create(
+                tx,
+                subject="Brand new from sam",
+                body="x",
+                contact_email="z@acme.example",
+                department="Support",
+            )
         app.poll_changes()  # what the 2-second timer does
         await settle(pilot, rounds=6)
         t = lst(app)
@@ -357,8 +365,13 @@ async def test_export_writes_the_view_as_csv(desk: Desk, tmp_path: Path) -> None
 @pilot_test
 async def test_columns_command_and_untrusted_subjects(desk: Desk) -> None:
     with transaction(desk.engine, desk.admin) as tx:
-        tickets.create(tx, subject="Evil \x1b]0;pwned\x07 title \x1b[31mred", body="x",
-                       contact_email="e@acme.example", department="Support")
+        tickets.create(
+            tx,
+            subject="Evil \x1b]0;pwned\x07 title \x1b[31mred",
+            body="x",
+            contact_email="e@acme.example",
+            department="Support",
+        )
     app = desk.app()
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)

@@ -68,16 +68,21 @@ class Desk:
 
 def build_desk(engine: Engine, url: str, n: int = 24) -> Desk:
     clock.set_now(NOW)
-    # saved_view is not in migration 0001 yet; the tests create the table the model describes
-    SavedView.__table__.create(engine, checkfirst=True)
     with session_scope(engine) as s:
         setup.create_first_admin(s, "root", "Root Admin", "root@example.com")
         s.add(Department(name="Billing"))
         s.flush()
         support = s.execute(select(Department).where(Department.name == "Support")).scalar_one()
         role = s.execute(select(Role).where(Role.name == "Agent")).scalar_one()
-        s.add(Agent(username="sam", name="Sam Agent", email="sam@example.com",
-                    primary_department_id=support.id, role_id=role.id))
+        s.add(
+            Agent(
+                username="sam",
+                name="Sam Agent",
+                email="sam@example.com",
+                primary_department_id=support.id,
+                role_id=role.id,
+            )
+        )
     with session_scope(engine) as s:
         admin = resolve_actor(s, "root", "tui")
         sam = resolve_actor(s, "sam", "tui")

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from test_queue_fixtures import Desk, desk, settle  # noqa: F401 - desk is a fixture
+import test_queue_fixtures
+from test_queue_fixtures import Desk, settle
+
+desk = test_queue_fixtures.desk  # the fixture, under its own name
 
 
 def test_queue_80x24(desk: Desk, snap_compare) -> None:

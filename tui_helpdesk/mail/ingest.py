@@ -549,11 +549,11 @@ def _reply(ctx: _Context, ticket: Ticket, how: str) -> _Outcome:
                 reason=f"{ticket.number} no longer accepts replies (policy: refuse)",
             )
         return _new_ticket(ctx, late_from=ticket)
-    from tui_helpdesk.services.tickets import _add_collaborator
+    from tui_helpdesk.services.tickets import add_participant
 
     added = []
     for address in [*_collaborator_addresses(ctx, ""), sender]:
-        if _add_collaborator(tx, ticket, address):
+        if add_participant(tx, ticket, address):
             added.append(address)
     problems = _store_attachments(ctx, ticket, entry.id)
     if problems:

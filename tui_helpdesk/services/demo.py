@@ -69,7 +69,10 @@ AGENTS = (
     ("gus", "Gus Ferreira", "Billing", "Agent", [("Support", "Triage")]),
     ("hana", "Hana Sato", "Field Services", "Agent", [("IT Operations", "Agent")]),
 )
-TEAMS = (("Network Squad", "chen", ("chen", "dana", "emil", "hana")), ("Billing Desk", "fatima", ("fatima", "gus")))
+TEAMS = (
+    ("Network Squad", "chen", ("chen", "dana", "emil", "hana")),
+    ("Billing Desk", "fatima", ("fatima", "gus")),
+)
 ORGANIZATIONS = (
     ("Acme Manufacturing", ("acme.example", "acme-mfg.example")),
     ("Globex Corporation", ("globex.example",)),
@@ -77,10 +80,56 @@ ORGANIZATIONS = (
     ("Umbrella Health", ("umbrella-health.example",)),
     ("Stark Logistics", ("stark-logistics.example",)),
 )
-FIRST = ("Ava", "Ben", "Carla", "Dev", "Elif", "Finn", "Grace", "Hugo", "Ines", "Jonas", "Kira", "Liam", "Maya",
-         "Nils", "Olga", "Pavel", "Quinn", "Rosa", "Sven", "Tara", "Umar", "Vera", "Wes", "Xena", "Yusuf", "Zoe")
-LAST = ("Abbott", "Brandt", "Costa", "Dubois", "Eriksen", "Fischer", "Garcia", "Horvat", "Ivanova", "Jensen",
-        "Kowalski", "Larsen", "Meyer", "Novak", "Ortiz", "Petrov", "Rossi", "Schmidt", "Tanaka", "Ueda")
+FIRST = (
+    "Ava",
+    "Ben",
+    "Carla",
+    "Dev",
+    "Elif",
+    "Finn",
+    "Grace",
+    "Hugo",
+    "Ines",
+    "Jonas",
+    "Kira",
+    "Liam",
+    "Maya",
+    "Nils",
+    "Olga",
+    "Pavel",
+    "Quinn",
+    "Rosa",
+    "Sven",
+    "Tara",
+    "Umar",
+    "Vera",
+    "Wes",
+    "Xena",
+    "Yusuf",
+    "Zoe",
+)
+LAST = (
+    "Abbott",
+    "Brandt",
+    "Costa",
+    "Dubois",
+    "Eriksen",
+    "Fischer",
+    "Garcia",
+    "Horvat",
+    "Ivanova",
+    "Jensen",
+    "Kowalski",
+    "Larsen",
+    "Meyer",
+    "Novak",
+    "Ortiz",
+    "Petrov",
+    "Rossi",
+    "Schmidt",
+    "Tanaka",
+    "Ueda",
+)
 FREEMAIL = ("mailbox.example", "freemail.example")
 CLASSIFICATION = {
     "Hardware": {"Laptop": ("Battery", "Keyboard", "Screen"), "Printer": ("Paper jam", "Toner", "Driver")},
@@ -104,17 +153,30 @@ TOPICS = (
     ("Refunds", "Billing", "Billing", "Normal", "fatima", None),
 )
 CANNED = (
-    ("Password reset instructions", "Support",
-     "You can reset your password at **https://id.northwind.example/reset**.\n\n"
-     "1. Enter your work email\n2. Follow the link we send you (valid for 30 minutes)\n"
-     "3. Choose a password of at least 14 characters"),
-    ("VPN reinstall", "IT Operations",
-     "Please remove the VPN client, reboot, and install the current version from the software centre. "
-     "Then sign in again with your usual credentials."),
+    (
+        "Password reset instructions",
+        "Support",
+        "You can reset your password at **https://id.northwind.example/reset**.\n\n"
+        "1. Enter your work email\n2. Follow the link we send you (valid for 30 minutes)\n"
+        "3. Choose a password of at least 14 characters",
+    ),
+    (
+        "VPN reinstall",
+        "IT Operations",
+        "Please remove the VPN client, reboot, and install the current version from the software centre. "
+        "Then sign in again with your usual credentials.",
+    ),
     ("Invoice copy", "Billing", "A copy of the invoice is attached. Let us know if anything looks wrong."),
-    ("Closing - no reply", None,
-     "We have not heard back from you, so we are closing this ticket. Reply to this email to reopen it."),
-    ("Thanks for the details", None, "Thanks, that helps. We are looking into it and will update you shortly."),
+    (
+        "Closing - no reply",
+        None,
+        "We have not heard back from you, so we are closing this ticket. Reply to this email to reopen it.",
+    ),
+    (
+        "Thanks for the details",
+        None,
+        "Thanks, that helps. We are looking into it and will update you shortly.",
+    ),
 )
 VIEWS = (
     ("My open tickets", False, "assignee:me status:new,open", "updated"),
@@ -137,74 +199,168 @@ class Scenario:
 
 
 SCENARIOS = (
-    Scenario("VPN disconnects every {n} minutes", "IT Operations", "VPN", ("Network", "VPN", "Client"),
-             "Since this morning my VPN drops roughly every {n} minutes while working from home. "
-             "I have to log in again each time.",
-             "I'm on the {device}, home broadband, no other network problems.",
-             "The client was two versions behind; pushed the update and reset the tunnel profile.", ("vpn",)),
-    Scenario("Cannot log in after password change", "Support", "Password reset", ("Access", "Account", "Password"),
-             "I changed my password yesterday and now I'm locked out of everything on the {device}.",
-             "The error says *account locked*. I tried about five times.",
-             "Unlocked the account; the old password was cached on the phone and kept retrying.", ("login",)),
-    Scenario("Printer on floor {n} jams constantly", "Field Services", "Printers", ("Hardware", "Printer", "Paper jam"),
-             "The big printer next to the kitchen on floor {n} jams on almost every job.",
-             "It happens with both trays, even with a fresh ream.",
-             "Replaced the pickup roller and cleaned the fuser area.", ("printer", "onsite")),
-    Scenario("Invoice {inv} shows the wrong amount", "Billing", "Invoices", ("Finance", "Invoice", "Wrong amount"),
-             "Invoice {inv} charges us for {n} seats but we cancelled five of them last month.",
-             "The cancellation confirmation number is CX-{n}{n}.",
-             "Issued a credit note for the five seats and corrected the subscription.", ("invoice",)),
-    Scenario("Request for refund on order {inv}", "Billing", "Refunds", ("Finance", "Payment", "Refund"),
-             "We were charged twice for order {inv}. Please refund the duplicate payment.",
-             "Both charges are on the same card ending 4242.",
-             "Refunded the duplicate charge; it takes 3-5 working days to appear.", ("refund",)),
-    Scenario("New starter: laptop and accounts for {person}", "Support", "New starter",
-             ("Access", "Account", "New starter"),
-             "{person} joins the finance team on Monday. Please set up a laptop, email and CRM access.",
-             "Same access as the rest of the finance team, please.",
-             "Laptop imaged, accounts created, credentials handed to the line manager.", ("onboarding",)),
-    Scenario("Outlook keeps asking for my password", "Support", None, ("Software", "Email", "Outlook"),
-             "Outlook on my {device} asks for my password every few minutes and never accepts it.",
-             "It started after the Windows update on Tuesday.",
-             "Cleared the stored credentials and re-created the mail profile.", ("email",)),
-    Scenario("Wi-Fi very slow in meeting room {n}", "IT Operations", "Wi-Fi", ("Network", "Wi-Fi", "Coverage"),
-             "Video calls in meeting room {n} freeze; the Wi-Fi there barely works.",
-             "Worst in the afternoons when the room is full.",
-             "Added a second access point and moved the room to the 5 GHz network.", ("wifi",)),
-    Scenario("Laptop battery drains in an hour", "Field Services", "Hardware", ("Hardware", "Laptop", "Battery"),
-             "My {device} goes from full to empty in about an hour, even when idle.",
-             "The battery report says the design capacity is at 41%.",
-             "Battery replaced under warranty.", ("hardware",)),
-    Scenario("Need access to the shared drive for {person}", "Support", "Accounts",
-             ("Access", "Permissions", "Shared drive"),
-             "Could you give {person} read access to the Projects share?",
-             "Read-only is enough for now.",
-             "Added to the Projects-Readers group; access works after signing out and in.", ("access",)),
-    Scenario("Office suite licence expired", "Support", None, ("Software", "Office suite", "Licence"),
-             "Word says my licence expired and opens everything read-only.",
-             "My username is on the screenshot I attached.",
-             "Reassigned a licence from a leaver's account.", ("licence",)),
-    Scenario("Card declined when paying invoice {inv}", "Billing", "Billing", ("Finance", "Payment", "Card declined"),
-             "Our company card is declined when I pay invoice {inv} online.",
-             "The bank says they see no attempt at all.",
-             "Payment page had an outdated 3-D Secure setting; fixed and the payment went through.", ("payment",)),
-    Scenario("Monitor flickering at desk {n}", "Field Services", "Hardware", ("Hardware", "Laptop", "Screen"),
-             "The external monitor at desk {n} flickers constantly.",
-             "Swapping the cable made no difference.",
-             "Replaced the docking station.", ("hardware", "onsite")),
-    Scenario("MFA codes not arriving", "Support", "Accounts", ("Access", "Account", "MFA"),
-             "I get no text message with the sign-in code any more.",
-             "I changed phones last week but kept the number.",
-             "Re-registered the authenticator on the new phone.", ("mfa", "login")),
-    Scenario("Mobile email stopped syncing", "Support", None, ("Software", "Email", "Mobile mail"),
-             "Work email on my phone stopped syncing two days ago.",
-             "It's an Android phone, the mail app is the standard one.",
-             "Removed and re-added the account with modern authentication.", ("email", "mobile")),
+    Scenario(
+        "VPN disconnects every {n} minutes",
+        "IT Operations",
+        "VPN",
+        ("Network", "VPN", "Client"),
+        "Since this morning my VPN drops roughly every {n} minutes while working from home. "
+        "I have to log in again each time.",
+        "I'm on the {device}, home broadband, no other network problems.",
+        "The client was two versions behind; pushed the update and reset the tunnel profile.",
+        ("vpn",),
+    ),
+    Scenario(
+        "Cannot log in after password change",
+        "Support",
+        "Password reset",
+        ("Access", "Account", "Password"),
+        "I changed my password yesterday and now I'm locked out of everything on the {device}.",
+        "The error says *account locked*. I tried about five times.",
+        "Unlocked the account; the old password was cached on the phone and kept retrying.",
+        ("login",),
+    ),
+    Scenario(
+        "Printer on floor {n} jams constantly",
+        "Field Services",
+        "Printers",
+        ("Hardware", "Printer", "Paper jam"),
+        "The big printer next to the kitchen on floor {n} jams on almost every job.",
+        "It happens with both trays, even with a fresh ream.",
+        "Replaced the pickup roller and cleaned the fuser area.",
+        ("printer", "onsite"),
+    ),
+    Scenario(
+        "Invoice {inv} shows the wrong amount",
+        "Billing",
+        "Invoices",
+        ("Finance", "Invoice", "Wrong amount"),
+        "Invoice {inv} charges us for {n} seats but we cancelled five of them last month.",
+        "The cancellation confirmation number is CX-{n}{n}.",
+        "Issued a credit note for the five seats and corrected the subscription.",
+        ("invoice",),
+    ),
+    Scenario(
+        "Request for refund on order {inv}",
+        "Billing",
+        "Refunds",
+        ("Finance", "Payment", "Refund"),
+        "We were charged twice for order {inv}. Please refund the duplicate payment.",
+        "Both charges are on the same card ending 4242.",
+        "Refunded the duplicate charge; it takes 3-5 working days to appear.",
+        ("refund",),
+    ),
+    Scenario(
+        "New starter: laptop and accounts for {person}",
+        "Support",
+        "New starter",
+        ("Access", "Account", "New starter"),
+        "{person} joins the finance team on Monday. Please set up a laptop, email and CRM access.",
+        "Same access as the rest of the finance team, please.",
+        "Laptop imaged, accounts created, credentials handed to the line manager.",
+        ("onboarding",),
+    ),
+    Scenario(
+        "Outlook keeps asking for my password",
+        "Support",
+        None,
+        ("Software", "Email", "Outlook"),
+        "Outlook on my {device} asks for my password every few minutes and never accepts it.",
+        "It started after the Windows update on Tuesday.",
+        "Cleared the stored credentials and re-created the mail profile.",
+        ("email",),
+    ),
+    Scenario(
+        "Wi-Fi very slow in meeting room {n}",
+        "IT Operations",
+        "Wi-Fi",
+        ("Network", "Wi-Fi", "Coverage"),
+        "Video calls in meeting room {n} freeze; the Wi-Fi there barely works.",
+        "Worst in the afternoons when the room is full.",
+        "Added a second access point and moved the room to the 5 GHz network.",
+        ("wifi",),
+    ),
+    Scenario(
+        "Laptop battery drains in an hour",
+        "Field Services",
+        "Hardware",
+        ("Hardware", "Laptop", "Battery"),
+        "My {device} goes from full to empty in about an hour, even when idle.",
+        "The battery report says the design capacity is at 41%.",
+        "Battery replaced under warranty.",
+        ("hardware",),
+    ),
+    Scenario(
+        "Need access to the shared drive for {person}",
+        "Support",
+        "Accounts",
+        ("Access", "Permissions", "Shared drive"),
+        "Could you give {person} read access to the Projects share?",
+        "Read-only is enough for now.",
+        "Added to the Projects-Readers group; access works after signing out and in.",
+        ("access",),
+    ),
+    Scenario(
+        "Office suite licence expired",
+        "Support",
+        None,
+        ("Software", "Office suite", "Licence"),
+        "Word says my licence expired and opens everything read-only.",
+        "My username is on the screenshot I attached.",
+        "Reassigned a licence from a leaver's account.",
+        ("licence",),
+    ),
+    Scenario(
+        "Card declined when paying invoice {inv}",
+        "Billing",
+        "Billing",
+        ("Finance", "Payment", "Card declined"),
+        "Our company card is declined when I pay invoice {inv} online.",
+        "The bank says they see no attempt at all.",
+        "Payment page had an outdated 3-D Secure setting; fixed and the payment went through.",
+        ("payment",),
+    ),
+    Scenario(
+        "Monitor flickering at desk {n}",
+        "Field Services",
+        "Hardware",
+        ("Hardware", "Laptop", "Screen"),
+        "The external monitor at desk {n} flickers constantly.",
+        "Swapping the cable made no difference.",
+        "Replaced the docking station.",
+        ("hardware", "onsite"),
+    ),
+    Scenario(
+        "MFA codes not arriving",
+        "Support",
+        "Accounts",
+        ("Access", "Account", "MFA"),
+        "I get no text message with the sign-in code any more.",
+        "I changed phones last week but kept the number.",
+        "Re-registered the authenticator on the new phone.",
+        ("mfa", "login"),
+    ),
+    Scenario(
+        "Mobile email stopped syncing",
+        "Support",
+        None,
+        ("Software", "Email", "Mobile mail"),
+        "Work email on my phone stopped syncing two days ago.",
+        "It's an Android phone, the mail app is the standard one.",
+        "Removed and re-added the account with modern authentication.",
+        ("email", "mobile"),
+    ),
 )
-OUTAGE = Scenario("VPN gateway down at {office}", "IT Operations", "VPN", ("Network", "VPN", "Client"),
-                  "Nobody at {office} can connect to the VPN since 08:40.",
-                  "All of us see the same timeout.",
-                  "The gateway's certificate had expired; renewed it and restarted the service.", ("vpn", "outage"))
+OUTAGE = Scenario(
+    "VPN gateway down at {office}",
+    "IT Operations",
+    "VPN",
+    ("Network", "VPN", "Client"),
+    "Nobody at {office} can connect to the VPN since 08:40.",
+    "All of us see the same timeout.",
+    "The gateway's certificate had expired; renewed it and restarted the service.",
+    ("vpn", "outage"),
+)
 DEVICES = ("ThinkPad T14", "MacBook Air", "Dell Latitude 7440", "Surface Laptop", "HP EliteBook")
 OFFICES = ("the Leeds office", "the Rotterdam office", "the Lyon office")
 NOTES = (
@@ -224,8 +380,12 @@ ACKS = (
     "Thanks, we are looking into it.",
     "Thanks for the details. I am working on this now and will update you today.",
 )
-FOLLOWUPS = ("Any news on this? It is blocking my work.", "Just checking in - is there an update?",
-             "Thanks, it works now!", "Great, thank you for the quick help.")
+FOLLOWUPS = (
+    "Any news on this? It is blocking my work.",
+    "Just checking in - is there an update?",
+    "Thanks, it works now!",
+    "Great, thank you for the quick help.",
+)
 
 
 # --- summary and entry points --------------------------------------------------------------------
@@ -265,7 +425,9 @@ class _Cast:
     mail: Actor = field(default_factory=lambda: Actor.system("mail"))
 
 
-def build_demo(engine: Engine, *, tickets: int = 300, seed: int = 42, admin_username: str | None = None) -> dict:
+def build_demo(
+    engine: Engine, *, tickets: int = 300, seed: int = 42, admin_username: str | None = None
+) -> dict:
     """Fill a database (with no tickets yet) with a demo help desk. Returns counts of what was made."""
     rng = random.Random(seed)
     admin_username = admin_username or getpass.getuser()
@@ -303,8 +465,14 @@ def _reference_data(engine: Engine, rng: random.Random, admin_username: str) -> 
         settings.put(s, "helpdesk_name", "Northwind Help Desk")
         # Stored explicitly (same values as the defaults): the services read these on nearly every call,
         # and a stored row is served from the session's identity map while a missing one costs a query.
-        for key in ("number_prefix", "number_start", "closed_reopen_policy", "reopen_window_days",
-                    "edit_window_minutes", "late_reply_policy"):
+        for key in (
+            "number_prefix",
+            "number_start",
+            "closed_reopen_policy",
+            "reopen_window_days",
+            "edit_window_minutes",
+            "late_reply_policy",
+        ):
             settings.put(s, key, settings.get(s, key))
         roles = {r.name: r for r in s.execute(select(Role)).scalars()}
         if "Triage" not in roles:
@@ -321,9 +489,14 @@ def _reference_data(engine: Engine, rng: random.Random, admin_username: str) -> 
 
         admin = s.execute(select(Agent).where(Agent.username == admin_username)).scalars().first()
         if admin is None:
-            admin = Agent(username=admin_username, name=_display_name(admin_username),
-                          email=f"{admin_username}@northwind.example", is_admin=True,
-                          primary_department_id=depts["Support"].id, role_id=roles["Supervisor"].id)
+            admin = Agent(
+                username=admin_username,
+                name=_display_name(admin_username),
+                email=f"{admin_username}@northwind.example",
+                is_admin=True,
+                primary_department_id=depts["Support"].id,
+                role_id=roles["Supervisor"].id,
+            )
             s.add(admin)
         agents: dict[str, Agent] = {}
         dept_agents: dict[str, list[str]] = {name: [] for name, _, _ in DEPARTMENTS}
@@ -331,21 +504,39 @@ def _reference_data(engine: Engine, rng: random.Random, admin_username: str) -> 
         for username, name, dept, role, extra in AGENTS:
             if username == admin_username:
                 continue
-            a = _get_or_add(s, Agent, {"username": username}, name=name, email=f"{username}@northwind.example",
-                            primary_department_id=depts[dept].id, role_id=roles[role].id)
+            a = _get_or_add(
+                s,
+                Agent,
+                {"username": username},
+                name=name,
+                email=f"{username}@northwind.example",
+                primary_department_id=depts[dept].id,
+                role_id=roles[role].id,
+            )
             agents[username] = a
             dept_agents[dept].insert(0, username)
             if role == "Supervisor":
                 supervisors[dept] = username
             for other, other_role in extra:
                 if s.get(DepartmentAccess, (a.id, depts[other].id)) is None:
-                    s.add(DepartmentAccess(agent_id=a.id, department_id=depts[other].id,
-                                           role_id=roles[other_role].id))
+                    s.add(
+                        DepartmentAccess(
+                            agent_id=a.id, department_id=depts[other].id, role_id=roles[other_role].id
+                        )
+                    )
                 if other_role == "Agent":
                     dept_agents[other].append(username)
         # one former colleague: deactivated, kept for the history
-        _get_or_add(s, Agent, {"username": "ivan"}, name="Ivan Former", email="ivan@northwind.example",
-                    active=False, primary_department_id=depts["Support"].id, role_id=roles["Agent"].id)
+        _get_or_add(
+            s,
+            Agent,
+            {"username": "ivan"},
+            name="Ivan Former",
+            email="ivan@northwind.example",
+            active=False,
+            primary_department_id=depts["Support"].id,
+            role_id=roles["Agent"].id,
+        )
         s.flush()
         depts["Support"].manager_id = agents["alice"].id if "alice" in agents else admin.id
         depts["IT Operations"].manager_id = agents["chen"].id if "chen" in agents else admin.id
@@ -370,8 +561,12 @@ def _reference_data(engine: Engine, rng: random.Random, admin_username: str) -> 
         for name, parent, dept, prio, agent_name, team_name in TOPICS:
             auto_agent = agents.get(agent_name) if agent_name else None
             topic = _get_or_add(
-                s, HelpTopic, {"name": name}, parent_id=topic_ids.get(parent) if parent else None,
-                department_id=depts[dept].id, priority_id=lookup.priority(s, prio).id if prio else None,
+                s,
+                HelpTopic,
+                {"name": name},
+                parent_id=topic_ids.get(parent) if parent else None,
+                department_id=depts[dept].id,
+                priority_id=lookup.priority(s, prio).id if prio else None,
                 sla_plan_id=urgent_plan.id if prio == "High" else None,
                 auto_assign_agent_id=auto_agent.id if auto_agent else None,
                 auto_assign_team_id=teams[team_name].id if team_name else None,
@@ -393,12 +588,21 @@ def _reference_data(engine: Engine, rng: random.Random, admin_username: str) -> 
         # the views tables come with a later migration; a schema without them gets no canned replies or views
         has_views = inspect(s.connection()).has_table("saved_view")
         for title, dept, body in CANNED if has_views else ():
-            _get_or_add(s, CannedResponse, {"title": title}, body=body,
-                        department_id=depts[dept].id if dept else None)
+            _get_or_add(
+                s, CannedResponse, {"title": title}, body=body, department_id=depts[dept].id if dept else None
+            )
         for order, (name, shared, query, sort) in enumerate(VIEWS if has_views else ()):
-            _get_or_add(s, SavedView, {"name": name}, owner_id=None if shared else admin.id, shared=shared,
-                        query=query, sort=sort, sort_order=order,
-                        columns=["number", "subject", "requester", "status", "priority", "assignee", "updated"])
+            _get_or_add(
+                s,
+                SavedView,
+                {"name": name},
+                owner_id=None if shared else admin.id,
+                shared=shared,
+                query=query,
+                sort=sort,
+                sort_order=order,
+                columns=["number", "subject", "requester", "status", "priority", "assignee", "updated"],
+            )
         s.flush()
         admin_actor = Actor(admin.id, admin.username, admin.is_admin, "tui")
         actors = {u: Actor(a.id, a.username, a.is_admin, "tui") for u, a in agents.items()}
@@ -406,8 +610,13 @@ def _reference_data(engine: Engine, rng: random.Random, admin_username: str) -> 
         for dept in dept_agents:
             dept_agents[dept] = dept_agents[dept] or [admin.username]
             supervisors.setdefault(dept, admin.username)
-        return _Cast(admin=admin_actor, agents=actors, dept_agents=dept_agents, supervisors=supervisors,
-                     contacts=contact_ids)
+        return _Cast(
+            admin=admin_actor,
+            agents=actors,
+            dept_agents=dept_agents,
+            supervisors=supervisors,
+            contacts=contact_ids,
+        )
 
 
 def _display_name(username: str) -> str:
@@ -502,14 +711,28 @@ def _tickets(engine: Engine, rng: random.Random, cast: _Cast, now: datetime, cou
 
 
 def _values(rng: random.Random, cast: _Cast) -> dict[str, str]:
-    return {"n": str(rng.randint(2, 9)), "inv": f"INV-{rng.randint(20000, 29999)}",
-            "device": rng.choice(DEVICES), "office": rng.choice(OFFICES),
-            "person": f"{rng.choice(FIRST)} {rng.choice(LAST)}"}
+    return {
+        "n": str(rng.randint(2, 9)),
+        "inv": f"INV-{rng.randint(20000, 29999)}",
+        "device": rng.choice(DEVICES),
+        "office": rng.choice(OFFICES),
+        "person": f"{rng.choice(FIRST)} {rng.choice(LAST)}",
+    }
 
 
-def _one_ticket(engine: Engine, rng: random.Random, cast: _Cast, now: datetime, start: datetime,
-                sc: Scenario, made: dict[str, int], *, values: dict[str, str] | None = None,
-                contact_id: int | None = None, final: str | None = None) -> str:
+def _one_ticket(
+    engine: Engine,
+    rng: random.Random,
+    cast: _Cast,
+    now: datetime,
+    start: datetime,
+    sc: Scenario,
+    made: dict[str, int],
+    *,
+    values: dict[str, str] | None = None,
+    contact_id: int | None = None,
+    final: str | None = None,
+) -> str:
     values = values or _values(rng, cast)
     final = final or _final_state(rng, (now - start) / DAY)
     dept = sc.department
@@ -531,10 +754,19 @@ def _one_ticket(engine: Engine, rng: random.Random, cast: _Cast, now: datetime, 
                 cc.append(peer.email)
         priority = rng.choices((None, "Low", "Normal", "High", "Urgent"), weights=(50, 12, 20, 12, 6))[0]
         detail = tickets.create(
-            tx, subject=_fill(sc.subject, values), body=_fill(sc.opening, values),
-            contact_id=contact.id, department=dept, topic=sc.topic if rng.random() < 0.7 else None,
-            priority=priority, category=cti[0] if cti else None, type=cti[1] if cti else None,
-            item=cti[2] if cti else None, tags=sc.tags if rng.random() < 0.6 else (), cc=cc, source=source,
+            tx,
+            subject=_fill(sc.subject, values),
+            body=_fill(sc.opening, values),
+            contact_id=contact.id,
+            department=dept,
+            topic=sc.topic if rng.random() < 0.7 else None,
+            priority=priority,
+            category=cti[0] if cti else None,
+            type=cti[1] if cti else None,
+            item=cti[2] if cti else None,
+            tags=sc.tags if rng.random() < 0.6 else (),
+            cc=cc,
+            source=source,
             custom_fields={"asset": f"NW-{rng.randint(1000, 9999)}"} if rng.random() < 0.25 else None,
         )
         story.ticket_id = detail.id
@@ -556,45 +788,83 @@ def _one_ticket(engine: Engine, rng: random.Random, cast: _Cast, now: datetime, 
         if rng.random() < 0.06 and dept != "Support":
             # landed in the wrong place first; bounced to Support and back
             tickets.transfer(story.at(boss, _hours(rng, 0.5, 3)), number, "Support", reason="wrong queue")
-            tickets.transfer(story.at(cast.admin, _hours(rng, 0.5, 3)), number, dept,
-                             reason="needs the specialists after all")
+            tickets.transfer(
+                story.at(cast.admin, _hours(rng, 0.5, 3)),
+                number,
+                dept,
+                reason="needs the specialists after all",
+            )
         if rng.random() < 0.1:
-            tickets.update_fields(story.at(boss, _hours(rng, 0.1, 1)), number, {"priority": "Urgent"},
-                                  reason="affects a whole team")
+            tickets.update_fields(
+                story.at(boss, _hours(rng, 0.1, 1)),
+                number,
+                {"priority": "Urgent"},
+                reason="affects a whole team",
+            )
         asks = rng.random() < 0.6
         first = rng.choice(QUESTIONS) if asks else rng.choice(ACKS)
-        tickets.reply(story.at(worker, _hours(rng, 0.3, 6)), number, first, time_spent=rng.choice((0, 5, 10)),
-                      status="Pending" if asks else None)
+        tickets.reply(
+            story.at(worker, _hours(rng, 0.3, 6)),
+            number,
+            first,
+            time_spent=rng.choice((0, 5, 10)),
+            status="Pending" if asks else None,
+        )
         if asks and (final != "pending" or rng.random() < 0.4):
             _customer(story, rng, cast, contact, _fill(sc.detail, values), _hours(rng, 1, 20))
         if rng.random() < 0.5:
-            tickets.note(story.at(worker, _hours(rng, 0.2, 5)), number, rng.choice(NOTES),
-                         time_spent=rng.choice((0, 15, 30)))
+            tickets.note(
+                story.at(worker, _hours(rng, 0.2, 5)),
+                number,
+                rng.choice(NOTES),
+                time_spent=rng.choice((0, 15, 30)),
+            )
         if final == "open":
             if rng.random() < 0.3 and story.room(DAY):
                 _customer(story, rng, cast, contact, FOLLOWUPS[rng.randint(0, 1)], _hours(rng, 10, 30))
             return number
         if final == "pending":
             if story.ticket().state != "pending":
-                tickets.reply(story.at(worker, _hours(rng, 1, 8)), number, rng.choice(QUESTIONS),
-                              status="Pending")
+                tickets.reply(
+                    story.at(worker, _hours(rng, 1, 8)), number, rng.choice(QUESTIONS), status="Pending"
+                )
             return number
 
         # resolved or closed
         if rng.random() < 0.3:
-            tickets.log_time(story.at(worker, _hours(rng, 0.5, 3)), number, rng.choice((15, 30, 45, 60, 90)),
-                             billable=rng.random() < 0.7, note="remote session")
+            tickets.log_time(
+                story.at(worker, _hours(rng, 0.5, 3)),
+                number,
+                rng.choice((15, 30, 45, 60, 90)),
+                billable=rng.random() < 0.7,
+                note="remote session",
+            )
         fix = _fill(sc.fix, values)
-        tickets.reply(story.at(worker, _hours(rng, 2, 30)), number,
-                      f"{fix}\n\nPlease let us know if the problem comes back.", time_spent=rng.choice((10, 20, 30)),
-                      status="Resolved", resolution_notes=fix)
+        tickets.reply(
+            story.at(worker, _hours(rng, 2, 30)),
+            number,
+            f"{fix}\n\nPlease let us know if the problem comes back.",
+            time_spent=rng.choice((10, 20, 30)),
+            status="Resolved",
+            resolution_notes=fix,
+        )
         if rng.random() < 0.15 and story.room(2 * DAY):
             # the fix did not hold: the customer's reply reopens it, the second fix sticks
-            _customer(story, rng, cast, contact, "Sorry, it is happening again since this morning.",
-                      _hours(rng, 20, 40))
-            tickets.reply(story.at(worker, _hours(rng, 1, 6)), number,
-                          "Thanks for letting us know. I've applied a permanent fix this time.",
-                          status="Resolved", resolution_notes=fix + " Applied the permanent fix on a second visit.")
+            _customer(
+                story,
+                rng,
+                cast,
+                contact,
+                "Sorry, it is happening again since this morning.",
+                _hours(rng, 20, 40),
+            )
+            tickets.reply(
+                story.at(worker, _hours(rng, 1, 6)),
+                number,
+                "Thanks for letting us know. I've applied a permanent fix this time.",
+                status="Resolved",
+                resolution_notes=fix + " Applied the permanent fix on a second visit.",
+            )
             made["reopened"] = made.get("reopened", 0) + 1
         elif rng.random() < 0.4 and story.room(DAY):
             _customer(story, rng, cast, contact, FOLLOWUPS[rng.randint(2, 3)], _hours(rng, 0.5, 12))
@@ -614,38 +884,68 @@ def _username(cast: _Cast, agent_id: int | None) -> str:
     return cast.admin.username
 
 
-def _customer(story: _Story, rng: random.Random, cast: _Cast, contact: Contact, body: str, gap: timedelta) -> None:
+def _customer(
+    story: _Story, rng: random.Random, cast: _Cast, contact: Contact, body: str, gap: timedelta
+) -> None:
     tx = story.at(cast.mail, gap)
-    tickets.add_customer_message(tx, story.ticket(), contact, body, body_format="text",
-                                 message_id=f"<demo-{story.ticket_id}-{int(story.t.timestamp())}@mail.example>")
+    tickets.add_customer_message(
+        tx,
+        story.ticket(),
+        contact,
+        body,
+        body_format="text",
+        message_id=f"<demo-{story.ticket_id}-{int(story.t.timestamp())}@mail.example>",
+    )
 
 
-def _outage(engine: Engine, rng: random.Random, cast: _Cast, now: datetime, at: datetime,
-            made: dict[str, int]) -> list[str]:
+def _outage(
+    engine: Engine, rng: random.Random, cast: _Cast, now: datetime, at: datetime, made: dict[str, int]
+) -> list[str]:
     """An incident: one parent, reports from several people linked as children, two merged duplicates."""
     values = _values(rng, cast) | {"office": "the Leeds office"}
     parent = _one_ticket(engine, rng, cast, now, at, OUTAGE, made, values=values, final="new")
     children = [
-        _one_ticket(engine, rng, cast, now, at + timedelta(minutes=7 * (i + 1)), OUTAGE, made, values=values,
-                    final="new")
+        _one_ticket(
+            engine,
+            rng,
+            cast,
+            now,
+            at + timedelta(minutes=7 * (i + 1)),
+            OUTAGE,
+            made,
+            values=values,
+            final="new",
+        )
         for i in range(5)
     ]
     lead = cast.agents[cast.supervisors["IT Operations"]]
     with transaction(engine, lead) as outer:
         story = _Story(outer, now, at + timedelta(minutes=45))
         tickets.assign_to_me(story.at(lead), parent)
-        tickets.reply(story.at(lead, timedelta(minutes=5)), parent,
-                      "We know about the VPN outage at the Leeds office and are working on it.")
+        tickets.reply(
+            story.at(lead, timedelta(minutes=5)),
+            parent,
+            "We know about the VPN outage at the Leeds office and are working on it.",
+        )
         for child in children[:3]:
             links.link(story.at(lead, timedelta(minutes=3)), child, parent, "child_of")
         links.merge(story.at(lead, timedelta(minutes=5)), children[3], [children[4]])
         links.link(story.at(lead, timedelta(minutes=2)), children[3], parent, "duplicate_of")
         tickets.set_status(story.at(lead, timedelta(minutes=1)), children[3], "Closed")
-        tickets.note(story.at(lead, timedelta(minutes=20)), parent,
-                     "**Incident**: VPN gateway certificate expired at 08:38.\n\n"
-                     "- renewed the certificate\n- restarted `vpn-gw-01`\n- monitoring for an hour")
-        tickets.reply(story.at(lead, HOUR), parent, OUTAGE.fix, status="Resolved",
-                      resolution_notes=OUTAGE.fix, time_spent=90)
+        tickets.note(
+            story.at(lead, timedelta(minutes=20)),
+            parent,
+            "**Incident**: VPN gateway certificate expired at 08:38.\n\n"
+            "- renewed the certificate\n- restarted `vpn-gw-01`\n- monitoring for an hour",
+        )
+        tickets.reply(
+            story.at(lead, HOUR),
+            parent,
+            OUTAGE.fix,
+            status="Resolved",
+            resolution_notes=OUTAGE.fix,
+            time_spent=90,
+        )
         links.resolve_children(story.at(lead, timedelta(minutes=2)), parent)
         tickets.set_status(story.at(lead, 4 * DAY), parent, "Closed")
     made["merged"] = made.get("merged", 0) + 1
@@ -653,8 +953,14 @@ def _outage(engine: Engine, rng: random.Random, cast: _Cast, now: datetime, at: 
     return [parent, *children]
 
 
-def _relations(engine: Engine, rng: random.Random, cast: _Cast, now: datetime,
-               by_scenario: dict[str, list[str]], made: dict[str, int]) -> None:
+def _relations(
+    engine: Engine,
+    rng: random.Random,
+    cast: _Cast,
+    now: datetime,
+    by_scenario: dict[str, list[str]],
+    made: dict[str, int],
+) -> None:
     """Links between tickets of the same kind of problem: related, caused-by, duplicates, one more merge."""
     groups = [nums for nums in by_scenario.values() if len(nums) >= 4]
     with transaction(engine, cast.admin) as outer:
@@ -664,7 +970,9 @@ def _relations(engine: Engine, rng: random.Random, cast: _Cast, now: datetime,
             # linked when the later ticket came in
             story.t = _created(outer.session, c)
             links.link(story.at(cast.admin, _hours(rng, 0.5, 3)), b, a, "related_to")
-            links.link(story.at(cast.admin, timedelta(minutes=5)), c, a, rng.choice(("caused_by", "child_of")))
+            links.link(
+                story.at(cast.admin, timedelta(minutes=5)), c, a, rng.choice(("caused_by", "child_of"))
+            )
             made["links"] = made.get("links", 0) + 2
         open_pairs = [
             [n for n in nums if _state(outer.session, n) in ("new", "open")] for nums in by_scenario.values()
@@ -690,10 +998,20 @@ def _overdue(engine: Engine, now: datetime, made: dict[str, int]) -> None:
     """Flag what the lifecycle timer would have flagged: open work past its due time."""
     with transaction(engine, Actor.system("worker")) as outer:
         s = outer.session
-        late = s.execute(
-            select(Ticket).where(Ticket.state.in_(("new", "open", "pending")), Ticket.due_at < now,
-                                 Ticket.is_overdue.is_(False), Ticket.visible.is_(True)).order_by(Ticket.id)
-        ).scalars().all()
+        late = (
+            s.execute(
+                select(Ticket)
+                .where(
+                    Ticket.state.in_(("new", "open", "pending")),
+                    Ticket.due_at < now,
+                    Ticket.is_overdue.is_(False),
+                    Ticket.visible.is_(True),
+                )
+                .order_by(Ticket.id)
+            )
+            .scalars()
+            .all()
+        )
         for ticket in late:
             # flagged when it fell due; later work keeps its own, newer updated time
             last_update = ticket.updated_at
@@ -717,7 +1035,8 @@ def _no_mail() -> Iterator[None]:
     from . import notify
 
     saved = {
-        name: fn for name, fn in vars(notify).items()
+        name: fn
+        for name, fn in vars(notify).items()
         if callable(fn) and not name.startswith("_") and getattr(fn, "__module__", "") == notify.__name__
     }
     try:
@@ -732,6 +1051,8 @@ def _no_mail() -> Iterator[None]:
 def _mark_outbox_sent(engine: Engine) -> None:
     """The demo's mail was never meant to leave: record it as sent so the worker leaves it alone."""
     with db.session_scope(engine) as s:
-        s.execute(update(OutboundMessage).where(OutboundMessage.state == "queued")
-                  .values(state="sent", sent_at=OutboundMessage.created_at))
-
+        s.execute(
+            update(OutboundMessage)
+            .where(OutboundMessage.state == "queued")
+            .values(state="sent", sent_at=OutboundMessage.created_at)
+        )

@@ -73,7 +73,11 @@ def save_plan(tx: Tx, *, plan_id: int | None = None, name: str, grace_hours: int
     name = (name or "").strip()
     if not name:
         raise ValidationError("name", "is required")
-    if int(grace_hours) <= 0:
+    try:
+        grace_hours = int(grace_hours)
+    except (TypeError, ValueError):
+        raise ValidationError("grace_hours", f"{grace_hours!r} is not a whole number of hours") from None
+    if grace_hours <= 0:
         raise ValidationError("grace_hours", "must be a positive number of hours")
     clash = s.execute(select(SLAPlan).where(func.lower(SLAPlan.name) == name.lower())).scalars().first()
     if clash is not None and clash.id != plan_id:
@@ -218,7 +222,10 @@ def add_holiday(tx: Tx, schedule: str | int, day: date | str, name: str = "") ->
 def remove_holiday(tx: Tx, schedule: str | int, day: date | str) -> None:
     require_admin(tx)
     sc = _schedule(tx, schedule)
-    d = day if isinstance(day, date) else date.fromisoformat(str(day))
+    try:
+        d = day if isinstance(day, date) else date.fromisoformat(str(day))
+    except ValueError:
+        raise ValidationError("day", f"{day!r} is not a date (YYYY-MM-DD)") from None
     row = tx.session.execute(select(Holiday).where(Holiday.schedule_id == sc.id, Holiday.day == d)).scalars().first()
     if row is None:
         raise NotFound(f"{d} is not a holiday of {sc.name}")

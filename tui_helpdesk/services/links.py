@@ -12,7 +12,7 @@ from . import lookup
 from .context import Tx, event, require
 from .errors import Conflict, ValidationError
 from .ticket_view import TicketDetail, detail
-from .tickets import DONE_STATES, _add_collaborator, _change_status, load
+from .tickets import DONE_STATES, add_participant, _change_status, load
 
 LINK_KINDS = ("related_to", "parent_of", "child_of", "caused_by", "duplicate_of")
 
@@ -139,7 +139,7 @@ def merge(tx: Tx, parent_ref: str | int, child_refs: Iterable[str | int]) -> Tic
         for contact_id in participants:
             contact = tx.session.get(Contact, contact_id) if contact_id else None
             if contact is not None:
-                _add_collaborator(tx, parent, contact.email)
+                add_participant(tx, parent, contact.email)
         child.merged_into_id = parent.id
         child.visible = False
         if child.state != "closed":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import select
 from sqlmodel import Session
 
 from tui_helpdesk.models import Setting
@@ -66,7 +67,7 @@ def get(session: Session, key: str) -> Any:
 
 def all_settings(session: Session) -> dict[str, Any]:
     values = dict(DEFAULTS)
-    for row in session.query(Setting).all():
+    for row in session.execute(select(Setting)).scalars():
         if row.key in values and row.value is not None:
             values[row.key] = row.value
     return values

@@ -183,7 +183,7 @@ def create(
             body=body, full_body=full_body, body_format=body_format, message_id=message_id, created_at=tx.now,
         ))
     for email in cc:
-        _add_collaborator(tx, ticket, email)
+        add_participant(tx, ticket, email)
     if tags:
         _replace_tags(tx, ticket, tags)
     event(tx, ticket, "created", source=ticket.source, by=tx.actor.username)
@@ -191,6 +191,10 @@ def create(
         _assign(tx, ticket, assignee, team, reason="")
     elif topic_row is not None and (topic_row.auto_assign_agent_id or topic_row.auto_assign_team_id):
         _assign(tx, ticket, topic_row.auto_assign_agent_id, topic_row.auto_assign_team_id, reason="help topic")
+    if tx.actor.origin != "mail":  # the ingest sends its own autoresponse and alerts
+        from tui_helpdesk.services import notify
+
+        notify.created(tx, ticket, body)
     return _detail(tx, ticket)
 
 
@@ -216,7 +220,7 @@ def reply(
         raise Conflict(f"{ticket.number} is closed and closed tickets cannot be reopened")
     entry = _add_entry(tx, ticket, "reply", body, time_spent, billable, body_format)
     for email in cc:
-        _add_collaborator(tx, ticket, email)
+        add_participant(tx, ticket, email)
     if ticket.first_response_at is None:
         ticket.first_response_at = tx.now
     ticket.last_response_at = tx.now
@@ -626,7 +630,8 @@ def set_tags(tx: Tx, ref: str | int, names: Iterable[str], *, expected_version: 
     return _detail(tx, ticket)
 
 
-def _add_collaborator(tx: Tx, ticket: Ticket, email: str) -> bool:
+def add_participant(tx: Tx, ticket: Ticket, email: str) -> bool:
+    """Make an address a collaborator (CC) on the ticket; False when it already takes part."""
     contact = lookup.contact(tx.session, email)
     if contact.id == ticket.contact_id or tx.session.get(Collaborator, (ticket.id, contact.id)):
         return False
@@ -637,7 +642,7 @@ def _add_collaborator(tx: Tx, ticket: Ticket, email: str) -> bool:
 def add_collaborator(tx: Tx, ref: str | int, email: str) -> TicketDetail:
     ticket = load(tx, ref)
     require(tx, ticket, "ticket.edit")
-    if _add_collaborator(tx, ticket, email):
+    if add_participant(tx, ticket, email):
         event(tx, ticket, "collaborator_added", email=email.strip().lower())
     return _detail(tx, ticket)
 

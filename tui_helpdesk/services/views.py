@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, inspect, or_, select
+from sqlalchemy import or_, select
 
 from tui_helpdesk.models import Department
 from tui_helpdesk.models.views import SavedView
@@ -44,11 +44,6 @@ def _row(v: SavedView) -> ViewRow:
     )
 
 
-def _has_views_table(conn: Connection) -> bool:
-    # The saved_view table arrives with a migration after 0001; until then there are no views.
-    return inspect(conn).has_table("saved_view")
-
-
 def list_views(bind: Bind, agent_id: int | None) -> list[ViewRow]:
     """The agent's personal views, then the shared ones, each by order and name."""
     t = SavedView.__table__.c
@@ -58,8 +53,6 @@ def list_views(bind: Bind, agent_id: int | None) -> list[ViewRow]:
         .order_by(t.shared, t.sort_order, t.name, t.id)
     )
     with _connect(bind) as conn:
-        if not _has_views_table(conn):
-            return []
         return [
             ViewRow(
                 id=r.id,
@@ -91,8 +84,6 @@ def save_view(
         raise ValidationError("name", f"is longer than {MAX_NAME} characters")
     if sort not in SORTS:
         raise ValidationError("sort", f"unknown sort {sort!r}")
-    if not _has_views_table(tx.session.connection()):
-        raise ValidationError("view", "this database has no saved_view table yet (run the migrations)")
     if shared:
         require_admin(tx)
     elif tx.actor.agent_id is None:

@@ -147,7 +147,7 @@ class HelpdeskApp(App[None]):
         title = type(screen).__name__.removesuffix("Screen") or "App"
         notes = [
             "ctrl+p: command palette (every action, searchable)",
-            "Rebind any key in the config file: [keymap] id = \"key\"",
+            'Rebind any key in the config file: [keymap] id = "key"',
         ]
         self.push_screen(HelpScreen(title, bindings_of(screen), notes))
 

@@ -12,7 +12,9 @@ from collections.abc import Iterable, Mapping
 from textual.binding import Binding
 
 
-def _b(key: str, action: str, description: str, bid: str, show: bool = True, priority: bool = False) -> Binding:
+def _b(
+    key: str, action: str, description: str, bid: str, show: bool = True, priority: bool = False
+) -> Binding:
     return Binding(key, action, description, show=show, id=bid, priority=priority)
 
 
@@ -78,7 +80,9 @@ def known_ids(extra: Iterable[Binding] = ()) -> set[str]:
     return {b.id for b in [*all_bindings(), *extra] if b.id}
 
 
-def check_keymap(keymap: Mapping[str, str], extra: Iterable[Binding] = ()) -> tuple[dict[str, str], list[str]]:
+def check_keymap(
+    keymap: Mapping[str, str], extra: Iterable[Binding] = ()
+) -> tuple[dict[str, str], list[str]]:
     """Split a user's keymap into the entries we know and the ids we do not (a typo, most likely).
 
     Ids of other screens (ticket., admin.) are passed through untouched: those screens own them.

@@ -38,7 +38,9 @@ def bindings_of(screen: Screen) -> list[HelpRow]:
         if shown not in by_action[k]:
             by_action[k].append(shown)
         ids[k] = b.id or ""
-    rows = [HelpRow(" / ".join(keys), desc, ids[(action, desc)]) for (action, desc), keys in by_action.items()]
+    rows = [
+        HelpRow(" / ".join(keys), desc, ids[(action, desc)]) for (action, desc), keys in by_action.items()
+    ]
     return sorted(rows, key=lambda r: r.description.lower())
 
 

@@ -140,7 +140,11 @@ class QueueScreen(Screen[None]):
         self.run_worker(work, thread=True, group="sidebar", exit_on_error=False)
 
     def _apply_sidebar(
-        self, dept_ids: list[int] | None, depts: list[tuple[int, str]], saved: list[views.ViewRow], first: bool
+        self,
+        dept_ids: list[int] | None,
+        depts: list[tuple[int, str]],
+        saved: list[views.ViewRow],
+        first: bool,
     ) -> None:
         self.dept_ids = dept_ids
         entries = builtin_entries()
@@ -196,7 +200,9 @@ class QueueScreen(Screen[None]):
                     base = self._base_query(entry, tx)
                     base = dataclasses.replace(base, sort=sort)
                     query = (
-                        filter_query.resolve_text(tx.session, text, ctx.actor.agent_id, base) if text else base
+                        filter_query.resolve_text(tx.session, text, ctx.actor.agent_id, base)
+                        if text
+                        else base
                     )
             except filter_query.FilterError as exc:
                 self.app.call_from_thread(self._filter_failed, exc)
@@ -402,7 +408,9 @@ class QueueScreen(Screen[None]):
                 return
             cols, unknown = columns_from_text(arg)
             if unknown:
-                self.notify(f"Unknown columns: {', '.join(unknown)} (known: {', '.join(COLUMNS)})", severity="error")
+                self.notify(
+                    f"Unknown columns: {', '.join(unknown)} (known: {', '.join(COLUMNS)})", severity="error"
+                )
             elif cols:
                 self.set_columns(cols)
         elif low == "export":
@@ -416,7 +424,9 @@ class QueueScreen(Screen[None]):
         elif low[:1].isdigit() or "-" in low:
             self.open_ref(text)
         else:
-            self.notify(f"Unknown command {name!r}. Try :1042, :sort due, :save NAME, :export PATH", severity="error")
+            self.notify(
+                f"Unknown command {name!r}. Try :1042, :sort due, :save NAME, :export PATH", severity="error"
+            )
 
     # --- sort and columns -----------------------------------------------------------------------
 
@@ -818,7 +828,9 @@ class QueueScreen(Screen[None]):
 
         def chosen(tag: str | None) -> None:
             if tag:
-                self.bulk(f"Tag {self._count_words(targets)} with {tag}?", targets, each(tag), f"Tagged {tag}:")
+                self.bulk(
+                    f"Tag {self._count_words(targets)} with {tag}?", targets, each(tag), f"Tagged {tag}:"
+                )
 
         self.app.push_screen(PickScreen("Add tag", _values(self.ctx.engine, "tag"), free_text=True), chosen)
 
@@ -844,7 +856,9 @@ class QueueScreen(Screen[None]):
         parent = tl.current_row
         children = {k: v for k, v in tl.marked.items() if parent is None or k != parent.id}
         if parent is None or not children:
-            self.notify("Mark the tickets to merge, then put the cursor on the one they go into.", severity="warning")
+            self.notify(
+                "Mark the tickets to merge, then put the cursor on the one they go into.", severity="warning"
+            )
             return
         ctx = self.ctx
 
@@ -877,7 +891,9 @@ class QueueScreen(Screen[None]):
             ("Delete a saved view…", ":unsave NAME", lambda: self.filter_line.open("command", "unsave ")),
         ]
         if self.ctx.actor.is_admin:
-            cmds.append(("Share the view…", ":share NAME", lambda: self.filter_line.open("command", "share ")))
+            cmds.append(
+                ("Share the view…", ":share NAME", lambda: self.filter_line.open("command", "share "))
+            )
         for sort in SORTS:
             cmds.append((f"Sort by {sort}", f":sort {sort}", lambda s=sort: self.set_sort(s)))
         for e in self.sidebar.entries:

@@ -108,7 +108,9 @@ class FilterLine(Vertical):
     def compose(self):
         with Horizontal():
             yield Label("/", id="fl-prompt")
-            yield Input(id="fl-input", placeholder="status:open prio:high dept:… words", select_on_focus=False)
+            yield Input(
+                id="fl-input", placeholder="status:open prio:high dept:… words", select_on_focus=False
+            )
         yield Static("", id="fl-hint")
         yield Static("", id="fl-error")
 
@@ -124,7 +126,9 @@ class FilterLine(Vertical):
         self.mode = mode
         self.query_one("#fl-prompt", Label).update("/" if mode == "filter" else ":")
         self.input.placeholder = (
-            "status:open prio:high dept:… assignee:me words" if mode == "filter" else "1042 · sort due · save NAME …"
+            "status:open prio:high dept:… assignee:me words"
+            if mode == "filter"
+            else "1042 · sort due · save NAME …"
         )
         value = self.filter_text if (mode == "filter" and text is None) else (text or "")
         self.input.value = value

@@ -438,6 +438,14 @@ class TicketList(ScrollView, can_focus=True):
             self._fetch_edge(forward=True)
         if lo < win_lo and not self._at_start and not self._loading_back:
             self._fetch_edge(forward=False)
+        if (
+            self.row_at(self.cursor) is None
+            and self.cursor < self.total
+            and not (self._loading_fwd or self._loading_back)
+        ):
+            # the viewport lost track of the cursor (seen after bursts of page keys): follow it
+            self._scroll_cursor_visible()
+            self._walk_to(max(0, self.cursor - self._body_height() + 1))
 
     def _fetch_edge(self, forward: bool) -> None:
         query, gen = self.query_, self._gen

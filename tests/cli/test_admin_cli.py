@@ -1,0 +1,204 @@
+"""`helpdesk db|setup|agent|setting|demo`, the bare command, and a run through a real process."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import types
+from pathlib import Path
+
+import pytest
+
+from tui_helpdesk import cli
+from tui_helpdesk.cli import EXIT_CONFLICT, EXIT_ERROR, EXIT_PERMISSION
+
+
+def test_setup_makes_the_first_admin_once(run):
+    first = run("--json", "setup", "--username", "root", "--name", "Root Admin")
+    assert first.code == 0, first.err
+    assert first.data["username"] == "root" and first.data["admin"] is True
+    again = run("setup", "--username", "eve", "--name", "Eve")
+    assert again.code == EXIT_CONFLICT and "already has agents" in again.err
+
+
+def test_agent_add_and_list(desk):
+    result = desk(
+        "--json",
+        "agent",
+        "add",
+        "sue",
+        "--name",
+        "Sue Super",
+        "--email",
+        "sue@example.com",
+        "--department",
+        "Support",
+        "--role",
+        "Supervisor",
+    )
+    assert result.code == 0, result.err
+    assert result.data == {
+        "id": result.data["id"],
+        "username": "sue",
+        "name": "Sue Super",
+        "email": "sue@example.com",
+        "admin": False,
+        "active": True,
+        "department": "Support",
+        "role": "Supervisor",
+    }
+    listed = desk("--json", "agent", "list")
+    assert [a["username"] for a in listed.data] == ["olly", "root", "sam", "sue"]
+    assert desk("agent", "add", "sue", "--name", "Sue Again").code == EXIT_CONFLICT
+    bad = desk("--json", "agent", "add", "tim", "--name", "Tim", "--role", "Wizard")
+    assert bad.code == EXIT_ERROR and bad.error["field"] == "role"
+    # only admins add agents
+    assert desk("--as", "sam", "agent", "add", "tim", "--name", "Tim").code == EXIT_PERMISSION
+    human = desk("agent", "list")
+    assert human.out.splitlines()[0].split()[:2] == ["USERNAME", "NAME"]
+
+
+def test_settings_get_and_set(desk):
+    assert desk("--json", "setting", "get", "reopen_window_days").data == {"reopen_window_days": 7}
+    result = desk("--json", "setting", "set", "reopen_window_days", "14")
+    assert result.code == 0 and result.data == {"reopen_window_days": 14}
+    assert desk("setting", "get", "reopen_window_days").out == "14\n"
+    bad = desk("--json", "setting", "set", "closed_reopen_policy", "sometimes")
+    assert bad.code == EXIT_ERROR and bad.error["field"] == "closed_reopen_policy"
+    assert desk("--json", "setting", "get", "no_such_key").error["field"] == "no_such_key"
+    assert desk("--as", "sam", "setting", "set", "reopen_window_days", "1").code == EXIT_PERMISSION
+    desk("setting", "set", "smtp_password", "hunter2")
+    everything = desk("--json", "setting", "get").data
+    assert everything["reopen_window_days"] == 14 and everything["smtp_password"] == "********"
+    # the number prefix shows in the next ticket
+    assert desk("setting", "set", "number_prefix", "HD").code == 0
+    created = desk(
+        "--json",
+        "ticket",
+        "create",
+        "--subject",
+        "S",
+        "--body",
+        "B",
+        "--contact",
+        "a@b.example",
+        "--department",
+        "Support",
+    )
+    assert created.data["number"] == "HD-1000"
+
+
+def test_db_upgrade_creates_a_fresh_database(tmp_path, monkeypatch, capsys):
+    url = f"sqlite:///{tmp_path / 'fresh' / 'hd.db'}"
+    monkeypatch.setenv("HELPDESK_DATABASE_URL", url)
+    assert cli.main(["--json", "db", "upgrade"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["defaults_created"] is True and out["revision"]
+    assert (tmp_path / "fresh" / "hd.db").exists()
+    assert cli.main(["--json", "db", "upgrade"]) == 0
+    assert json.loads(capsys.readouterr().out)["defaults_created"] is False
+
+
+def test_demo_refuses_a_database_with_tickets_unless_reset(run, db_url):
+    first = run("--json", "demo", "--tickets", "25", "--admin", "root")
+    assert first.code == 0, first.err
+    assert first.data["tickets"] == 25
+    listed = run("--json", "ticket", "list", "--as", "root", "--limit", "200")
+    assert listed.data["total"] > 0
+    again = run("demo", "--tickets", "25")
+    assert again.code == EXIT_CONFLICT and "--reset" in again.err
+    reset = run("--json", "demo", "--tickets", "20", "--reset", "--admin", "root", "--seed", "7")
+    assert reset.code == 0, reset.err
+    everything = run("--json", "ticket", "list", "--query", "is:all", "--limit", "500")
+    assert everything.data["total"] == 20
+
+
+def test_bare_helpdesk_runs_the_app_with_the_config(run, monkeypatch):
+    seen = {}
+    app = types.ModuleType("tui_helpdesk.tui.app")
+
+    def fake_run(config):
+        seen["config"] = config
+        return 0
+
+    app.run = fake_run  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "tui_helpdesk.tui.app", app)
+    assert cli.main(["--as", "sam"]) == 0
+    assert seen["config"].agent == "sam"
+
+
+def test_bare_helpdesk_without_the_app_says_so(run, monkeypatch):
+    monkeypatch.setitem(sys.modules, "tui_helpdesk.tui.app", None)  # import fails as if it were missing
+    result = run()
+    if result.code == 0:
+        pytest.skip("the terminal app exists")  # pragma: no cover
+    assert result.code == EXIT_ERROR
+
+
+def test_a_script_through_a_real_process(desk, db_url, tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HELPDESK_")}
+    env.update(
+        HELPDESK_DATABASE_URL=db_url,
+        HELPDESK_DATA_DIR=str(tmp_path / "data"),
+        HELPDESK_CONFIG_DIR=str(tmp_path / "config"),
+    )
+    python = sys.executable
+
+    def helpdesk(*argv: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [python, "-m", "tui_helpdesk.cli", "--as", "root", *argv],
+            input=stdin,
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
+            check=False,
+        )
+
+    created = helpdesk(
+        "ticket",
+        "create",
+        "--subject",
+        "From cron",
+        "--body",
+        "disk 91% full",
+        "--contact",
+        "ops@acme.example",
+        "--department",
+        "Support",
+        "--priority",
+        "High",
+        "--json",
+    )
+    assert created.returncode == 0, created.stderr
+    number = json.loads(created.stdout)["number"]
+    replied = helpdesk("ticket", "reply", number, "--body", "-", "--json", stdin="Cleaned up /var/log")
+    assert replied.returncode == 0, replied.stderr
+    shown = json.loads(helpdesk("--json", "ticket", "show", number).stdout)
+    assert [i["body"] for i in shown["thread"] if i["kind"] == "reply"] == ["Cleaned up /var/log"]
+    missing = helpdesk("ticket", "show", "TCK-4040")
+    assert missing.returncode == 3 and missing.stderr == "helpdesk: error: no ticket TCK-4040\n"
+    # the installed console script is the same program
+    script = Path(python).with_name("helpdesk")
+    if script.exists():
+        listed = subprocess.run(
+            [str(script), "--as", "root", "ticket", "list", "--json"],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
+            check=False,
+        )
+        assert listed.returncode == 0, listed.stderr
+        assert [t["number"] for t in json.loads(listed.stdout)["tickets"]] == [number]
+
+
+def test_help_starts_without_the_database_stack():
+    code = (
+        "import sys, tui_helpdesk.cli as c; c.build_parser(); "
+        "print(','.join(m for m in ('sqlalchemy', 'sqlmodel', 'alembic', 'textual') if m in sys.modules))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == ""
