@@ -38,7 +38,7 @@ class Ticket(SQLModel, table=True):
         Index("ix_ticket_queue_due", "visible", "due_at", "id"),
         Index("ix_ticket_queue_org", "visible", "organization_id", "updated_at", "id"),
         Index("ix_ticket_queue_contact", "contact_id", "updated_at", "id"),
-        Index("ix_ticket_overdue", "is_overdue", "state"),
+        Index("ix_ticket_overdue", "visible", "is_overdue", "state", "due_at", "id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import getpass
 import random
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -643,17 +643,25 @@ def _classification(s: Session) -> None:
 # --- tickets --------------------------------------------------------------------------------------------
 
 
+class _StoryOver(Exception):
+    """The next step of a ticket's history would happen after now: the story ends where it is."""
+
+
 class _Story:
     """One ticket's history, replayed step by step in one transaction with the clock at each step."""
 
-    def __init__(self, tx: Tx, now: datetime, start: datetime) -> None:
+    def __init__(self, tx: Tx, now: datetime, start: datetime, strict: bool = False) -> None:
         self.outer = tx
         self.limit = now - timedelta(minutes=5)
         self.t = start
         self.ticket_id: int | None = None
+        self.strict = strict
 
     def at(self, actor: Actor, gap: timedelta = timedelta(0)) -> Tx:
-        """A Tx for the next step, `gap` after the previous one (never in the future)."""
+        """A Tx for the next step, `gap` after the previous one. A step that would be in the future ends
+        a strict story (raises _StoryOver); otherwise it happens just before now."""
+        if self.strict and self.t + gap > self.limit:
+            raise _StoryOver
         self.t = min(self.t + gap, self.limit)
         clock.set_now(self.t)
         self.outer.changed = True
@@ -739,8 +747,9 @@ def _one_ticket(
     workers = cast.dept_agents[dept]
     worker = cast.agents[rng.choice(workers)]
     boss = cast.agents[cast.supervisors[dept]]
-    with transaction(engine, cast.admin) as outer:
-        story = _Story(outer, now, start)
+    # a history cut short by the present is committed as far as it got
+    with transaction(engine, cast.admin) as outer, suppress(_StoryOver):
+        story = _Story(outer, now, start, strict=True)
         s = outer.session
         source = rng.choices(("email", "phone", "tui", "cli"), weights=(70, 15, 10, 5))[0]
         opener = cast.mail if source == "email" else worker

@@ -47,8 +47,13 @@ class HelpdeskApp(App[None]):
         username: str = "",
         problem: str = "",
         poll_interval: float = POLL_SECONDS,
+        start_worker: bool = False,
     ) -> None:
         super().__init__()
+        # The mail/timer worker runs in this process only when asked (run() follows the config);
+        # tests and benchmarks keep it off so nothing changes their data behind them.
+        self.start_worker = start_worker
+        self.worker_handle: Any = None
         self.config = config
         self.engine = engine
         self.ctx: AppContext | None = AppContext(engine, actor, config) if actor else None
@@ -94,6 +99,20 @@ class HelpdeskApp(App[None]):
         if self.poll_interval:
             self.set_interval(self.poll_interval, self.poll_changes)
         self.poll_changes()
+        if self.start_worker and self.worker_handle is None:
+            from tui_helpdesk import worker
+
+            def report(text: str) -> None:
+                try:
+                    self.call_from_thread(self.set_worker_status, text)
+                except RuntimeError:  # the app is shutting down
+                    pass
+
+            self.worker_handle = worker.start_thread(self.engine, report)
+
+    def on_unmount(self) -> None:
+        if self.worker_handle is not None:
+            self.worker_handle.stop(timeout=2)
 
     def on_setup_screen_done(self, message: Any) -> None:
         self.ctx = AppContext(self.engine, message.actor, self.config)
@@ -187,7 +206,9 @@ def run(config: Config | None = None) -> None:
     config = config or load_config()
     engine = get_engine(config.database_url)
     actor, username, problem = resolve_start(config, engine)
-    HelpdeskApp(config, engine, actor, username=username, problem=problem).run()
+    HelpdeskApp(
+        config, engine, actor, username=username, problem=problem, start_worker=config.worker_in_app
+    ).run()
 
 
 if __name__ == "__main__":
