@@ -34,6 +34,11 @@ def now() -> datetime:
     return datetime.now(UTC).replace(microsecond=0)
 
 
+def pinned() -> datetime | None:
+    """The pinned time, if any (so a caller can pin temporarily and restore)."""
+    return _pinned
+
+
 def set_now(value: datetime | str | None) -> None:
     """Pin the clock (None unpins it)."""
     global _pinned

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import getpass
 import random
-from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, func, inspect, select, update
+from sqlalchemy import Engine, func, select, update
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
@@ -40,7 +39,7 @@ from tui_helpdesk.models import (
 )
 from tui_helpdesk.models.views import CannedResponse, SavedView
 
-from . import links, lookup, setup, tickets
+from . import links, lookup, notify, setup, tickets
 from .context import Actor, Tx, event, transaction
 
 DAY = timedelta(days=1)
@@ -431,13 +430,13 @@ def build_demo(
     """Fill a database (with no tickets yet) with a demo help desk. Returns counts of what was made."""
     rng = random.Random(seed)
     admin_username = admin_username or getpass.getuser()
-    previous_pin = getattr(clock, "_pinned", None)  # restored at the end (tests pin the clock)
+    previous_pin = clock.pinned()  # restored at the end (tests pin the clock)
     now = clock.now()
     try:
         # reference data is dated 100 days back, before the first ticket
         clock.set_now(now - timedelta(days=100))
         cast = _reference_data(engine, rng, admin_username)
-        with _no_mail():
+        with notify.suppressed():
             made = _tickets(engine, rng, cast, now, tickets)
         _mark_outbox_sent(engine)
     finally:
@@ -585,13 +584,11 @@ def _reference_data(engine: Engine, rng: random.Random, admin_username: str) -> 
             used.add(email)
             contact_ids.append(lookup.contact(s, email, f"{first} {last}").id)
 
-        # the views tables come with a later migration; a schema without them gets no canned replies or views
-        has_views = inspect(s.connection()).has_table("saved_view")
-        for title, dept, body in CANNED if has_views else ():
+        for title, dept, body in CANNED:
             _get_or_add(
                 s, CannedResponse, {"title": title}, body=body, department_id=depts[dept].id if dept else None
             )
-        for order, (name, shared, query, sort) in enumerate(VIEWS if has_views else ()):
+        for order, (name, shared, query, sort) in enumerate(VIEWS):
             _get_or_add(
                 s,
                 SavedView,
@@ -1031,30 +1028,6 @@ def _overdue(engine: Engine, now: datetime, made: dict[str, int]) -> None:
             ticket.updated_at = max(last_update, ticket.due_at)
         outer.changed = True
         made["overdue"] = len(late)
-
-
-def _silent(*_args: Any, **_kwargs: Any) -> None:
-    return None
-
-
-@contextmanager
-def _no_mail() -> Iterator[None]:
-    """Fictional tickets must not mail anyone (and queueing costs a third of the build): while the
-    history is replayed, the notify hooks the ticket services call do nothing."""
-    from . import notify
-
-    saved = {
-        name: fn
-        for name, fn in vars(notify).items()
-        if callable(fn) and not name.startswith("_") and getattr(fn, "__module__", "") == notify.__name__
-    }
-    try:
-        for name in saved:
-            setattr(notify, name, _silent)
-        yield
-    finally:
-        for name, fn in saved.items():
-            setattr(notify, name, fn)
 
 
 def _mark_outbox_sent(engine: Engine) -> None:

@@ -12,7 +12,7 @@ from . import lookup
 from .context import Tx, event, require
 from .errors import Conflict, ValidationError
 from .ticket_view import TicketDetail, detail
-from .tickets import DONE_STATES, add_participant, _change_status, load
+from .tickets import DONE_STATES, _change_status, add_participant, load
 
 LINK_KINDS = ("related_to", "parent_of", "child_of", "caused_by", "duplicate_of")
 

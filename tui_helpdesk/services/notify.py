@@ -7,7 +7,11 @@ mail details. None of these raise for lack of recipients: nobody to tell means n
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from functools import wraps
+from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
     from tui_helpdesk.models import Agent, Department, Team, Ticket, TicketEntry
@@ -15,6 +19,30 @@ if TYPE_CHECKING:
     from .context import Tx
 
 
+_muted: ContextVar[bool] = ContextVar("notify_muted", default=False)
+F = TypeVar("F", bound=Callable[..., None])
+
+
+@contextmanager
+def suppressed() -> Iterator[None]:
+    """No mail for changes made inside the block (the demo replays fictional history)."""
+    token = _muted.set(True)
+    try:
+        yield
+    finally:
+        _muted.reset(token)
+
+
+def _unless_muted(fn: F) -> F:
+    @wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> None:
+        if not _muted.get():
+            fn(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+@_unless_muted
 def reply_added(tx: Tx, ticket: Ticket, entry: TicketEntry) -> None:
     """A public reply goes to the requester, with the collaborators on Cc."""
     from tui_helpdesk.mail import outbox
@@ -22,6 +50,7 @@ def reply_added(tx: Tx, ticket: Ticket, entry: TicketEntry) -> None:
     outbox.queue_reply(tx, ticket, entry)
 
 
+@_unless_muted
 def created(tx: Tx, ticket: Ticket, message: str = "") -> None:
     """A ticket an agent opened: the new-ticket alert (and distribution list) and the client notice.
 
@@ -33,24 +62,28 @@ def created(tx: Tx, ticket: Ticket, message: str = "") -> None:
     outbox.queue_client_notice(tx, ticket, "created", message=message)
 
 
+@_unless_muted
 def assigned(tx: Tx, ticket: Ticket, agent: Agent | None, team: Team | None) -> None:
     from tui_helpdesk.mail import outbox
 
     outbox.queue_alert(tx, ticket, "assignment", agent=agent, team=team)
 
 
+@_unless_muted
 def transferred(tx: Tx, ticket: Ticket, department: Department) -> None:
     from tui_helpdesk.mail import outbox
 
     outbox.queue_alert(tx, ticket, "transfer", department=department)
 
 
+@_unless_muted
 def reopened(tx: Tx, ticket: Ticket) -> None:
     from tui_helpdesk.mail import outbox
 
     outbox.queue_alert(tx, ticket, "reopened")
 
 
+@_unless_muted
 def closed(tx: Tx, ticket: Ticket) -> None:
     from tui_helpdesk.mail import outbox
 

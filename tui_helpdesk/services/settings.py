@@ -59,10 +59,14 @@ _CHOICES = {
 
 
 def get(session: Session, key: str) -> Any:
+    """A setting's value; read once per session (a session is one transaction here)."""
     if key not in DEFAULTS:
         raise KeyError(key)
-    row = session.get(Setting, key)
-    return DEFAULTS[key] if row is None or row.value is None else row.value
+    cache = session.info.setdefault("settings_cache", {})
+    if key not in cache:
+        row = session.get(Setting, key)
+        cache[key] = DEFAULTS[key] if row is None or row.value is None else row.value
+    return cache[key]
 
 
 def all_settings(session: Session) -> dict[str, Any]:
@@ -106,6 +110,7 @@ def coerce(key: str, value: Any) -> Any:
 
 def put(session: Session, key: str, value: Any) -> Any:
     value = coerce(key, value)
+    session.info.setdefault("settings_cache", {})[key] = value
     row = session.get(Setting, key)
     if row is None:
         session.add(Setting(key=key, value=value))
