@@ -20,7 +20,6 @@ from tui_helpdesk import clock, db
 from tui_helpdesk.config import Config
 from tui_helpdesk.db import session_scope
 from tui_helpdesk.models import Agent, Department, Role
-from tui_helpdesk.models.views import SavedView
 from tui_helpdesk.services import setup, tickets
 from tui_helpdesk.services.context import Actor, resolve_actor, transaction
 from tui_helpdesk.tui.app import HelpdeskApp
