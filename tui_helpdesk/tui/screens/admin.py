@@ -820,6 +820,25 @@ for _title, _cls in (
 # --- the screen -------------------------------------------------------------------------------------------
 
 
+# Modules that add sections; imported when the screen opens because they import this module.
+SECTION_MODULES = ("tui_helpdesk.tui.screens.admin_lifecycle", "tui_helpdesk.tui.screens.admin_mail")
+
+
+def load_section_modules() -> None:
+    import importlib
+
+    for name in SECTION_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+            continue
+        register = getattr(module, "register", None)
+        if callable(register):
+            register()  # idempotent: a section registered again replaces itself
+
+
 class AdminScreen(Screen[None]):
     """Admin sections, their rows, and the forms to change them. Admins only."""
 
@@ -839,6 +858,7 @@ class AdminScreen(Screen[None]):
 
     def __init__(self) -> None:
         super().__init__(classes="admin-screen")
+        load_section_modules()
         self.sections: list[Section] = [cls() for _, cls in SECTIONS]
         self.section: Section = self.sections[0]
         self.all_rows: list[Any] = []
