@@ -64,10 +64,18 @@ class Section:
     columns: ClassVar[Sequence[Column]] = ()
     fields: ClassVar[Sequence[FormField]] = ()
     can_create: ClassVar[bool] = True
+    can_edit: ClassVar[bool] = True
     can_delete: ClassVar[bool] = True
     can_archive: ClassVar[bool] = True
     filter_in_database: ClassVar[bool] = False  # large tables (contacts) filter in SQL, the rest in memory
     hint: ClassVar[str] = ""
+
+    # An optional extra action on the selected row (test a mailbox, retry a message), key `t`.
+    row_action: ClassVar[str] = ""
+
+    def run_row_action(self, engine: Any, actor: Any, key: Any) -> str:
+        """Runs in a thread worker; returns what to tell the admin."""
+        raise NotImplementedError
 
     def rows(self, tx: Tx, search: str) -> list[Any]:
         raise NotImplementedError
@@ -850,6 +858,7 @@ class AdminScreen(Screen[None]):
         Binding("a", "archive", "Archive", id="admin.archive"),
         Binding("slash", "filter", "Filter", id="admin.filter"),
         Binding("i", "import_contacts", "Import CSV", id="admin.import", show=False),
+        Binding("t", "row_action", "Row action", id="admin.row_action", show=False),
         Binding("r", "refresh", "Refresh", id="admin.refresh", show=False),
         Binding("tab", "switch_focus", "Sections", id="admin.sections", show=False),
         Binding("j", "cursor_down", "Down", id="admin.down", show=False),
@@ -916,9 +925,10 @@ class AdminScreen(Screen[None]):
             k
             for k, ok in (
                 ("n new", s.can_create),
-                ("e edit", True),
+                ("e edit", s.can_edit),
                 ("d delete", s.can_delete),
                 ("a archive", s.can_archive),
+                (f"t {s.row_action}", bool(s.row_action)),
             )
             if ok
         ]
@@ -973,7 +983,9 @@ class AdminScreen(Screen[None]):
             return  # the user moved on to another section while this one loaded
         self.all_rows = rows
         self._apply_filter(select_key)
-        self._status("")
+        # the outcome of the last write stays readable after the reload that follows it
+        message, self._after_load = getattr(self, "_after_load", ""), ""
+        self._status(message)
 
     def _apply_filter(self, select_key: Any = None) -> None:
         section = self.section
@@ -1048,6 +1060,7 @@ class AdminScreen(Screen[None]):
 
     def _written(self, section: Section, done: str, select_key: Any) -> None:
         self._status(done)
+        self._after_load = done
         self.notify(done, timeout=3)
         if section is self.section:
             self._load(section, self._search(), select_key)
@@ -1120,7 +1133,7 @@ class AdminScreen(Screen[None]):
 
     def action_edit(self) -> None:
         row = self._current() if self.allowed else None
-        if row is not None:
+        if row is not None and self.section.can_edit:
             self._open_form(self.section, row)
 
     def action_delete(self) -> None:
@@ -1196,6 +1209,23 @@ class AdminScreen(Screen[None]):
             self.table.action_cursor_up() if self.table.has_focus else self.query_one(
                 "#admin-sections", OptionList
             ).action_cursor_up()
+
+    def action_row_action(self) -> None:
+        row = self._current() if self.allowed else None
+        if row is None or not self.section.row_action:
+            return
+        self._status(f"{self.section.row_action}: working...")
+        self._run_row_action(self.section, self.section.key(row))
+
+    @work(thread=True, group="admin-write")
+    def _run_row_action(self, section: Section, key: Any) -> None:
+        ctx = ctx_of(self)
+        try:
+            message = section.run_row_action(ctx.engine, ctx.actor, key)
+        except ServiceError as exc:
+            self.app.call_from_thread(self._failed, str(exc))
+            return
+        self.app.call_from_thread(self._written, section, clean_line(message), key)
 
     def action_import_contacts(self) -> None:
         if not self.allowed or not isinstance(self.section, ContactSection):

@@ -1,0 +1,257 @@
+"""Admin sections for mail: mailboxes (with a connection test), the quarantine, the outbox, the ban list.
+
+They plug into the admin screen's registry; `register()` runs each time the admin screen opens.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from tui_helpdesk.models import BanRule
+from tui_helpdesk.services import mailboxes
+from tui_helpdesk.services.context import Tx, audit, require_admin, transaction
+from tui_helpdesk.services.errors import NotFound, ValidationError
+from tui_helpdesk.services.lookup import normalise_email
+from tui_helpdesk.untrusted import clean_line
+
+from .admin import Column, Section, register_section
+from .admin_forms import FormField, Options
+
+
+def _when(value: Any) -> str:
+    return value.strftime("%Y-%m-%d %H:%M") if value else ""
+
+
+def _choices(values: tuple[str, ...]) -> Options:
+    return [(v, v) for v in values]
+
+
+class MailboxSection(Section):
+    title = "Mailboxes"
+    noun = "mailbox"
+    row_action = "test connection"
+    can_archive = False
+    hint = "d on a used mailbox deactivates it"
+    columns = (
+        Column("Address", lambda r: clean_line(r.address)),
+        Column("Department", lambda r: clean_line(r.department)),
+        Column(
+            "IMAP",
+            lambda r: (
+                f"{clean_line(r.imap_host)}:{r.imap_port} {r.imap_security}" if r.imap_host else "pipe only"
+            ),
+        ),
+        Column("Every", lambda r: f"{r.poll_seconds}s"),
+        Column("Last poll", lambda r: _when(r.last_polled_at)),
+        Column("Last error", lambda r: clean_line(r.last_error)[:60]),
+        Column("Active", lambda r: "yes" if r.active else ""),
+    )
+    fields = (
+        FormField("address", "Address", required=True),
+        FormField("name", "Display name"),
+        FormField("department", "Department", "select", options_key="departments"),
+        FormField("priority", "Default priority", "select", options_key="priorities"),
+        FormField("topic", "Default help topic", "select", options_key="topics"),
+        FormField("imap_host", "IMAP host", help="empty: mail arrives only by `helpdesk ingest`"),
+        FormField("imap_port", "IMAP port", "int"),
+        FormField("imap_security", "IMAP encryption", "select", options_key="security", blank=""),
+        FormField("imap_user", "IMAP login"),
+        FormField("imap_password", "IMAP password", help="leave empty to keep the stored one"),
+        FormField("folder", "Folder"),
+        FormField("poll_seconds", "Poll every (seconds)", "int"),
+        FormField("after_fetch", "After fetching", "select", options_key="after", blank=""),
+        FormField("move_to", "Move to folder", help="when 'after fetching' is move"),
+        FormField("smtp_host", "SMTP host", help="empty: the global relay (settings smtp_*)"),
+        FormField("smtp_port", "SMTP port", "int"),
+        FormField("smtp_security", "SMTP encryption", "select", options_key="security", blank=""),
+        FormField("smtp_user", "SMTP login"),
+        FormField("smtp_password", "SMTP password", help="leave empty to keep the stored one"),
+        FormField("active", "Active", "bool"),
+    )
+
+    def rows(self, tx: Tx, search: str) -> list[Any]:
+        return mailboxes.list_all(tx)
+
+    def label(self, row: Any) -> str:
+        return row.address
+
+    def initial(self, row: Any | None) -> dict[str, Any]:
+        if row is None:
+            return {
+                "imap_port": 993,
+                "imap_security": "ssl",
+                "folder": "INBOX",
+                "poll_seconds": 60,
+                "after_fetch": "seen",
+                "smtp_port": 587,
+                "smtp_security": "starttls",
+                "active": True,
+            }
+        values = {f.name: getattr(row, f.name, None) for f in self.fields}
+        values["imap_password"] = values["smtp_password"] = ""
+        return values
+
+    def options(self, tx: Tx) -> dict[str, Options]:
+        from tui_helpdesk.services import choices
+
+        return {
+            "departments": [(c.name, c.name) for c in choices.departments(tx.session)],
+            "priorities": [(c.name, c.name) for c in choices.priorities(tx.session)],
+            "topics": [(c.name, c.name) for c in choices.topics(tx.session)],
+            "security": _choices(mailboxes.SECURITY),
+            "after": _choices(mailboxes.AFTER_FETCH),
+        }
+
+    @staticmethod
+    def _fields(values: dict[str, Any]) -> dict[str, Any]:
+        fields = {k: v for k, v in values.items() if k != "address"}
+        for secret in ("imap_password", "smtp_password"):
+            if not fields.get(secret):
+                fields.pop(secret, None)  # empty means "keep"
+        for name in ("department", "priority", "topic"):
+            if fields.get(name) is None:
+                fields[name] = ""
+        return fields
+
+    def create(self, tx: Tx, values: dict[str, Any]) -> Any:
+        return mailboxes.add(tx, values.get("address") or "", **self._fields(values))
+
+    def update(self, tx: Tx, key: Any, values: dict[str, Any]) -> Any:
+        return mailboxes.edit(tx, key, address=values.get("address"), **self._fields(values))
+
+    def delete(self, tx: Tx, key: Any) -> None:
+        mailboxes.delete(tx, key)
+
+    def run_row_action(self, engine: Any, actor: Any, key: Any) -> str:
+        return mailboxes.test(engine, actor, key)
+
+
+class QuarantineSection(Section):
+    title = "Quarantine"
+    noun = "message"
+    row_action = "retry"
+    can_create = can_edit = can_delete = can_archive = False
+    hint = "mail that could not be processed; its raw bytes are kept"
+    columns = (
+        Column("#", lambda r: str(r.id)),
+        Column("Received", lambda r: _when(r.received_at)),
+        Column("From", lambda r: clean_line(r.sender)[:40]),
+        Column("Subject", lambda r: clean_line(r.subject)[:50]),
+        Column("Reason", lambda r: clean_line(r.reason)[:70]),
+        Column("Tries", lambda r: str(r.attempts)),
+    )
+
+    def rows(self, tx: Tx, search: str) -> list[Any]:
+        return mailboxes.journal(tx, "quarantined", limit=500)
+
+    def label(self, row: Any) -> str:
+        return f"#{row.id}"
+
+    def is_archived(self, row: Any) -> bool:
+        return False
+
+    def run_row_action(self, engine: Any, actor: Any, key: Any) -> str:
+        result = mailboxes.retry_quarantined(engine, actor, key)
+        if result.state == "quarantined":
+            return f"message #{key} is still quarantined: {result.reason}"
+        return f"message #{key}: {result.outcome or result.state}" + (
+            f" on ticket {result.ticket_id}" if result.ticket_id else ""
+        )
+
+
+class OutboxSection(Section):
+    title = "Outbox"
+    noun = "message"
+    row_action = "retry now"
+    can_create = can_edit = can_delete = can_archive = False
+    hint = "outgoing mail not yet sent; failed after all retries at the top"
+    columns = (
+        Column("#", lambda r: str(r.id)),
+        Column("State", lambda r: r.state),
+        Column("Ticket", lambda r: r.ticket),
+        Column("To", lambda r: clean_line(", ".join(r.to))[:40]),
+        Column("Subject", lambda r: clean_line(r.subject)[:40]),
+        Column("Tries", lambda r: str(r.attempts)),
+        Column("Next try", lambda r: _when(r.next_attempt_at) if r.state == "queued" else ""),
+        Column("Last error", lambda r: clean_line(r.last_error)[:60]),
+    )
+
+    def rows(self, tx: Tx, search: str) -> list[Any]:
+        pending = [r for r in mailboxes.outbox(tx, limit=500) if r.state != "sent"]
+        return sorted(pending, key=lambda r: (r.state != "failed", -r.id))
+
+    def label(self, row: Any) -> str:
+        return f"#{row.id}"
+
+    def is_archived(self, row: Any) -> bool:
+        return False
+
+    def run_row_action(self, engine: Any, actor: Any, key: Any) -> str:
+        with transaction(engine, actor) as tx:
+            mailboxes.outbox_retry(tx, key)
+        return f"message #{key} will be sent on the worker's next pass"
+
+
+class BanSection(Section):
+    title = "Ban list"
+    noun = "ban"
+    can_edit = can_archive = False
+    hint = "an address, or @domain for a whole domain"
+    columns = (
+        Column("Pattern", lambda r: clean_line(r.pattern)),
+        Column("Note", lambda r: clean_line(r.note)),
+        Column("Added", lambda r: _when(r.created_at)),
+    )
+    fields = (FormField("pattern", "Address or @domain", required=True), FormField("note", "Note"))
+
+    def rows(self, tx: Tx, search: str) -> list[Any]:
+        require_admin(tx)
+        return list(tx.session.execute(select(BanRule).order_by(BanRule.pattern)).scalars())
+
+    def label(self, row: Any) -> str:
+        return row.pattern
+
+    def is_archived(self, row: Any) -> bool:
+        return False
+
+    def create(self, tx: Tx, values: dict[str, Any]) -> Any:
+        return add_ban(tx, values.get("pattern") or "", values.get("note") or "")
+
+    def delete(self, tx: Tx, key: Any) -> None:
+        require_admin(tx)
+        row = tx.session.get(BanRule, key)
+        if row is None:
+            raise NotFound(f"no ban {key}")
+        tx.session.delete(row)
+        audit(tx, "ban.remove", "ban_rule", key, pattern=row.pattern)
+
+
+def add_ban(tx: Tx, pattern: str, note: str = "") -> BanRule:
+    require_admin(tx)
+    pattern = pattern.strip().lower()
+    if pattern.startswith("@"):
+        if "." not in pattern[1:] or any(c.isspace() for c in pattern):
+            raise ValidationError("pattern", f"{pattern!r} is not a domain")
+    else:
+        pattern = normalise_email(pattern) if pattern else ""
+        if not pattern:
+            raise ValidationError("pattern", "is required")
+    if tx.session.execute(select(BanRule).where(BanRule.pattern == pattern)).scalars().first():
+        raise ValidationError("pattern", f"{pattern} is already banned")
+    row = BanRule(pattern=pattern, note=note.strip()[:255], created_at=tx.now)
+    tx.session.add(row)
+    tx.session.flush()
+    audit(tx, "ban.add", "ban_rule", row.id, pattern=pattern)
+    return row
+
+
+def register() -> None:
+    register_section("Mailboxes", MailboxSection, after="Settings")
+    register_section("Quarantine", QuarantineSection, after="Mailboxes")
+    register_section("Outbox", OutboxSection, after="Quarantine")
+    register_section("Ban list", BanSection, after="Outbox")
+
+
+register()
