@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +31,8 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from tui_helpdesk.services import attachments, choices, links, presence, tickets
+from tui_helpdesk import clock
+from tui_helpdesk.services import attachments, choices, links, presence, tasks, tickets
 from tui_helpdesk.services.choices import Choice
 from tui_helpdesk.services.context import CHANGE_COUNTER, Tx, read_counter, reading, transaction
 from tui_helpdesk.services.errors import Conflict, ServiceError
@@ -75,6 +77,7 @@ TICKET_BINDINGS: list[Binding] = [
     _b("X", "archive", "Archive/restore", "archive", show=False),
     _b("c", "add_cc", "Add CC", "cc", show=False),
     _b("L", "log_time", "Log time", "time", show=False),
+    _b("w", "tasks", "Tasks", "tasks", show=False),
     _b("D", "delete_entry", "Delete entry", "delete_entry", show=False),
     _b("ctrl+e", "edit_entry", "Edit entry", "edit_entry", show=False),
     _b("F", "full_original", "Full original", "full", show=False),
@@ -84,6 +87,26 @@ TICKET_BINDINGS: list[Binding] = [
     _b("left_square_bracket", "step(-1)", "Previous ticket", "prev", show=False),
     _b("f5,ctrl+l", "reload", "Reload", "reload", show=False),
 ]
+
+
+def parse_due(text: str) -> datetime | None:
+    """'' -> None; '+4h' / '+2d' / '+30m' from now; otherwise an ISO-8601 time (UTC if no zone)."""
+    text = text.strip()
+    if not text:
+        return None
+    if text.startswith("+") and text[1:-1].isdigit() and text[-1] in "mhd":
+        amount = int(text[1:-1])
+        unit = {"m": "minutes", "h": "hours", "d": "days"}[text[-1]]
+        return clock.now() + timedelta(**{unit: amount})
+    return clock.parse_iso(text)
+
+
+def _due_error(text: str) -> str | None:
+    try:
+        parse_due(text)
+    except ValueError:
+        return "write +4h, +2d or an ISO time like 2026-12-01T09:00Z"
+    return None
 
 
 class TicketCommands(Provider):
@@ -794,6 +817,57 @@ class TicketScreen(Screen[tuple[str, int] | None]):
             label="Minutes",
             validate=check,
         )
+
+    # --- tasks --------------------------------------------------------------------------------------
+
+    def action_tasks(self) -> None:
+        """Add a task, or close an open one (closing leaves an internal note and alerts the assignee)."""
+        if self.detail is None:
+            return
+        open_tasks = [t for t in self.detail.tasks if t.closed_at is None]
+        items = [PickItem("new", "New task…")] + [
+            PickItem(t.id, f"Close: {clean_line(t.title)}", clean_line(t.assignee) or "unassigned")
+            for t in open_tasks
+        ]
+
+        def chosen(value: Any) -> None:
+            if value == "new":
+                self._new_task()
+            else:
+                self.ask(
+                    "Close the task",
+                    lambda summary: self.act(
+                        "close task", lambda tx: tasks.close_task(tx, value, summary=summary), note="task closed"
+                    ),
+                    label="Summary (optional)",
+                    help_text="added to the internal note on the ticket",
+                )
+
+        self.pick(f"Tasks on {self.ref}", items, chosen)
+
+    def _new_task(self) -> None:
+        ref = self.ref
+
+        def with_title(title: str) -> None:
+            self.ask(
+                "Task due",
+                lambda due: self.ask(
+                    "Task assignee",
+                    lambda who: self.act(
+                        "add task",
+                        lambda tx: tasks.create_task(
+                            tx, ref, title, assignee=who.strip() or None, due_at=parse_due(due)
+                        ),
+                        note=f"task added: {title}",
+                    ),
+                    label="Agent login (optional)",
+                ),
+                label="Due (optional): +4h, +2d or 2026-12-01T09:00Z",
+                validate=lambda text: _due_error(text),
+                help_text="must be before the ticket's own due time",
+            )
+
+        self.ask("New task", with_title, label="Title", required=True)
 
     # --- edit a header field --------------------------------------------------------------------
 

@@ -106,9 +106,15 @@ def field_values(d: TicketDetail) -> dict[str, Text]:
         links.append(("; " if links.plain else "") + "merged: ", style="dim")
         links.append(", ".join(c(x) for x in d.merged_children))
     open_tasks = [t for t in d.tasks if t.closed_at is None]
-    tasks = Text(
-        f"{len(open_tasks)} open / {len(d.tasks)}" if d.tasks else "—", style="" if d.tasks else "dim"
-    )
+    tasks = Text(style="" if d.tasks else "dim")
+    if not d.tasks:
+        tasks.append("—")
+    for i, t in enumerate(open_tasks[:2]):
+        tasks.append(("; " if i else "") + clean_line(t.title)[:24])
+        if t.due_at is not None:
+            tasks.append(f" (due {t.due_at:%m-%d %H:%M})", style="dim")
+    if d.tasks:
+        tasks.append(f"  {len(open_tasks)} open / {len(d.tasks)}", style="dim")
     return {
         "requester": requester,
         "organization": plain(d.organization),
