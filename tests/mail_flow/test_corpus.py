@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import build_desk
+from mailflow_support import build_desk
 from sqlalchemy import select
 
 from tui_helpdesk.db import REPO_ROOT, get_engine, session_scope

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from conftest import MailDesk, message
 from imapclient.exceptions import LoginError
+from mailflow_support import MailDesk, message
 from sqlalchemy import select, update
 
 from tui_helpdesk.db import session_scope

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import SUPPORT, MailDesk, message
+from mailflow_support import SUPPORT, MailDesk, message
 from sqlalchemy import select
 
 from tui_helpdesk import clock

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import MailDesk, build_desk, message
+from mailflow_support import MailDesk, build_desk, message
 from sqlalchemy import select, update
 
 from tui_helpdesk import clock

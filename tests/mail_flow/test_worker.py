@@ -7,7 +7,7 @@ import sys
 import threading
 from pathlib import Path
 
-from conftest import MailDesk, build_desk, message
+from mailflow_support import MailDesk, build_desk, message
 from sqlalchemy import select, update
 
 from tui_helpdesk import clock, worker

@@ -470,7 +470,7 @@ def _new_ticket(ctx: _Context, *, late_from: Ticket | None = None) -> _Outcome:
         if t and t.strip() and len(t) <= 60 and not any(c.isspace() for c in t.strip())
     ]
     body, full = ctx.body
-    detail = tickets.create(
+    ticket = tickets.open_ticket(
         tx,
         subject=ctx.subject,
         body=body,
@@ -490,7 +490,6 @@ def _new_ticket(ctx: _Context, *, late_from: Ticket | None = None) -> _Outcome:
         source="email",
         message_id=ctx.message_id,
     )
-    ticket = s.get(Ticket, detail.id)
     entry_id = s.execute(
         select(TicketEntry.id).where(TicketEntry.ticket_id == ticket.id).order_by(TicketEntry.id).limit(1)
     ).scalar()

@@ -759,7 +759,7 @@ def _one_ticket(
             if peer.id != contact.id:
                 cc.append(peer.email)
         priority = rng.choices((None, "Low", "Normal", "High", "Urgent"), weights=(50, 12, 20, 12, 6))[0]
-        detail = tickets.create(
+        detail = tickets.open_ticket(
             tx,
             subject=_fill(sc.subject, values),
             body=_fill(sc.opening, values),

@@ -143,7 +143,7 @@ def run_scheduled(engine: Engine) -> int:
         ).scalars().all()
         for job in due:
             contact = tx.session.get(Contact, job.contact_id) if job.contact_id else None
-            tickets.create(
+            tickets.open_ticket(
                 tx, subject=job.subject, body=job.body or job.subject, contact_id=contact.id if contact else None,
                 contact_email=None if contact else _fallback_requester(tx), department=job.department_id,
                 priority=job.priority_id, assignee=job.assignee_id, source="scheduled",

@@ -89,7 +89,12 @@ def next_number(session: Session) -> str:
     return lookup.format_number(session, start + value - 1)
 
 
-def create(
+def create(tx: Tx, **fields: Any) -> TicketDetail:
+    """Open a ticket (see `open_ticket` for the fields) and return its full detail."""
+    return _detail(tx, open_ticket(tx, **fields))
+
+
+def open_ticket(
     tx: Tx,
     *,
     subject: str,
@@ -115,8 +120,10 @@ def create(
     full_body: str | None = None,
     body_format: str = "markdown",
     organization: str | int | None = None,
-) -> TicketDetail:
-    """Open a ticket. An agent creates it on behalf of a contact; the mail ingest as the system."""
+) -> Ticket:
+    """Open a ticket. An agent creates it on behalf of a contact; the mail ingest as the system.
+
+    Returns the row; callers that show the result use `create`, which adds the detail."""
     s = tx.session
     subject = _text(subject, "subject", limit=255)
     body = (body or "").strip()
@@ -195,7 +202,8 @@ def create(
         from tui_helpdesk.services import notify
 
         notify.created(tx, ticket, body)
-    return _detail(tx, ticket)
+    tx.session.flush()
+    return ticket
 
 
 # --- thread entries ---------------------------------------------------------------------------------
