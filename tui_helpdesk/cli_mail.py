@@ -73,6 +73,37 @@ def register(subparsers: Any) -> None:
     p.add_argument("id", type=int)
     p.set_defaults(func=cmd_outbox_retry)
 
+    template = subparsers.add_parser("template", help="the text of outgoing mail").add_subparsers(
+        dest="template_cmd", required=True
+    )
+    p = template.add_parser("list", help="every template, with department overrides")
+    p.set_defaults(func=cmd_template_list)
+    p = template.add_parser("show", help="a template's subject and body")
+    p.add_argument("key", help="a code (notice.closed) or code@department-id from `template list`")
+    p.set_defaults(func=cmd_template_show)
+    p = template.add_parser("set", help="change a template, for all departments or one")
+    p.add_argument("code")
+    p.add_argument("--subject", required=True)
+    p.add_argument("--body", required=True, help="text with %%{variables}; - reads stdin")
+    p.add_argument("--department")
+    p.set_defaults(func=cmd_template_set)
+    p = template.add_parser("reset", help="back to the built-in text")
+    p.add_argument("key")
+    p.set_defaults(func=cmd_template_reset)
+
+    ban = subparsers.add_parser("ban", help="senders whose mail is refused").add_subparsers(
+        dest="ban_cmd", required=True
+    )
+    p = ban.add_parser("list")
+    p.set_defaults(func=cmd_ban_list)
+    p = ban.add_parser("add")
+    p.add_argument("pattern", help="an address or @domain")
+    p.add_argument("--note", default="")
+    p.set_defaults(func=cmd_ban_add)
+    p = ban.add_parser("remove")
+    p.add_argument("pattern")
+    p.set_defaults(func=cmd_ban_remove)
+
 
 def _mailbox_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--name")
@@ -293,4 +324,78 @@ def cmd_outbox_retry(args: argparse.Namespace, ctx: Any) -> int:
     with ctx.transaction() as tx:
         info = mailboxes.outbox_retry(tx, args.id)
     ctx.emit(info, f"message {info.id} queued for sending")
+    return 0
+
+
+def cmd_template_list(args: argparse.Namespace, ctx: Any) -> int:
+    from tui_helpdesk.services import mail_admin
+
+    with ctx.reading() as tx:
+        rows = mail_admin.list_templates(tx)
+    ctx.emit(rows, [f"{r.key:<32} {'*' if r.overridden else ' '} {r.subject}" for r in rows])
+    return 0
+
+
+def cmd_template_show(args: argparse.Namespace, ctx: Any) -> int:
+    from tui_helpdesk.services import mail_admin
+    from tui_helpdesk.services.errors import NotFound
+
+    with ctx.reading() as tx:
+        rows = [r for r in mail_admin.list_templates(tx) if r.key == args.key]
+    if not rows:
+        raise NotFound(f"no template {args.key}")
+    ctx.emit(rows[0], [f"Subject: {rows[0].subject}", "", rows[0].body])
+    return 0
+
+
+def cmd_template_set(args: argparse.Namespace, ctx: Any) -> int:
+    import sys
+
+    from tui_helpdesk.services import mail_admin
+
+    body = sys.stdin.read() if args.body == "-" else args.body
+    with ctx.transaction() as tx:
+        row = mail_admin.save_template(tx, args.code, args.subject, body, args.department)
+    ctx.emit(row, f"saved {row.key}")
+    return 0
+
+
+def cmd_template_reset(args: argparse.Namespace, ctx: Any) -> int:
+    from tui_helpdesk.services import mail_admin
+
+    with ctx.transaction() as tx:
+        mail_admin.reset_template(tx, args.key)
+    ctx.emit({"reset": args.key}, f"{args.key} uses the built-in text again")
+    return 0
+
+
+def cmd_ban_list(args: argparse.Namespace, ctx: Any) -> int:
+    from sqlalchemy import select
+
+    from tui_helpdesk.models import BanRule
+    from tui_helpdesk.services.context import require_admin
+
+    with ctx.reading() as tx:
+        require_admin(tx)
+        rows = [{"pattern": r.pattern, "note": r.note} for r in tx.session.execute(select(BanRule)).scalars()]
+    ctx.emit(rows, [f"{r['pattern']}  {r['note']}" for r in rows] or ["nobody is banned"])
+    return 0
+
+
+def cmd_ban_add(args: argparse.Namespace, ctx: Any) -> int:
+    from tui_helpdesk.services import mail_admin
+
+    with ctx.transaction() as tx:
+        row = mail_admin.add_ban(tx, args.pattern, args.note)
+        result = {"pattern": row.pattern, "note": row.note}
+    ctx.emit(result, f"banned {result['pattern']}")
+    return 0
+
+
+def cmd_ban_remove(args: argparse.Namespace, ctx: Any) -> int:
+    from tui_helpdesk.services import mail_admin
+
+    with ctx.transaction() as tx:
+        mail_admin.remove_ban(tx, args.pattern)
+    ctx.emit({"removed": args.pattern}, f"{args.pattern} may write again")
     return 0

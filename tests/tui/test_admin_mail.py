@@ -125,3 +125,27 @@ async def test_ban_list_refuses_bad_patterns_and_adds_good_ones(desk) -> None:
         assert [r[0] for r in table_rows(app)] == ["@spam.example"]
     with reading(engine) as tx:
         assert tx.session.execute(select(BanRule.pattern)).scalars().all() == ["@spam.example"]
+
+
+@pilot_test
+async def test_templates_list_the_built_ins_and_refuse_unknown_variables(desk) -> None:
+    engine, root = desk
+    app = Harness(engine, root)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await open_section(pilot, "Templates")
+        codes = [r[0] for r in table_rows(app)]
+        assert "notice.closed" in codes and "autoresponse.new_ticket" in codes
+        from test_admin_lifecycle import cursor_to
+
+        await cursor_to(pilot, "notice.closed")
+        await pilot.press("e")
+        await settle(pilot)
+        await set_input(pilot, "body", "Bye %{recipient.nmae}")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert "recipient.nmae" in str(app.screen.query_one("#error-body", Static).render())
+        await set_input(pilot, "body", "Bye %{recipient.name}")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        row = [r for r in table_rows(app) if r[0] == "notice.closed"][0]
+        assert row[3] == "yes"

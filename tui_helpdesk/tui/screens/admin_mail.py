@@ -12,8 +12,7 @@ from sqlalchemy import select
 from tui_helpdesk.models import BanRule
 from tui_helpdesk.services import mailboxes
 from tui_helpdesk.services.context import Tx, audit, require_admin, transaction
-from tui_helpdesk.services.errors import NotFound, ValidationError
-from tui_helpdesk.services.lookup import normalise_email
+from tui_helpdesk.services.errors import NotFound
 from tui_helpdesk.untrusted import clean_line
 
 from .admin import Column, Section, register_section
@@ -217,7 +216,9 @@ class BanSection(Section):
         return False
 
     def create(self, tx: Tx, values: dict[str, Any]) -> Any:
-        return add_ban(tx, values.get("pattern") or "", values.get("note") or "")
+        from tui_helpdesk.services import mail_admin
+
+        return mail_admin.add_ban(tx, values.get("pattern") or "", values.get("note") or "")
 
     def delete(self, tx: Tx, key: Any) -> None:
         require_admin(tx)
@@ -228,30 +229,92 @@ class BanSection(Section):
         audit(tx, "ban.remove", "ban_rule", key, pattern=row.pattern)
 
 
-def add_ban(tx: Tx, pattern: str, note: str = "") -> BanRule:
-    require_admin(tx)
-    pattern = pattern.strip().lower()
-    if pattern.startswith("@"):
-        if "." not in pattern[1:] or any(c.isspace() for c in pattern):
-            raise ValidationError("pattern", f"{pattern!r} is not a domain")
-    else:
-        pattern = normalise_email(pattern) if pattern else ""
-        if not pattern:
-            raise ValidationError("pattern", "is required")
-    if tx.session.execute(select(BanRule).where(BanRule.pattern == pattern)).scalars().first():
-        raise ValidationError("pattern", f"{pattern} is already banned")
-    row = BanRule(pattern=pattern, note=note.strip()[:255], created_at=tx.now)
-    tx.session.add(row)
-    tx.session.flush()
-    audit(tx, "ban.add", "ban_rule", row.id, pattern=pattern)
-    return row
-
-
 def register() -> None:
     register_section("Mailboxes", MailboxSection, after="Settings")
-    register_section("Quarantine", QuarantineSection, after="Mailboxes")
+    register_section("Templates", TemplateSection, after="Mailboxes")
+    register_section("Quarantine", QuarantineSection, after="Templates")
     register_section("Outbox", OutboxSection, after="Quarantine")
     register_section("Ban list", BanSection, after="Outbox")
+
+
+class TemplateSection(Section):
+    title = "Templates"
+    noun = "template"
+    can_archive = False
+    hint = "n adds a department's own text · d resets to the built-in one"
+    columns = (
+        Column("Template", lambda r: r.code),
+        Column("Department", lambda r: clean_line(r.department) or "all"),
+        Column("Subject", lambda r: clean_line(r.subject)[:50]),
+        Column("Changed", lambda r: "yes" if r.overridden else ""),
+    )
+    fields = (
+        FormField("code", "Template", "select", options_key="codes", blank=""),
+        FormField("department", "Department", "select", options_key="departments", blank="(all departments)"),
+        FormField("subject", "Subject", required=True),
+        FormField(
+            "body",
+            "Body",
+            "textarea",
+            required=True,
+            help="variables: %{ticket.number} %{ticket.subject} %{recipient.name} %{message} %{agent.name} ...",
+        ),
+    )
+
+    def rows(self, tx: Tx, search: str) -> list[Any]:
+        from tui_helpdesk.services import mail_admin
+
+        return mail_admin.list_templates(tx)
+
+    def key(self, row: Any) -> Any:
+        return row.key
+
+    def label(self, row: Any) -> str:
+        return f"{row.code} ({row.department or 'all'})"
+
+    def is_archived(self, row: Any) -> bool:
+        return False
+
+    def initial(self, row: Any | None) -> dict[str, Any]:
+        if row is None:
+            return {}
+        return {
+            "code": row.code,
+            "department": row.department or None,
+            "subject": row.subject,
+            "body": row.body,
+        }
+
+    def options(self, tx: Tx) -> dict[str, Options]:
+        from tui_helpdesk.mail import templates
+        from tui_helpdesk.services import choices
+
+        return {
+            "codes": [(c, c) for c in sorted(templates.DEFAULTS)],
+            "departments": [(c.name, c.name) for c in choices.departments(tx.session)],
+        }
+
+    def _save(self, tx: Tx, values: dict[str, Any]) -> Any:
+        from tui_helpdesk.services import mail_admin
+
+        return mail_admin.save_template(
+            tx,
+            values.get("code") or "",
+            values.get("subject") or "",
+            values.get("body") or "",
+            values.get("department") or None,
+        )
+
+    def create(self, tx: Tx, values: dict[str, Any]) -> Any:
+        return self._save(tx, values)
+
+    def update(self, tx: Tx, key: Any, values: dict[str, Any]) -> Any:
+        return self._save(tx, values)
+
+    def delete(self, tx: Tx, key: Any) -> None:
+        from tui_helpdesk.services import mail_admin
+
+        mail_admin.reset_template(tx, key)
 
 
 register()

@@ -1,0 +1,42 @@
+"""Mail templates: overrides per department, unknown variables refused, reset to the built-in text."""
+
+from __future__ import annotations
+
+import pytest
+
+from tui_helpdesk.mail import templates
+from tui_helpdesk.services import mail_admin
+from tui_helpdesk.services.errors import NotFound, PermissionDenied, ValidationError
+
+
+def test_template_overrides_apply_by_department_and_reset(desk):
+    with desk.tx() as tx:
+        row = mail_admin.save_template(tx, "notice.closed", "Done: %{ticket.subject}",
+                                       "Hi %{recipient.name}, %{ticket.number} is closed.", "Billing")
+    assert row.department == "Billing" and row.overridden
+    with desk.tx() as tx:
+        billing = templates.source(tx.session, "notice.closed", 2)
+        support = templates.source(tx.session, "notice.closed", 1)
+    assert billing[0] == "Done: %{ticket.subject}"
+    assert support == templates.DEFAULTS["notice.closed"]
+    with desk.tx() as tx:
+        mail_admin.reset_template(tx, row.key)
+    with desk.tx() as tx:
+        assert templates.source(tx.session, "notice.closed", 2) == templates.DEFAULTS["notice.closed"]
+    with pytest.raises(NotFound):
+        with desk.tx() as tx:
+            mail_admin.reset_template(tx, row.key)
+
+
+def test_template_validation(desk):
+    with pytest.raises(ValidationError) as err:
+        with desk.tx() as tx:
+            mail_admin.save_template(tx, "notice.closed", "x", "Hi %{recipient.nmae}")
+    assert err.value.field == "body" and "recipient.nmae" in err.value.message
+    with pytest.raises(ValidationError) as err:
+        with desk.tx() as tx:
+            mail_admin.save_template(tx, "no.such", "x", "y")
+    assert err.value.field == "code"
+    with pytest.raises(PermissionDenied):
+        with desk.tx(desk.agent) as tx:
+            mail_admin.save_template(tx, "notice.closed", "x", "y")
