@@ -91,6 +91,25 @@ def register(subparsers: Any) -> None:
     p.add_argument("key")
     p.set_defaults(func=cmd_template_reset)
 
+    flt = subparsers.add_parser("filter", help="rules applied to arriving mail").add_subparsers(
+        dest="filter_cmd", required=True
+    )
+    p = flt.add_parser("list")
+    p.set_defaults(func=cmd_filter_list)
+    p = flt.add_parser(
+        "add", help="e.g. --when 'subject contains invoice' --then department=Billing --then tag=billing"
+    )
+    p.add_argument("name")
+    p.add_argument("--when", action="append", required=True, help="FIELD OP VALUE (repeatable)")
+    p.add_argument("--then", action="append", required=True, help="ACTION[=VALUE] (repeatable)")
+    p.add_argument("--any", action="store_true", help="match when any condition holds (default: all)")
+    p.add_argument("--stop", action="store_true", help="later filters do not run after this one matches")
+    p.add_argument("--order", type=int, default=0)
+    p.set_defaults(func=cmd_filter_add)
+    p = flt.add_parser("delete")
+    p.add_argument("id", type=int)
+    p.set_defaults(func=cmd_filter_delete)
+
     ban = subparsers.add_parser("ban", help="senders whose mail is refused").add_subparsers(
         dest="ban_cmd", required=True
     )
@@ -398,4 +417,44 @@ def cmd_ban_remove(args: argparse.Namespace, ctx: Any) -> int:
     with ctx.transaction() as tx:
         mail_admin.remove_ban(tx, args.pattern)
     ctx.emit({"removed": args.pattern}, f"{args.pattern} may write again")
+    return 0
+
+
+def _filter_lines(r: Any) -> list[str]:
+    head = f"{r.id:>4}  {r.name}  (order {r.sort_order}, {'all' if r.match_all else 'any'}{', stop' if r.stop_on_match else ''}{'' if r.active else ', off'})"
+    return [head] + [f"        when {c}" for c in r.conditions] + [f"        then {a}" for a in r.actions]
+
+
+def cmd_filter_list(args: argparse.Namespace, ctx: Any) -> int:
+    from tui_helpdesk.services import mail_admin
+
+    with ctx.reading() as tx:
+        rows = mail_admin.list_filters(tx)
+    ctx.emit(rows, [line for r in rows for line in _filter_lines(r)] or ["no filters"])
+    return 0
+
+
+def cmd_filter_add(args: argparse.Namespace, ctx: Any) -> int:
+    from tui_helpdesk.services import mail_admin
+
+    with ctx.transaction() as tx:
+        row = mail_admin.save_filter(
+            tx,
+            name=args.name,
+            conditions=args.when,
+            actions=args.then,
+            match_all=not args.any,
+            stop_on_match=args.stop,
+            sort_order=args.order,
+        )
+    ctx.emit(row, _filter_lines(row))
+    return 0
+
+
+def cmd_filter_delete(args: argparse.Namespace, ctx: Any) -> int:
+    from tui_helpdesk.services import mail_admin
+
+    with ctx.transaction() as tx:
+        mail_admin.delete_filter(tx, args.id)
+    ctx.emit({"deleted": args.id}, f"filter {args.id} deleted")
     return 0

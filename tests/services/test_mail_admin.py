@@ -40,3 +40,38 @@ def test_template_validation(desk):
     with pytest.raises(PermissionDenied):
         with desk.tx(desk.agent) as tx:
             mail_admin.save_template(tx, "notice.closed", "x", "y")
+
+
+def test_a_saved_filter_routes_arriving_mail(desk, tmp_path):
+    from tui_helpdesk.mail import ingest
+    from tui_helpdesk.services import tickets
+    from tui_helpdesk.services.context import reading
+
+    with desk.tx() as tx:
+        row = mail_admin.save_filter(tx, name="Invoices", conditions="subject contains invoice",
+                                     actions=["department=Billing", "priority=High", "tag=billing"])
+    assert row.actions == ("department=Billing", "priority=High", "tag=billing")
+    raw = (b"From: Bob <bob@acme.example>\r\nTo: support@example.com\r\nSubject: Invoice 42 is wrong\r\n"
+           b"Message-ID: <inv42@acme.example>\r\n\r\nPlease check.\r\n")
+    result = ingest.ingest_raw(desk.engine, raw, attachments_dir=tmp_path)
+    with reading(desk.engine) as tx:
+        d = tickets.view(tx, result.ticket_id)
+    assert (d.department, d.priority, d.tags) == ("Billing", "High", ("billing",))
+
+
+@pytest.mark.parametrize(
+    ("conditions", "actions", "field"),
+    [
+        ("subject has invoice", "tag=x", "conditions"),
+        ("subject regex ([", "tag=x", "conditions"),
+        ("subjectline contains x", "tag=x", "conditions"),
+        ("subject contains x", "department=Nowhere", "actions"),
+        ("subject contains x", "explode", "actions"),
+        ("", "tag=x", "conditions"),
+    ],
+)
+def test_filter_validation_names_the_part(desk, conditions, actions, field):
+    with pytest.raises(ValidationError) as err:
+        with desk.tx() as tx:
+            mail_admin.save_filter(tx, name="F", conditions=conditions, actions=actions)
+    assert err.value.field == field

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from tui_helpdesk.mail import templates
-from tui_helpdesk.models import BanRule, Department, EmailTemplate
+from tui_helpdesk.models import BanRule, Department, EmailTemplate, TicketFilter
 
 from . import lookup
 from .context import Tx, audit, require_admin
@@ -173,3 +173,172 @@ def remove_ban(tx: Tx, pattern: str) -> None:
         raise NotFound(f"{pattern} is not banned")
     tx.session.delete(row)
     audit(tx, "ban.remove", "ban_rule", row.id, pattern=row.pattern)
+
+
+# --- ticket filters ----------------------------------------------------------------------------------
+
+FILTER_FIELDS = ("from", "from_name", "to", "cc", "subject", "body")
+FILTER_OPS = ("contains", "not_contains", "equals", "not_equals", "starts", "ends", "regex")
+FILTER_ACTIONS = (
+    "department",
+    "priority",
+    "topic",
+    "assignee",
+    "team",
+    "status",
+    "tag",
+    "reject",
+    "skip_autoresponse",
+    "ban",
+)
+_FLAGS = ("reject", "skip_autoresponse", "ban")
+
+
+@dataclass(frozen=True)
+class FilterRow:
+    id: int
+    name: str
+    sort_order: int
+    match_all: bool
+    conditions: tuple[str, ...]  # "subject contains invoice"
+    actions: tuple[str, ...]  # "department=Billing", "reject"
+    stop_on_match: bool
+    active: bool
+
+
+def parse_conditions(lines: list[str] | str) -> list[dict[str, str]]:
+    """`subject contains invoice` (one a line) -> the stored form; errors name the line."""
+    if isinstance(lines, str):
+        lines = lines.splitlines()
+    out = []
+    for n, line in enumerate([x.strip() for x in lines if x.strip()], 1):
+        parts = line.split(None, 2)
+        if len(parts) < 3:
+            raise ValidationError(
+                "conditions", f"line {n}: write FIELD OP VALUE, e.g. 'subject contains invoice'"
+            )
+        fld, op, value = parts[0].lower(), parts[1].lower(), parts[2]
+        if fld not in FILTER_FIELDS and not (fld.startswith("header:") and len(fld) > 7):
+            raise ValidationError(
+                "conditions", f"line {n}: unknown field {fld!r} ({', '.join(FILTER_FIELDS)}, header:NAME)"
+            )
+        if op not in FILTER_OPS:
+            raise ValidationError("conditions", f"line {n}: unknown test {op!r} ({', '.join(FILTER_OPS)})")
+        if op == "regex":
+            import re
+
+            try:
+                re.compile(value)
+            except re.error as exc:
+                raise ValidationError("conditions", f"line {n}: bad regex: {exc}") from None
+        out.append({"field": fld, "op": op, "value": value})
+    if not out:
+        raise ValidationError("conditions", "a filter needs at least one condition")
+    return out
+
+
+def parse_actions(tx: Tx, lines: list[str] | str) -> dict[str, object]:
+    """`department=Billing`, `tag=vip`, `reject` (one a line) -> the stored form, names checked."""
+    if isinstance(lines, str):
+        lines = lines.splitlines()
+    out: dict[str, object] = {}
+    s = tx.session
+    for n, line in enumerate([x.strip() for x in lines if x.strip()], 1):
+        key, _, value = (p.strip() for p in line.partition("="))
+        key = key.lower()
+        if key not in FILTER_ACTIONS:
+            raise ValidationError(
+                "actions", f"line {n}: unknown action {key!r} ({', '.join(FILTER_ACTIONS)})"
+            )
+        if key in _FLAGS:
+            out[key] = True
+            continue
+        if not value:
+            raise ValidationError("actions", f"line {n}: {key} needs a value ({key}=...)")
+        try:
+            if key == "department":
+                value = lookup.department(s, value, for_new_ticket=True).name
+            elif key == "priority":
+                value = lookup.priority(s, value).name
+            elif key == "topic":
+                value = lookup.topic(s, value).name
+            elif key == "assignee":
+                value = lookup.agent(s, value).username
+            elif key == "team":
+                value = lookup.team(s, value).name
+            elif key == "status":
+                value = lookup.status(s, value).name
+        except ValidationError as exc:
+            raise ValidationError("actions", f"line {n}: {exc.message}") from None
+        if key == "tag":
+            out.setdefault("tag", [])
+            out["tag"].append(value.lower())  # type: ignore[union-attr]
+        else:
+            out[key] = value
+    if not out:
+        raise ValidationError("actions", "a filter needs at least one action")
+    return out
+
+
+def _filter_row(f: TicketFilter) -> FilterRow:
+    actions = []
+    for k, v in (f.actions or {}).items():
+        if v is True:
+            actions.append(k)
+        elif isinstance(v, list):
+            actions.extend(f"{k}={x}" for x in v)
+        else:
+            actions.append(f"{k}={v}")
+    conds = tuple(f"{c.get('field')} {c.get('op')} {c.get('value')}" for c in f.conditions or [])
+    return FilterRow(
+        f.id, f.name, f.sort_order, f.match_all, conds, tuple(actions), f.stop_on_match, f.active
+    )
+
+
+def list_filters(tx: Tx) -> list[FilterRow]:
+    require_admin(tx)
+    q = select(TicketFilter).order_by(TicketFilter.sort_order, TicketFilter.id)
+    return [_filter_row(f) for f in tx.session.execute(q).scalars()]
+
+
+def save_filter(
+    tx: Tx,
+    *,
+    filter_id: int | None = None,
+    name: str,
+    conditions: list[str] | str,
+    actions: list[str] | str,
+    match_all: bool = True,
+    stop_on_match: bool = False,
+    sort_order: int = 0,
+    active: bool = True,
+) -> FilterRow:
+    require_admin(tx)
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError("name", "is required")
+    conds = parse_conditions(conditions)
+    acts = parse_actions(tx, actions)
+    row = tx.session.get(TicketFilter, filter_id) if filter_id else TicketFilter(name=name)
+    if row is None:
+        raise NotFound(f"no filter {filter_id}")
+    row.name, row.conditions, row.actions = name, conds, acts
+    row.match_all, row.stop_on_match, row.sort_order, row.active = (
+        bool(match_all),
+        bool(stop_on_match),
+        int(sort_order),
+        bool(active),
+    )
+    tx.session.add(row)
+    tx.session.flush()
+    audit(tx, "filter.save", "ticket_filter", row.id, name=name)
+    return _filter_row(row)
+
+
+def delete_filter(tx: Tx, filter_id: int) -> None:
+    require_admin(tx)
+    row = tx.session.get(TicketFilter, filter_id)
+    if row is None:
+        raise NotFound(f"no filter {filter_id}")
+    tx.session.delete(row)
+    audit(tx, "filter.delete", "ticket_filter", filter_id, name=row.name)

@@ -234,6 +234,7 @@ def register() -> None:
     register_section("Templates", TemplateSection, after="Mailboxes")
     register_section("Quarantine", QuarantineSection, after="Templates")
     register_section("Outbox", OutboxSection, after="Quarantine")
+    register_section("Ticket filters", FilterSection, after="Templates")
     register_section("Ban list", BanSection, after="Outbox")
 
 
@@ -315,6 +316,101 @@ class TemplateSection(Section):
         from tui_helpdesk.services import mail_admin
 
         mail_admin.reset_template(tx, key)
+
+
+class FilterSection(Section):
+    title = "Ticket filters"
+    noun = "filter"
+    hint = "rules for arriving mail, in order"
+    columns = (
+        Column("#", lambda r: str(r.sort_order)),
+        Column("Name", lambda r: clean_line(r.name)),
+        Column("When", lambda r: clean_line(("; " if r.match_all else " | ").join(r.conditions))[:50]),
+        Column("Then", lambda r: clean_line(", ".join(r.actions))[:40]),
+        Column("Active", lambda r: "yes" if r.active else ""),
+    )
+    fields = (
+        FormField("name", "Name", required=True),
+        FormField(
+            "conditions",
+            "When (one a line)",
+            "textarea",
+            required=True,
+            help="FIELD OP VALUE: from/to/cc/subject/body/header:NAME, contains/equals/starts/ends/regex",
+        ),
+        FormField(
+            "actions",
+            "Then (one a line)",
+            "textarea",
+            required=True,
+            help="department=, priority=, topic=, assignee=, team=, status=, tag=, reject, skip_autoresponse",
+        ),
+        FormField("match_any", "Match when any condition holds", "bool"),
+        FormField("stop_on_match", "Stop after this filter", "bool"),
+        FormField("sort_order", "Order", "int"),
+        FormField("active", "Active", "bool"),
+    )
+
+    def rows(self, tx: Tx, search: str) -> list[Any]:
+        from tui_helpdesk.services import mail_admin
+
+        return mail_admin.list_filters(tx)
+
+    def initial(self, row: Any | None) -> dict[str, Any]:
+        if row is None:
+            return {"sort_order": 0, "active": True}
+        return {
+            "name": row.name,
+            "conditions": "\n".join(row.conditions),
+            "actions": "\n".join(row.actions),
+            "match_any": not row.match_all,
+            "stop_on_match": row.stop_on_match,
+            "sort_order": row.sort_order,
+            "active": row.active,
+        }
+
+    def _save(self, tx: Tx, filter_id: int | None, values: dict[str, Any]) -> Any:
+        from tui_helpdesk.services import mail_admin
+
+        try:
+            order = int(str(values.get("sort_order") or 0).strip())
+        except ValueError:
+            from tui_helpdesk.services.errors import ValidationError
+
+            raise ValidationError("sort_order", "must be a whole number") from None
+        return mail_admin.save_filter(
+            tx,
+            filter_id=filter_id,
+            name=values.get("name") or "",
+            conditions=values.get("conditions") or "",
+            actions=values.get("actions") or "",
+            match_all=not values.get("match_any"),
+            stop_on_match=bool(values.get("stop_on_match")),
+            sort_order=order,
+            active=bool(values.get("active")),
+        )
+
+    def create(self, tx: Tx, values: dict[str, Any]) -> Any:
+        return self._save(tx, None, values)
+
+    def update(self, tx: Tx, key: Any, values: dict[str, Any]) -> Any:
+        return self._save(tx, key, values)
+
+    def delete(self, tx: Tx, key: Any) -> None:
+        from tui_helpdesk.services import mail_admin
+
+        mail_admin.delete_filter(tx, key)
+
+    def archive(self, tx: Tx, key: Any) -> Any:
+        from tui_helpdesk.models import TicketFilter
+
+        require_admin(tx)
+        row = tx.session.get(TicketFilter, key)
+        if row is None:
+            raise NotFound(f"no filter {key}")
+        row.active = False
+        tx.session.add(row)
+        audit(tx, "filter.deactivate", "ticket_filter", key)
 
 
 register()
