@@ -12,7 +12,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from sqlalchemy import inspect, or_, select
+from sqlalchemy import or_, select
 
 from tui_helpdesk.models.views import CannedResponse
 
@@ -57,9 +57,6 @@ def list_for(bind: Bind, agent_id: int | None, department_id: int | None) -> lis
         .order_by(t.title, t.id)
     )
     with _connect(bind) as conn:
-        # the table arrives with a migration after 0001; until then there is simply nothing to offer
-        if not inspect(conn).has_table(CannedResponse.__tablename__):
-            return []
         return [Canned(r.id, r.title, r.body, r.department_id, r.owner_id) for r in conn.execute(stmt)]
 
 

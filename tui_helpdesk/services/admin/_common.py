@@ -10,7 +10,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import exists, func, inspect, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlmodel import Session
 
@@ -139,16 +139,9 @@ def usage(session: Session, checks: Iterable[tuple[InstrumentedAttribute, Any, s
     """
     reasons = []
     for column, value, label in checks:
-        if not has_table(session, column.class_.__tablename__):
-            continue
         if session.execute(select(exists().where(column == value))).scalar():
             reasons.append(label)
     return reasons
-
-
-def has_table(session: Session, name: str) -> bool:
-    # saved_view and canned_response arrive with a migration after 0001; until then nothing can use them.
-    return inspect(session.connection()).has_table(name)
 
 
 def refuse_in_use(kind: str, name: str, reasons: list[str], hint: str) -> None:

@@ -12,7 +12,7 @@ from tui_helpdesk.models.views import CannedResponse
 
 from .. import lookup, settings
 from ..context import Tx, require_admin
-from ..errors import Conflict, ValidationError
+from ..errors import ValidationError
 from . import _common as c
 
 # --- canned responses -------------------------------------------------------------------------------------
@@ -32,17 +32,10 @@ class CannedRow:
     active: bool
 
 
-def _require_table(tx: Tx) -> None:
-    if not c.has_table(tx.session, "canned_response"):
-        raise Conflict(
-            "canned responses need a newer database schema; run the migrations (helpdesk db upgrade)"
-        )
 
 
 def list_canned(tx: Tx) -> list[CannedRow]:
     s = tx.session
-    if not c.has_table(s, "canned_response"):
-        return []
     depts = {d.id: d.name for d in s.execute(select(Department)).scalars()}
     agents = {a.id: a.username for a in s.execute(select(Agent)).scalars()}
     return [
@@ -93,7 +86,6 @@ _CANNED_AUDIT = ("title", "body", "department_id", "owner_id", "active")
 
 def create_canned(tx: Tx, **values: Any) -> CannedRow:
     require_admin(tx)
-    _require_table(tx)
     values.setdefault("title", "")
     values.setdefault("body", "")
     row = CannedResponse(title="")

@@ -196,8 +196,7 @@ def delete_agent(tx: Tx, agent_id: int) -> None:
         (SavedView, SavedView.owner_id),
         (CannedResponse, CannedResponse.owner_id),
     ):
-        if c.has_table(s, model.__tablename__):
-            s.execute(delete(model).where(column == agent_id))
+        s.execute(delete(model).where(column == agent_id))
     s.delete(agent)
     c.record(tx, "delete", "agent", agent_id, username=agent.username)
 
