@@ -39,6 +39,9 @@ class Ticket(SQLModel, table=True):
         Index("ix_ticket_queue_org", "visible", "organization_id", "updated_at", "id"),
         Index("ix_ticket_queue_contact", "contact_id", "updated_at", "id"),
         Index("ix_ticket_overdue", "visible", "is_overdue", "state", "due_at", "id"),
+        # admins renaming, remapping or deleting a status or priority: in-use checks and copy updates
+        Index("ix_ticket_status", "status_id"),
+        Index("ix_ticket_priority", "priority_id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
