@@ -1,4 +1,5 @@
-"""Mail commands for `helpdesk`: ingest (MTA pipe), worker, mailbox, mail quarantine, outbox.
+"""Mail commands for `helpdesk`: ingest (MTA pipe), worker, mailbox, mail quarantine, outbox, template,
+filter, ban.
 
 Registered by tui_helpdesk.cli (see its docstring for the contract). Imports stay inside the handlers.
 `helpdesk ingest` and `helpdesk worker` do not need an agent login: an MTA or a service account runs them.
@@ -109,6 +110,9 @@ def register(subparsers: Any) -> None:
     p = flt.add_parser("delete")
     p.add_argument("id", type=int)
     p.set_defaults(func=cmd_filter_delete)
+    p = flt.add_parser("order", help="run these filters first, in this order (the rest follow)")
+    p.add_argument("ids", type=int, nargs="+", metavar="ID")
+    p.set_defaults(func=cmd_filter_order)
 
     ban = subparsers.add_parser("ban", help="senders whose mail is refused").add_subparsers(
         dest="ban_cmd", required=True
@@ -120,7 +124,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--note", default="")
     p.set_defaults(func=cmd_ban_add)
     p = ban.add_parser("remove")
-    p.add_argument("pattern")
+    p.add_argument("pattern", help="the address or @domain as listed")
     p.set_defaults(func=cmd_ban_remove)
 
 
@@ -363,7 +367,17 @@ def cmd_template_show(args: argparse.Namespace, ctx: Any) -> int:
         rows = [r for r in mail_admin.list_templates(tx) if r.key == args.key]
     if not rows:
         raise NotFound(f"no template {args.key}")
-    ctx.emit(rows[0], [f"Subject: {rows[0].subject}", "", rows[0].body])
+    row = rows[0]
+    lines = [f"Subject: {row.subject}", "", row.body]
+    if row.overridden:
+        lines += [
+            "",
+            "--- built-in text (template reset brings it back) ---",
+            f"Subject: {row.default_subject}",
+        ]
+        lines += ["", row.default_body]
+    lines += ["", "variables: " + " ".join(mail_admin.template_variables())]
+    ctx.emit(row, lines)
     return 0
 
 
@@ -389,15 +403,11 @@ def cmd_template_reset(args: argparse.Namespace, ctx: Any) -> int:
 
 
 def cmd_ban_list(args: argparse.Namespace, ctx: Any) -> int:
-    from sqlalchemy import select
-
-    from tui_helpdesk.models import BanRule
-    from tui_helpdesk.services.context import require_admin
+    from tui_helpdesk.services import mail_admin
 
     with ctx.reading() as tx:
-        require_admin(tx)
-        rows = [{"pattern": r.pattern, "note": r.note} for r in tx.session.execute(select(BanRule)).scalars()]
-    ctx.emit(rows, [f"{r['pattern']}  {r['note']}" for r in rows] or ["nobody is banned"])
+        rows = mail_admin.list_bans(tx)
+    ctx.emit(rows, [f"{r.pattern}  {r.note}".rstrip() for r in rows] or ["nobody is banned"])
     return 0
 
 
@@ -406,8 +416,7 @@ def cmd_ban_add(args: argparse.Namespace, ctx: Any) -> int:
 
     with ctx.transaction() as tx:
         row = mail_admin.add_ban(tx, args.pattern, args.note)
-        result = {"pattern": row.pattern, "note": row.note}
-    ctx.emit(result, f"banned {result['pattern']}")
+    ctx.emit(row, f"banned {row.pattern}")
     return 0
 
 
@@ -457,4 +466,13 @@ def cmd_filter_delete(args: argparse.Namespace, ctx: Any) -> int:
     with ctx.transaction() as tx:
         mail_admin.delete_filter(tx, args.id)
     ctx.emit({"deleted": args.id}, f"filter {args.id} deleted")
+    return 0
+
+
+def cmd_filter_order(args: argparse.Namespace, ctx: Any) -> int:
+    from tui_helpdesk.services import mail_admin
+
+    with ctx.transaction() as tx:
+        rows = mail_admin.reorder_filters(tx, args.ids)
+    ctx.emit(rows, [line for r in rows for line in _filter_lines(r)])
     return 0

@@ -1,23 +1,29 @@
-"""The mail admin sections: mailboxes with a real connection test, quarantine retry, outbox retry, bans."""
+"""The mail admin sections driven with Pilot on a real SQLite database: mailboxes with a connection test
+against a real Dovecot, templates, ticket filters, the quarantine, the outbox, the ban list; and how the
+mailbox list looks at 80x24."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, select
-from test_admin_lifecycle import open_section, pilot_test, set_input, settle, table_rows
+from test_admin_lifecycle import cursor_to, open_section, pilot_test, set_input, settle, table_rows
 from textual.app import App
-from textual.widgets import DataTable, Static
+from textual.pilot import Pilot
+from textual.widgets import DataTable, Input, Select, Static
 
 from tui_helpdesk import clock, db
 from tui_helpdesk.config import load_config
 from tui_helpdesk.mail import ingest
-from tui_helpdesk.models import BanRule, InboundMessage
+from tui_helpdesk.models import BanRule, InboundMessage, Mailbox, OutboundMessage
 from tui_helpdesk.services import mailboxes, setup
 from tui_helpdesk.services.context import Actor, reading, resolve_actor, transaction
 from tui_helpdesk.tui.context import AppContext
-from tui_helpdesk.tui.screens.admin import AdminScreen
+from tui_helpdesk.tui.screens.admin import AdminScreen, Section
+from tui_helpdesk.tui.screens.admin_forms import ConfirmDialog, MessageDialog
 
 STYLES = Path(__file__).resolve().parents[2] / "styles"
 
@@ -51,11 +57,25 @@ def status_text(app: App) -> str:
 async def test_mailbox_form_and_connection_test_against_dovecot(desk, imap_server) -> None:
     engine, root = desk
     with transaction(engine, root) as tx:
-        mailboxes.add(tx, "support@example.com", imap_host=imap_server.host, imap_port=imap_server.port,
-                      imap_security="none", imap_user="support", imap_password="support-secret",
-                      department="Support")
-        mailboxes.add(tx, "wrong@example.com", imap_host=imap_server.host, imap_port=imap_server.port,
-                      imap_security="none", imap_user="support", imap_password="not-it")
+        mailboxes.add(
+            tx,
+            "support@example.com",
+            imap_host=imap_server.host,
+            imap_port=imap_server.port,
+            imap_security="none",
+            imap_user="support",
+            imap_password="support-secret",
+            department="Support",
+        )
+        mailboxes.add(
+            tx,
+            "wrong@example.com",
+            imap_host=imap_server.host,
+            imap_port=imap_server.port,
+            imap_security="none",
+            imap_user="support",
+            imap_password="not-it",
+        )
     app = Harness(engine, root)
     async with app.run_test(size=(140, 40)) as pilot:
         await open_section(pilot, "Mailboxes")
@@ -72,8 +92,6 @@ async def test_mailbox_form_and_connection_test_against_dovecot(desk, imap_serve
         await settle(pilot)
         await set_input(pilot, "address", "sales@example.com")
         await set_input(pilot, "imap_host", "127.0.0.1")
-        from textual.widgets import Select
-
         app.screen.query_one("#field-after_fetch", Select).value = "move"
         await pilot.press("ctrl+s")
         await settle(pilot)
@@ -90,7 +108,9 @@ async def test_mailbox_form_and_connection_test_against_dovecot(desk, imap_serve
 async def test_quarantined_mail_is_listed_and_retried(desk) -> None:
     engine, root = desk
     # journaled, then processing failed (as when the database went away mid-way)
-    journal_id, _ = ingest.journal(engine, b"From: bob@acme.example\r\nSubject: \x1b]0;owned\x07Hi\r\n\r\nBody\r\n")
+    journal_id, _ = ingest.journal(
+        engine, b"From: bob@acme.example\r\nSubject: \x1b]0;owned\x07Hi\r\n\r\nBody\r\n"
+    )
     with transaction(engine, root) as tx:
         row = tx.session.get(InboundMessage, journal_id)
         row.state, row.reason = "quarantined", "simulated failure"
@@ -135,8 +155,6 @@ async def test_templates_list_the_built_ins_and_refuse_unknown_variables(desk) -
         await open_section(pilot, "Templates")
         codes = [r[0] for r in table_rows(app)]
         assert "notice.closed" in codes and "autoresponse.new_ticket" in codes
-        from test_admin_lifecycle import cursor_to
-
         await cursor_to(pilot, "notice.closed")
         await pilot.press("e")
         await settle(pilot)
@@ -149,3 +167,173 @@ async def test_templates_list_the_built_ins_and_refuse_unknown_variables(desk) -
         await settle(pilot)
         row = [r for r in table_rows(app) if r[0] == "notice.closed"][0]
         assert row[3] == "yes"
+        assert row[1] == "all"
+        await pilot.press("n")
+        await settle(pilot)
+        help_text = " ".join(str(w.render()) for w in app.screen.query(".admin-field-help"))
+        assert "%{ticket.number}" in help_text and "%{recipient.email}" in help_text
+
+
+@pilot_test
+async def test_mailbox_test_reports_a_refused_connection_in_words(desk) -> None:
+    engine, root = desk
+    with transaction(engine, root) as tx:
+        # nothing listens on port 9 of 127.0.0.1 on a test machine (discard is never enabled)
+        mailboxes.add(tx, "dead@example.com", imap_host="127.0.0.1", imap_port=9, imap_security="none")
+    app = Harness(engine, root)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await open_section(pilot, "Mailboxes")
+        await pilot.press("t")
+        await settle(pilot)
+        text = status_text(app)
+        assert not text.startswith("ok") and "refused" in text.lower(), text
+
+
+def _outbox(engine: Engine, state: str, error: str = "", subject: str = "Re: VPN") -> int:
+    with db.session_scope(engine) as s:
+        row = OutboundMessage(
+            from_addr="support@example.com",
+            to_addrs=["bob@acme.example"],
+            subject=subject,
+            body="Hello",
+            message_id=f"<{subject.replace(' ', '')}.{state}@example.com>",
+            state=state,
+            attempts=5 if state == "failed" else 0,
+            last_error=error,
+        )
+        s.add(row)
+        s.flush()
+        return int(row.id)
+
+
+@pilot_test
+async def test_outbox_lists_unsent_mail_and_retries_a_failed_one(desk) -> None:
+    engine, root = desk
+    failed = _outbox(engine, "failed", "550 5.1.1 <bob@acme.example>: mailbox unavailable", "Re: VPN")
+    _outbox(engine, "queued", "", "Re: Printer")
+    _outbox(engine, "sent", "", "Re: Old news")
+    app = Harness(engine, root)
+    async with app.run_test(size=(160, 40)) as pilot:
+        await open_section(pilot, "Outbox")
+        rows = table_rows(app)
+        assert [(r[1], r[4]) for r in rows] == [("failed", "Re: VPN"), ("queued", "Re: Printer")]
+        assert "mailbox unavailable" in rows[0][7]
+        await cursor_to(pilot, str(failed))
+        await pilot.press("t")
+        await settle(pilot)
+        assert "next pass" in status_text(app)
+        assert [r[1] for r in table_rows(app)] == ["queued", "queued"]
+    with reading(engine, root) as tx:
+        assert [r.state for r in mailboxes.outbox(tx, "failed")] == []
+
+
+@pilot_test
+async def test_filters_are_validated_beside_the_field_and_move_up(desk) -> None:
+    engine, root = desk
+    app = Harness(engine, root)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await open_section(pilot, "Ticket filters")
+        for name, when, then in (
+            ("Invoices", "subject regex ([", "department=Support"),
+            ("VIP", "from ends @vip.example", "priority=High\ntag=vip"),
+        ):
+            await pilot.press("n")
+            await settle(pilot)
+            await set_input(pilot, "name", name)
+            await set_input(pilot, "conditions", when)
+            await set_input(pilot, "actions", then)
+            await pilot.press("ctrl+s")
+            await settle(pilot)
+            if "([" in when:
+                assert "bad regex" in str(app.screen.query_one("#error-conditions", Static).render())
+                await set_input(pilot, "conditions", "subject starts invoice")
+                await pilot.press("ctrl+s")
+                await settle(pilot)
+        assert [r[1:4] for r in table_rows(app)] == [
+            ["Invoices", "subject starts invoice", "department=Support"],
+            ["VIP", "from ends @vip.example", "priority=High, tag=vip"],
+        ]
+        app.screen.query_one("#admin-table", DataTable).move_cursor(row=1)
+        await pilot.press("t")
+        await settle(pilot)
+        assert "now runs 1st" in status_text(app)
+        assert [r[1] for r in table_rows(app)] == ["VIP", "Invoices"]
+
+
+@pilot_test
+async def test_a_ban_is_lifted_after_confirming(desk) -> None:
+    engine, root = desk
+    with transaction(engine, root) as tx:
+        from tui_helpdesk.services import mail_admin
+
+        mail_admin.add_ban(tx, "@spam.example", "pills")
+        mail_admin.add_ban(tx, "eve@example.com")
+    app = Harness(engine, root)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await open_section(pilot, "Ban list")
+        await cursor_to(pilot, "@spam.example")
+        await pilot.press("d")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmDialog)
+        await pilot.press("y")
+        await settle(pilot)
+        assert [r[0] for r in table_rows(app)] == ["eve@example.com"]
+    with reading(engine) as tx:
+        assert tx.session.execute(select(BanRule.pattern)).scalars().all() == ["eve@example.com"]
+
+
+@pytest.mark.skipif(
+    not hasattr(Section, "view_action"), reason="admin.py has no Section.view hook yet (key v)"
+)
+@pilot_test
+async def test_quarantine_shows_raw_headers_cleaned(desk) -> None:
+    engine, root = desk
+    raw = b"From: bob@acme.example\r\nSubject: \x1b]0;owned\x07Hi\r\nX-Trace: abc\r\n\r\nBody\r\n"
+    journal_id, _ = ingest.journal(engine, raw)
+    with transaction(engine, root) as tx:
+        row = tx.session.get(InboundMessage, journal_id)
+        row.state, row.reason = "quarantined", "simulated failure"
+    app = Harness(engine, root)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await open_section(pilot, "Quarantine")
+        await pilot.press("v")
+        await settle(pilot)
+        assert isinstance(app.screen, MessageDialog)
+        shown = " ".join(str(w.render()) for w in app.screen.query(Static))
+        assert "X-Trace: abc" in shown and "Body" not in shown
+        assert "\x1b" not in shown and "\x07" not in shown
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, AdminScreen)
+
+
+def _mailbox_desk(sqlite_url: str) -> tuple[Engine, Actor]:
+    clock.set_now("2026-03-02T09:00:00Z")
+    engine = db.get_engine(sqlite_url)
+    with db.session_scope(engine) as s:
+        setup.create_first_admin(s, "root", "Root Admin", "root@example.com")
+    with db.session_scope(engine) as s:
+        root = resolve_actor(s, "root", "tui")
+    with transaction(engine, root) as tx:
+        mailboxes.add(tx, "support@example.com", imap_host="imap.example.com", imap_user="support",
+                      department="Support")  # fmt: skip
+        mailboxes.add(tx, "sales@example.com", imap_host="mail.example.net", imap_port=143,
+                      imap_security="starttls", imap_user="sales", poll_seconds=300)  # fmt: skip
+        mailboxes.add(tx, "pipe@example.com")
+    with db.session_scope(engine) as s:
+        for box in s.execute(select(Mailbox)).scalars():
+            box.last_polled_at = datetime(2026, 3, 2, 8, 59, tzinfo=UTC)
+            if box.address == "sales@example.com":
+                box.last_error = "login failed: the server refused the password for sales"
+    return engine, root
+
+
+def test_snapshot_mailboxes_80x24(snap_compare: Any, sqlite_url: str) -> None:
+    app = Harness(*_mailbox_desk(sqlite_url))
+
+    async def mailbox_list(pilot: Pilot) -> None:
+        await open_section(pilot, "Mailboxes")
+        for field in app.screen.query(Input):
+            field.cursor_blink = False
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=mailbox_list)

@@ -34,6 +34,8 @@ from tui_helpdesk.models import (
     InboundMessage,
     Mailbox,
     OutboundMessage,
+    Priority,
+    Status,
     Ticket,
     TicketEntry,
 )
@@ -207,6 +209,19 @@ def process(
         return quarantine(engine, journal_id, reason)
 
 
+def _pin_reference_rows(s: Session) -> list[Any]:
+    """Load the small lookup tables once and hold them for the transaction.
+
+    The session's identity map keeps rows only while something references them, so the services'
+    many `session.get(Department/Status/Priority, id)` calls each went back to the database (about
+    seven queries per message). Three small SELECTs up front turn them all into identity-map hits.
+    """
+    rows: list[Any] = []
+    for model in (Department, Status, Priority):
+        rows.extend(s.execute(select(model)).scalars().all())
+    return rows
+
+
 def _is_database_down(exc: BaseException) -> bool:
     from sqlalchemy.exc import InterfaceError, OperationalError
 
@@ -353,6 +368,7 @@ def _route(tx: Tx, row: InboundMessage, attachments_dir: Path | None, written: l
         note = tickets.note(tx, ticket.id, _auto_reply_note(parsed))
         return _Outcome("done", "auto_reply", ticket, note.id, reason=f"matched by {match[1]}")
     ctx = _Context(tx, row, parsed, message_id, rules, attachments_dir, written)
+    pinned = _pin_reference_rows(s)  # noqa: F841 - held until the ticket work is done
     if match is not None:
         return _reply(ctx, match[0], match[1])
     return _new_ticket(ctx)

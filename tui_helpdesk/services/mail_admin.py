@@ -1,15 +1,22 @@
-"""Admin use cases for the mail templates: overrides per code, globally or per department."""
+"""Admin use cases for mail: template overrides (globally or per department), ticket filters, the ban list,
+and a look at a quarantined message's headers.
+
+Every call checks `require_admin` and writes an audit row; callers run it inside `transaction(engine,
+actor)`. Filters and bans are stored in the shapes mail/filters.py reads (see its docstring).
+"""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import select
 
 from tui_helpdesk.mail import templates
 from tui_helpdesk.models import BanRule, Department, EmailTemplate, TicketFilter
 
-from . import lookup
+from . import lookup, mailboxes
 from .context import Tx, audit, require_admin
 from .errors import NotFound, ValidationError
 from .lookup import normalise_email
@@ -40,6 +47,11 @@ KNOWN_VARIABLES = frozenset(
 )
 
 
+def template_variables() -> list[str]:
+    """Every variable a template may use, as written in one: `%{ticket.number}`."""
+    return [f"%{{{name}}}" for name in sorted(KNOWN_VARIABLES)]
+
+
 @dataclass(frozen=True)
 class TemplateRow:
     key: str  # "code" or "code@department id", what edit and reset take
@@ -48,6 +60,8 @@ class TemplateRow:
     subject: str
     body: str
     overridden: bool
+    default_subject: str
+    default_body: str
 
 
 def _key(code: str, department_id: int | None) -> str:
@@ -65,13 +79,21 @@ def list_templates(tx: Tx) -> list[TemplateRow]:
     for code in sorted(templates.DEFAULTS):
         row = overrides.get((code, None))
         subject, body = (row.subject, row.body) if row else templates.DEFAULTS[code]
-        out.append(TemplateRow(_key(code, None), code, "", subject, body, row is not None))
+        out.append(
+            TemplateRow(_key(code, None), code, "", subject, body, row is not None, *templates.DEFAULTS[code])
+        )
         for r in rows:
             if r.code == code and r.department_id is not None:
                 dept = tx.session.get(Department, r.department_id)
                 out.append(
                     TemplateRow(
-                        _key(code, r.department_id), code, dept.name if dept else "?", r.subject, r.body, True
+                        _key(code, r.department_id),
+                        code,
+                        dept.name if dept else "?",
+                        r.subject,
+                        r.body,
+                        True,
+                        *templates.DEFAULTS[code],
                     )
                 )
     return out
@@ -143,36 +165,79 @@ def reset_template(tx: Tx, key: str) -> None:
     audit(tx, "template.reset", "email_template", row.id, code=code, department_id=dept_id)
 
 
-def add_ban(tx: Tx, pattern: str, note: str = "") -> BanRule:
+# --- the ban list ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BanRow:
+    id: int
+    pattern: str  # an address, or @domain
+    note: str
+    created_at: datetime
+
+
+def _ban_row(row: BanRule) -> BanRow:
+    return BanRow(row.id, row.pattern, row.note, row.created_at)
+
+
+def list_bans(tx: Tx) -> list[BanRow]:
     require_admin(tx)
-    pattern = pattern.strip().lower()
+    return [_ban_row(r) for r in tx.session.execute(select(BanRule).order_by(BanRule.pattern)).scalars()]
+
+
+def add_ban(tx: Tx, pattern: str, note: str = "") -> BanRow:
+    require_admin(tx)
+    pattern = (pattern or "").strip().lower()
     if pattern.startswith("@"):
-        if "." not in pattern[1:] or any(c.isspace() for c in pattern):
+        domain = pattern[1:]
+        if "." not in domain or "@" in domain or any(c.isspace() for c in domain) or domain.startswith("."):
             raise ValidationError("pattern", f"{pattern!r} is not a domain")
     else:
-        pattern = normalise_email(pattern) if pattern else ""
         if not pattern:
             raise ValidationError("pattern", "is required")
+        try:
+            pattern = normalise_email(pattern)
+        except ValidationError as exc:
+            # the form shows the error beside the field it names, and here that field is "pattern"
+            raise ValidationError("pattern", exc.message) from None
     if tx.session.execute(select(BanRule).where(BanRule.pattern == pattern)).scalars().first():
         raise ValidationError("pattern", f"{pattern} is already banned")
-    row = BanRule(pattern=pattern, note=note.strip()[:255], created_at=tx.now)
+    row = BanRule(pattern=pattern, note=(note or "").strip()[:255], created_at=tx.now)
     tx.session.add(row)
     tx.session.flush()
     audit(tx, "ban.add", "ban_rule", row.id, pattern=pattern)
-    return row
+    return _ban_row(row)
 
 
-def remove_ban(tx: Tx, pattern: str) -> None:
+def remove_ban(tx: Tx, ref: str | int) -> None:
+    """Lift a ban, named by its pattern or its id."""
     require_admin(tx)
-    row = (
-        tx.session.execute(select(BanRule).where(BanRule.pattern == pattern.strip().lower()))
-        .scalars()
-        .first()
-    )
+    if isinstance(ref, int):
+        row = tx.session.get(BanRule, ref)
+    else:
+        row = (
+            tx.session.execute(select(BanRule).where(BanRule.pattern == ref.strip().lower()))
+            .scalars()
+            .first()
+        )
     if row is None:
-        raise NotFound(f"{pattern} is not banned")
+        raise NotFound(f"{ref} is not banned")
     tx.session.delete(row)
     audit(tx, "ban.remove", "ban_rule", row.id, pattern=row.pattern)
+
+
+# --- the quarantine ----------------------------------------------------------------------------------
+
+
+def message_headers(tx: Tx, journal_id: int) -> list[str]:
+    """The header block of a journaled message as it arrived, one line each (folded lines kept).
+
+    Untrusted text: callers pass every line through tui_helpdesk.untrusted before showing it.
+    """
+    require_admin(tx)
+    raw = mailboxes.raw_message(tx, journal_id)
+    head = re.split(rb"\r?\n\r?\n", raw, maxsplit=1)[0]
+    return head.decode("utf-8", errors="replace").splitlines()
 
 
 # --- ticket filters ----------------------------------------------------------------------------------
@@ -225,8 +290,6 @@ def parse_conditions(lines: list[str] | str) -> list[dict[str, str]]:
         if op not in FILTER_OPS:
             raise ValidationError("conditions", f"line {n}: unknown test {op!r} ({', '.join(FILTER_OPS)})")
         if op == "regex":
-            import re
-
             try:
                 re.compile(value)
             except re.error as exc:
@@ -342,3 +405,47 @@ def delete_filter(tx: Tx, filter_id: int) -> None:
         raise NotFound(f"no filter {filter_id}")
     tx.session.delete(row)
     audit(tx, "filter.delete", "ticket_filter", filter_id, name=row.name)
+
+
+def reorder_filters(tx: Tx, filter_ids: list[int]) -> list[FilterRow]:
+    """Put the named filters first, in this order; the rest keep their order after them."""
+    require_admin(tx)
+    rows = list(
+        tx.session.execute(select(TicketFilter).order_by(TicketFilter.sort_order, TicketFilter.id)).scalars()
+    )
+    by_id = {r.id: r for r in rows}
+    missing = [i for i in filter_ids if i not in by_id]
+    if missing:
+        raise NotFound(f"no filter {missing[0]}")
+    if len(set(filter_ids)) != len(filter_ids):
+        raise ValidationError("filters", "a filter is named twice")
+    ordered = [by_id[i] for i in filter_ids] + [r for r in rows if r.id not in set(filter_ids)]
+    # spaced by ten so an admin can still slot one in between by editing its order
+    for n, row in enumerate(ordered, 1):
+        row.sort_order = n * 10
+        tx.session.add(row)
+    tx.session.flush()
+    audit(tx, "filter.reorder", "ticket_filter", None, order=[r.id for r in ordered])
+    return [_filter_row(r) for r in ordered]
+
+
+def move_filter(tx: Tx, filter_id: int, by: int) -> list[FilterRow]:
+    """Move one filter `by` places (negative: earlier, so it runs sooner)."""
+    ids = [r.id for r in list_filters(tx)]
+    if filter_id not in ids:
+        raise NotFound(f"no filter {filter_id}")
+    at = min(max(ids.index(filter_id) + by, 0), len(ids) - 1)
+    ids.remove(filter_id)
+    return reorder_filters(tx, ids[:at] + [filter_id] + ids[at:])
+
+
+def set_filter_active(tx: Tx, filter_id: int, active: bool) -> FilterRow:
+    """Switch a filter off (it stays listed, arriving mail ignores it) or back on."""
+    require_admin(tx)
+    row = tx.session.get(TicketFilter, filter_id)
+    if row is None:
+        raise NotFound(f"no filter {filter_id}")
+    row.active = bool(active)
+    tx.session.add(row)
+    audit(tx, "filter.activate" if active else "filter.deactivate", "ticket_filter", filter_id)
+    return _filter_row(row)

@@ -11,7 +11,8 @@ How a page is read, and why:
   ordered index range, and the few rows are merged here.
 - The "due" sort keeps tickets without a due date last on every engine by reading it as two
   segments: dated tickets by (due_at, id), then undated ones by id.
-- Names (requester, department, status...) are joined afterwards for the page's ids only.
+- Names (requester, department, status...) are read afterwards for the page's rows only, by primary
+  key (a missing one reads as "").
 """
 
 from __future__ import annotations
@@ -29,16 +30,24 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     Engine,
+    Integer,
     Select,
+    String,
     and_,
+    any_,
     bindparam,
+    cast,
     false,
     func,
+    literal_column,
+    null,
     or_,
     select,
     true,
     tuple_,
+    union_all,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session, aliased
 
 from tui_helpdesk.models import (
@@ -372,9 +381,32 @@ def _scan(
     return out
 
 
+# The name lookups, in the order their values fill a QueueRow: (foreign key on ticket, table,
+# first name column, second column or None). The requester and the colours need two columns.
+def _name_sources() -> tuple[tuple[Any, Any, Any, Any], ...]:
+    c, o, d, s, p, a, tm = (
+        Contact.__table__,
+        Organization.__table__,
+        Department.__table__,
+        Status.__table__,
+        Priority.__table__,
+        Agent.__table__,
+        Team.__table__,
+    )
+    return (
+        (T.contact_id, c, c.c.name, c.c.email),
+        (T.organization_id, o, o.c.name, None),
+        (T.department_id, d, d.c.name, None),
+        (T.status_id, s, s.c.name, s.c.color),
+        (T.priority_id, p, p.c.name, p.c.color),
+        (T.assignee_id, a, a.c.name, None),
+        (T.team_id, tm, tm.c.name, None),
+    )
+
+
 @functools.cache
-def _rows_statement() -> Select:
-    """Built once: constructing the aliased joins costs more than running them."""
+def _joined_rows_statement() -> Select:
+    """SQLite: one statement with left joins; its planner probes each table by primary key."""
     assignee = aliased(Agent.__table__, name="assignee")
     c, o, d, s, p, tm = (
         Contact.__table__,
@@ -424,13 +456,109 @@ def _rows_statement() -> Select:
     return stmt
 
 
+def _id_in(col: Any, name: str, postgres: bool) -> ColumnElement[bool]:
+    """`col IN (...)`; on PostgreSQL `col = ANY(:array)`, whose SQL text does not grow with the list,
+    so psycopg parses it once and the server can reuse the plan (the expanded form cost ~2 ms a page)."""
+    if postgres:
+        return col == any_(bindparam(name, type_=ARRAY(Integer)))
+    return col.in_(bindparam(name, expanding=True))
+
+
+@functools.cache
+def _rows_statements(postgres: bool = True) -> tuple[Select, Any]:
+    """PostgreSQL: the page's ticket columns, then every name they refer to in one UNION ALL of
+    primary-key lookups.
+
+    The joined statement cost PostgreSQL about 5 ms of planning per page and a hash of every contact
+    (10 to 24 ms a page at 1M tickets); these plan in well under a millisecond. On SQLite the joined
+    statement is faster (two statements cost ~0.8 ms more per page), so it keeps that one.
+    Built once: constructing the statements costs more than running them."""
+    sources = _name_sources()
+    tickets = select(
+        T.id,
+        T.number,
+        T.subject,
+        *(fk for fk, *_ in sources),
+        T.state,
+        T.priority_rank,
+        T.created_at,
+        T.updated_at,
+        T.due_at,
+        T.is_overdue,
+        T.reopened,
+        T.merged_into_id,
+        T.archived,
+    ).where(_id_in(T.id, "ids", postgres))
+    parts = [
+        select(
+            literal_column(str(k)).label("k"),
+            table.c.id.label("id"),
+            first.label("a"),
+            (second if second is not None else cast(null(), String)).label("b"),
+        ).where(_id_in(table.c.id, f"ids{k}", postgres))
+        for k, (_, table, first, second) in enumerate(sources)
+    ]
+    return tickets, union_all(*parts)
+
+
+def _load_joined_rows(conn: Connection, ids: list[int]) -> dict[int, QueueRow]:
+    rows: dict[int, QueueRow] = {}
+    for r in conn.execute(_joined_rows_statement(), {"ids": ids}):
+        values = [("" if v is None else v) if i in _TEXT_FIELDS else v for i, v in enumerate(r)]
+        rows[r[0]] = QueueRow(*values)
+    return rows
+
+
 def _load_rows(conn: Connection, ids: list[int]) -> dict[int, QueueRow]:
     if not ids:
         return {}
+    if conn.dialect.name != "postgresql":
+        return _load_joined_rows(conn, ids)
+    tickets_stmt, names_stmt = _rows_statements()
+    found = conn.execute(tickets_stmt, {"ids": ids}).all()
+    if not found:
+        return {}
+    width = len(_name_sources())
+    wanted = [sorted({r[3 + k] for r in found if r[3 + k] is not None}) for k in range(width)]
+    names: list[dict[int, tuple[str, str]]] = [{} for _ in range(width)]
+    for k, key, a, b in conn.execute(names_stmt, {f"ids{k}": v for k, v in enumerate(wanted)}):
+        names[k][key] = (a or "", b or "")
+    missing = ("", "")
     rows: dict[int, QueueRow] = {}
-    for r in conn.execute(_rows_statement(), {"ids": ids}):
-        values = [("" if v is None else v) if i in _TEXT_FIELDS else v for i, v in enumerate(r)]
-        rows[r[0]] = QueueRow(*values)
+    for r in found:
+        (
+            requester,
+            organization,
+            department,
+            status,
+            priority,
+            assignee,
+            team,
+        ) = (names[k].get(r[3 + k], missing) if r[3 + k] is not None else missing for k in range(width))
+        rows[r[0]] = QueueRow(
+            id=r.id,
+            number=r.number,
+            subject=r.subject,
+            requester_name=requester[0],
+            requester_email=requester[1],
+            organization_name=organization[0],
+            department_name=department[0],
+            status_name=status[0],
+            state=r.state,
+            status_color=status[1],
+            priority_name=priority[0],
+            priority_rank=r.priority_rank,
+            priority_color=priority[1],
+            assignee_name=assignee[0],
+            team_name=team[0],
+            created_at=r.created_at,
+            updated_at=r.updated_at,
+            due_at=r.due_at,
+            is_overdue=r.is_overdue,
+            reopened=r.reopened,
+            merged_into_id=r.merged_into_id,
+            archived=r.archived,
+        )
     return rows
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal, overload
 
 from sqlalchemy import delete, select
 from sqlmodel import Session
@@ -89,9 +89,19 @@ def next_number(session: Session) -> str:
     return lookup.format_number(session, start + value - 1)
 
 
-def create(tx: Tx, **fields: Any) -> TicketDetail:
-    """Open a ticket (see `open_ticket` for the fields) and return its full detail."""
-    return _detail(tx, open_ticket(tx, **fields))
+@overload
+def create(tx: Tx, *, detail: Literal[True] = ..., **fields: Any) -> TicketDetail: ...
+@overload
+def create(tx: Tx, *, detail: Literal[False], **fields: Any) -> Ticket: ...
+
+
+def create(tx: Tx, *, detail: bool = True, **fields: Any) -> TicketDetail | Ticket:
+    """Open a ticket (see `open_ticket` for the fields) and return its full detail.
+
+    With `detail=False` it returns the flushed row instead: building the detail reads the whole
+    thread back, which bulk callers (imports, the mail ingest) do not need."""
+    ticket = open_ticket(tx, **fields)
+    return _detail(tx, ticket) if detail else ticket
 
 
 def open_ticket(

@@ -1,18 +1,18 @@
-"""Admin sections for mail: mailboxes (with a connection test), the quarantine, the outbox, the ban list.
+"""Admin sections for mail: mailboxes (with a connection test), templates, ticket filters, the quarantine,
+the outbox and the ban list.
 
-They plug into the admin screen's registry; `register()` runs each time the admin screen opens.
+They plug into the admin screen's registry; `register()` runs each time the admin screen opens. Every
+method here runs in one of the admin screen's thread workers and calls the services; text that came
+from outside (addresses, subjects, reasons, headers) goes through clean_line before it is shown.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
-
-from tui_helpdesk.models import BanRule
-from tui_helpdesk.services import mailboxes
-from tui_helpdesk.services.context import Tx, audit, require_admin, transaction
-from tui_helpdesk.services.errors import NotFound
+from tui_helpdesk.services import mail_admin, mailboxes
+from tui_helpdesk.services.context import Tx, transaction
+from tui_helpdesk.services.errors import ValidationError
 from tui_helpdesk.untrusted import clean_line
 
 from .admin import Column, Section, register_section
@@ -21,6 +21,20 @@ from .admin_forms import FormField, Options
 
 def _when(value: Any) -> str:
     return value.strftime("%Y-%m-%d %H:%M") if value else ""
+
+
+def _ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def _when_short(value: Any) -> str:
+    """Today's times as 08:59, older ones with their date; never polled reads as such."""
+    if not value:
+        return "never"
+    from tui_helpdesk import clock
+
+    return value.strftime("%H:%M" if value.date() == clock.now().date() else "%Y-%m-%d %H:%M")
 
 
 def _choices(values: tuple[str, ...]) -> Options:
@@ -32,19 +46,18 @@ class MailboxSection(Section):
     noun = "mailbox"
     row_action = "test connection"
     can_archive = False
-    hint = "d on a used mailbox deactivates it"
+    hint = "d deactivates one with history"
+    # what goes wrong comes first: at 80 columns the table scrolls sideways after the third column
     columns = (
         Column("Address", lambda r: clean_line(r.address)),
+        Column("Last poll", lambda r: _when_short(r.last_polled_at) if r.imap_host else "pipe only"),
+        Column("Last error", lambda r: clean_line(r.last_error)[:60]),
         Column("Department", lambda r: clean_line(r.department)),
         Column(
             "IMAP",
-            lambda r: (
-                f"{clean_line(r.imap_host)}:{r.imap_port} {r.imap_security}" if r.imap_host else "pipe only"
-            ),
+            lambda r: f"{clean_line(r.imap_host)}:{r.imap_port} {r.imap_security}" if r.imap_host else "",
         ),
-        Column("Every", lambda r: f"{r.poll_seconds}s"),
-        Column("Last poll", lambda r: _when(r.last_polled_at)),
-        Column("Last error", lambda r: clean_line(r.last_error)[:60]),
+        Column("Every", lambda r: f"{r.poll_seconds}s" if r.imap_host else ""),
         Column("Active", lambda r: "yes" if r.active else ""),
     )
     fields = (
@@ -131,6 +144,7 @@ class QuarantineSection(Section):
     title = "Quarantine"
     noun = "message"
     row_action = "retry"
+    view_action = "raw headers"  # key v, once admin.py offers Section.view (see view below)
     can_create = can_edit = can_delete = can_archive = False
     hint = "mail that could not be processed; its raw bytes are kept"
     columns = (
@@ -150,6 +164,10 @@ class QuarantineSection(Section):
 
     def is_archived(self, row: Any) -> bool:
         return False
+
+    def view(self, tx: Tx, key: Any) -> tuple[str, list[str]]:
+        """The message's header block as it arrived; the dialog cleans each line."""
+        return f"Message #{key}: raw headers", mail_admin.message_headers(tx, key)
 
     def run_row_action(self, engine: Any, actor: Any, key: Any) -> str:
         result = mailboxes.retry_quarantined(engine, actor, key)
@@ -206,8 +224,7 @@ class BanSection(Section):
     fields = (FormField("pattern", "Address or @domain", required=True), FormField("note", "Note"))
 
     def rows(self, tx: Tx, search: str) -> list[Any]:
-        require_admin(tx)
-        return list(tx.session.execute(select(BanRule).order_by(BanRule.pattern)).scalars())
+        return mail_admin.list_bans(tx)
 
     def label(self, row: Any) -> str:
         return row.pattern
@@ -216,17 +233,10 @@ class BanSection(Section):
         return False
 
     def create(self, tx: Tx, values: dict[str, Any]) -> Any:
-        from tui_helpdesk.services import mail_admin
-
         return mail_admin.add_ban(tx, values.get("pattern") or "", values.get("note") or "")
 
     def delete(self, tx: Tx, key: Any) -> None:
-        require_admin(tx)
-        row = tx.session.get(BanRule, key)
-        if row is None:
-            raise NotFound(f"no ban {key}")
-        tx.session.delete(row)
-        audit(tx, "ban.remove", "ban_rule", key, pattern=row.pattern)
+        mail_admin.remove_ban(tx, int(key))
 
 
 def register() -> None:
@@ -258,13 +268,11 @@ class TemplateSection(Section):
             "Body",
             "textarea",
             required=True,
-            help="variables: %{ticket.number} %{ticket.subject} %{recipient.name} %{message} %{agent.name} ...",
+            help="variables: " + " ".join(mail_admin.template_variables()),
         ),
     )
 
     def rows(self, tx: Tx, search: str) -> list[Any]:
-        from tui_helpdesk.services import mail_admin
-
         return mail_admin.list_templates(tx)
 
     def key(self, row: Any) -> Any:
@@ -296,8 +304,6 @@ class TemplateSection(Section):
         }
 
     def _save(self, tx: Tx, values: dict[str, Any]) -> Any:
-        from tui_helpdesk.services import mail_admin
-
         return mail_admin.save_template(
             tx,
             values.get("code") or "",
@@ -313,15 +319,14 @@ class TemplateSection(Section):
         return self._save(tx, values)
 
     def delete(self, tx: Tx, key: Any) -> None:
-        from tui_helpdesk.services import mail_admin
-
         mail_admin.reset_template(tx, key)
 
 
 class FilterSection(Section):
     title = "Ticket filters"
     noun = "filter"
-    hint = "rules for arriving mail, in order"
+    row_action = "move up"
+    hint = "rules for arriving mail, run top to bottom"
     columns = (
         Column("#", lambda r: str(r.sort_order)),
         Column("Name", lambda r: clean_line(r.name)),
@@ -352,8 +357,6 @@ class FilterSection(Section):
     )
 
     def rows(self, tx: Tx, search: str) -> list[Any]:
-        from tui_helpdesk.services import mail_admin
-
         return mail_admin.list_filters(tx)
 
     def initial(self, row: Any | None) -> dict[str, Any]:
@@ -370,13 +373,9 @@ class FilterSection(Section):
         }
 
     def _save(self, tx: Tx, filter_id: int | None, values: dict[str, Any]) -> Any:
-        from tui_helpdesk.services import mail_admin
-
         try:
             order = int(str(values.get("sort_order") or 0).strip())
         except ValueError:
-            from tui_helpdesk.services.errors import ValidationError
-
             raise ValidationError("sort_order", "must be a whole number") from None
         return mail_admin.save_filter(
             tx,
@@ -397,20 +396,16 @@ class FilterSection(Section):
         return self._save(tx, key, values)
 
     def delete(self, tx: Tx, key: Any) -> None:
-        from tui_helpdesk.services import mail_admin
-
         mail_admin.delete_filter(tx, key)
 
     def archive(self, tx: Tx, key: Any) -> Any:
-        from tui_helpdesk.models import TicketFilter
+        return mail_admin.set_filter_active(tx, key, False)
 
-        require_admin(tx)
-        row = tx.session.get(TicketFilter, key)
-        if row is None:
-            raise NotFound(f"no filter {key}")
-        row.active = False
-        tx.session.add(row)
-        audit(tx, "filter.deactivate", "ticket_filter", key)
+    def run_row_action(self, engine: Any, actor: Any, key: Any) -> str:
+        with transaction(engine, actor) as tx:
+            rows = mail_admin.move_filter(tx, key, -1)
+        place = next(n for n, r in enumerate(rows, 1) if r.id == key)
+        return f"filter {clean_line(rows[place - 1].name)!r} now runs {_ordinal(place)}"
 
 
 register()
