@@ -136,6 +136,8 @@ class TicketDetail:
     resolved_at: datetime | None
     closed_at: datetime | None
     thread: tuple[ThreadItem, ...] = ()
+    # the newest entry id, for tickets.newer_entries (did someone reply while I was writing?)
+    last_entry_id: int = 0
 
     def as_json(self) -> dict[str, Any]:
         return _jsonable(asdict(self))
@@ -214,7 +216,16 @@ def detail(session: Session, ticket: Ticket, *, thread: bool = True, order: str 
         links=tuple(links), tasks=tuple(tasks), time_logged=int(minutes),
         created_at=ticket.created_at, updated_at=ticket.updated_at, first_response_at=ticket.first_response_at,
         resolved_at=ticket.resolved_at, closed_at=ticket.closed_at, thread=items,
+        last_entry_id=_last_entry_id(session, ticket),
     )
+
+
+def _last_entry_id(session: Session, ticket: Ticket) -> int:
+    merged = select(Ticket.id).where(Ticket.merged_into_id == ticket.id)
+    return session.execute(
+        select(func.coalesce(func.max(TicketEntry.id), 0))
+        .where((TicketEntry.ticket_id == ticket.id) | TicketEntry.ticket_id.in_(merged))
+    ).scalar_one()
 
 
 def thread_items(session: Session, ticket: Ticket, *, order: str = "ASC", events: bool = True,

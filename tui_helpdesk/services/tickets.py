@@ -7,6 +7,7 @@ Each function takes a `Tx` (see context.py) so a caller can combine several in o
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal, overload
 
@@ -14,6 +15,7 @@ from sqlalchemy import delete, select
 from sqlmodel import Session
 
 from tui_helpdesk.models import (
+    Agent,
     Collaborator,
     Contact,
     EntryRevision,
@@ -321,6 +323,41 @@ def add_customer_message(
     touch(tx, ticket)
     audit(tx, "ticket.message", "ticket", ticket.id, entry_id=entry.id, contact=contact.email)
     return entry, outcome
+
+
+@dataclass(frozen=True)
+class NewerEntry:
+    """A thread entry posted after a composer opened: who wrote it and when."""
+
+    entry_id: int
+    kind: str
+    author: str
+    agent_id: int | None
+    created_at: datetime
+
+
+def newer_entries(tx: Tx, ref: str | int, after_entry_id: int, *,
+                  kinds: Iterable[str] = ("reply", "message")) -> list[NewerEntry]:
+    """Entries on the ticket (and on tickets merged into it) newer than `after_entry_id`, oldest first.
+
+    The reply composer remembers `TicketDetail.last_entry_id` when it opens and asks this before
+    sending, so two agents answering at once hear of each other ("Sam replied 30 s ago")."""
+    ticket = lookup.ticket(tx.session, ref)
+    require_access(tx, ticket)
+    ids = [ticket.id, *tx.session.execute(select(Ticket.id).where(Ticket.merged_into_id == ticket.id)).scalars()]
+    rows = tx.session.execute(
+        select(TicketEntry, Agent, Contact)
+        .outerjoin(Agent, Agent.id == TicketEntry.agent_id)
+        .outerjoin(Contact, Contact.id == TicketEntry.contact_id)
+        .where(TicketEntry.ticket_id.in_(ids), TicketEntry.id > after_entry_id,
+               TicketEntry.kind.in_(tuple(kinds)), TicketEntry.deleted_at.is_(None))
+        .order_by(TicketEntry.id)
+    ).all()
+    return [
+        NewerEntry(entry_id=e.id, kind=e.kind, agent_id=e.agent_id, created_at=e.created_at,
+                   author=a.name if a else ((c.name or c.email) if c else "unknown"))
+        for e, a, c in rows
+    ]
 
 
 def within_reopen_window(session: Session, ticket: Ticket, now: datetime) -> bool:
