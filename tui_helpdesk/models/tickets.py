@@ -42,10 +42,16 @@ class Ticket(SQLModel, table=True):
         # admins renaming, remapping or deleting a status or priority: in-use checks and copy updates
         Index("ix_ticket_status", "status_id"),
         Index("ix_ticket_priority", "priority_id"),
+        # a number typed with any prefix the desk has used (TCK-1300, ITF-1300, 1300) finds the ticket
+        Index("ix_ticket_number_seq", "number_seq"),
+        # the merged children of a ticket, read by every detail view
+        Index("ix_ticket_merged_into", "merged_into_id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     number: str = Field(max_length=40, unique=True)
+    # the digits of `number`: the number is kept forever, whatever the prefix setting becomes
+    number_seq: int | None = Field(default=None)
     subject: str = Field(max_length=255)
     contact_id: int | None = Field(default=None, foreign_key="contact.id")
     organization_id: int | None = Field(default=None, foreign_key="organization.id")
@@ -105,6 +111,9 @@ class TicketEntry(SQLModel, table=True):
     edited_by_id: int | None = Field(default=None, foreign_key="agent.id")
     deleted_at: datetime | None = None
     deleted_by_id: int | None = Field(default=None, foreign_key="agent.id")
+    # a customer's message is never rewritten; an admin may redact it (the original stays in the audit log)
+    redacted_at: datetime | None = None
+    redacted_by_id: int | None = Field(default=None, foreign_key="agent.id")
 
 
 class EntryRevision(SQLModel, table=True):
