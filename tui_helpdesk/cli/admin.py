@@ -3,7 +3,7 @@
 Entities: departments, statuses, priorities, topics, agents, teams, orgs, contacts (plus
 `helpdesk admin contacts import FILE.csv`). Every command goes through services/admin, so the
 validation, refusals and audit are the ones the app has. `--json` prints rows as JSON.
-Registered by cli.py (see its docstring for the contract); imports of the services happen in the handlers.
+Registered by tui_helpdesk.cli (see its docstring for the contract); imports of the services happen in the handlers.
 """
 
 from __future__ import annotations

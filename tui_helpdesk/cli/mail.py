@@ -1,8 +1,8 @@
-"""Mail commands for `helpdesk`: ingest (MTA pipe), worker, mailbox, mail quarantine, outbox, template,
+"""Mail commands for `helpdesk`: ingest (MTA pipe), mailbox, mail quarantine, outbox, template,
 filter, ban.
 
 Registered by tui_helpdesk.cli (see its docstring for the contract). Imports stay inside the handlers.
-`helpdesk ingest` and `helpdesk worker` do not need an agent login: an MTA or a service account runs them.
+`helpdesk ingest` (like `helpdesk worker`) needs no agent login: an MTA runs it.
 """
 
 from __future__ import annotations
@@ -18,11 +18,6 @@ def register(subparsers: Any) -> None:
     p = subparsers.add_parser("ingest", help="read one message on stdin and turn it into a ticket or reply")
     p.add_argument("--mailbox", metavar="ADDRESS", help="the mailbox the message arrived at")
     p.set_defaults(func=cmd_ingest)
-
-    p = subparsers.add_parser("worker", help="fetch mail, send the outbox and run timers")
-    p.add_argument("--once", action="store_true", help="one pass, then exit")
-    p.add_argument("--interval", type=float, default=10.0, help="seconds between passes (default 10)")
-    p.set_defaults(func=cmd_worker)
 
     mailbox = subparsers.add_parser("mailbox", help="mailboxes the worker fetches").add_subparsers(
         dest="mailbox_cmd", required=True
@@ -198,24 +193,6 @@ def cmd_ingest(args: argparse.Namespace, ctx: Any) -> int:
         print(f"helpdesk: database unavailable, try again later: {exc}", file=sys.stderr)
         return EX_TEMPFAIL
     ctx.emit(result, f"{result.state}: {result.outcome}" + (f" ({result.reason})" if result.reason else ""))
-    return 0
-
-
-def cmd_worker(args: argparse.Namespace, ctx: Any) -> int:
-    from tui_helpdesk import worker
-
-    engine = ctx.engine
-    if args.once:
-        errors: list[str] = []
-        counts = worker.run_once(engine, errors=errors)
-        lines = [f"{k}: {v}" for k, v in sorted(counts.items())] or ["nothing to do"]
-        lines += [f"error: {e}" for e in errors]
-        ctx.emit({"counts": counts, "errors": errors}, lines)
-        return 1 if errors else 0
-    try:
-        worker.run_forever(engine, interval=args.interval, on_status=lambda line: print(line, flush=True))
-    except KeyboardInterrupt:
-        pass
     return 0
 
 

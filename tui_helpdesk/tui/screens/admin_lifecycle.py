@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from tui_helpdesk.cli_lifecycle import (
+from tui_helpdesk.cli.lifecycle import (
     FREQUENCIES,
     SCHEDULED_FIELDS,
     WAITING_STATES,

@@ -1,0 +1,28 @@
+"""`helpdesk` with no command: the terminal app."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+
+from tui_helpdesk.cli import EXIT_OK, CliError, CommandContext
+
+
+def cmd_tui(args: argparse.Namespace, ctx: CommandContext) -> int:
+    try:
+        app = importlib.import_module("tui_helpdesk.tui.app")
+    except ModuleNotFoundError as exc:
+        if exc.name not in ("tui_helpdesk.tui.app", "tui_helpdesk.tui"):
+            raise
+        raise CliError(
+            "the terminal app is not installed in this build (tui_helpdesk.tui.app is missing); "
+            "the subcommands work: see `helpdesk --help`"
+        ) from exc
+    config = ctx.config
+    if getattr(args, "as_user", None):
+        # the app reads the acting agent from the config, as `--as` does for subcommands
+        from dataclasses import replace
+
+        config = replace(config, agent=args.as_user)
+    result = app.run(config)
+    return result if isinstance(result, int) else EXIT_OK
