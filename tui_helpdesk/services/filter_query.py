@@ -27,6 +27,8 @@ from tui_helpdesk.models import (
 )
 from tui_helpdesk.models.org import STATES
 
+from . import lookup
+from .errors import ValidationError
 from .queries import SORTS, Bind, TicketQuery, _connect
 
 # Field name -> canonical field; the short forms are what people type.
@@ -173,6 +175,14 @@ def _by_name(conn: Connection, table: Any, column: Any, value: str) -> int | Non
     return _one(conn, select(table.c.id).where(func.lower(column) == value.lower()))
 
 
+def _known(conn: Connection, kind: str, value: str) -> int | None:
+    """Ids, names and topic paths resolve by lookup's one rule, as in every form and CLI option."""
+    try:
+        return lookup.find_id(conn, kind, value)
+    except ValidationError:
+        return None
+
+
 def _values(term: Term) -> list[str]:
     if term.field in LIST_FIELDS:
         parts = [v.strip() for v in term.value.split(",")]
@@ -185,7 +195,7 @@ def _values(term: Term) -> list[str]:
 def resolve(
     bind: Bind, parsed: ParsedFilter, me_agent_id: int | None, base: TicketQuery | None = None
 ) -> TicketQuery:
-    """The TicketQuery the filter line asks for, starting from `base` (its scope and sort are kept
+    """The TicketQuery the filter line asks for, starting from `base` (its filters and sort are kept
     unless the line says otherwise). Names match case-insensitively; FilterError names the first
     term that matches nothing."""
     base = base or TicketQuery()
@@ -213,7 +223,7 @@ def resolve(
             for value in _values(term):
                 low = value.lower()
                 if term.field == "status":
-                    status_id = _by_name(conn, Status.__table__, Status.__table__.c.name, value)
+                    status_id = _known(conn, "status", value)
                     if status_id is not None:
                         multi["status_ids"].append(status_id)
                     elif low in STATES:
@@ -225,12 +235,12 @@ def resolve(
                         raise fail(f"no state {value!r} (states: {', '.join(STATES)})")
                     multi["states"].append(low)
                 elif term.field == "priority":
-                    found = _by_name(conn, Priority.__table__, Priority.__table__.c.name, value)
+                    found = _known(conn, "priority", value)
                     if found is None:
                         raise fail(f"no priority called {value!r}")
                     multi["priority_ids"].append(found)
                 elif term.field == "department":
-                    found = _by_name(conn, Department.__table__, Department.__table__.c.name, value)
+                    found = _known(conn, "department", value)
                     if found is None:
                         raise fail(f"no department called {value!r}")
                     multi["department_ids"].append(found)
@@ -248,17 +258,17 @@ def resolve(
                             raise fail("'me' needs a signed-in agent")
                         found = me_agent_id
                     else:
-                        found = _by_name(conn, Agent.__table__, Agent.__table__.c.username, value)
+                        found = _known(conn, "agent", value)
                         if found is None:
                             raise fail(f"no agent with username {value!r}")
                     set_single(term, "assignee_id", found)
                 elif term.field == "team":
-                    found = _by_name(conn, Team.__table__, Team.__table__.c.name, value)
+                    found = _known(conn, "team", value)
                     if found is None:
                         raise fail(f"no team called {value!r}")
                     set_single(term, "team_id", found)
                 elif term.field == "organization":
-                    found = _by_name(conn, Organization.__table__, Organization.__table__.c.name, value)
+                    found = _known(conn, "organization", value)
                     if found is None:
                         raise fail(f"no organization called {value!r}")
                     set_single(term, "organization_id", found)
@@ -271,7 +281,7 @@ def resolve(
                         raise fail(f"no contact with email or name {value!r} (or more than one by that name)")
                     set_single(term, "contact_id", found)
                 elif term.field == "topic":
-                    found = _by_name(conn, HelpTopic.__table__, HelpTopic.__table__.c.name, value)
+                    found = _known(conn, "topic", value)
                     if found is None:
                         raise fail(f"no help topic called {value!r} (or more than one)")
                     set_single(term, "topic_id", found)

@@ -28,7 +28,7 @@ from tui_helpdesk.models import (
     TimeEntry,
 )
 
-from . import lookup, settings, sla
+from . import lookup, settings, sla, visibility
 from .context import Tx, audit, bump_counter, event, permissions_in, require, require_access, touch
 from .errors import Conflict, NotFound, PermissionDenied, ValidationError
 from .ticket_view import TicketDetail, detail
@@ -53,7 +53,7 @@ def load(tx: Tx, ref: str | int, expected_version: int | None = None) -> Ticket:
 
 def view(tx: Tx, ref: str | int, *, order: str = "ASC", events: bool = True) -> TicketDetail:
     ticket = lookup.ticket(tx.session, ref)
-    require_access(tx, ticket)
+    visibility.require_findable(tx, ticket)  # reading by number or id: ticket.view_any reaches any ticket
     return detail(tx.session, ticket, order=order, events=events)
 
 
@@ -89,6 +89,11 @@ def next_number(session: Session) -> str:
     start = int(settings.get(session, "number_start"))
     value = bump_counter(session, NUMBER_COUNTER)
     return lookup.format_number(session, start + value - 1)
+
+
+def _new_number(session: Session) -> tuple[str, int | None]:
+    number = next_number(session)
+    return number, lookup.number_seq(number)
 
 
 @overload
@@ -179,8 +184,9 @@ def open_ticket(
     if organization not in (None, ""):
         org_id = lookup.organization(s, organization).id
 
+    number, seq = _new_number(s)
     ticket = Ticket(
-        number=next_number(s), subject=subject, contact_id=contact.id, organization_id=org_id,
+        number=number, number_seq=seq, subject=subject, contact_id=contact.id, organization_id=org_id,
         department_id=dept.id, topic_id=topic_row.id if topic_row else None,
         category_id=cat.id if cat else None, type_id=typ.id if typ else None, item_id=itm.id if itm else None,
         priority_id=prio.id, priority_rank=prio.rank, status_id=st.id, state=st.state,
