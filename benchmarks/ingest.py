@@ -23,9 +23,8 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from tui_helpdesk.db import get_engine, session_scope  # noqa: E402
-from tui_helpdesk.mail import ingest  # noqa: E402
 from tui_helpdesk.models import Department, Mailbox  # noqa: E402
-from tui_helpdesk.services import setup  # noqa: E402
+from tui_helpdesk.services import inbound, setup  # noqa: E402
 
 
 def corpus_files(root: Path) -> list[Path]:
@@ -67,7 +66,7 @@ def run(engine, messages: list[bytes], attachments: Path) -> tuple[float, Counte
     outcomes: Counter = Counter()
     start = time.perf_counter()
     for raw in messages:
-        r = ingest.ingest_raw(engine, raw, attachments_dir=attachments)
+        r = inbound.ingest_raw(engine, raw, attachments_dir=attachments)
         outcomes[f"{r.state}/{r.outcome}"] += 1
     return time.perf_counter() - start, outcomes
 

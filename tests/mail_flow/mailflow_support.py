@@ -10,9 +10,8 @@ from sqlalchemy import Engine, func, select
 
 from tui_helpdesk import clock
 from tui_helpdesk.db import session_scope
-from tui_helpdesk.mail import ingest
 from tui_helpdesk.models import Agent, Department, Mailbox, OutboundMessage, Role, Ticket, TicketEntry
-from tui_helpdesk.services import settings, setup
+from tui_helpdesk.services import inbound, settings, setup
 from tui_helpdesk.services.context import Actor, resolve_actor, transaction
 
 SUPPORT = "support@helpdesk.test"
@@ -57,9 +56,9 @@ class MailDesk:
     mailbox_id: int
     attachments: Path
 
-    def ingest(self, raw: bytes, **kw) -> ingest.IngestResult:
+    def ingest(self, raw: bytes, **kw) -> inbound.IngestResult:
         kw.setdefault("mailbox_id", self.mailbox_id)
-        return ingest.ingest_raw(self.engine, raw, attachments_dir=self.attachments, **kw)
+        return inbound.ingest_raw(self.engine, raw, attachments_dir=self.attachments, **kw)
 
     def tx(self, actor: Actor | None = None):
         return transaction(self.engine, actor or self.admin)

@@ -14,8 +14,8 @@ from mailflow_support import build_desk
 from sqlalchemy import select
 
 from tui_helpdesk.db import REPO_ROOT, get_engine, session_scope
-from tui_helpdesk.mail import ingest
 from tui_helpdesk.models import InboundMessage
+from tui_helpdesk.services import inbound
 
 CORPUS = REPO_ROOT.parent / "shared" / "mail-corpus"
 PER_MESSAGE_LIMIT = 10.0  # seconds; a hang shows up as a failure naming the file
@@ -43,7 +43,7 @@ def test_whole_corpus_is_ingested_without_loss(sqlite_url: str, tmp_path: Path) 
     for path, kind in files:
         raw = path.read_bytes()
         start = time.monotonic()
-        result = ingest.ingest_raw(
+        result = inbound.ingest_raw(
             desk.engine, raw, mailbox_id=desk.mailbox_id, attachments_dir=tmp_path / "att"
         )
         assert time.monotonic() - start < PER_MESSAGE_LIMIT, f"{path} took too long"

@@ -8,8 +8,9 @@ from mailflow_support import MailDesk, message
 from sqlalchemy import select, update
 
 from tui_helpdesk.db import session_scope
-from tui_helpdesk.mail import imap, ingest
+from tui_helpdesk.mail import imap
 from tui_helpdesk.models import InboundMessage, Mailbox
+from tui_helpdesk.services import inbound, inbound_fetch
 
 USER = "support"
 
@@ -29,7 +30,7 @@ def _configure(desk: MailDesk, server, **extra) -> None:
 
 
 def _poll(desk: MailDesk) -> dict[str, int]:
-    return imap.poll(desk.engine, desk.mailbox_id, attachments_dir=desk.attachments)
+    return inbound_fetch.poll(desk.engine, desk.mailbox_id, attachments_dir=desk.attachments)
 
 
 def _flags(server) -> dict[int, set[bytes]]:
@@ -74,14 +75,14 @@ def test_server_action_only_after_the_ticket_change_committed(
     def killed(*_a, **_k):
         raise KeyboardInterrupt("process killed between fetch and commit")
 
-    monkeypatch.setattr(ingest, "_new_ticket", killed)
+    monkeypatch.setattr(inbound, "_new_ticket", killed)
     with pytest.raises(KeyboardInterrupt):
         _poll(lite_desk)
     # journaled, not processed, and still on the server untouched
     assert lite_desk.tickets() == 0
     assert list(_flags(clean_imap).values()) == [set()]
     monkeypatch.undo()
-    ingest.process_pending(lite_desk.engine, attachments_dir=lite_desk.attachments)
+    inbound.process_pending(lite_desk.engine, attachments_dir=lite_desk.attachments)
     assert lite_desk.tickets() == 1
     # the next poll fetches nothing new (the UID was journaled) and finishes the server action
     counts = _poll(lite_desk)

@@ -8,7 +8,6 @@ from sqlalchemy import select
 
 from tui_helpdesk import clock
 from tui_helpdesk.db import session_scope
-from tui_helpdesk.mail import ingest, outbox
 from tui_helpdesk.models import (
     Attachment,
     BanRule,
@@ -21,7 +20,7 @@ from tui_helpdesk.models import (
     TicketFilter,
     TicketLink,
 )
-from tui_helpdesk.services import tickets
+from tui_helpdesk.services import inbound, outbound, tickets
 
 
 def _reply_to_latest(desk: MailDesk, ticket_id: int, body: str = "Have you tried water?") -> str:
@@ -75,7 +74,7 @@ def test_forged_message_id_of_ours_is_not_trusted(desk: MailDesk) -> None:
 def test_reply_by_token_in_the_body(desk: MailDesk) -> None:
     first = desk.ingest(message())
     with session_scope(desk.engine) as s:
-        token = outbox.reply_token(s, first.ticket_id)
+        token = outbound.reply_token(s, first.ticket_id)
     body = f"Here is more.\n\n> Earlier mail\n> {token}\n"
     r = desk.ingest(message(subject="no number here", body=body))
     assert (r.outcome, r.ticket_id) == ("reply", first.ticket_id)
@@ -359,7 +358,7 @@ def test_crash_between_journal_and_commit_recovers_exactly_once(desk: MailDesk, 
     def boom(*_a, **_k):
         raise KeyboardInterrupt("killed mid-transaction")  # not an Exception: nothing catches it
 
-    monkeypatch.setattr(ingest, "_new_ticket", boom)
+    monkeypatch.setattr(inbound, "_new_ticket", boom)
     with pytest.raises(KeyboardInterrupt):
         desk.ingest(raw)
     with session_scope(desk.engine) as s:
@@ -367,11 +366,11 @@ def test_crash_between_journal_and_commit_recovers_exactly_once(desk: MailDesk, 
         assert row.state == "pending" and row.raw == raw
     assert desk.tickets() == 0  # the half-done transaction left nothing behind
     monkeypatch.undo()
-    assert ingest.process_pending(desk.engine, attachments_dir=desk.attachments) == {"done": 1}
+    assert inbound.process_pending(desk.engine, attachments_dir=desk.attachments) == {"done": 1}
     assert desk.tickets() == 1
     # the MTA delivers again, and recovery runs again: still one ticket
     assert desk.ingest(raw).outcome == "duplicate"
-    assert ingest.process_pending(desk.engine) == {}
+    assert inbound.process_pending(desk.engine) == {}
     assert desk.tickets() == 1
 
 
@@ -379,12 +378,12 @@ def test_processing_error_quarantines_and_retry_succeeds(desk: MailDesk, monkeyp
     def broken(*_a, **_k):
         raise RuntimeError("database hiccup in a filter")
 
-    monkeypatch.setattr(ingest, "_new_ticket", broken)
+    monkeypatch.setattr(inbound, "_new_ticket", broken)
     r = desk.ingest(message())
     assert r.state == "quarantined" and "hiccup" in r.reason
     assert desk.tickets() == 0
     monkeypatch.undo()
-    again = ingest.retry(desk.engine, r.journal_id, attachments_dir=desk.attachments)
+    again = inbound.retry(desk.engine, r.journal_id, attachments_dir=desk.attachments)
     assert (again.state, again.outcome) == ("done", "new_ticket")
 
 

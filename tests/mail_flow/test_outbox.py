@@ -7,9 +7,8 @@ from sqlalchemy import select, update
 
 from tui_helpdesk import clock
 from tui_helpdesk.db import get_engine, session_scope
-from tui_helpdesk.mail import smtp
 from tui_helpdesk.models import EmailTemplate, Mailbox, OutboundMessage, TicketEvent
-from tui_helpdesk.services import tickets
+from tui_helpdesk.services import outbound, tickets
 
 
 def _desk_with_smtp(sqlite_url: str, tmp_path, smtp_server) -> MailDesk:
@@ -23,7 +22,7 @@ def test_reply_threads_in_the_customers_client(sqlite_url, tmp_path, smtp_server
     with desk.tx() as tx:
         tickets.reply(tx, first.ticket_id, "We are on it.")
     smtp_server.clear()
-    counts = smtp.send_due(desk.engine)
+    counts = outbound.send_due(desk.engine)
     assert counts["sent"] >= 1
     [wire] = [m for m in smtp_server.received() if "We are on it." in m.message.get_body().get_content()]
     msg = wire.message
@@ -45,7 +44,7 @@ def test_reply_threads_in_the_customers_client(sqlite_url, tmp_path, smtp_server
 def test_automatic_mail_is_marked_so_robots_do_not_answer(sqlite_url, tmp_path, smtp_server) -> None:
     desk = _desk_with_smtp(sqlite_url, tmp_path, smtp_server)
     desk.ingest(message())
-    smtp.send_due(desk.engine)
+    outbound.send_due(desk.engine)
     kinds = {}
     for wire in smtp_server.received():
         kinds[wire.message["Auto-Submitted"]] = wire.message
@@ -74,16 +73,16 @@ def test_outbox_retries_after_the_smtp_server_was_down(sqlite_url, tmp_path, smt
     desk.ingest(message())
     smtp_server.stop()
     queued = len(desk.outbox())
-    counts = smtp.send_due(desk.engine)
+    counts = outbound.send_due(desk.engine)
     assert counts["retry"] == queued and counts["sent"] == 0
     row = desk.outbox()[0]
     assert row.state == "queued" and row.attempts == 1 and "refused" in row.last_error
     assert row.next_attempt_at > clock.now()
     # not due yet: nothing is tried
-    assert smtp.send_due(desk.engine) == {"sent": 0, "retry": 0, "failed": 0}
+    assert outbound.send_due(desk.engine) == {"sent": 0, "retry": 0, "failed": 0}
     smtp_server.start()
     clock.advance(minutes=2)
-    assert smtp.send_due(desk.engine)["sent"] == queued
+    assert outbound.send_due(desk.engine)["sent"] == queued
     assert {m.state for m in desk.outbox()} == {"sent"}
     assert len(smtp_server.received()) == queued
 
@@ -92,11 +91,11 @@ def test_outbox_gives_up_visibly_after_max_attempts(sqlite_url, tmp_path, smtp_s
     desk = _desk_with_smtp(sqlite_url, tmp_path, smtp_server)
     r = desk.ingest(message())
     smtp_server.stop()
-    for _ in range(smtp.MAX_ATTEMPTS):
-        smtp.send_due(desk.engine)
+    for _ in range(outbound.MAX_ATTEMPTS):
+        outbound.send_due(desk.engine)
         clock.advance(hours=3)
     rows = desk.outbox()
-    assert {m.state for m in rows} == {"failed"} and all(m.attempts == smtp.MAX_ATTEMPTS for m in rows)
+    assert {m.state for m in rows} == {"failed"} and all(m.attempts == outbound.MAX_ATTEMPTS for m in rows)
     with session_scope(desk.engine) as s:
         events = (
             s.execute(
@@ -112,7 +111,7 @@ def test_outbox_gives_up_visibly_after_max_attempts(sqlite_url, tmp_path, smtp_s
 
 def test_no_smtp_server_configured_is_an_error_in_words(lite_desk: MailDesk) -> None:
     lite_desk.ingest(message())
-    smtp.send_due(lite_desk.engine)
+    outbound.send_due(lite_desk.engine)
     assert all("no SMTP server" in m.last_error for m in lite_desk.outbox())
 
 
@@ -124,4 +123,4 @@ def test_global_smtp_settings_are_the_fallback(sqlite_url, tmp_path, smtp_server
     with session_scope(desk.engine) as s:
         s.execute(update(Mailbox).values(smtp_host=""))
         assert s.execute(select(OutboundMessage)).scalars().first() is not None
-    assert smtp.send_due(desk.engine)["sent"] >= 1
+    assert outbound.send_due(desk.engine)["sent"] >= 1

@@ -48,7 +48,7 @@ def test_template_validation(desk):
 
 
 def test_a_saved_filter_routes_arriving_mail(desk, tmp_path):
-    from tui_helpdesk.mail import ingest
+    from tui_helpdesk.services import inbound as ingest
     from tui_helpdesk.services import tickets
     from tui_helpdesk.services.context import reading
 
@@ -99,7 +99,7 @@ def _mail(sender: str, subject: str, msgid: str, extra: str = "") -> bytes:
 
 
 def _ticket_of(desk, raw: bytes, tmp_path):
-    from tui_helpdesk.mail import ingest
+    from tui_helpdesk.services import inbound as ingest
     from tui_helpdesk.services import tickets
     from tui_helpdesk.services.context import reading
 
@@ -133,7 +133,7 @@ def test_every_built_in_template_and_every_outbox_variable_is_known():
     """The list admins are told about is the list the outbox fills: a drift either way is a bug."""
     import inspect
 
-    from tui_helpdesk.mail import outbox
+    from tui_helpdesk.services import outbound as outbox
 
     for subject, body in templates.DEFAULTS.values():
         mail_admin.check_text("subject", subject)
@@ -256,7 +256,7 @@ def test_filter_reorder_refuses_unknown_and_repeated_ids(desk):
 
 
 def test_message_headers_are_the_header_block_as_it_arrived(desk):
-    from tui_helpdesk.mail import ingest
+    from tui_helpdesk.services import inbound as ingest
 
     raw = b"From: bob@acme.example\r\nSubject: Hi\r\nX-Long: one\r\n two\r\n\r\nSubject: not a header\r\n"
     journal_id, _ = ingest.journal(desk.engine, raw)

@@ -17,8 +17,8 @@ from textual.widgets import DataTable, Input, Select, Static
 
 from tui_helpdesk import clock, db
 from tui_helpdesk.config import load_config
-from tui_helpdesk.mail import ingest
 from tui_helpdesk.models import BanRule, InboundMessage, Mailbox, OutboundMessage
+from tui_helpdesk.services import inbound as ingest
 from tui_helpdesk.services import mailboxes, setup
 from tui_helpdesk.services.context import Actor, reading, resolve_actor, transaction
 from tui_helpdesk.tui.context import AppContext

@@ -173,8 +173,8 @@ def cmd_ingest(args: argparse.Namespace, ctx: Any) -> int:
     try:
         engine = ctx.engine
         from tui_helpdesk.db import session_scope
-        from tui_helpdesk.mail import ingest
         from tui_helpdesk.models import Mailbox
+        from tui_helpdesk.services import inbound as ingest
 
         mailbox_id = None
         if args.mailbox:

@@ -1,30 +1,21 @@
-"""Fetching a mailbox over IMAP by UID, exactly once per message.
+"""IMAP with imapclient: connecting, describing failures in words, fetching by UID, after-fetch actions.
 
-A poll selects the folder, compares UIDVALIDITY with the stored one (a change means the server
-renumbered: fetch from UID 1 again; Message-ID dedupe in the journal turns the copies into "duplicate"
-rows, never into second tickets), fetches every UID above the stored last UID with BODY.PEEK[] (so
-the \\Seen flag neither hides mail from us nor gets set early), journals and processes each message,
-and only then does the after-fetch action (mark seen, move, delete) for the rows whose ticket change
-has committed, recording that in InboundMessage.server_done. A crash anywhere leaves a state that
-the next poll completes.
+Messages are fetched with BODY.PEEK[] (so the \\Seen flag neither hides mail from us nor gets set
+early). The poll that journals them and decides when the after-fetch action may run is
+services/inbound_fetch.py's.
 """
 
 from __future__ import annotations
 
 import socket
 import ssl
+from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError, LoginError
-from sqlalchemy import Engine, select, update
 
-from tui_helpdesk import clock
-from tui_helpdesk.db import session_scope
-from tui_helpdesk.models import InboundMessage, Mailbox
-
-from . import ingest
+from tui_helpdesk.models import Mailbox
 
 FETCH_BATCH = 25
 TIMEOUT = 30
@@ -82,12 +73,12 @@ def connect(cfg: MailboxConfig | Mailbox) -> IMAPClient:
             client.starttls(context)
         client.login(user, password)
     except BaseException:
-        _close(client)
+        close(client)
         raise
     return client
 
 
-def _close(client: IMAPClient) -> None:
+def close(client: IMAPClient) -> None:
     try:
         client.logout()
     except Exception:  # noqa: BLE001 - the connection may already be gone
@@ -150,77 +141,31 @@ def test_connection(mailbox: Mailbox | MailboxConfig) -> str:
     except Exception as exc:  # noqa: BLE001
         return "failed: " + describe_error(exc, cfg.host, cfg.port, cfg.folder)
     finally:
-        _close(client)
+        close(client)
 
 
-def poll(engine: Engine, mailbox_id: int, *, attachments_dir: Path | None = None) -> dict[str, int]:
-    """One poll of one mailbox: fetch what is new, ingest it, then do the after-fetch action."""
-    with session_scope(engine, write=False) as s:
-        box = s.get(Mailbox, mailbox_id)
-        if box is None:
-            return {}
-        cfg = MailboxConfig.of(box)
-    counts = {"fetched": 0, "server_done": 0}
-    try:
-        client = connect(cfg)
-    except Exception as exc:  # noqa: BLE001
-        _record_poll(engine, cfg.id, describe_error(exc, cfg.host, cfg.port, cfg.folder))
-        raise
-    try:
-        info = client.select_folder(cfg.folder)
-        uidvalidity = int(info[b"UIDVALIDITY"])
-        last_uid = cfg.last_uid
-        if cfg.uidvalidity != uidvalidity:
-            # The server renumbered (or this is the first poll): everything is new to us by UID.
-            last_uid = 0
-            with session_scope(engine) as s:
-                s.execute(
-                    update(Mailbox).where(Mailbox.id == cfg.id).values(uidvalidity=uidvalidity, last_uid=0)
-                )
-        uids = sorted(u for u in client.search(["UID", f"{last_uid + 1}:*"]) if u > last_uid)
-        for start in range(0, len(uids), FETCH_BATCH):
-            batch = uids[start : start + FETCH_BATCH]
-            fetched = client.fetch(batch, [b"BODY.PEEK[]"])
-            for uid in batch:
-                data = fetched.get(uid, {})
-                raw = data.get(b"BODY[]")
-                if raw is None:
-                    continue  # expunged meanwhile by someone else
-                ingest.ingest_raw(
-                    engine,
-                    raw,
-                    mailbox_id=cfg.id,
-                    uidvalidity=uidvalidity,
-                    uid=uid,
-                    attachments_dir=attachments_dir,
-                )
-                counts["fetched"] += 1
-            counts["server_done"] += finish_server_actions(engine, client, cfg, uidvalidity)
-        counts["server_done"] += finish_server_actions(engine, client, cfg, uidvalidity)
-    except Exception as exc:
-        _record_poll(engine, cfg.id, describe_error(exc, cfg.host, cfg.port, cfg.folder))
-        raise
-    finally:
-        _close(client)
-    _record_poll(engine, cfg.id, "")
-    return counts
+def select_folder(client: IMAPClient, folder: str) -> int:
+    """Open the folder; returns its UIDVALIDITY."""
+    info = client.select_folder(folder)
+    return int(info[b"UIDVALIDITY"])
 
 
-def finish_server_actions(engine: Engine, client: IMAPClient, cfg: MailboxConfig, uidvalidity: int) -> int:
-    """Mark seen / move / delete the messages whose processing has committed; returns how many."""
-    with session_scope(engine, write=False) as s:
-        rows = s.execute(
-            select(InboundMessage.id, InboundMessage.uid).where(
-                InboundMessage.mailbox_id == cfg.id,
-                InboundMessage.uidvalidity == uidvalidity,
-                InboundMessage.server_done.is_(False),
-                InboundMessage.state != "pending",
-                InboundMessage.uid.is_not(None),
-            )
-        ).all()
-    if not rows:
-        return 0
-    uids = [int(uid) for _, uid in rows]
+def uids_after(client: IMAPClient, last_uid: int) -> list[int]:
+    # "N:*" always matches the highest UID, even when it is below N: filter again
+    return sorted(u for u in client.search(["UID", f"{last_uid + 1}:*"]) if u > last_uid)
+
+
+def fetch_raw(client: IMAPClient, uids: list[int]) -> Iterator[tuple[int, bytes]]:
+    """(uid, raw bytes) for each UID still on the server; ones expunged meanwhile are skipped."""
+    fetched = client.fetch(uids, [b"BODY.PEEK[]"])
+    for uid in uids:
+        raw = fetched.get(uid, {}).get(b"BODY[]")
+        if raw is not None:
+            yield uid, raw
+
+
+def after_fetch(client: IMAPClient, cfg: MailboxConfig, uids: list[int]) -> None:
+    """The mailbox's after-fetch action on these UIDs: mark seen, move, or delete."""
     if cfg.after_fetch == "delete":
         client.delete_messages(uids)
         client.expunge(uids) if client.has_capability("UIDPLUS") else client.expunge()
@@ -235,34 +180,3 @@ def finish_server_actions(engine: Engine, client: IMAPClient, cfg: MailboxConfig
             client.expunge(uids) if client.has_capability("UIDPLUS") else client.expunge()
     else:
         client.add_flags(uids, [SEEN])
-    with session_scope(engine) as s:
-        s.execute(
-            update(InboundMessage).where(InboundMessage.id.in_([i for i, _ in rows])).values(server_done=True)
-        )
-    return len(rows)
-
-
-def _record_poll(engine: Engine, mailbox_id: int, error: str) -> None:
-    with session_scope(engine) as s:
-        s.execute(
-            update(Mailbox)
-            .where(Mailbox.id == mailbox_id)
-            .values(last_polled_at=clock.now(), last_error=error)
-        )
-
-
-def due_mailboxes(engine: Engine) -> list[int]:
-    now = clock.now()
-    with session_scope(engine, write=False) as s:
-        boxes = (
-            s.execute(
-                select(Mailbox).where(Mailbox.active.is_(True), Mailbox.imap_host != "").order_by(Mailbox.id)
-            )
-            .scalars()
-            .all()
-        )
-        return [
-            int(b.id)
-            for b in boxes
-            if b.last_polled_at is None or (now - b.last_polled_at).total_seconds() >= max(b.poll_seconds, 0)
-        ]

@@ -1,8 +1,6 @@
-"""Sending the outbox with smtplib: building the wire message, connecting, retrying with backoff.
+"""SMTP with smtplib: the wire message built from an outbox row, the connection, one delivery.
 
-Network work happens outside any database transaction (SQLite's write lock is never held across a
-slow server); each message's result is then recorded in a short transaction of its own. Delivery is
-at least once: a crash between the server's "250" and our commit resends that one message.
+Which rows to send, when to retry and what to record is services/outbound.py's.
 """
 
 from __future__ import annotations
@@ -11,21 +9,11 @@ import smtplib
 import socket
 import ssl
 from dataclasses import dataclass
-from datetime import timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr
 
-from sqlalchemy import Engine, select
+from tui_helpdesk.models import OutboundMessage
 
-from tui_helpdesk import clock
-from tui_helpdesk.db import session_scope
-from tui_helpdesk.models import Mailbox, OutboundMessage, Ticket
-from tui_helpdesk.services import settings
-
-MAX_ATTEMPTS = 6
-BASE_DELAY = timedelta(minutes=1)
-MAX_DELAY = timedelta(hours=2)
-BATCH = 50
 TIMEOUT = 30
 
 
@@ -40,23 +28,6 @@ class SmtpConfig:
     @property
     def key(self) -> tuple[str, int, str, str]:
         return (self.host, self.port, self.security, self.user)
-
-
-def config_for(session, mailbox_id: int | None) -> SmtpConfig | None:
-    """The mailbox's own SMTP server, else the global one from settings; None when neither is set."""
-    box = session.get(Mailbox, mailbox_id) if mailbox_id else None
-    if box is not None and box.smtp_host:
-        return SmtpConfig(box.smtp_host, box.smtp_port, box.smtp_security, box.smtp_user, box.smtp_password)
-    host = settings.get(session, "smtp_host")
-    if not host:
-        return None
-    return SmtpConfig(
-        str(host),
-        int(settings.get(session, "smtp_port")),
-        str(settings.get(session, "smtp_security")),
-        str(settings.get(session, "smtp_user")),
-        str(settings.get(session, "smtp_password")),
-    )
 
 
 def build(row: OutboundMessage) -> EmailMessage:
@@ -118,41 +89,8 @@ def describe_error(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-def backoff(attempts: int) -> timedelta:
-    return min(BASE_DELAY * (2 ** max(attempts - 1, 0)), MAX_DELAY)
-
-
-def send_due(engine: Engine, limit: int = BATCH) -> dict[str, int]:
-    """Send queued messages whose time has come; returns counts of sent, retried and failed."""
-    now = clock.now()
-    with session_scope(engine, write=False) as s:
-        rows = (
-            s.execute(
-                select(OutboundMessage)
-                .where(OutboundMessage.state == "queued", OutboundMessage.next_attempt_at <= now)
-                .order_by(OutboundMessage.next_attempt_at, OutboundMessage.id)
-                .limit(limit)
-            )
-            .scalars()
-            .all()
-        )
-        jobs = [(row, config_for(s, row.mailbox_id)) for row in rows]
-    counts = {"sent": 0, "retry": 0, "failed": 0}
-    connections: dict[tuple, smtplib.SMTP] = {}
-    try:
-        for row, cfg in jobs:
-            error = _send_one(row, cfg, connections)
-            counts[_record(engine, row.id, error)] += 1
-    finally:
-        for conn in connections.values():
-            try:
-                conn.quit()
-            except Exception:  # noqa: BLE001 - the server may already have gone
-                conn.close()
-    return counts
-
-
-def _send_one(row: OutboundMessage, cfg: SmtpConfig | None, connections: dict) -> str | None:
+def send_one(row: OutboundMessage, cfg: SmtpConfig | None, connections: dict) -> str | None:
+    """Deliver one row, reusing a connection per server; None when sent, else the error in words."""
     if cfg is None:
         return "no SMTP server is configured (set one on the mailbox or the smtp_host setting)"
     recipients = list(row.to_addrs or []) + list(row.cc_addrs or [])
@@ -176,42 +114,3 @@ def _send_one(row: OutboundMessage, cfg: SmtpConfig | None, connections: dict) -
             connections.pop(cfg.key, None)
             return describe_error(exc)
     return "the SMTP server disconnected"
-
-
-def _record(engine: Engine, row_id: int, error: str | None) -> str:
-    from tui_helpdesk.services.context import Actor, event, transaction
-
-    with transaction(engine, Actor.system("worker")) as tx:
-        row = tx.session.get(OutboundMessage, row_id)
-        if row is None or row.state != "queued":
-            return "sent" if error is None else "retry"
-        row.attempts += 1
-        if error is None:
-            row.state = "sent"
-            row.sent_at = tx.now
-            row.last_error = ""
-            outcome = "sent"
-        else:
-            row.last_error = error
-            permanent = error.startswith("permanent:")
-            if permanent or row.attempts >= MAX_ATTEMPTS:
-                row.state = "failed"
-                outcome = "failed"
-                ticket = tx.session.get(Ticket, row.ticket_id) if row.ticket_id else None
-                if ticket is not None:
-                    # shown in the ticket's thread so the agent knows the customer never got it
-                    event(
-                        tx,
-                        ticket,
-                        "mail_failed",
-                        outbound_id=row.id,
-                        kind=row.kind,
-                        to=list(row.to_addrs or []),
-                        error=error,
-                    )
-            else:
-                row.next_attempt_at = tx.now + backoff(row.attempts)
-                outcome = "retry"
-        tx.session.add(row)
-        tx.changed = True
-    return outcome

@@ -1,127 +1,79 @@
-"""Which ticket an arriving message belongs to.
+"""Threading keys: what in a message can name a ticket, and how we sign what we send.
 
-The order is fixed, strongest evidence first: a Message-ID we already hold (a duplicate); the
-In-Reply-To/References headers naming a stored entry or one of our signed outgoing ids; a signed token
-from one of our bodies; the ticket number in the subject, trusted only from the requester or a
-collaborator (anyone can type ``[TCK-1042]``). A merged ticket hands over to the ticket it went into.
+Our Message-IDs are signed (``<tck.{ticket_id}.{random}.{hmac}@host>``) and our bodies carry a
+signed token (``[ref:{ticket_id}-{hmac}]``), so a reply can be threaded by what we wrote and nobody can
+steer mail onto a ticket by forging an id that looks like ours. The key is the caller's (the
+``mail_secret`` setting); nothing here reads the database. Which ticket a message belongs to, in
+order of evidence, is decided by services/inbound_match.py with these keys.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
-from dataclasses import dataclass
+import secrets
 
-from sqlalchemy import select
-from sqlmodel import Session
+from tui_helpdesk.untrusted import clean_line
 
-from tui_helpdesk.models import Collaborator, Contact, InboundMessage, OutboundMessage, Ticket, TicketEntry
-from tui_helpdesk.services import settings
-
-from . import outbox
 from .parse import ParsedMessage
 
-MAX_MERGE_HOPS = 20
+SIGNED_ID = re.compile(r"^<tck\.(\d+)\.([A-Za-z0-9]{6,32})\.([0-9a-f]{20})@[^<>\s]+>$")
+TOKEN = re.compile(r"\[ref:(\d+)-([0-9a-f]{16})\]")
+# Synthetic ids the ingest gives mail that arrived without a Message-ID: never put in References.
+SYNTHETIC_SUFFIX = "@no-message-id.invalid>"
+MAX_HEADER_IDS = 50
 
 
-@dataclass(frozen=True)
-class Match:
-    ticket_id: int
-    how: str  # header | token | subject
+def _sign(key: bytes, text: str, length: int) -> str:
+    return hmac.new(key, text.encode(), hashlib.sha256).hexdigest()[:length]
 
 
-def is_duplicate(session: Session, message_id: str | None, journal_id: int | None) -> str | None:
-    """Why a message with this id was seen before (None when it is new)."""
+def make_message_id(key: bytes, ticket_id: int, from_addr: str) -> str:
+    host = from_addr.rpartition("@")[2] or "localhost"
+    nonce = secrets.token_hex(6)
+    return f"<tck.{ticket_id}.{nonce}.{_sign(key, f'{ticket_id}.{nonce}', 20)}@{host}>"
+
+
+def ticket_from_message_id(key: bytes, message_id: str | None) -> int | None:
+    """The ticket id a Message-ID of ours names, if its signature holds."""
     if not message_id:
         return None
-    q = select(InboundMessage.id).where(
-        InboundMessage.message_id == message_id, InboundMessage.state.in_(("done", "ignored"))
-    )
-    if journal_id is not None:
-        q = q.where(InboundMessage.id != journal_id)
-    if session.execute(q.limit(1)).first():
-        return "a message with this Message-ID was already processed"
-    if session.execute(select(TicketEntry.id).where(TicketEntry.message_id == message_id).limit(1)).first():
-        return "a thread entry already has this Message-ID"
-    if session.execute(
-        select(OutboundMessage.id).where(OutboundMessage.message_id == message_id).limit(1)
-    ).first():
-        return "this is a copy of a message we sent"
+    m = SIGNED_ID.match(message_id)
+    if not m:
+        return None
+    ticket_id, nonce, sig = m.groups()
+    expected = _sign(key, f"{ticket_id}.{nonce}", 20)
+    return int(ticket_id) if hmac.compare_digest(sig, expected) else None
+
+
+def reply_token(key: bytes, ticket_id: int) -> str:
+    return f"[ref:{ticket_id}-{_sign(key, f'token.{ticket_id}', 16)}]"
+
+
+def ticket_from_token(key: bytes, *texts: str | None) -> int | None:
+    """The ticket named by a valid token found anywhere in the texts (quoted history included)."""
+    for text in texts:
+        for m in TOKEN.finditer(text or ""):
+            ticket_id = int(m.group(1))
+            if hmac.compare_digest(m.group(2), _sign(key, f"token.{ticket_id}", 16)):
+                return ticket_id
     return None
 
 
-def follow_merges(session: Session, ticket_id: int) -> Ticket | None:
-    ticket = session.get(Ticket, ticket_id)
-    hops = 0
-    while ticket is not None and ticket.merged_into_id is not None and hops < MAX_MERGE_HOPS:
-        ticket = session.get(Ticket, ticket.merged_into_id)
-        hops += 1
-    return ticket
-
-
-def by_headers(session: Session, parsed: ParsedMessage) -> int | None:
+def header_ids(parsed: ParsedMessage) -> list[str]:
+    """The Message-IDs a reply points at, nearest first: In-Reply-To, then References newest first."""
     ids = [parsed.in_reply_to] if parsed.in_reply_to else []
     ids += [r for r in reversed(parsed.references) if r != parsed.in_reply_to]
-    for mid in ids[:50]:
-        ours = outbox.ticket_from_message_id(session, mid)
-        if ours is not None:
-            return ours
-        found = session.execute(
-            select(TicketEntry.ticket_id)
-            .where(TicketEntry.message_id == mid)
-            .order_by(TicketEntry.id)
-            .limit(1)
-        ).scalar()
-        if found is not None:
-            return found
-        # Our unsigned outgoing rows (none are made today, but the table is the record of what we sent).
-        found = session.execute(
-            select(OutboundMessage.ticket_id)
-            .where(OutboundMessage.message_id == mid, OutboundMessage.ticket_id.is_not(None))
-            .limit(1)
-        ).scalar()
-        if found is not None:
-            return found
-    return None
+    return ids[:MAX_HEADER_IDS]
 
 
-def subject_numbers(session: Session, subject: str) -> list[str]:
-    prefix = re.escape(str(settings.get(session, "number_prefix")))
+def subject_numbers(subject: str | None, prefix: str) -> list[str]:
+    prefix = re.escape(prefix)
     return [m.upper() for m in re.findall(rf"\[\s*({prefix}-\d{{1,12}})\s*\]", subject or "", re.IGNORECASE)]
 
 
-def is_participant(session: Session, ticket: Ticket, address: str | None) -> bool:
-    if not address:
-        return False
-    contact = session.execute(select(Contact).where(Contact.email == address.lower())).scalars().first()
-    if contact is None:
-        return False
-    if ticket.contact_id == contact.id:
-        return True
-    return session.get(Collaborator, (ticket.id, contact.id)) is not None
-
-
-def by_subject(session: Session, parsed: ParsedMessage) -> int | None:
-    for number in subject_numbers(session, parsed.subject):
-        ticket = session.execute(select(Ticket).where(Ticket.number == number)).scalars().first()
-        if ticket is None:
-            continue
-        target = follow_merges(session, ticket.id) or ticket
-        for candidate in {ticket.id: ticket, target.id: target}.values():
-            if is_participant(session, candidate, parsed.from_addr):
-                return ticket.id
-    return None
-
-
-def find_ticket(session: Session, parsed: ParsedMessage) -> tuple[Ticket, str] | None:
-    """The ticket this message continues, and how it was recognised; None for a new conversation."""
-    for how, finder in (
-        ("header", by_headers),
-        ("token", lambda s, p: outbox.ticket_from_token(s, p.text, p.html)),
-        ("subject", by_subject),
-    ):
-        ticket_id = finder(session, parsed)
-        if ticket_id is not None:
-            ticket = follow_merges(session, ticket_id)
-            if ticket is not None:
-                return ticket, how
-    return None
+def subject_with_number(subject: str, number: str) -> str:
+    subject = clean_line(subject)
+    tag = f"[{number}]"
+    return subject if tag in subject else f"{subject} {tag}".strip()

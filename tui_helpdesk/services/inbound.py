@@ -1,5 +1,8 @@
 """Raw mail in, tickets out: the journal first, then one transaction that does the work.
 
+Parsing, classifying and quote stripping are mail/'s; this module turns the result into tickets
+and entries through the ticket services, and the alerts and autoresponses into outbox rows.
+
 1. ``journal()`` stores the raw bytes in ``inbound_message`` and commits (for IMAP, in the same
    transaction that advances the mailbox's last UID). From here on nothing can be lost.
 2. ``process()`` parses, threads and applies the change, and marks the journal row done in the same
@@ -27,6 +30,11 @@ from sqlalchemy import Engine, select, update
 from sqlmodel import Session
 
 from tui_helpdesk.db import session_scope
+from tui_helpdesk.mail import classify as classify_module
+from tui_helpdesk.mail import filters
+from tui_helpdesk.mail.parse import ParsedMessage, normalize_msgid, parse_message
+from tui_helpdesk.mail.quotes import strip_reply
+from tui_helpdesk.mail.threading import SYNTHETIC_SUFFIX
 from tui_helpdesk.models import (
     Attachment,
     Contact,
@@ -39,14 +47,13 @@ from tui_helpdesk.models import (
     Ticket,
     TicketEntry,
 )
-from tui_helpdesk.services import links, lookup, tickets
-from tui_helpdesk.services.context import Actor, Tx, transaction
 from tui_helpdesk.untrusted import clean_line
 
-from . import filters, outbox
-from . import threading as mail_threading
-from .parse import ParsedMessage, normalize_msgid, parse_message
-from .quotes import strip_reply
+from . import inbound_match as mail_threading
+from . import links, lookup, outbound, settings, tickets
+from .context import Actor, Tx, transaction
+from .errors import ServiceError
+from .tickets import add_participant
 
 log = logging.getLogger(__name__)
 
@@ -93,7 +100,7 @@ def journal_message_id(raw: bytes) -> str:
         found = None
     if found and len(found) <= 400 and "\n" not in found:
         return clean_line(found)
-    return f"<{hashlib.sha256(raw).hexdigest()[:40]}{outbox.SYNTHETIC_SUFFIX}"
+    return f"<{hashlib.sha256(raw).hexdigest()[:40]}{SYNTHETIC_SUFFIX}"
 
 
 def journal(
@@ -305,31 +312,11 @@ def retry(engine: Engine, journal_id: int, *, attachments_dir: Path | None = Non
 
 def _classify(parsed: ParsedMessage) -> tuple[str, str | None, str]:
     """("normal" | "auto_reply" | "bounce", the bounced Message-ID, "recipient: status" of a bounce)."""
-    try:
-        from . import classify as classify_module
-    except ImportError:  # the classifier ships separately; without it, the plainest signals only
-        return _fallback_classify(parsed), None, ""
     result: Any = classify_module.classify(parsed)
     failed = ""
     if getattr(result, "recipient", None):
         failed = f"- {result.recipient}: {getattr(result, 'status', None) or 'failed'}"
     return str(result.kind), getattr(result, "original_message_id", None), failed
-
-
-def _fallback_classify(parsed: ParsedMessage) -> str:
-    h = parsed.headers
-    sender = (parsed.from_addr or "").split("@")[0]
-    if parsed.report_type == "delivery-status" or sender in ("mailer-daemon", "postmaster"):
-        return "bounce"
-    auto = (h.get("auto-submitted") or "no").lower()
-    if (
-        auto != "no"
-        or "x-autoreply" in h
-        or "x-autorespond" in h
-        or h.get("precedence", "").lower() in ("bulk", "junk", "list", "auto_reply")
-    ):
-        return "auto_reply"
-    return "normal"
 
 
 def _route(tx: Tx, row: InboundMessage, attachments_dir: Path | None, written: list[Path]) -> _Outcome:
@@ -346,7 +333,7 @@ def _route(tx: Tx, row: InboundMessage, attachments_dir: Path | None, written: l
     sender = parsed.from_addr
     if not sender:
         raise Quarantine("the message has no usable From address")
-    if sender in outbox.our_addresses(s):
+    if sender in outbound.our_addresses(s):
         return _Outcome("ignored", "own_mail", reason=f"sent from our own address {sender}")
     kind, bounced_id, failed = _classify(parsed)
     if kind == "bounce":
@@ -422,17 +409,15 @@ def _valid(address: str) -> bool:
 
 
 def _collaborator_addresses(ctx: _Context, requester: str) -> list[str]:
-    if not outbox.setting(ctx.tx.session, "add_cc_as_collaborators"):
+    if not settings.get(ctx.tx.session, "add_cc_as_collaborators"):
         return []
-    ours = outbox.our_addresses(ctx.tx.session)
+    ours = outbound.our_addresses(ctx.tx.session)
     wanted = [a for a in ctx.parsed.cc if a not in ours and a != requester and _valid(a)]
     return list(dict.fromkeys(wanted))
 
 
 def _checked_fields(s: Session, rules: filters.FilterResult) -> tuple[dict[str, Any], list[str]]:
     """Filter actions that name something that exists; the others become words in a note."""
-    from tui_helpdesk.services.errors import ServiceError
-
     checks = {
         "department": lambda v: lookup.department(s, v, for_new_ticket=True),
         "priority": lambda v: lookup.priority(s, v),
@@ -458,7 +443,7 @@ def _new_ticket(ctx: _Context, *, late_from: Ticket | None = None) -> _Outcome:
         raise Quarantine(f"the sender address {sender!r} is not an address a ticket can be opened for")
     contact = s.execute(select(Contact).where(Contact.email == sender)).scalars().first()
     if contact is None and late_from is None:
-        policy = outbox.setting(s, "unknown_sender_policy")
+        policy = settings.get(s, "unknown_sender_policy")
         if policy == "reject":
             return _Outcome(
                 "ignored", "unknown_sender", reason=f"{sender} is not a known contact (policy: reject)"
@@ -518,10 +503,10 @@ def _new_ticket(ctx: _Context, *, late_from: Ticket | None = None) -> _Outcome:
         tickets.note(tx, ticket.id, "\n".join(problems))
     requester = s.get(Contact, ticket.contact_id)
     if not ctx.rules.skip_autoresponse and requester is not None:
-        outbox.queue_autoresponse(
+        outbound.queue_autoresponse(
             tx, ticket, requester, "new_ticket", message=body, in_reply_to=ctx.message_id
         )
-    outbox.queue_alert(tx, ticket, "new_ticket", message=body)
+    outbound.queue_alert(tx, ticket, "new_ticket", message=body)
     outcome = "new_ticket_late" if late_from is not None else "new_ticket"
     reason = f"a late reply to {late_from.number}" if late_from is not None else ""
     return _Outcome("done", outcome, ticket, entry_id, reason=reason)
@@ -555,8 +540,8 @@ def _reply(ctx: _Context, ticket: Ticket, how: str) -> _Outcome:
         may_reopen=True,
     )
     if result == "late":
-        if outbox.setting(s, "late_reply_policy") == "refuse":
-            outbox.queue_client_notice(tx, ticket, "refused", contact=contact, in_reply_to=ctx.message_id)
+        if settings.get(s, "late_reply_policy") == "refuse":
+            outbound.queue_client_notice(tx, ticket, "refused", contact=contact, in_reply_to=ctx.message_id)
             return _Outcome(
                 "ignored",
                 "refused",
@@ -564,8 +549,6 @@ def _reply(ctx: _Context, ticket: Ticket, how: str) -> _Outcome:
                 reason=f"{ticket.number} no longer accepts replies (policy: refuse)",
             )
         return _new_ticket(ctx, late_from=ticket)
-    from tui_helpdesk.services.tickets import add_participant
-
     added = []
     for address in [*_collaborator_addresses(ctx, ""), sender]:
         if add_participant(tx, ticket, address):
@@ -574,9 +557,9 @@ def _reply(ctx: _Context, ticket: Ticket, how: str) -> _Outcome:
     if problems:
         tickets.note(tx, ticket.id, "\n".join(problems))
     if result != "reopened":  # a reopen already alerted (notify.reopened)
-        outbox.queue_alert(tx, ticket, "new_message", message=body)
+        outbound.queue_alert(tx, ticket, "new_message", message=body)
     if not ctx.rules.skip_autoresponse:
-        outbox.queue_autoresponse(
+        outbound.queue_autoresponse(
             tx, ticket, contact, "new_message", message=body, in_reply_to=ctx.message_id
         )
     reason = f"matched by {how}" + (f"; collaborators added: {', '.join(added)}" if added else "")
@@ -597,7 +580,7 @@ def _bounce(tx: Tx, parsed: ParsedMessage, bounced_id: str | None, summary: str)
     sent: OutboundMessage | None = None
     for mid in [i for i in ids if i]:
         sent = s.execute(select(OutboundMessage).where(OutboundMessage.message_id == mid)).scalars().first()
-        ticket_id = sent.ticket_id if sent is not None else outbox.ticket_from_message_id(s, mid)
+        ticket_id = sent.ticket_id if sent is not None else outbound.ticket_from_message_id(s, mid)
         if ticket_id is not None:
             ticket = mail_threading.follow_merges(s, ticket_id)
             break
@@ -640,9 +623,9 @@ def _store_attachments(ctx: _Context, ticket: Ticket, entry_id: int | None) -> l
     s = ctx.tx.session
     blocked = {
         e.lower() if e.startswith(".") else f".{e.lower()}"
-        for e in outbox.setting(s, "attachment_blocked_ext")
+        for e in settings.get(s, "attachment_blocked_ext")
     }
-    limit = int(outbox.setting(s, "attachment_max_mb")) * 1024 * 1024
+    limit = int(settings.get(s, "attachment_max_mb")) * 1024 * 1024
     directory = _attachments_dir(ctx.attachments_dir)
     refused = []
     for att in ctx.parsed.attachments:

@@ -21,7 +21,7 @@ from .context import Tx, audit, require_admin
 from .errors import NotFound, ValidationError
 from .lookup import normalise_email
 
-# what the outbox fills in for every message (mail/outbox.py's _variables), plus per-kind extras
+# what the outbox fills in for every message (services/outbound.py's _variables), plus per-kind extras
 KNOWN_VARIABLES = frozenset(
     {
         "ticket.id",

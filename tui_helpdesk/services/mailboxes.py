@@ -300,7 +300,7 @@ def raw_message(tx: Tx, journal_id: int) -> bytes:
 
 def retry_quarantined(engine: Engine, actor: Actor, journal_id: int):
     """Process a quarantined message again; returns the ingest result."""
-    from tui_helpdesk.mail import ingest
+    from tui_helpdesk.services import inbound as ingest
 
     with transaction(engine, actor) as tx:
         require_admin(tx)

@@ -1,7 +1,7 @@
 """Who hears about a ticket change. Each function queues mail in the outbox, in the caller's transaction.
 
-The mail layer (tui_helpdesk/mail/outbox.py) builds and queues the messages and applies the alert_*
-and notify_client_* settings; this module is the ticket services' one door to it, so they stay free of
+The outbox (services/outbound.py) builds and queues the messages and applies the alert_* and
+notify_client_* settings; this module is the ticket services' one door to it, so they stay free of
 mail details. None of these raise for lack of recipients: nobody to tell means nothing is queued.
 """
 
@@ -12,6 +12,8 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from functools import wraps
 from typing import TYPE_CHECKING, Any, TypeVar
+
+from . import outbound
 
 if TYPE_CHECKING:
     from tui_helpdesk.models import Agent, Department, Team, Ticket, TicketEntry
@@ -45,9 +47,7 @@ def _unless_muted(fn: F) -> F:
 @_unless_muted
 def reply_added(tx: Tx, ticket: Ticket, entry: TicketEntry) -> None:
     """A public reply goes to the requester, with the collaborators on Cc."""
-    from tui_helpdesk.mail import outbox
-
-    outbox.queue_reply(tx, ticket, entry)
+    outbound.queue_reply(tx, ticket, entry)
 
 
 @_unless_muted
@@ -56,35 +56,25 @@ def created(tx: Tx, ticket: Ticket, message: str = "") -> None:
 
     Mail-created tickets get their alert and autoresponse from the ingest instead.
     """
-    from tui_helpdesk.mail import outbox
-
-    outbox.queue_alert(tx, ticket, "new_ticket", message=message)
-    outbox.queue_client_notice(tx, ticket, "created", message=message)
+    outbound.queue_alert(tx, ticket, "new_ticket", message=message)
+    outbound.queue_client_notice(tx, ticket, "created", message=message)
 
 
 @_unless_muted
 def assigned(tx: Tx, ticket: Ticket, agent: Agent | None, team: Team | None) -> None:
-    from tui_helpdesk.mail import outbox
-
-    outbox.queue_alert(tx, ticket, "assignment", agent=agent, team=team)
+    outbound.queue_alert(tx, ticket, "assignment", agent=agent, team=team)
 
 
 @_unless_muted
 def transferred(tx: Tx, ticket: Ticket, department: Department) -> None:
-    from tui_helpdesk.mail import outbox
-
-    outbox.queue_alert(tx, ticket, "transfer", department=department)
+    outbound.queue_alert(tx, ticket, "transfer", department=department)
 
 
 @_unless_muted
 def reopened(tx: Tx, ticket: Ticket) -> None:
-    from tui_helpdesk.mail import outbox
-
-    outbox.queue_alert(tx, ticket, "reopened")
+    outbound.queue_alert(tx, ticket, "reopened")
 
 
 @_unless_muted
 def closed(tx: Tx, ticket: Ticket) -> None:
-    from tui_helpdesk.mail import outbox
-
-    outbox.queue_client_notice(tx, ticket, "closed")
+    outbound.queue_client_notice(tx, ticket, "closed")

@@ -1,24 +1,30 @@
-"""Queueing outgoing mail in the outbox table, in the caller's transaction; the worker sends it.
+"""The outbox: queueing outgoing mail in the caller's transaction, and sending it with retries.
 
-Our Message-IDs are signed (``<tck.{ticket_id}.{random}.{hmac}@host>``) and our bodies carry a
-signed token (``[ref:{ticket_id}-{hmac}]``), so a reply can be threaded by what we wrote and nobody can
-steer mail onto a ticket by forging an id that looks like ours. The key is the ``mail_secret`` setting,
-made on first use.
+Queueing happens inside the ticket change that causes it, so a reply is either stored and queued or
+neither. Sending (``send_due``) runs in the worker: network work happens outside any database
+transaction (SQLite's write lock is never held across a slow server); each message's result is then
+recorded in a short transaction of its own. Delivery is at least once: a crash between the server's
+"250" and our commit resends that one message. The wire format and the SMTP conversation are
+mail/smtp.py's; the signed ids and tokens are mail/threading.py's, keyed by the ``mail_secret``
+setting, made on first use.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import re
 import secrets
+import smtplib
 from collections.abc import Iterable
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import Engine, or_, select
 from sqlmodel import Session
 
+from tui_helpdesk import clock
+from tui_helpdesk.db import session_scope
+from tui_helpdesk.mail import smtp, templates
+from tui_helpdesk.mail import threading as keys
 from tui_helpdesk.models import (
     Agent,
     Collaborator,
@@ -28,24 +34,17 @@ from tui_helpdesk.models import (
     Mailbox,
     OutboundMessage,
     Priority,
-    Setting,
     Status,
     TeamMember,
     Ticket,
     TicketEntry,
 )
-from tui_helpdesk.services import settings
 from tui_helpdesk.untrusted import clean_line
 
-from . import templates
+from . import settings
+from .context import Actor, Tx, event, transaction
 
-if TYPE_CHECKING:
-    from tui_helpdesk.services.context import Tx
-
-SIGNED_ID = re.compile(r"^<tck\.(\d+)\.([A-Za-z0-9]{6,32})\.([0-9a-f]{20})@[^<>\s]+>$")
-TOKEN = re.compile(r"\[ref:(\d+)-([0-9a-f]{16})\]")
-# Synthetic ids the ingest gives mail that arrived without a Message-ID: never put in References.
-SYNTHETIC_SUFFIX = "@no-message-id.invalid>"
+SYNTHETIC_SUFFIX = keys.SYNTHETIC_SUFFIX
 AUTORESPONSE_KINDS = ("autoresponse.new_ticket", "autoresponse.new_message")
 # Alert kinds with the setting that switches them off; kinds not listed are always sent.
 ALERT_SETTING = {
@@ -57,70 +56,40 @@ ALERT_SETTING = {
     "reopened": "alert_new_message",
 }
 MAX_REFERENCES = 12
-
-
-# --- per-transaction caches ------------------------------------------------------------------------
-
-
-def setting(session: Session, key: str) -> Any:
-    """A setting, read once per session (a message reads a dozen; each miss would be a query)."""
-    cache = session.info.get("helpdesk_settings")
-    if cache is None:
-        cache = dict(settings.DEFAULTS)
-        for row in session.execute(select(Setting)).scalars():
-            if row.key in cache and row.value is not None:
-                cache[row.key] = row.value
-        session.info["helpdesk_settings"] = cache
-    return cache[key]
+MAX_ATTEMPTS = 6
+BASE_DELAY = timedelta(minutes=1)
+MAX_DELAY = timedelta(hours=2)
+BATCH = 50
 
 
 # --- signing ---------------------------------------------------------------------------------------
 
 
 def _secret(session: Session) -> bytes:
-    value = setting(session, "mail_secret")
+    value = settings.get(session, "mail_secret")
     if not value:
         value = secrets.token_hex(32)
         settings.put(session, "mail_secret", value)
         session.flush()
-        session.info["helpdesk_settings"]["mail_secret"] = value
     return str(value).encode()
 
 
-def _sign(session: Session, text: str, length: int) -> str:
-    return hmac.new(_secret(session), text.encode(), hashlib.sha256).hexdigest()[:length]
-
-
 def make_message_id(session: Session, ticket_id: int, from_addr: str) -> str:
-    host = from_addr.rpartition("@")[2] or "localhost"
-    nonce = secrets.token_hex(6)
-    return f"<tck.{ticket_id}.{nonce}.{_sign(session, f'{ticket_id}.{nonce}', 20)}@{host}>"
+    return keys.make_message_id(_secret(session), ticket_id, from_addr)
 
 
 def ticket_from_message_id(session: Session, message_id: str | None) -> int | None:
     """The ticket id a Message-ID of ours names, if its signature holds."""
-    if not message_id:
-        return None
-    m = SIGNED_ID.match(message_id)
-    if not m:
-        return None
-    ticket_id, nonce, sig = m.groups()
-    expected = _sign(session, f"{ticket_id}.{nonce}", 20)
-    return int(ticket_id) if hmac.compare_digest(sig, expected) else None
+    return keys.ticket_from_message_id(_secret(session), message_id)
 
 
 def reply_token(session: Session, ticket_id: int) -> str:
-    return f"[ref:{ticket_id}-{_sign(session, f'token.{ticket_id}', 16)}]"
+    return keys.reply_token(_secret(session), ticket_id)
 
 
 def ticket_from_token(session: Session, *texts: str | None) -> int | None:
     """The ticket named by a valid token found anywhere in the texts (quoted history included)."""
-    for text in texts:
-        for m in TOKEN.finditer(text or ""):
-            ticket_id = int(m.group(1))
-            if hmac.compare_digest(m.group(2), _sign(session, f"token.{ticket_id}", 16)):
-                return ticket_id
-    return None
+    return keys.ticket_from_token(_secret(session), *texts)
 
 
 # --- addresses -----------------------------------------------------------------------------------
@@ -133,7 +102,7 @@ def our_addresses(session: Session) -> set[str]:
         return cached
     found = {a.lower() for a in session.execute(select(Mailbox.address)).scalars() if a}
     found |= {a.lower() for a in session.execute(select(Department.email)).scalars() if a}
-    default = setting(session, "default_from")
+    default = settings.get(session, "default_from")
     if default:
         found.add(str(default).lower())
     session.info["helpdesk_our_addresses"] = found
@@ -155,16 +124,10 @@ def sender_for(session: Session, department_id: int | None) -> tuple[str, int | 
         return own.address, own.id
     if mailboxes:
         return mailboxes[0].address, mailboxes[0].id
-    return str(setting(session, "default_from") or "helpdesk@localhost"), None
+    return str(settings.get(session, "default_from") or "helpdesk@localhost"), None
 
 
 # --- queueing ------------------------------------------------------------------------------------
-
-
-def _subject_with_number(subject: str, number: str) -> str:
-    subject = clean_line(subject)
-    tag = f"[{number}]"
-    return subject if tag in subject else f"{subject} {tag}".strip()
 
 
 def _variables(session: Session, ticket: Ticket, **extra: Any) -> dict[str, object]:
@@ -186,7 +149,7 @@ def _variables(session: Session, ticket: Ticket, **extra: Any) -> dict[str, obje
         "ticket.due": ticket.due_at.strftime("%Y-%m-%d %H:%M UTC") if ticket.due_at else "",
         "ticket.assignee": assignee.name if assignee else "",
         "assignee": assignee.name if assignee else "",
-        "helpdesk.name": setting(session, "helpdesk_name"),
+        "helpdesk.name": settings.get(session, "helpdesk_name"),
         "message": "",
         "agent.name": "",
         "agent.signature": "",
@@ -324,7 +287,7 @@ def queue_reply(tx: Tx, ticket: Ticket, entry: TicketEntry) -> OutboundMessage |
         kind="reply",
         to=[contact.email],
         cc=cc,
-        subject=_subject_with_number(rendered.subject, ticket.number),
+        subject=keys.subject_with_number(rendered.subject, ticket.number),
         body=rendered.body,
         entry_id=entry.id,
         in_reply_to=in_reply_to,
@@ -388,7 +351,7 @@ def queue_alert(tx: Tx, ticket: Ticket, kind: str, **ctx: Any) -> list[OutboundM
     """Tell the agents who should know (per the alert_* settings); never the agent who acted."""
     s = tx.session
     switch = ALERT_SETTING.get(kind)
-    if switch and not setting(s, switch):
+    if switch and not settings.get(s, switch):
         return []
     recipients = [a for a in _alert_recipients(s, ticket, kind, ctx) if a and a.email and a.active]
     recipients = [a for a in recipients if a.id != tx.actor.agent_id]
@@ -420,7 +383,7 @@ def queue_alert(tx: Tx, ticket: Ticket, kind: str, **ctx: Any) -> list[OutboundM
 
 
 def _distribution(tx: Tx, ticket: Ticket, extra: dict[str, Any]) -> list[OutboundMessage]:
-    raw = str(setting(tx.session, "new_ticket_distribution") or "")
+    raw = str(settings.get(tx.session, "new_ticket_distribution") or "")
     addresses = [a.strip().lower() for a in re.split(r"[,;\s]+", raw) if "@" in a]
     if not addresses:
         return []
@@ -440,9 +403,9 @@ def _distribution(tx: Tx, ticket: Ticket, extra: dict[str, Any]) -> list[Outboun
 def queue_client_notice(tx: Tx, ticket: Ticket, kind: str, **ctx: Any) -> OutboundMessage | None:
     """A notice to the requester: "created", "closed", "chaser", "refused" (per settings where one exists)."""
     s = tx.session
-    if kind == "created" and not setting(s, "notify_client_on_create"):
+    if kind == "created" and not settings.get(s, "notify_client_on_create"):
         return None
-    if kind == "closed" and not setting(s, "notify_client_on_close"):
+    if kind == "closed" and not settings.get(s, "notify_client_on_close"):
         return None
     contact = ctx.get("contact") or (s.get(Contact, ticket.contact_id) if ticket.contact_id else None)
     if contact is None:
@@ -463,7 +426,7 @@ def queue_client_notice(tx: Tx, ticket: Ticket, kind: str, **ctx: Any) -> Outbou
         ticket=ticket,
         kind=f"notice.{kind}",
         to=[contact.email],
-        subject=_subject_with_number(rendered.subject, ticket.number),
+        subject=keys.subject_with_number(rendered.subject, ticket.number),
         body=rendered.body,
         in_reply_to=in_reply_to,
         references=refs,
@@ -489,9 +452,9 @@ def queue_autoresponse(
     Off per settings, and rate-limited per sender, so two robots can never keep each other busy.
     """
     s = tx.session
-    if not setting(s, f"autoresponse_{kind}"):
+    if not settings.get(s, f"autoresponse_{kind}"):
         return None
-    limit = int(setting(s, "autoresponse_rate_limit_per_hour"))
+    limit = int(settings.get(s, "autoresponse_rate_limit_per_hour"))
     if limit and autoresponses_sent_recently(s, contact.email, tx.now) >= limit:
         return None
     variables = _variables(
@@ -507,8 +470,99 @@ def queue_autoresponse(
         ticket=ticket,
         kind=f"autoresponse.{kind}",
         to=[contact.email],
-        subject=_subject_with_number(rendered.subject, ticket.number),
+        subject=keys.subject_with_number(rendered.subject, ticket.number),
         body=rendered.body,
         in_reply_to=refs[0] if refs else None,
         references=refs,
     )
+
+
+# --- sending -------------------------------------------------------------------------------------
+
+
+def config_for(session: Session, mailbox_id: int | None) -> smtp.SmtpConfig | None:
+    """The mailbox's own SMTP server, else the global one from settings; None when neither is set."""
+    box = session.get(Mailbox, mailbox_id) if mailbox_id else None
+    if box is not None and box.smtp_host:
+        return smtp.SmtpConfig(box.smtp_host, box.smtp_port, box.smtp_security, box.smtp_user, box.smtp_password)
+    host = settings.get(session, "smtp_host")
+    if not host:
+        return None
+    return smtp.SmtpConfig(
+        str(host),
+        int(settings.get(session, "smtp_port")),
+        str(settings.get(session, "smtp_security")),
+        str(settings.get(session, "smtp_user")),
+        str(settings.get(session, "smtp_password")),
+    )
+
+
+def backoff(attempts: int) -> timedelta:
+    return min(BASE_DELAY * (2 ** max(attempts - 1, 0)), MAX_DELAY)
+
+
+def send_due(engine: Engine, limit: int = BATCH) -> dict[str, int]:
+    """Send queued messages whose time has come; returns counts of sent, retried and failed."""
+    now = clock.now()
+    with session_scope(engine, write=False) as s:
+        rows = (
+            s.execute(
+                select(OutboundMessage)
+                .where(OutboundMessage.state == "queued", OutboundMessage.next_attempt_at <= now)
+                .order_by(OutboundMessage.next_attempt_at, OutboundMessage.id)
+                .limit(limit)
+            )
+            .scalars()
+            .all()
+        )
+        jobs = [(row, config_for(s, row.mailbox_id)) for row in rows]
+    counts = {"sent": 0, "retry": 0, "failed": 0}
+    connections: dict[tuple, smtplib.SMTP] = {}
+    try:
+        for row, cfg in jobs:
+            error = smtp.send_one(row, cfg, connections)
+            counts[_record(engine, row.id, error)] += 1
+    finally:
+        for conn in connections.values():
+            try:
+                conn.quit()
+            except Exception:  # noqa: BLE001 - the server may already have gone
+                conn.close()
+    return counts
+
+
+def _record(engine: Engine, row_id: int, error: str | None) -> str:
+    with transaction(engine, Actor.system("worker")) as tx:
+        row = tx.session.get(OutboundMessage, row_id)
+        if row is None or row.state != "queued":
+            return "sent" if error is None else "retry"
+        row.attempts += 1
+        if error is None:
+            row.state = "sent"
+            row.sent_at = tx.now
+            row.last_error = ""
+            outcome = "sent"
+        else:
+            row.last_error = error
+            permanent = error.startswith("permanent:")
+            if permanent or row.attempts >= MAX_ATTEMPTS:
+                row.state = "failed"
+                outcome = "failed"
+                ticket = tx.session.get(Ticket, row.ticket_id) if row.ticket_id else None
+                if ticket is not None:
+                    # shown in the ticket's thread so the agent knows the customer never got it
+                    event(
+                        tx,
+                        ticket,
+                        "mail_failed",
+                        outbound_id=row.id,
+                        kind=row.kind,
+                        to=list(row.to_addrs or []),
+                        error=error,
+                    )
+            else:
+                row.next_attempt_at = tx.now + backoff(row.attempts)
+                outcome = "retry"
+        tx.session.add(row)
+        tx.changed = True
+    return outcome

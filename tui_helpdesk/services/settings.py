@@ -58,14 +58,18 @@ _CHOICES = {
 }
 
 
+_CACHE = "helpdesk_settings"
+
+
 def get(session: Session, key: str) -> Any:
-    """A setting's value; read once per session (a session is one transaction here)."""
+    """A setting's value, from the one cache: every setting is read in one query, once per session
+    (a session is one transaction here; an arriving message reads a dozen settings)."""
     if key not in DEFAULTS:
         raise KeyError(key)
-    cache = session.info.setdefault("settings_cache", {})
-    if key not in cache:
-        row = session.get(Setting, key)
-        cache[key] = DEFAULTS[key] if row is None or row.value is None else row.value
+    cache = session.info.get(_CACHE)
+    if cache is None:
+        cache = all_settings(session)
+        session.info[_CACHE] = cache
     return cache[key]
 
 
@@ -110,7 +114,8 @@ def coerce(key: str, value: Any) -> Any:
 
 def put(session: Session, key: str, value: Any) -> Any:
     value = coerce(key, value)
-    session.info.setdefault("settings_cache", {})[key] = value
+    if _CACHE in session.info:
+        session.info[_CACHE][key] = value
     row = session.get(Setting, key)
     if row is None:
         session.add(Setting(key=key, value=value))
