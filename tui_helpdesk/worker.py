@@ -1,22 +1,29 @@
 """The background loop: poll due mailboxes, finish pending journal rows, send the outbox, run timers.
 
-Only one worker acts per database at a time. It holds a lease, a row in ``worker_lock`` with an
-expiry that each pass renews; a holder that crashed simply stops renewing and another takes over
-once the lease has run out. Every agent's app can start a worker thread: the ones that do not hold
-the lease idle, so a mailbox is never fetched twice.
+Only one worker acts per database at a time. It holds a lease, a row in ``worker_lock`` with a short
+expiry that a heartbeat thread renews while the worker runs, and that it deletes on every way out
+(normal end, exception, SIGTERM, Ctrl-C). A holder that was killed outright stops renewing, and
+another takes over within one lease. Every agent's app can start a worker thread: the ones that do
+not hold the lease idle, so a mailbox is never fetched twice.
+
+The lease runs on the wall clock, never on the pinned one (``HELPDESK_NOW``): it is about live
+processes, and a run pinned to a future time must not leave a lease that blocks real workers.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import signal
 import socket
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
@@ -28,24 +35,38 @@ from tui_helpdesk.models import WorkerLock
 log = logging.getLogger(__name__)
 
 LOCK_NAME = "worker"
-LEASE = timedelta(seconds=90)
+# Short, so a killed holder is replaced within seconds; the heartbeat renews it three times per lease.
+LEASE = timedelta(seconds=15)
+# No worker grants itself a lease this far ahead: one that ends later was written by a pinned clock (an
+# older version wrote leases with HELPDESK_NOW) and belongs to no live process.
+LEASE_CEILING = timedelta(minutes=2)
 INTERVAL = 10.0
+
+
+class Terminated(BaseException):
+    """SIGTERM arrived: unwinds like Ctrl-C (a BaseException, so no step's error handler swallows it)."""
+
+
+def wall_now() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)
 
 
 def new_holder() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
-def acquire(engine: Engine, holder: str, lease: timedelta = LEASE) -> bool:
-    """Take or renew the lease; False while another live holder has it."""
-    now = clock.now()
+def acquire(engine: Engine, holder: str, lease: timedelta = LEASE, *, now: datetime | None = None) -> bool:
+    """Take or renew the lease; False while another live holder has it. `now` is for tests."""
+    now = now or wall_now()
     try:
         with session_scope(engine) as s:
             row = s.get(WorkerLock, LOCK_NAME, with_for_update=True)
             if row is None:
                 s.add(WorkerLock(name=LOCK_NAME, holder=holder, expires_at=now + lease))
                 return True
-            if row.holder != holder and row.expires_at > now:
+            expires = clock.as_utc(row.expires_at)
+            live = now < expires <= now + LEASE_CEILING
+            if row.holder != holder and live:
                 return False
             row.holder = holder
             row.expires_at = now + lease
@@ -62,19 +83,78 @@ def release(engine: Engine, holder: str) -> None:
             s.delete(row)
 
 
-def holder_of(engine: Engine) -> tuple[str, object] | None:
+def holder_of(engine: Engine) -> tuple[str, datetime] | None:
     with session_scope(engine, write=False) as s:
         row = s.get(WorkerLock, LOCK_NAME)
-        return (row.holder, row.expires_at) if row is not None else None
+        return (row.holder, clock.as_utc(row.expires_at)) if row is not None else None
+
+
+class Lease:
+    """The lease as one worker holds it: `take()` acquires (or renews) it and starts the heartbeat,
+    `drop()` stops the heartbeat and deletes the row. `lost` turns true when a renewal found another
+    holder (this process stalled for longer than a lease); the pass then stops at its next step."""
+
+    def __init__(self, engine: Engine, holder: str | None = None, length: timedelta = LEASE) -> None:
+        self.engine = engine
+        self.holder = holder or new_holder()
+        self.length = length
+        self.lost = False
+        self._stop = threading.Event()
+        self._beat: threading.Thread | None = None
+
+    def take(self) -> bool:
+        if not acquire(self.engine, self.holder, self.length):
+            return False
+        self.lost = False
+        if self._beat is None or not self._beat.is_alive():
+            self._stop = threading.Event()
+            self._beat = threading.Thread(target=self._heartbeat, name="helpdesk-worker-lease", daemon=True)
+            self._beat.start()
+        return True
+
+    def _heartbeat(self) -> None:
+        while not self._stop.wait(self.length.total_seconds() / 3):
+            try:
+                if not acquire(self.engine, self.holder, self.length):
+                    self.lost = True
+                    log.warning("worker lease taken over by another worker")
+                    return
+            except Exception:  # noqa: BLE001 - a database hiccup: the next beat tries again
+                log.exception("worker lease renewal failed")
+
+    def drop(self) -> None:
+        self._stop.set()
+        if self._beat is not None and self._beat is not threading.current_thread():
+            self._beat.join(10)
+        self._beat = None
+        try:
+            release(self.engine, self.holder)
+        except Exception:  # noqa: BLE001 - the lease is short: it runs out on its own
+            log.exception("worker lease release failed")
+
+
+@contextmanager
+def graceful_exit() -> Iterator[None]:
+    """While inside, SIGTERM raises Terminated in the main thread, so `finally` blocks (the lease
+    release) run as they do for Ctrl-C. Outside the main thread signals cannot be handled: no-op."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def on_term(signum: int, _frame: Any) -> None:
+        raise Terminated(signum)
+
+    previous = signal.signal(signal.SIGTERM, on_term)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _run_timers(engine: Engine) -> dict[str, int]:
-    try:
-        from tui_helpdesk.services import lifecycle
-    except ImportError:
-        return {}
-    runner = getattr(lifecycle, "run_timers", None)
-    return dict(runner(engine) or {}) if runner else {}
+    from tui_helpdesk.services import lifecycle
+
+    return dict(lifecycle.run_timers(engine))
 
 
 def run_once(
@@ -83,42 +163,66 @@ def run_once(
     *,
     attachments_dir: Path | None = None,
     errors: list[str] | None = None,
+    lease: Lease | None = None,
 ) -> dict[str, int]:
     """One pass. Returns counts; {"skipped": 1} when another worker holds the lease.
 
-    A failing step (a mailbox that cannot be reached, an SMTP error) is recorded and the other steps
-    still run; the messages go to ``errors`` when a list is given.
+    Without `lease` the pass takes its own and releases it when it ends, however it ends. With one
+    (run_forever's) the lease stays held after the pass. A failing step (a mailbox that cannot be
+    reached, an SMTP error) is recorded and the other steps still run; the messages go to ``errors``
+    when a list is given.
     """
-    from tui_helpdesk.mail import imap, ingest, smtp
+    from tui_helpdesk.mail import imap
+    from tui_helpdesk.services import inbound, inbound_fetch, outbound
 
-    holder = holder or new_holder()
-    if not acquire(engine, holder):
+    own = lease is None
+    lease = lease or Lease(engine, holder)
+    if not lease.take():
         return {"skipped": 1}
-    counts: dict[str, int] = {}
-    errors = errors if errors is not None else []
+    try:
+        counts: dict[str, int] = {}
+        errors = errors if errors is not None else []
 
-    def add(prefix: str, values: dict[str, int]) -> None:
-        for key, value in values.items():
-            counts[f"{prefix}{key}"] = counts.get(f"{prefix}{key}", 0) + int(value)
+        def add(prefix: str, values: dict[str, int]) -> None:
+            for key, value in values.items():
+                counts[f"{prefix}{key}"] = counts.get(f"{prefix}{key}", 0) + int(value)
 
-    for mailbox_id in imap.due_mailboxes(engine):
-        try:
-            add("mail_", imap.poll(engine, mailbox_id, attachments_dir=attachments_dir))
-        except Exception as exc:  # noqa: BLE001 - recorded on the mailbox (last_error) and reported
-            errors.append(f"mailbox {mailbox_id}: {imap.describe_error(exc)}")
-        acquire(engine, holder)
-    for step, prefix, func in (
-        ("journal", "journal_", lambda: ingest.process_pending(engine, attachments_dir=attachments_dir)),
-        ("outbox", "outbox_", lambda: smtp.send_due(engine)),
-        ("timers", "timer_", lambda: _run_timers(engine)),
-    ):
-        try:
-            add(prefix, func())
-        except Exception as exc:  # noqa: BLE001
-            log.exception("worker step %s failed", step)
-            errors.append(f"{step}: {type(exc).__name__}: {exc}")
-        acquire(engine, holder)
-    return counts
+        def still_ours() -> bool:
+            if lease.lost:
+                errors.append("lease: another worker took over; this pass stopped early")
+            return not lease.lost
+
+        for mailbox_id in inbound_fetch.due_mailboxes(engine):
+            if not still_ours():
+                return counts
+            try:
+                add("mail_", inbound_fetch.poll(engine, mailbox_id, attachments_dir=attachments_dir))
+            except Exception as exc:  # noqa: BLE001 - recorded on the mailbox (last_error) and reported
+                errors.append(f"mailbox {mailbox_id}: {imap.describe_error(exc)}")
+        for step, prefix, func in (
+            ("journal", "journal_", lambda: inbound.process_pending(engine, attachments_dir=attachments_dir)),
+            ("outbox", "outbox_", lambda: outbound.send_due(engine)),
+            ("timers", "timer_", lambda: _run_timers(engine)),
+        ):
+            if not still_ours():
+                return counts
+            try:
+                add(prefix, func())
+            except Exception as exc:  # noqa: BLE001
+                log.exception("worker step %s failed", step)
+                errors.append(f"{step}: {type(exc).__name__}: {exc}")
+        return counts
+    finally:
+        if own:
+            lease.drop()
+
+
+def dry_run(engine: Engine) -> dict[str, list[str]]:
+    """What each timer would do now (the pinned clock if any): the tickets per timer. Reads only: no
+    rows, no outbox, no lease, so it can run beside a live worker."""
+    from tui_helpdesk.services import lifecycle
+
+    return lifecycle.preview_timers(engine)
 
 
 @dataclass
@@ -158,7 +262,8 @@ def run_forever(
     handle: WorkerHandle | None = None,
 ) -> None:
     stop_event = stop_event or threading.Event()
-    holder = holder or new_holder()
+    # held across passes (the heartbeat renews it while the loop sleeps), released when the loop ends
+    lease = Lease(engine, holder)
 
     def report(text: str) -> None:
         if handle is not None:
@@ -173,7 +278,7 @@ def run_forever(
         while not stop_event.is_set():
             errors: list[str] = []
             try:
-                counts = run_once(engine, holder, errors=errors)
+                counts = run_once(engine, errors=errors, lease=lease)
             except Exception as exc:  # noqa: BLE001 - e.g. the database went away; try again later
                 errors.append(f"{type(exc).__name__}: {exc}")
                 counts = {}
@@ -191,10 +296,7 @@ def run_forever(
                 report(f"worker: ok {stamp}" + (f" ({summary})" if summary else ""))
             stop_event.wait(interval)
     finally:
-        try:
-            release(engine, holder)
-        except Exception:  # noqa: BLE001 - the lease expires on its own
-            pass
+        lease.drop()
         report("worker: stopped")
 
 

@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+import json
+import os
+import signal
+import socket
 import subprocess
 import sys
 import threading
+import time
+from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from mailflow_support import MailDesk, build_desk, message
 from sqlalchemy import select, update
 
 from tui_helpdesk import clock, worker
 from tui_helpdesk.db import get_engine, session_scope
-from tui_helpdesk.models import InboundMessage, Mailbox, Ticket
+from tui_helpdesk.models import InboundMessage, Mailbox, OutboundMessage, Ticket, TicketEvent, WorkerLock
 
 
 def test_only_one_worker_holds_the_lease(lite_desk: MailDesk) -> None:
@@ -21,10 +29,25 @@ def test_only_one_worker_holds_the_lease(lite_desk: MailDesk) -> None:
     assert not worker.acquire(e, "b")
     assert worker.acquire(e, "a")  # renewal
     assert worker.run_once(e, "b") == {"skipped": 1}
-    clock.advance(seconds=worker.LEASE.total_seconds() + 1)  # "a" crashed: its lease runs out
-    assert worker.acquire(e, "b")
+    later = worker.wall_now() + worker.LEASE + timedelta(seconds=1)  # "a" crashed: its lease runs out
+    assert worker.acquire(e, "b", now=later)
     worker.release(e, "b")
     assert worker.acquire(e, "a")
+
+
+def test_a_pinned_clock_never_writes_a_lease_into_the_future(lite_desk: MailDesk) -> None:
+    e = lite_desk.engine
+    clock.set_now("2030-01-01T00:00:00Z")
+    assert worker.acquire(e, "pinned")
+    _, expires = worker.holder_of(e)
+    assert expires <= worker.wall_now() + worker.LEASE
+    worker.release(e, "pinned")
+    # a lease an older version wrote with a pinned future clock belongs to no live worker
+    with session_scope(e) as s:
+        stale = clock.parse_iso("2030-01-01T00:01:30Z")
+        s.add(WorkerLock(name=worker.LOCK_NAME, holder="old", expires_at=stale))
+    clock.set_now(None)
+    assert worker.acquire(e, "real")
 
 
 def test_run_once_fetches_sends_and_recovers(sqlite_url, tmp_path: Path, clean_imap, smtp_server) -> None:
@@ -146,3 +169,176 @@ def test_cli_mailbox_and_queues(sqlite_url: str, tmp_path: Path, capsys) -> None
         assert cli.main(["mailbox", "list", "--as", "sam"]) == 4
     finally:
         del os.environ["HELPDESK_DATABASE_URL"]
+
+
+# --- the lease across processes: released on exit, short, renewed while a pass runs ----------------------
+
+
+def _worker_cli(url: str, *extra: str, now: str | None = None) -> list[str]:
+    env = {k: v for k, v in os.environ.items() if k != "HELPDESK_NOW"}
+    env["HELPDESK_DATABASE_URL"] = url
+    if now:
+        env["HELPDESK_NOW"] = now
+    return [sys.executable, "-m", "tui_helpdesk.cli", "worker", "--once", "--json", *extra], env
+
+
+def _run_worker(url: str, *extra: str, now: str | None = None) -> dict:
+    cmd, env = _worker_cli(url, *extra, now=now)
+    done = subprocess.run(cmd, capture_output=True, env=env, timeout=120)
+    assert done.returncode == 0, done.stderr.decode()
+    return json.loads(done.stdout)
+
+
+class SilentServer:
+    """A TCP listener that accepts and never answers: an IMAP fetch against it hangs, which keeps a
+    worker inside its pass for as long as a test needs (until the IMAP timeout)."""
+
+    def __init__(self) -> None:
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self.connected = threading.Event()
+        self.conns: list[socket.socket] = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.conns.append(conn)
+            self.connected.set()
+
+    def close(self) -> None:
+        for c in self.conns:
+            c.close()
+        self.sock.close()
+
+
+@pytest.fixture
+def silent_imap(lite_desk: MailDesk) -> Iterator[SilentServer]:
+    server = SilentServer()
+    with session_scope(lite_desk.engine) as s:
+        s.execute(update(Mailbox).values(imap_host="127.0.0.1", imap_port=server.port, imap_security="none",
+                                         imap_user="support", imap_password="x"))
+    try:
+        yield server
+    finally:
+        server.close()
+
+
+def _wait_for(condition, timeout: float, step: float = 0.1) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(step)
+    return condition()
+
+
+def test_two_once_runs_back_to_back_both_work(lite_desk: MailDesk, sqlite_url: str) -> None:
+    # a per-minute cron: the second run must not find the first one's lease
+    first = _run_worker(sqlite_url)
+    second = _run_worker(sqlite_url)
+    assert "skipped" not in first["counts"] and "skipped" not in second["counts"]
+    assert "timer_closed_after_window" in second["counts"]
+    assert worker.holder_of(lite_desk.engine) is None
+
+
+def test_sigterm_mid_pass_releases_the_lease(lite_desk: MailDesk, sqlite_url: str, silent_imap) -> None:
+    cmd, env = _worker_cli(sqlite_url)
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        assert silent_imap.connected.wait(60), "the worker never reached the mailbox"
+        assert worker.holder_of(lite_desk.engine) is not None
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(30)
+    finally:
+        proc.kill()
+    assert worker.holder_of(lite_desk.engine) is None
+    assert worker.acquire(lite_desk.engine, "cron")
+
+
+def test_a_killed_worker_is_replaced_within_the_short_lease(
+    lite_desk: MailDesk, sqlite_url: str, silent_imap
+) -> None:
+    replaced_within = 20.0  # seconds: "within seconds", whatever the lease is set to
+    clock.set_now(None)  # the lease is about real time
+    cmd, env = _worker_cli(sqlite_url)
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        assert silent_imap.connected.wait(60), "the worker never reached the mailbox"
+        # the pass outlives one lease: the heartbeat keeps it, so nobody else may act meanwhile
+        start = time.monotonic()
+        while time.monotonic() - start < worker.LEASE.total_seconds() + 2:
+            assert proc.poll() is None, "the pass ended before the test could kill it"
+            assert not worker.acquire(lite_desk.engine, "other"), "a live worker lost its lease"
+            time.sleep(0.5)
+        proc.kill()
+        proc.wait(30)
+        killed = time.monotonic()
+        assert _wait_for(lambda: worker.acquire(lite_desk.engine, "other"), replaced_within)
+        assert time.monotonic() - killed <= replaced_within
+    finally:
+        proc.kill()
+
+
+# --- dry run and pinned clocks ------------------------------------------------------------------------------
+
+
+def _state(desk: MailDesk) -> dict:
+    with session_scope(desk.engine, write=False) as s:
+        rows = s.execute(select(Ticket.number, Ticket.state, Ticket.version).order_by(Ticket.id)).all()
+    return {
+        "tickets": [tuple(r) for r in rows],
+        "events": desk.count(TicketEvent),
+        "outbox": desk.count(OutboundMessage),
+        "lease": desk.count(WorkerLock),
+    }
+
+
+def _resolved_ticket(desk: MailDesk, subject: str) -> str:
+    from tui_helpdesk.services import tickets
+
+    with desk.tx() as tx:
+        t = tickets.create(tx, subject=subject, body="Please", contact_email="bob@acme.example",
+                           department="Support")
+    with desk.tx() as tx:
+        tickets.resolve(tx, t.number, notes="fixed")
+    return t.number
+
+
+def test_dry_run_lists_what_the_timers_would_do_and_changes_nothing(
+    lite_desk: MailDesk, sqlite_url: str
+) -> None:
+    # build_desk pinned the clock to 2026-03-02 09:00; both are resolved then, the window is 7 days
+    old = [_resolved_ticket(lite_desk, "Old one"), _resolved_ticket(lite_desk, "Old two")]
+    clock.set_now("2026-03-06T09:00:00Z")
+    recent = _resolved_ticket(lite_desk, "Recent")
+    before = _state(lite_desk)
+    report = _run_worker(sqlite_url, "--dry-run", now="2026-03-10T09:00:00Z")
+    assert report["dry_run"] is True
+    assert report["timers"]["closed_after_window"] == {"count": 2, "tickets": old}
+    assert recent not in report["timers"]["closed_after_window"]["tickets"]
+    assert _state(lite_desk) == before  # no ticket, event, outbox row or lease changed
+    # the real pass at the same time does what the dry run said
+    done = _run_worker(sqlite_url, now="2026-03-10T09:00:00Z")
+    assert done["counts"]["timer_closed_after_window"] == 2
+
+
+def test_dry_run_text_names_the_tickets(lite_desk: MailDesk, sqlite_url: str) -> None:
+    number = _resolved_ticket(lite_desk, "Old")
+    cmd, env = _worker_cli(sqlite_url, "--dry-run", now="2026-03-10T09:00:00Z")
+    cmd.remove("--json")
+    done = subprocess.run(cmd, capture_output=True, env=env, timeout=120, text=True)
+    assert done.returncode == 0, done.stderr
+    assert f"closed_after_window: 1 ({number})" in done.stdout
+    assert "nothing was changed" in done.stdout
+    assert lite_desk.count(Ticket, Ticket.state == "closed") == 0
+
+
+def test_after_a_pinned_future_run_a_real_worker_is_not_skipped(lite_desk: MailDesk, sqlite_url: str) -> None:
+    future = _run_worker(sqlite_url, now="2030-01-01T00:00:00Z")
+    assert "skipped" not in future["counts"]
+    assert worker.holder_of(lite_desk.engine) is None
+    assert "skipped" not in _run_worker(sqlite_url)["counts"]

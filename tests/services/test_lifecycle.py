@@ -49,6 +49,25 @@ def test_resolved_on_friday_evening_closes_exactly_when_the_window_ends(desk):
     assert [i.event_kind for i in d.thread].count("auto_closed") == 1
 
 
+def test_the_reopen_window_closes_on_the_first_pass_after_it_ends_not_later(desk):
+    # a timer a day late (or an hour) still passes "not before the end"; this pins both sides
+    clock.set_now("2026-03-02T10:00:00Z")
+    early, late = make(desk, subject="Resolved later"), make(desk, subject="Resolved first")
+    with desk.tx() as tx:
+        tickets.resolve(tx, late.number, notes="fixed")
+    clock.set_now("2026-03-02T10:00:02Z")
+    with desk.tx() as tx:
+        tickets.resolve(tx, early.number, notes="fixed")
+    clock.set_now("2026-03-09T10:00:01Z")  # 7 days + 1 s after the first, 7 days - 1 s after the second
+    assert lifecycle.close_expired_resolved(desk.engine) == 1
+    first, second = show(desk, late.number), show(desk, early.number)
+    assert first.state == "closed" and first.closed_at == utc("2026-03-09T10:00:00Z")
+    assert second.state == "resolved"
+    clock.set_now("2026-03-09T10:00:03Z")
+    assert lifecycle.close_expired_resolved(desk.engine) == 1
+    assert show(desk, early.number).closed_at == utc("2026-03-09T10:00:02Z")
+
+
 def _schedule(desk, hours=None, tz="Europe/Berlin", holidays=()):
     with desk.tx() as tx:
         sched = Schedule(name="Office", timezone=tz, hours=hours or WEEKDAYS_9_TO_5)

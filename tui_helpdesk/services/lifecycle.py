@@ -17,10 +17,12 @@ from sqlalchemy import Engine, func, select
 from tui_helpdesk.models import Contact, ScheduledTicket, Status, Ticket
 
 from . import lookup, settings, tickets
-from .context import Actor, Tx, event, transaction
+from .context import Actor, Tx, event, reading, transaction
 
 BATCH = 500
 TIMER_ACTOR = Actor.system("worker")
+# auto-close only chases tickets that wait on the customer (the admin may pick only such statuses)
+WAITING_STATES = ("open", "pending")
 
 
 def _batches(engine: Engine, query, work) -> int:
@@ -35,25 +37,28 @@ def _batches(engine: Engine, query, work) -> int:
             return done
 
 
-def close_expired_resolved(engine: Engine) -> int:
-    def query(tx: Tx):
-        window = timedelta(days=int(settings.get(tx.session, "reopen_window_days")))
-        return (select(Ticket).where(Ticket.state == "resolved", Ticket.resolved_at <= tx.now - window)
-                .order_by(Ticket.id))
+def _reopen_window(tx: Tx) -> timedelta:
+    return timedelta(days=int(settings.get(tx.session, "reopen_window_days")))
 
+
+def _expired_resolved(tx: Tx):
+    """Resolved tickets whose reopen window has ended by now (the boundary itself included)."""
+    ended = tx.now - _reopen_window(tx)
+    return select(Ticket).where(Ticket.state == "resolved", Ticket.resolved_at <= ended).order_by(Ticket.id)
+
+
+def close_expired_resolved(engine: Engine) -> int:
     def work(tx: Tx, ticket: Ticket) -> bool:
-        window = timedelta(days=int(settings.get(tx.session, "reopen_window_days")))
-        _close(tx, ticket, when=ticket.resolved_at + window, why="reopen window ended")
+        _close(tx, ticket, when=ticket.resolved_at + _reopen_window(tx), why="reopen window ended")
         return True
 
-    return _batches(engine, query, work)
+    return _batches(engine, _expired_resolved, work)
 
 
 def _close(tx: Tx, ticket: Ticket, when: datetime, why: str) -> None:
     closed = lookup.default_status_for(tx.session, "closed")
     old = tx.session.get(Status, ticket.status_id)
-    ticket.status_id, ticket.state = closed.id, "closed"
-    ticket.closed_at = ticket.status_changed_at = when
+    tickets.apply_status(ticket, closed, when)  # the one place a status's columns are set
     event(tx, ticket, "auto_closed", old=old.name if old else None, new=closed.name, reason=why,
           due=when.isoformat())
     from tui_helpdesk.services import notify
@@ -74,49 +79,61 @@ def _quiet_since(ticket: Ticket) -> datetime:
     return max(marks)
 
 
+def _autoclose_due(tx: Tx) -> list[tuple[Ticket, str, datetime]]:
+    """(ticket, "chase" or "close", when it was due) for each waiting ticket whose next step is due."""
+    status_ids = _waiting_status_ids(tx)
+    if not status_ids:
+        return []
+    chase_after = timedelta(days=int(settings.get(tx.session, "autoclose_chaser_days")))
+    close_after = timedelta(days=int(settings.get(tx.session, "autoclose_close_days")))
+    candidates = tx.session.execute(
+        select(Ticket).where(Ticket.status_id.in_(status_ids), Ticket.state.in_(WAITING_STATES))
+        .order_by(Ticket.id)
+    ).scalars().all()
+    due: list[tuple[Ticket, str, datetime]] = []
+    for ticket in candidates:
+        quiet = _quiet_since(ticket)
+        if ticket.chaser_sent_at is None or ticket.chaser_sent_at < quiet:
+            if tx.now >= quiet + chase_after:
+                due.append((ticket, "chase", quiet + chase_after))
+        elif tx.now >= ticket.chaser_sent_at + close_after:
+            due.append((ticket, "close", ticket.chaser_sent_at + close_after))
+    return due
+
+
 def autoclose(engine: Engine) -> dict[str, int]:
     chased = closed = 0
     with transaction(engine, TIMER_ACTOR) as tx:
-        status_ids = _waiting_status_ids(tx)
-        chase_after = timedelta(days=int(settings.get(tx.session, "autoclose_chaser_days")))
-        close_after = timedelta(days=int(settings.get(tx.session, "autoclose_close_days")))
-        if not status_ids:
-            return {"chased": 0, "closed": 0}
-        candidates = tx.session.execute(
-            select(Ticket).where(Ticket.status_id.in_(status_ids), Ticket.state.in_(("open", "pending")))
-            .order_by(Ticket.id)
-        ).scalars().all()
-        for ticket in candidates:
-            quiet = _quiet_since(ticket)
-            if ticket.chaser_sent_at is None or ticket.chaser_sent_at < quiet:
-                if tx.now >= quiet + chase_after:
-                    ticket.chaser_sent_at = quiet + chase_after
-                    event(tx, ticket, "chaser_sent", quiet_since=quiet.isoformat())
-                    from tui_helpdesk.mail import outbox
+        for ticket, step, when in _autoclose_due(tx):
+            if step == "chase":
+                ticket.chaser_sent_at = when
+                event(tx, ticket, "chaser_sent", quiet_since=_quiet_since(ticket).isoformat())
+                from . import outbound
 
-                    outbox.queue_client_notice(tx, ticket, "chaser")
-                    chased += 1
-            elif tx.now >= ticket.chaser_sent_at + close_after:
-                _close(tx, ticket, when=ticket.chaser_sent_at + close_after, why="no reply to the chaser")
+                outbound.queue_client_notice(tx, ticket, "chaser")
+                chased += 1
+            else:
+                _close(tx, ticket, when=when, why="no reply to the chaser")
                 closed += 1
     return {"chased": chased, "closed": closed}
 
 
-def mark_overdue(engine: Engine) -> int:
-    def query(tx: Tx):
-        return (select(Ticket).where(Ticket.visible.is_(True), Ticket.due_at <= tx.now,
-                                     Ticket.is_overdue.is_(False), Ticket.state.in_(tickets.OPEN_STATES))
-                .order_by(Ticket.due_at, Ticket.id))
+def _newly_overdue(tx: Tx):
+    return (select(Ticket).where(Ticket.visible.is_(True), Ticket.due_at <= tx.now,
+                                 Ticket.is_overdue.is_(False), Ticket.state.in_(tickets.OPEN_STATES))
+            .order_by(Ticket.due_at, Ticket.id))
 
+
+def mark_overdue(engine: Engine) -> int:
     def work(tx: Tx, ticket: Ticket) -> bool:
         ticket.is_overdue = True
         event(tx, ticket, "overdue", due=ticket.due_at.isoformat())
-        from tui_helpdesk.mail import outbox
+        from . import outbound
 
-        outbox.queue_alert(tx, ticket, "overdue")
+        outbound.queue_alert(tx, ticket, "overdue")
         return True
 
-    return _batches(engine, query, work)
+    return _batches(engine, _newly_overdue, work)
 
 
 def next_run(when: datetime, frequency: str) -> datetime:
@@ -133,15 +150,17 @@ def next_run(when: datetime, frequency: str) -> datetime:
     return when.replace(year=year, month=month, day=day)
 
 
+def _due_scheduled(tx: Tx) -> list[ScheduledTicket]:
+    job = ScheduledTicket
+    due = select(job).where(job.active.is_(True), job.next_run_at <= tx.now)
+    return list(tx.session.execute(due.order_by(ScheduledTicket.id)).scalars())
+
+
 def run_scheduled(engine: Engine) -> int:
     """Open each due scheduled ticket once, then move its next run past now (missed runs are not replayed)."""
     created = 0
     with transaction(engine, TIMER_ACTOR) as tx:
-        due = tx.session.execute(
-            select(ScheduledTicket).where(ScheduledTicket.active.is_(True), ScheduledTicket.next_run_at <= tx.now)
-            .order_by(ScheduledTicket.id)
-        ).scalars().all()
-        for job in due:
+        for job in _due_scheduled(tx):
             contact = tx.session.get(Contact, job.contact_id) if job.contact_id else None
             tickets.open_ticket(
                 tx, subject=job.subject, body=job.body or job.subject, contact_id=contact.id if contact else None,
@@ -173,3 +192,21 @@ def run_timers(engine: Engine) -> dict[str, int]:
     result.update({f"autoclose_{k}": v for k, v in autoclose(engine).items()})
     return result
 
+
+
+def preview_timers(engine: Engine) -> dict[str, list[str]]:
+    """What one pass of run_timers would do now, changing nothing: per timer (the keys run_timers
+    counts under), the ticket numbers it would act on; scheduled tickets, which have no number yet,
+    as `#id subject`. The same selections as the timers, so the preview cannot drift from them."""
+    with reading(engine, TIMER_ACTOR) as tx:
+        expired = tx.session.execute(_expired_resolved(tx)).scalars().all()
+        overdue = tx.session.execute(_newly_overdue(tx)).scalars().all()
+        scheduled = _due_scheduled(tx)
+        waiting = _autoclose_due(tx)
+        return {
+            "closed_after_window": [t.number for t in expired],
+            "overdue": [t.number for t in overdue],
+            "scheduled": [f"#{job.id} {job.subject}" for job in scheduled],
+            "autoclose_chased": [t.number for t, step, _ in waiting if step == "chase"],
+            "autoclose_closed": [t.number for t, step, _ in waiting if step == "close"],
+        }

@@ -47,7 +47,7 @@ def close_task(tx: Tx, task_id: int, *, summary: str = "") -> Task:
     tx.session.add(TicketEntry(ticket_id=ticket.id, kind="note", agent_id=tx.actor.agent_id, body=text,
                                created_at=tx.now))
     event(tx, ticket, "task_closed", task_id=task.id, title=task.title)
-    from tui_helpdesk.mail import outbox
+    from . import outbound
 
-    outbox.queue_alert(tx, ticket, "task_closed", task=task)
+    outbound.queue_alert(tx, ticket, "task_closed", task=task)
     return task
