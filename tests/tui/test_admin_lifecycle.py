@@ -303,7 +303,7 @@ async def test_scheduled_ticket_form_keeps_the_body_and_names_bad_fields(desk: t
         assert table_rows(app)[0][:3] == ["Check backups", "weekly", "2026-03-09 07:30"]
     with reading(engine) as tx:
         (job,) = la.list_scheduled(tx)
-        from tui_helpdesk.cli.lifecycle import scheduled_details
+        from tui_helpdesk.services.lifecycle_admin import scheduled_details
 
         assert scheduled_details(tx, job.id).body == "Look at the backup report"
     assert job.contact == "backup-team@acme.example"

@@ -1,172 +1,22 @@
 """`helpdesk sla|schedule|holiday|scheduled|task|autoclose`: the lifecycle admin from the shell.
 
 Registered by tui_helpdesk.cli (see its module docstring for the contract): handlers get (args, ctx) and
-raise services.errors.* for failures, which cli.main() maps to exit codes. The services do the
-validation, so the CLI and the admin screens refuse the same things with the same words.
-
-Also home, for now, of the few helpers the admin screens share with the CLI and that have no service
-yet: `format_hours_text` (the inverse of lifecycle_admin.parse_hours_text) and the auto-close settings
-(`read_autoclose`, `save_autoclose`), `scheduled_details` (what ScheduledRow leaves out) and
-`fields_renamed` (lookup errors named after the form's field). Top-level imports stay light: this module loads on every start.
+raise services.errors.* for failures, which cli.main() maps to exit codes. The services
+(services/lifecycle_admin.py) do the validation, so the CLI and the admin screens refuse the same
+things with the same words. Top-level imports stay light: this module loads on every start.
 """
 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from tui_helpdesk.cli import CommandContext
     from tui_helpdesk.services.context import Tx
-
-DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-FREQUENCIES = ("daily", "weekly", "monthly", "yearly")
-# auto-close only looks at tickets in these system states (services/lifecycle.autoclose)
-WAITING_STATES = ("open", "pending")
-
-
-# --- helpers shared with the admin screens ---------------------------------------------------------------
-
-
-def format_hours_text(hours: Mapping[str, Iterable[Iterable[str]]]) -> str:
-    """The JSON hours as `mon-fri 09:00-17:00; sat 10:00-14:00`; parse_hours_text reads it back."""
-    by_day: dict[int, tuple[tuple[str, str], ...]] = {}
-    for key, intervals in hours.items():
-        spans = tuple((str(a), str(b)) for a, b in intervals)
-        if spans:
-            by_day[int(key)] = tuple(sorted(spans))
-    parts: list[str] = []
-    day = 0
-    while day < 7:
-        spans = by_day.get(day)
-        if not spans:
-            day += 1
-            continue
-        last = day
-        while last + 1 < 7 and by_day.get(last + 1) == spans:
-            last += 1
-        days = DAY_NAMES[day] if last == day else f"{DAY_NAMES[day]}-{DAY_NAMES[last]}"
-        parts.extend(f"{days} {a}-{b}" for a, b in spans)
-        day = last + 1
-    return "; ".join(parts)
-
-
-@dataclass(frozen=True)
-class AutoClose:
-    statuses: tuple[str, ...]
-    chaser_days: int
-    close_days: int
-
-
-def read_autoclose(tx: Tx) -> AutoClose:
-    from tui_helpdesk.services import settings
-
-    s = tx.session
-    return AutoClose(
-        tuple(settings.get(s, "autoclose_statuses")),
-        int(settings.get(s, "autoclose_chaser_days")),
-        int(settings.get(s, "autoclose_close_days")),
-    )
-
-
-def _days(value: Any, field: str) -> int:
-    from tui_helpdesk.services.errors import ValidationError
-
-    try:
-        days = int(str(value).strip())
-    except ValueError:
-        raise ValidationError(field, f"must be a whole number of days, not {value!r}") from None
-    if days < 1:
-        raise ValidationError(field, "must be at least 1 day")
-    return days
-
-
-def save_autoclose(
-    tx: Tx, *, statuses: str | Sequence[str] | None = None, chaser_days: Any = None, close_days: Any = None
-) -> AutoClose:
-    """Change the auto-close settings (admins only); None keeps a value. An empty status list turns it off.
-
-    Statuses must exist and wait on someone (an open or pending state): the timer ignores any other."""
-    from sqlalchemy import select
-
-    from tui_helpdesk.models import Status
-    from tui_helpdesk.services import settings
-    from tui_helpdesk.services.context import audit, require_admin
-    from tui_helpdesk.services.errors import ValidationError
-
-    require_admin(tx)
-    s = tx.session
-    current = read_autoclose(tx)
-    names = current.statuses
-    if statuses is not None:
-        wanted = [v.strip() for v in statuses.split(",")] if isinstance(statuses, str) else list(statuses)
-        known = {row.name.lower(): row for row in s.execute(select(Status)).scalars()}
-        resolved: list[str] = []
-        for name in (w for w in wanted if w):
-            row = known.get(name.lower())
-            if row is None:
-                raise ValidationError("statuses", f"unknown status {name!r}")
-            if row.state not in WAITING_STATES:
-                raise ValidationError(
-                    "statuses",
-                    f"{row.name!r} is a {row.state} status; only open or pending "
-                    "statuses wait on the customer",
-                )
-            if row.name not in resolved:
-                resolved.append(row.name)
-        names = tuple(resolved)
-    chase = current.chaser_days if chaser_days is None else _days(chaser_days, "chaser_days")
-    close = current.close_days if close_days is None else _days(close_days, "close_days")
-    settings.put(s, "autoclose_statuses", list(names))
-    settings.put(s, "autoclose_chaser_days", chase)
-    settings.put(s, "autoclose_close_days", close)
-    audit(tx, "setting.autoclose", "setting", None, statuses=list(names), chaser_days=chase, close_days=close)
-    return AutoClose(names, chase, close)
-
-
-@contextmanager
-def fields_renamed(**names: str) -> Iterator[None]:
-    """Re-raise a ValidationError under the name the user typed (lookup.agent says `agent`, the
-    option and the form field are `assignee`)."""
-    from tui_helpdesk.services.errors import ValidationError
-
-    try:
-        yield
-    except ValidationError as exc:
-        if exc.field in names:
-            raise ValidationError(names[exc.field], exc.message) from None
-        raise
-
-
-# a scheduled ticket's lookups as the CLI options and the admin form name them
-SCHEDULED_FIELDS = {"agent": "assignee", "email": "contact"}
-
-
-@dataclass(frozen=True)
-class ScheduledDetails:
-    body: str
-    department_id: int
-    priority_id: int | None
-    assignee_id: int | None
-    organization_id: int | None
-
-
-def scheduled_details(tx: Tx, job_id: int) -> ScheduledDetails:
-    """The parts of a scheduled ticket that lifecycle_admin.ScheduledRow leaves out, so an edit keeps them."""
-    from tui_helpdesk.models import ScheduledTicket
-    from tui_helpdesk.services.errors import NotFound
-
-    job = tx.session.get(ScheduledTicket, job_id)
-    if job is None:
-        raise NotFound(f"no scheduled ticket {job_id}")
-    return ScheduledDetails(
-        job.body or "", job.department_id, job.priority_id, job.assignee_id, job.organization_id
-    )
-
+    from tui_helpdesk.services.lifecycle_admin import AutoClose
 
 # --- small CLI helpers ------------------------------------------------------------------------------------
 
@@ -332,17 +182,21 @@ def cmd_sla_delete(args: argparse.Namespace, ctx: CommandContext) -> int:
 
 
 def _schedule_json(row: Any) -> dict[str, Any]:
+    from tui_helpdesk.services import lifecycle_admin as la
+
     return {
         "id": row.id,
         "name": row.name,
         "timezone": row.timezone,
         "hours": row.hours,
-        "hours_text": format_hours_text(row.hours),
+        "hours_text": la.format_hours_text(row.hours),
         "holidays": [{"day": day, "name": name} for day, name in row.holidays],
     }
 
 
 def _schedule_lines(rows: Sequence[Any]) -> list[str]:
+    from tui_helpdesk.services import lifecycle_admin as la
+
     if not rows:
         return ["no schedules (add one: helpdesk schedule add NAME --hours 'mon-fri 09:00-17:00')"]
     table = [["ID", "NAME", "TIME ZONE", "HOURS", "HOLIDAYS"]]
@@ -351,7 +205,7 @@ def _schedule_lines(rows: Sequence[Any]) -> list[str]:
             str(r.id),
             r.name,
             r.timezone,
-            format_hours_text(r.hours),
+            la.format_hours_text(r.hours),
             ", ".join(day for day, _ in r.holidays) or "-",
         ]
         for r in rows
@@ -388,7 +242,7 @@ def cmd_schedule_add(args: argparse.Namespace, ctx: CommandContext) -> int:
     with ctx.transaction() as tx:
         row = la.save_schedule(tx, name=args.name, timezone=args.timezone or "UTC", hours=hours)
     ctx.emit(
-        _schedule_json(row), f"schedule {row.name} added: {format_hours_text(row.hours)} ({row.timezone})"
+        _schedule_json(row), f"schedule {row.name} added: {la.format_hours_text(row.hours)} ({row.timezone})"
     )
     return 0
 
@@ -407,7 +261,7 @@ def cmd_schedule_edit(args: argparse.Namespace, ctx: CommandContext) -> int:
             hours=cur.hours if hours is None else hours,
         )
     ctx.emit(
-        _schedule_json(row), f"schedule {row.name} saved: {format_hours_text(row.hours)} ({row.timezone})"
+        _schedule_json(row), f"schedule {row.name} saved: {la.format_hours_text(row.hours)} ({row.timezone})"
     )
     return 0
 
@@ -485,7 +339,7 @@ def cmd_scheduled_add(args: argparse.Namespace, ctx: CommandContext) -> int:
     ):
         if not (value or "").strip():
             raise ValidationError(field, f"is required ({hint})")
-    with ctx.transaction() as tx, fields_renamed(**SCHEDULED_FIELDS):
+    with ctx.transaction() as tx, la.fields_renamed(**la.SCHEDULED_FIELDS):
         row = la.save_scheduled(
             tx,
             subject=args.subject,
@@ -511,8 +365,8 @@ def cmd_scheduled_edit(args: argparse.Namespace, ctx: CommandContext) -> int:
     from tui_helpdesk.services import lifecycle_admin as la
 
     job_id = _int(args.id, "id")
-    with ctx.transaction() as tx, fields_renamed(**SCHEDULED_FIELDS):
-        job = scheduled_details(tx, job_id)
+    with ctx.transaction() as tx, la.fields_renamed(**la.SCHEDULED_FIELDS):
+        job = la.scheduled_details(tx, job_id)
         cur = next(r for r in la.list_scheduled(tx) if r.id == job_id)
         # a field not given keeps its value
         row = la.save_scheduled(
@@ -563,10 +417,11 @@ def _task_json(task: Any, number: str) -> dict[str, Any]:
 
 
 def cmd_task_add(args: argparse.Namespace, ctx: CommandContext) -> int:
+    from tui_helpdesk.services import lifecycle_admin as la
     from tui_helpdesk.services import tasks, tickets
 
     due = _time(args.due, "due_at")
-    with ctx.transaction() as tx, fields_renamed(agent="assignee"):
+    with ctx.transaction() as tx, la.fields_renamed(agent="assignee"):
         task = tasks.create_task(
             tx,
             args.ref,
@@ -607,15 +462,19 @@ def _autoclose_lines(ac: AutoClose) -> list[str]:
 
 
 def cmd_autoclose_show(args: argparse.Namespace, ctx: CommandContext) -> int:
+    from tui_helpdesk.services import lifecycle_admin as la
+
     with ctx.reading() as tx:
-        ac = read_autoclose(tx)
+        ac = la.read_autoclose(tx)
     ctx.emit(ac, _autoclose_lines(ac))
     return 0
 
 
 def cmd_autoclose_set(args: argparse.Namespace, ctx: CommandContext) -> int:
+    from tui_helpdesk.services import lifecycle_admin as la
+
     with ctx.transaction() as tx:
-        ac = save_autoclose(
+        ac = la.save_autoclose(
             tx, statuses=args.statuses, chaser_days=args.chaser_days, close_days=args.close_days
         )
     ctx.emit(ac, _autoclose_lines(ac))

@@ -1,10 +1,12 @@
-"""Admin use cases for SLA plans, schedules with holidays, and scheduled tickets.
+"""Admin use cases for SLA plans, schedules with holidays, scheduled tickets and the auto-close settings.
 
 The same validation serves the admin screens and the CLI.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -14,12 +16,16 @@ from sqlalchemy import func, select, update
 from tui_helpdesk import clock
 from tui_helpdesk.models import Department, HelpTopic, Holiday, Schedule, ScheduledTicket, SLAPlan, Ticket
 
-from . import lookup, sla
+from . import lookup, settings, sla
 from .context import Tx, audit, require_admin
 from .errors import Conflict, NotFound, ValidationError
+from .lifecycle import WAITING_STATES
 from .schedules import parse_hours, zone
 
 FREQUENCIES = ("daily", "weekly", "monthly", "yearly")
+DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+# a scheduled ticket's lookups as the CLI options and the admin form name them
+SCHEDULED_FIELDS = {"agent": "assignee", "email": "contact"}
 
 
 @dataclass(frozen=True)
@@ -184,7 +190,7 @@ def _recompute_for_schedule(tx: Tx, schedule_id: int) -> None:
 
 def parse_hours_text(text: str) -> dict[str, list[list[str]]]:
     """`mon-fri 09:00-17:00; sat 10:00-14:00` -> the JSON form (for the CLI and the admin form)."""
-    names = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+    names = list(DAY_NAMES)
     result: dict[str, list[list[str]]] = {}
     for part in [p.strip() for p in text.split(";") if p.strip()]:
         try:
@@ -201,6 +207,29 @@ def parse_hours_text(text: str) -> dict[str, list[list[str]]]:
             raise ValidationError("hours", f"{part!r}: write it like 'mon-fri 09:00-17:00'") from None
     parse_hours(result)
     return result
+
+
+def format_hours_text(hours: Mapping[str, Iterable[Iterable[str]]]) -> str:
+    """The JSON hours as `mon-fri 09:00-17:00; sat 10:00-14:00`; parse_hours_text reads it back."""
+    by_day: dict[int, tuple[tuple[str, str], ...]] = {}
+    for key, intervals in hours.items():
+        spans = tuple((str(a), str(b)) for a, b in intervals)
+        if spans:
+            by_day[int(key)] = tuple(sorted(spans))
+    parts: list[str] = []
+    day = 0
+    while day < 7:
+        spans = by_day.get(day)
+        if not spans:
+            day += 1
+            continue
+        last = day
+        while last + 1 < 7 and by_day.get(last + 1) == spans:
+            last += 1
+        days = DAY_NAMES[day] if last == day else f"{DAY_NAMES[day]}-{DAY_NAMES[last]}"
+        parts.extend(f"{days} {a}-{b}" for a, b in spans)
+        day = last + 1
+    return "; ".join(parts)
 
 
 def add_holiday(tx: Tx, schedule: str | int, day: date | str, name: str = "") -> None:
@@ -247,6 +276,37 @@ def delete_schedule(tx: Tx, schedule: str | int) -> None:
 
 
 # --- scheduled tickets -------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ScheduledDetails:
+    body: str
+    department_id: int
+    priority_id: int | None
+    assignee_id: int | None
+    organization_id: int | None
+
+
+def scheduled_details(tx: Tx, job_id: int) -> ScheduledDetails:
+    """The parts of a scheduled ticket that ScheduledRow leaves out, so an edit keeps them."""
+    job = tx.session.get(ScheduledTicket, job_id)
+    if job is None:
+        raise NotFound(f"no scheduled ticket {job_id}")
+    return ScheduledDetails(
+        job.body or "", job.department_id, job.priority_id, job.assignee_id, job.organization_id
+    )
+
+
+@contextmanager
+def fields_renamed(**names: str) -> Iterator[None]:
+    """Re-raise a ValidationError under the name the user typed (lookup.agent says `agent`, the
+    option and the form field are `assignee`)."""
+    try:
+        yield
+    except ValidationError as exc:
+        if exc.field in names:
+            raise ValidationError(names[exc.field], exc.message) from None
+        raise
+
 
 def list_scheduled(tx: Tx) -> list[ScheduledRow]:
     from tui_helpdesk.models import Agent, Contact, Priority
@@ -308,3 +368,69 @@ def delete_scheduled(tx: Tx, job_id: int) -> None:
         raise NotFound(f"no scheduled ticket {job_id}")
     tx.session.delete(job)
     audit(tx, "scheduled_ticket.delete", "scheduled_ticket", job_id, subject=job.subject)
+
+
+# --- auto-close settings ----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class AutoClose:
+    statuses: tuple[str, ...]
+    chaser_days: int
+    close_days: int
+
+
+def read_autoclose(tx: Tx) -> AutoClose:
+    s = tx.session
+    return AutoClose(
+        tuple(settings.get(s, "autoclose_statuses")),
+        int(settings.get(s, "autoclose_chaser_days")),
+        int(settings.get(s, "autoclose_close_days")),
+    )
+
+
+def _days(value: Any, field: str) -> int:
+    try:
+        days = int(str(value).strip())
+    except ValueError:
+        raise ValidationError(field, f"must be a whole number of days, not {value!r}") from None
+    if days < 1:
+        raise ValidationError(field, "must be at least 1 day")
+    return days
+
+
+def save_autoclose(
+    tx: Tx, *, statuses: str | Sequence[str] | None = None, chaser_days: Any = None, close_days: Any = None
+) -> AutoClose:
+    """Change the auto-close settings (admins only); None keeps a value. An empty status list turns it off.
+
+    Statuses must exist and wait on someone (an open or pending state): the timer ignores any other."""
+    from tui_helpdesk.models import Status
+
+    require_admin(tx)
+    s = tx.session
+    current = read_autoclose(tx)
+    names = current.statuses
+    if statuses is not None:
+        wanted = [v.strip() for v in statuses.split(",")] if isinstance(statuses, str) else list(statuses)
+        known = {row.name.lower(): row for row in s.execute(select(Status)).scalars()}
+        resolved: list[str] = []
+        for name in (w for w in wanted if w):
+            row = known.get(name.lower())
+            if row is None:
+                raise ValidationError("statuses", f"unknown status {name!r}")
+            if row.state not in WAITING_STATES:
+                raise ValidationError(
+                    "statuses",
+                    f"{row.name!r} is a {row.state} status; only open or pending "
+                    "statuses wait on the customer",
+                )
+            if row.name not in resolved:
+                resolved.append(row.name)
+        names = tuple(resolved)
+    chase = current.chaser_days if chaser_days is None else _days(chaser_days, "chaser_days")
+    close = current.close_days if close_days is None else _days(close_days, "close_days")
+    settings.put(s, "autoclose_statuses", list(names))
+    settings.put(s, "autoclose_chaser_days", chase)
+    settings.put(s, "autoclose_close_days", close)
+    audit(tx, "setting.autoclose", "setting", None, statuses=list(names), chaser_days=chase, close_days=close)
+    return AutoClose(names, chase, close)

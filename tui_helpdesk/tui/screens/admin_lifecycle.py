@@ -13,10 +13,14 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from tui_helpdesk.cli.lifecycle import (
+from tui_helpdesk.services import admin
+from tui_helpdesk.services import lifecycle_admin as la
+from tui_helpdesk.services.context import Tx
+from tui_helpdesk.services.errors import NotFound, ValidationError
+from tui_helpdesk.services.lifecycle import WAITING_STATES
+from tui_helpdesk.services.lifecycle_admin import (
     FREQUENCIES,
     SCHEDULED_FIELDS,
-    WAITING_STATES,
     AutoClose,
     fields_renamed,
     format_hours_text,
@@ -24,10 +28,6 @@ from tui_helpdesk.cli.lifecycle import (
     save_autoclose,
     scheduled_details,
 )
-from tui_helpdesk.services import admin
-from tui_helpdesk.services import lifecycle_admin as la
-from tui_helpdesk.services.context import Tx
-from tui_helpdesk.services.errors import NotFound, ValidationError
 from tui_helpdesk.untrusted import clean_line
 
 from .admin import Column, Section, register_section
