@@ -55,3 +55,8 @@ def test_the_checker_sees_absolute_relative_and_lazy_imports() -> None:
 
 def test_mail_imports_nothing_from_services() -> None:
     assert _offenders("mail", "tui_helpdesk.services") == []
+
+
+def test_the_app_imports_nothing_from_the_cli() -> None:
+    # the admin screens once borrowed use cases from cli_lifecycle.py; they live in services now
+    assert _offenders("tui", "tui_helpdesk.cli") == []
