@@ -1,7 +1,9 @@
 """Time the queue's queries on a built data set: `python benchmarks/queue_queries.py [PATH|URL]`.
 
 Build the data first with benchmarks/build_dataset.py. Each figure is the median of --runs runs, in
-milliseconds, for a page of 50 rows (the scan, then the name joins for those rows).
+milliseconds, for a page of 50 rows (the scan, then the name joins for those rows). Each read runs in its
+own read transaction of an actor, as the app's are: an admin (every ticket) unless the label names the
+agent's scope (their primary department or their own tickets, added by services/visibility.py).
 """
 
 from __future__ import annotations
@@ -17,17 +19,22 @@ from sqlalchemy import Engine, select
 
 from tui_helpdesk.db import get_engine
 from tui_helpdesk.models import Agent, Tag, Ticket
-from tui_helpdesk.services.queries import (
-    SORTS,
-    TicketQuery,
-    count,
-    fetch_last_page,
-    fetch_page,
-    position_of,
-    sidebar_counts,
-)
+from tui_helpdesk.services import queries
+from tui_helpdesk.services.context import Actor, reading
+from tui_helpdesk.services.queries import SORTS, TicketQuery
 
 PAGE = 50
+ADMIN = Actor(agent_id=None, username="bench", is_admin=True)
+
+
+def _as(engine: Engine, actor: Actor, fn: Callable[..., Any]) -> Callable[..., Any]:
+    """`fn(tx, ...)` run in a read transaction of `actor`, as the app and the CLI run it."""
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        with reading(engine, actor) as tx:
+            return fn(tx, *args, **kwargs)
+
+    return call
 
 
 def _median_ms(fn: Callable[[], Any], runs: int) -> float:
@@ -42,11 +49,12 @@ def _median_ms(fn: Callable[[], Any], runs: int) -> float:
 
 def _deep_cursor(engine: Engine, q: TicketQuery, pages: int):
     """Walk `pages` pages forward; returns the cursor there and the mean time per page."""
-    page = fetch_page(engine, q, None, PAGE)
+    fetch_page = _as(engine, ADMIN, queries.fetch_page)
+    page = fetch_page(q, None, PAGE)
     t0 = time.perf_counter()
     walked = 1
     while walked < pages and not page.at_end:
-        page = fetch_page(engine, q, page.next, PAGE)
+        page = fetch_page(q, page.next, PAGE)
         walked += 1
     return page.prev, (time.perf_counter() - t0) * 1000 / max(walked - 1, 1), walked
 
@@ -61,26 +69,33 @@ def run(engine: Engine, runs: int, deep_pages: int) -> list[tuple[str, float]]:
 
     with engine.connect() as conn:
         tag_id = conn.execute(select(Tag.__table__.c.id).where(Tag.__table__.c.name == "vpn")).scalar_one()
-        agent_id = conn.execute(select(Agent.__table__.c.id).order_by(Agent.__table__.c.id)).scalars().first()
+        a = Agent.__table__.c
+        agent = conn.execute(select(a.id, a.username, a.primary_department_id).order_by(a.id)).first()
         total = (
             conn.execute(select(Ticket.__table__.c.id).order_by(Ticket.__table__.c.id.desc()))
             .scalars()
             .first()
         )
     print(f"{total:,} tickets; page size {PAGE}; median of {runs} runs\n")
+    agent_id = agent.id
+    scoped = Actor(agent_id=agent.id, username=agent.username)
+    fetch_page = _as(engine, ADMIN, queries.fetch_page)
+    fetch_last_page = _as(engine, ADMIN, queries.fetch_last_page)
+    count = _as(engine, ADMIN, queries.count)
+    position_of = _as(engine, ADMIN, queries.position_of)
 
     for sort in SORTS:
         q = TicketQuery(sort=sort)
-        bench(f"first page, sort={sort}", lambda q=q: fetch_page(engine, q, None, PAGE))
+        bench(f"first page, sort={sort}", lambda q=q: fetch_page(q, None, PAGE))
         cursor, per_page, walked = _deep_cursor(engine, q, deep_pages)
         results.append((f"paging forward, sort={sort} (mean of {walked} pages)", per_page))
         print(f"{'paging forward, sort=' + sort + f' (mean of {walked} pages)':<48} {per_page:9.2f} ms")
-        bench(f"page {walked} (deep), sort={sort}", lambda q=q, c=cursor: fetch_page(engine, q, c, PAGE))
+        bench(f"page {walked} (deep), sort={sort}", lambda q=q, c=cursor: fetch_page(q, c, PAGE))
         bench(
             f"page before page {walked}, sort={sort}",
-            lambda q=q, c=cursor: fetch_page(engine, q, c, PAGE, True),
+            lambda q=q, c=cursor: fetch_page(q, c, PAGE, True),
         )
-        bench(f"last page, sort={sort}", lambda q=q: fetch_last_page(engine, q, PAGE))
+        bench(f"last page, sort={sort}", lambda q=q: fetch_last_page(q, PAGE))
 
     filters = {
         "state open": TicketQuery(states=("open",)),
@@ -97,15 +112,20 @@ def run(engine: Engine, runs: int, deep_pages: int) -> list[tuple[str, float]]:
         "text 'no such words' (no match)": TicketQuery(text="no such words"),
         "archived only": TicketQuery(archived=True),
         "everything (archived=None)": TicketQuery(archived=None),
-        "scope: depts 1,2 or assigned to agent": TicketQuery(
-            scope_department_ids=(1, 2), scope_agent_id=agent_id
-        ),
     }
     for label, q in filters.items():
-        bench(f"first page, {label}", lambda q=q: fetch_page(engine, q, None, PAGE))
+        bench(f"first page, {label}", lambda q=q: fetch_page(q, None, PAGE))
+    scope_label = f"agent scope (department {agent.primary_department_id} or own)"
+    bench(
+        f"first page, {scope_label}",
+        lambda: _as(engine, scoped, queries.fetch_page)(TicketQuery(), None, PAGE),
+    )
+    bench(
+        f"last page, {scope_label}", lambda: _as(engine, scoped, queries.fetch_last_page)(TicketQuery(), PAGE)
+    )
     for label in ("state open", "department 3", "tag vpn", "overdue", "text 'vpn'"):
         q = filters[label]
-        bench(f"last page, {label}", lambda q=q: fetch_last_page(engine, q, PAGE))
+        bench(f"last page, {label}", lambda q=q: fetch_last_page(q, PAGE))
 
     for label, q in {
         "all visible": TicketQuery(),
@@ -115,14 +135,17 @@ def run(engine: Engine, runs: int, deep_pages: int) -> list[tuple[str, float]]:
         "tag vpn": filters["tag vpn"],
         "overdue": filters["overdue"],
         "text 'vpn'": filters["text 'vpn'"],
-        "scope: depts 1,2 or agent": filters["scope: depts 1,2 or assigned to agent"],
     }.items():
-        bench(f"count, {label}", lambda q=q: count(engine, q))
+        bench(f"count, {label}", lambda q=q: count(q))
+    bench(f"count, {scope_label}", lambda: _as(engine, scoped, queries.count)(TicketQuery()))
     q = TicketQuery()
     cursor, _, _ = _deep_cursor(engine, q, deep_pages)
-    bench("position_of (deep cursor, sort=updated)", lambda: position_of(engine, q, cursor))
-    bench("sidebar_counts, admin (all departments)", lambda: sidebar_counts(engine, agent_id, None))
-    bench("sidebar_counts, agent in departments 1,2", lambda: sidebar_counts(engine, agent_id, [1, 2]))
+    bench("position_of (deep cursor, sort=updated)", lambda: position_of(q, cursor))
+    admin_agent = Actor(agent_id=agent_id, username=agent.username, is_admin=True)
+    bench(
+        "sidebar_counts, admin (all departments)", lambda: _as(engine, admin_agent, queries.sidebar_counts)()
+    )
+    bench(f"sidebar_counts, {scope_label}", lambda: _as(engine, scoped, queries.sidebar_counts)())
     return results
 
 

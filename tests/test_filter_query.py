@@ -22,6 +22,7 @@ from tui_helpdesk.models import (
     Ticket,
     TicketTag,
 )
+from tui_helpdesk.services.context import reading
 from tui_helpdesk.services.filter_query import FilterError, Term, complete, parse, resolve, resolve_text
 from tui_helpdesk.services.queries import TicketQuery, count, fetch_page
 
@@ -210,12 +211,10 @@ def test_contact_by_name_and_is_values(engine, ids):
     assert resolve_text(engine, "is:unassigned", None).unassigned is True
 
 
-def test_resolve_keeps_the_base_scope_and_sort(engine, ids):
-    base = TicketQuery(
-        scope_department_ids=(ids.dept["Support"],), scope_agent_id=ids.agent["bob"], sort="oldest"
-    )
+def test_resolve_keeps_the_base_filters_and_sort(engine, ids):
+    base = TicketQuery(department_ids=(ids.dept["Support"],), assignee_id=ids.agent["bob"], sort="oldest")
     q = resolve_text(engine, "tag:vpn", None, base)
-    assert q.scope_department_ids == (ids.dept["Support"],) and q.scope_agent_id == ids.agent["bob"]
+    assert q.department_ids == (ids.dept["Support"],) and q.assignee_id == ids.agent["bob"]
     assert q.sort == "oldest" and q.tag_ids == (ids.tag["vpn"],)
     assert resolve(engine, parse(""), None, base) == base
 
@@ -250,8 +249,9 @@ def test_filter_line_end_to_end_lists_the_right_tickets(engine, ids):
 
     def listed(line: str, me: int | None = None) -> set[int]:
         q = resolve_text(engine, line, me)
-        rows = {r.id for r in fetch_page(engine, q, None, 50).rows}
-        assert count(engine, q) == len(rows)
+        with reading(engine) as tx:
+            rows = {r.id for r in fetch_page(tx, q, None, 50).rows}
+            assert count(tx, q) == len(rows)
         return rows
 
     assert listed("vpn") == {t["vpn_open"], t["overdue"]}

@@ -3,26 +3,30 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
 from tui_helpdesk.db import session_scope
 from tui_helpdesk.models import (
     Agent,
     Contact,
     Department,
+    DepartmentAccess,
     HelpTopic,
     Organization,
     Priority,
+    Role,
     Status,
     Tag,
     Team,
     Ticket,
     TicketTag,
 )
+from tui_helpdesk.services.context import Actor, Tx, reading, transaction
 from tui_helpdesk.services.queries import (
     SIDEBAR_ENTRIES,
     SORTS,
@@ -176,6 +180,28 @@ def data(engine: Engine) -> Seeded:
     return _seed(engine)
 
 
+@pytest.fixture
+def tx(engine: Engine, data: Seeded) -> Iterator[Tx]:
+    """A read transaction of the system actor, who sees every ticket."""
+    with reading(engine) as tx:
+        yield tx
+
+
+def agent_in(engine: Engine, username: str, primary: int | None, extra: tuple[int, ...] = ()) -> Actor:
+    """Make `username` a plain agent of `primary` with extended access to `extra`; their Actor."""
+    with session_scope(engine) as s:
+        agent = s.execute(select(Agent).where(Agent.username == username)).scalar_one()
+        role = Role(name=f"role of {username}", permissions=["ticket.reply"])
+        s.add(role)
+        s.flush()
+        agent.primary_department_id = primary
+        agent.role_id = role.id
+        for dept in extra:
+            s.add(DepartmentAccess(agent_id=agent.id, department_id=dept, role_id=role.id))
+        s.flush()
+        return Actor(agent_id=agent.id, username=username)
+
+
 def expected_order(rows: list[dict], sort: str) -> list[int]:
     if sort == "updated":
         return [r["id"] for r in sorted(rows, key=lambda r: (r["updated"], r["id"]), reverse=True)]
@@ -190,23 +216,23 @@ def expected_order(rows: list[dict], sort: str) -> list[int]:
     return [r["id"] for r in dated + undated]
 
 
-def page_forward(engine: Engine, q: TicketQuery, limit: int) -> list[int]:
+def page_forward(tx: Tx, q: TicketQuery, limit: int) -> list[int]:
     ids: list[int] = []
-    page = fetch_page(engine, q, None, limit)
+    page = fetch_page(tx, q, None, limit)
     ids += [r.id for r in page.rows]
     while not page.at_end:
-        page = fetch_page(engine, q, page.next, limit)
+        page = fetch_page(tx, q, page.next, limit)
         ids += [r.id for r in page.rows]
         assert len(ids) <= MAX_ROWS, "paging does not reach the end"
     return ids
 
 
-def page_backward(engine: Engine, q: TicketQuery, limit: int) -> list[int]:
+def page_backward(tx: Tx, q: TicketQuery, limit: int) -> list[int]:
     pages: list[list[int]] = []
-    page = fetch_last_page(engine, q, limit)
+    page = fetch_last_page(tx, q, limit)
     pages.append([r.id for r in page.rows])
     while not page.at_start:
-        page = fetch_page(engine, q, page.prev, limit, backward=True)
+        page = fetch_page(tx, q, page.prev, limit, backward=True)
         pages.append([r.id for r in page.rows])
         assert sum(map(len, pages)) <= MAX_ROWS, "paging back does not reach the start"
     return [i for p in reversed(pages) for i in p]
@@ -217,59 +243,59 @@ def visible(rows: list[dict]) -> list[dict]:
 
 
 @pytest.mark.parametrize("sort", SORTS)
-def test_each_sort_pages_forward_and_back_without_losing_or_repeating_a_row(engine, data, sort):
+def test_each_sort_pages_forward_and_back_without_losing_or_repeating_a_row(tx, data, sort):
     q = TicketQuery(sort=sort)
     want = expected_order(visible(data.tickets), sort)
     assert len(want) > 40
-    assert page_forward(engine, q, 7) == want
-    assert page_backward(engine, q, 7) == want
-    assert [r.id for r in fetch_last_page(engine, q, 5).rows] == want[-5:]
+    assert page_forward(tx, q, 7) == want
+    assert page_backward(tx, q, 7) == want
+    assert [r.id for r in fetch_last_page(tx, q, 5).rows] == want[-5:]
 
 
-def test_due_sort_puts_tickets_without_due_date_last(engine, data):
-    rows = page_forward(engine, TicketQuery(sort="due"), 100)
+def test_due_sort_puts_tickets_without_due_date_last(tx, data):
+    rows = page_forward(tx, TicketQuery(sort="due"), 100)
     due = {r["id"]: r["due"] for r in data.tickets}
     first_undated = next(i for i, tid in enumerate(rows) if due[tid] is None)
     assert all(due[tid] is None for tid in rows[first_undated:])
     assert all(due[tid] is not None for tid in rows[:first_undated])
 
 
-def test_page_flags_and_cursors(engine, data):
+def test_page_flags_and_cursors(tx, data):
     q = TicketQuery()
     want = expected_order(visible(data.tickets), "updated")
-    first = fetch_page(engine, q, None, 10)
+    first = fetch_page(tx, q, None, 10)
     assert first.at_start and first.prev is None and not first.at_end
     assert first.next == Cursor((first.rows[-1].updated_at,), first.rows[-1].id)
-    second = fetch_page(engine, q, first.next, 10)
+    second = fetch_page(tx, q, first.next, 10)
     assert [r.id for r in second.rows] == want[10:20]
     assert not second.at_start and second.prev is not None
     # Scrolling up from the second page gives the first page back.
-    assert fetch_page(engine, q, second.prev, 10, backward=True).rows == first.rows
-    last = fetch_last_page(engine, q, 10)
+    assert fetch_page(tx, q, second.prev, 10, backward=True).rows == first.rows
+    last = fetch_last_page(tx, q, 10)
     assert last.at_end and last.next is None and not last.at_start
     # A cursor made from any row resumes right after it.
     row = second.rows[3]
-    assert [r.id for r in fetch_page(engine, q, cursor_of(row, "updated"), 3).rows] == want[14:17]
+    assert [r.id for r in fetch_page(tx, q, cursor_of(row, "updated"), 3).rows] == want[14:17]
 
 
-def test_exact_page_boundary_reports_end(engine, data):
+def test_exact_page_boundary_reports_end(tx, data):
     q = TicketQuery(states=("new",))
-    n = count(engine, q)
+    n = count(tx, q)
     assert n > 0
-    page = fetch_page(engine, q, None, n)
+    page = fetch_page(tx, q, None, n)
     assert page.at_end and len(page.rows) == n
-    page = fetch_page(engine, q, None, n - 1) if n > 1 else page
+    page = fetch_page(tx, q, None, n - 1) if n > 1 else page
     assert (not page.at_end) or n == 1
 
 
-def test_empty_result(engine, data):
-    page = fetch_page(engine, TicketQuery(text="no ticket says this"), None, 10)
+def test_empty_result(tx, data):
+    page = fetch_page(tx, TicketQuery(text="no ticket says this"), None, 10)
     assert page.rows == () and page.at_end and page.at_start and page.next is None and page.prev is None
-    assert fetch_last_page(engine, TicketQuery(text="no ticket says this")).rows == ()
+    assert fetch_last_page(tx, TicketQuery(text="no ticket says this")).rows == ()
 
 
-def test_rows_carry_the_joined_names(engine, data):
-    page = fetch_page(engine, TicketQuery(), None, 100)
+def test_rows_carry_the_joined_names(tx, data):
+    page = fetch_page(tx, TicketQuery(), None, 100)
     by_id = {r["id"]: r for r in data.tickets}
     names = {v: k for k, v in data.dept.items()}
     agents = {v: k.title() for k, v in data.agent.items()}
@@ -333,26 +359,26 @@ def _filter_cases(d: Seeded) -> list[tuple[str, TicketQuery, object]]:
 
 
 @pytest.mark.parametrize("sort", ["updated", "priority", "due"])
-def test_each_filter_lists_exactly_the_matching_tickets(engine, data, sort):
+def test_each_filter_lists_exactly_the_matching_tickets(tx, data, sort):
     for label, q, pred in _filter_cases(data):
         q = replace(q, sort=sort)
         want = expected_order([r for r in visible(data.tickets) if pred(r)], sort)
         assert want or label in ("text _",), f"{label}: test data has no match"
-        assert page_forward(engine, q, 4) == want, label
-        assert page_backward(engine, q, 4) == want, label
-        assert count(engine, q) == len(want), label
+        assert page_forward(tx, q, 4) == want, label
+        assert page_backward(tx, q, 4) == want, label
+        assert count(tx, q) == len(want), label
 
 
-def test_text_wildcards_are_literal(engine, data):
+def test_text_wildcards_are_literal(tx, data):
     vis = visible(data.tickets)
     assert any("new_st" in r["subject"] for r in vis) and any("50% off" in r["subject"] for r in vis)
     # As LIKE patterns these would match "new_starter" and "50% off"; as text they match nothing.
-    assert count(engine, TicketQuery(text="n_w")) == 0
-    assert count(engine, TicketQuery(text="0%o")) == 0
-    assert count(engine, TicketQuery(text="NEW_ST")) == sum(1 for r in vis if "new_st" in r["subject"])
+    assert count(tx, TicketQuery(text="n_w")) == 0
+    assert count(tx, TicketQuery(text="0%o")) == 0
+    assert count(tx, TicketQuery(text="NEW_ST")) == sum(1 for r in vis if "new_st" in r["subject"])
 
 
-def test_archived_scopes(engine, data):
+def test_archived_scopes(tx, data):
     rows = data.tickets
     assert {r["archived"] for r in rows} == {True, False}
     assert any(r["merged"] for r in rows)
@@ -364,48 +390,84 @@ def test_archived_scopes(engine, data):
         for sort in SORTS:
             q = TicketQuery(archived=archived, sort=sort)
             want = expected_order([r for r in rows if pred(r)], sort)
-            assert page_forward(engine, q, 6) == want, (archived, sort)
-            assert page_backward(engine, q, 6) == want, (archived, sort)
-            assert count(engine, q) == len(want)
-    default = {r.id for r in fetch_page(engine, TicketQuery(), None, 500).rows}
+            assert page_forward(tx, q, 6) == want, (archived, sort)
+            assert page_backward(tx, q, 6) == want, (archived, sort)
+            assert count(tx, q) == len(want)
+    default = {r.id for r in fetch_page(tx, TicketQuery(), None, 500).rows}
     assert not any(r["id"] in default for r in rows if r["merged"] or r["archived"])
 
 
-def test_scope_is_departments_or_own_tickets(engine, data):
+def test_an_agent_lists_and_counts_their_departments_and_own_tickets_only(engine, data):
     alice, support = data.agent["alice"], data.dept["Support"]
-    q = TicketQuery(scope_department_ids=(support,), scope_agent_id=alice)
-    want = expected_order(
-        [r for r in visible(data.tickets) if r["department_id"] == support or r["assignee_id"] == alice],
-        "updated",
-    )
-    assert any(r["assignee_id"] == alice and r["department_id"] != support for r in visible(data.tickets))
-    assert page_forward(engine, q, 5) == want
-    assert count(engine, q) == len(want)
-    # No departments and no agent: an agent with no access sees nothing.
-    assert count(engine, TicketQuery(scope_department_ids=())) == 0
-    assert fetch_page(engine, TicketQuery(scope_department_ids=()), None, 5).rows == ()
-    # Scope combines with other filters.
-    q2 = replace(q, states=("open",))
-    assert count(engine, q2) == sum(
-        1 for r in visible(data.tickets) if r["id"] in set(want) and r["state"] == "open"
-    )
+    actor = agent_in(engine, "alice", support)
+    vis = visible(data.tickets)
+    mine = [r for r in vis if r["department_id"] == support or r["assignee_id"] == alice]
+    assert any(r["assignee_id"] == alice and r["department_id"] != support for r in vis)
+    assert len(mine) < len(vis)
+    with reading(engine, actor) as tx:
+        for sort in SORTS:
+            want = expected_order(mine, sort)
+            assert page_forward(tx, TicketQuery(sort=sort), 5) == want, sort
+            assert page_backward(tx, TicketQuery(sort=sort), 5) == want, sort
+        assert count(tx, TicketQuery()) == len(mine)
+        # the scope holds under every other filter, and a filter cannot widen it
+        for label, q, pred in _filter_cases(data):
+            want = expected_order([r for r in mine if pred(r)], "updated")
+            assert page_forward(tx, q, 4) == want, label
+            assert count(tx, q) == len(want), label
+        other = TicketQuery(department_ids=(data.dept["Billing"],))
+        assert {r.assignee_name for r in fetch_page(tx, other, None, 100).rows} <= {"Alice"}
+        last = fetch_page(tx, TicketQuery(), None, 200).rows[-1]
+        assert position_of(tx, TicketQuery(), cursor_of(last, "updated")) == len(mine) - 1
 
 
-def test_position_of_is_the_row_index(engine, data):
+def test_extended_access_adds_a_department(engine, data):
+    bob, billing, field_ops = data.agent["bob"], data.dept["Billing"], data.dept["Field Ops"]
+    actor = agent_in(engine, "bob", billing, extra=(field_ops,))
+    want = [
+        r
+        for r in visible(data.tickets)
+        if r["department_id"] in (billing, field_ops) or r["assignee_id"] == bob
+    ]
+    with reading(engine, actor) as tx:
+        assert page_forward(tx, TicketQuery(), 7) == expected_order(want, "updated")
+        assert count(tx, TicketQuery()) == len(want)
+
+
+def test_an_agent_without_departments_sees_only_their_own_tickets(engine, data):
+    carol = data.agent["carol"]
+    actor = agent_in(engine, "carol", None)
+    want = [r for r in visible(data.tickets) if r["assignee_id"] == carol]
+    with reading(engine, actor) as tx:
+        assert page_forward(tx, TicketQuery(), 6) == expected_order(want, "updated")
+        assert count(tx, TicketQuery()) == len(want)
+    nobody = Actor(agent_id=None, username="ghost")
+    with reading(engine, nobody) as tx:
+        assert count(tx, TicketQuery()) == 0 and fetch_page(tx, TicketQuery(), None, 5).rows == ()
+
+
+def test_position_of_is_the_row_index(tx, data):
     for sort in SORTS:
         q = TicketQuery(sort=sort)
         want = expected_order(visible(data.tickets), sort)
-        rows = fetch_page(engine, q, None, 200).rows
+        rows = fetch_page(tx, q, None, 200).rows
         assert [r.id for r in rows] == want
         for index in (0, 1, 17, len(rows) - 1):
-            assert position_of(engine, q, cursor_of(rows[index], sort)) == index, (sort, index)
+            assert position_of(tx, q, cursor_of(rows[index], sort)) == index, (sort, index)
 
 
 def test_sidebar_counts_match_the_lists(engine, data):
     alice = data.agent["alice"]
     vis = visible(data.tickets)
     active = ("new", "open", "pending")
-    c = sidebar_counts(engine, alice, None)
+    with session_scope(engine) as s:
+        s.get(Agent, alice).is_admin = True
+    with reading(engine, Actor(agent_id=alice, username="alice", is_admin=True)) as tx:
+        c = sidebar_counts(tx)
+        for name in SIDEBAR_ENTRIES:
+            assert count(tx, sidebar_query(name, alice)) == getattr(c, name), name
+        for d, n in c.departments.items():
+            assert count(tx, department_query(d)) == n
     assert c.mine == sum(1 for r in vis if r["assignee_id"] == alice and r["state"] in active)
     assert c.unassigned == sum(1 for r in vis if r["assignee_id"] is None and r["state"] in ("new", "open"))
     assert c.open == sum(1 for r in vis if r["state"] in ("new", "open"))
@@ -417,23 +479,24 @@ def test_sidebar_counts_match_the_lists(engine, data):
         d: sum(1 for r in vis if r["department_id"] == d and r["state"] in ("new", "open"))
         for d in data.dept.values()
     }
-    for name in SIDEBAR_ENTRIES:
-        assert count(engine, sidebar_query(name, alice, None)) == getattr(c, name), name
-    for d, n in c.departments.items():
-        assert count(engine, department_query(d)) == n
 
 
 def test_sidebar_counts_respect_the_agents_scope(engine, data):
     alice, billing = data.agent["alice"], data.dept["Billing"]
+    actor = agent_in(engine, "alice", billing)
     vis = [r for r in visible(data.tickets) if r["department_id"] == billing or r["assignee_id"] == alice]
-    c = sidebar_counts(engine, alice, [billing])
+    with reading(engine, actor) as tx:
+        c = sidebar_counts(tx)
+        for name in SIDEBAR_ENTRIES:
+            assert count(tx, sidebar_query(name, alice)) == getattr(c, name), name
     assert c.all == len(vis) < len(visible(data.tickets))
     assert c.open == sum(1 for r in vis if r["state"] in ("new", "open"))
+    assert c.mine == sum(
+        1 for r in vis if r["assignee_id"] == alice and r["state"] in ("new", "open", "pending")
+    )
     assert c.departments == {
         billing: sum(1 for r in vis if r["department_id"] == billing and r["state"] in ("new", "open"))
     }
-    for name in SIDEBAR_ENTRIES:
-        assert count(engine, sidebar_query(name, alice, [billing])) == getattr(c, name), name
 
 
 def test_invalid_queries_are_refused():
@@ -442,10 +505,10 @@ def test_invalid_queries_are_refused():
     with pytest.raises(ValueError, match="state"):
         TicketQuery(states=("opened",))
     with pytest.raises(ValueError, match="sidebar"):
-        sidebar_query("starred", 1, None)
+        sidebar_query("starred", 1)
 
 
-def test_works_inside_a_session(engine, data):
-    with session_scope(engine, write=False) as s:
-        page = fetch_page(s, TicketQuery(), None, 5)
-        assert len(page.rows) == 5 and count(s, TicketQuery()) == len(visible(data.tickets))
+def test_works_inside_a_write_transaction(engine, data):
+    with transaction(engine, Actor.system()) as tx:
+        page = fetch_page(tx, TicketQuery(), None, 5)
+        assert len(page.rows) == 5 and count(tx, TicketQuery()) == len(visible(data.tickets))

@@ -10,7 +10,7 @@ from test_queue_fixtures import NOW, Desk, pilot_test, settle
 
 from tui_helpdesk import clock
 from tui_helpdesk.services import presence, tickets, views
-from tui_helpdesk.services.context import transaction
+from tui_helpdesk.services.context import reading, transaction
 from tui_helpdesk.tui.screens.queue import QueueScreen
 from tui_helpdesk.tui.screens.queue_dialogs import ConfirmScreen, PickScreen
 from tui_helpdesk.tui.widgets import ticket_list as tl_module
@@ -328,7 +328,8 @@ async def test_save_view_and_open_it(desk: Desk) -> None:
         await settle(pilot)
         await pilot.press("colon", *"save Urgent ones", "enter")
         await settle(pilot, rounds=6)
-        saved = views.list_views(desk.engine, desk.admin.agent_id)
+        with reading(desk.engine, desk.admin) as tx:
+            saved = views.list_views(tx)
         assert [(v.name, v.query) for v in saved] == [("Urgent ones", "state:new,open prio:urgent")]
         q = queue(app)
         assert q.view_key == f"view:{saved[0].id}"
@@ -344,7 +345,8 @@ async def test_share_view_is_refused_for_an_agent(desk: Desk) -> None:
         await pilot.press("colon", *"share Team view", "enter")
         await settle(pilot)
         assert any("not an admin" in n.message for n in app._notifications)
-        assert views.list_views(desk.engine, desk.sam.agent_id) == []
+        with reading(desk.engine, desk.sam) as tx:
+            assert views.list_views(tx) == []
 
 
 @pilot_test

@@ -208,8 +208,6 @@ def decode_cursor(text: str, sort: str) -> Any:
 def _list_query(args: argparse.Namespace, ctx: CommandContext, tx: Tx) -> Any:
     """The flags become filter-language terms so names resolve (and fail) exactly as in the queue's `/`."""
     from tui_helpdesk.services import filter_query
-    from tui_helpdesk.services.context import department_ids_visible
-    from tui_helpdesk.services.queries import TicketQuery
 
     parsed = filter_query.parse(args.query or "")
     terms = list(parsed.terms)
@@ -246,13 +244,9 @@ def _list_query(args: argparse.Namespace, ctx: CommandContext, tx: Tx) -> Any:
         term("sort", args.sort, "--sort")
     if args.text:
         words.append(args.text)
-    visible = department_ids_visible(tx)
-    base = TicketQuery()
-    if visible is not None:
-        base = TicketQuery(scope_department_ids=tuple(visible), scope_agent_id=tx.actor.agent_id)
-    return filter_query.resolve(
-        tx.session, filter_query.ParsedFilter(tuple(terms), tuple(words)), tx.actor.agent_id, base
-    )
+    # no scope here: the services list only what the actor may see
+    combined = filter_query.ParsedFilter(tuple(terms), tuple(words))
+    return filter_query.resolve(tx.session, combined, tx.actor.agent_id)
 
 
 def cmd_list(args: argparse.Namespace, ctx: CommandContext) -> int:
@@ -264,8 +258,8 @@ def cmd_list(args: argparse.Namespace, ctx: CommandContext) -> int:
     with ctx.reading() as tx:
         query = _list_query(args, ctx, tx)
         after = decode_cursor(args.after, query.sort) if args.after else None
-        page = queries.fetch_page(tx.session, query, after=after, limit=args.limit)
-        total = queries.count(tx.session, query)
+        page = queries.fetch_page(tx, query, after=after, limit=args.limit)
+        total = queries.count(tx, query)
     cursor = encode_cursor(query.sort, page.next) if page.next is not None else None
     rows = [jsonable(r) for r in page.rows]
     table = [["NUMBER", "STATUS", "PRIORITY", "DEPARTMENT", "ASSIGNEE", "UPDATED", "SUBJECT"]]

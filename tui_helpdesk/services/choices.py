@@ -24,7 +24,8 @@ from tui_helpdesk.models import (
     Ticket,
 )
 
-from .context import Tx, department_ids_visible
+from . import visibility
+from .context import Tx
 from .errors import NotFound
 from .queries import Bind, TicketQuery, _connect, fetch_page
 
@@ -119,31 +120,19 @@ def ticket_number(bind: Bind, ticket_id: int) -> str:
 
 
 def tickets_matching(tx: Tx, text: str, *, exclude_id: int | None = None, limit: int = 20) -> list[Choice]:
-    """Tickets the actor may see whose number is `text` or whose subject contains it (link, merge)."""
+    """Tickets for the link and merge pickers: the one whose number is `text` if the actor may find it
+    (visibility.can_find), then those they see whose subject contains it."""
     text = text.strip()
     if not text:
         return []
     out: dict[int, Choice] = {}
-    t = Ticket.__table__.c
-    m = TICKET_REF.match(text)
-    if m:
-        wanted = [text.upper().lstrip(":#")]
+    if TICKET_REF.match(text):
         from . import lookup
 
-        wanted.append(lookup.format_number(tx.session, int(m.group(1))))
-        row = tx.session.execute(
-            select(t.id, t.number, t.subject).where(t.number.in_(wanted)).limit(1)
-        ).first()
-        if row is not None:
-            out[row.id] = Choice(row.id, row.number, row.subject)
-    visible = department_ids_visible(tx)
-    query = TicketQuery(
-        text=text,
-        archived=None,
-        scope_department_ids=tuple(visible) if visible is not None else None,
-        scope_agent_id=tx.actor.agent_id if visible is not None else None,
-    )
-    for r in fetch_page(tx.session, query, limit=limit).rows:
+        found = lookup.ticket_by_number(tx.session, text)
+        if found is not None and visibility.can_find(tx, found):
+            out[found.id or 0] = Choice(found.id or 0, found.number, found.subject)
+    for r in fetch_page(tx, TicketQuery(text=text, archived=None), limit=limit).rows:
         out.setdefault(r.id, Choice(r.id, r.number, r.subject))
     if exclude_id is not None:
         out.pop(exclude_id, None)

@@ -1,7 +1,9 @@
 """The queue's read side: keyset-paginated ticket lists, exact counts and the sidebar's counters.
 
-Every function takes an Engine, a Connection or a Session and returns frozen dataclasses, never ORM
-objects, so a screen can hold the rows after the session is gone.
+Every read takes the `Tx` of the person it is for and lists only what they may see: the scope comes
+from the actor (visibility.py), never from the caller, so a saved view, an export or a script cannot
+leave it out. Results are frozen dataclasses, never ORM objects, so a screen can hold the rows after
+the session is gone.
 
 How a page is read, and why:
 - The keyset scan selects only the sort key and id from `ticket`, so it walks one of the
@@ -22,7 +24,7 @@ import heapq
 import itertools
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -41,7 +43,6 @@ from sqlalchemy import (
     func,
     literal_column,
     null,
-    or_,
     select,
     true,
     tuple_,
@@ -62,6 +63,10 @@ from tui_helpdesk.models import (
     TicketTag,
 )
 from tui_helpdesk.models.org import STATES
+
+from . import visibility
+from .context import Tx
+from .visibility import Scope
 
 SORTS = ("updated", "newest", "oldest", "priority", "due")
 # The sidebar's "open" means waiting on us; "active" adds tickets waiting on the customer.
@@ -102,10 +107,6 @@ class TicketQuery:
     # False: the normal queue (not archived, not merged); True: archived only; None: everything
     archived: bool | None = False
     text: str = ""  # case-insensitive substring of the subject
-    # What the agent may see: tickets in these departments OR assigned to this agent.
-    # Both None means no restriction (admins).
-    scope_department_ids: tuple[int, ...] | None = None
-    scope_agent_id: int | None = None
     sort: str = "updated"
 
     def __post_init__(self) -> None:
@@ -228,8 +229,12 @@ def cursor_of(row: QueueRow, sort: str) -> Cursor:
 # --- filters ------------------------------------------------------------------------------------
 
 
-def _filters(q: TicketQuery) -> tuple[list[ColumnElement[bool]], list[tuple[Any, tuple[Any, ...]]]]:
-    """Conditions, plus the equality dimensions worth scanning one value at a time."""
+def _filters(
+    q: TicketQuery, scope: Scope | None
+) -> tuple[list[ColumnElement[bool]], list[tuple[Any, tuple[Any, ...]]]]:
+    """Conditions, plus the equality dimensions worth scanning one value at a time.
+
+    `scope` None leaves the actor's scope out (counts add it in disjoint parts)."""
     conds: list[ColumnElement[bool]] = []
     fan: list[tuple[Any, tuple[Any, ...]]] = []
 
@@ -285,21 +290,11 @@ def _filters(q: TicketQuery) -> tuple[list[ColumnElement[bool]], list[tuple[Any,
         conds.append(T.is_overdue == true())
     if q.text.strip():
         conds.append(T.subject.icontains(q.text.strip(), autoescape=True))
-    scope = _scope(q)
-    if scope is not None:
-        conds.append(scope)
+    if scope is not None and not scope.implied_by(q.department_ids, q.assignee_id):
+        visible = visibility.condition(scope)
+        if visible is not None:
+            conds.append(visible)
     return conds, fan
-
-
-def _scope(q: TicketQuery) -> ColumnElement[bool] | None:
-    if q.scope_department_ids is None and q.scope_agent_id is None:
-        return None
-    parts: list[ColumnElement[bool]] = []
-    if q.scope_department_ids:
-        parts.append(T.department_id.in_(q.scope_department_ids))
-    if q.scope_agent_id is not None:
-        parts.append(T.assignee_id == q.scope_agent_id)
-    return or_(*parts) if parts else false()
 
 
 def _fan_combos(fan: list[tuple[Any, tuple[Any, ...]]]) -> tuple[list[list[ColumnElement[bool]]], list]:
@@ -363,9 +358,9 @@ def _scan_segment(
 
 
 def _scan(
-    conn: Connection, q: TicketQuery, cursor: Cursor | None, backward: bool, n: int
+    conn: Connection, q: TicketQuery, scope: Scope, cursor: Cursor | None, backward: bool, n: int
 ) -> list[tuple[tuple[Any, ...], int]]:
-    conds, fan = _filters(q)
+    conds, fan = _filters(q, scope)
     segments = _SEGMENTS[q.sort]
     if cursor is None:
         start = len(segments) - 1 if backward else 0
@@ -563,9 +558,9 @@ def _load_rows(conn: Connection, ids: list[int]) -> dict[int, QueueRow]:
 
 
 def fetch_page(
-    bind: Bind, query: TicketQuery, after: Cursor | None = None, limit: int = 50, backward: bool = False
+    tx: Tx, query: TicketQuery, after: Cursor | None = None, limit: int = 50, backward: bool = False
 ) -> Page:
-    """One page of the queue.
+    """One page of the queue, as the actor of `tx` may see it.
 
     Forward (the default): the `limit` rows after `after`, or the first page when it is None.
     Backward: the `limit` rows before `after` (scrolling up), or the last page when it is None.
@@ -573,8 +568,9 @@ def fetch_page(
     """
     if limit < 1:
         raise ValueError("limit must be at least 1")
-    with _connect(bind) as conn:
-        keys = _scan(conn, query, after, backward, limit + 1)
+    scope = visibility.scope_of(tx)
+    with _connect(tx.session) as conn:
+        keys = _scan(conn, query, scope, after, backward, limit + 1)
         more = len(keys) > limit
         keys = keys[:limit]
         if backward:
@@ -599,9 +595,9 @@ def fetch_page(
     )
 
 
-def fetch_last_page(bind: Bind, query: TicketQuery, limit: int = 50) -> Page:
+def fetch_last_page(tx: Tx, query: TicketQuery, limit: int = 50) -> Page:
     """The end of the list ("jump to end"), in display order."""
-    return fetch_page(bind, query, None, limit, backward=True)
+    return fetch_page(tx, query, None, limit, backward=True)
 
 
 # --- counts -------------------------------------------------------------------------------------
@@ -611,43 +607,35 @@ def _count_where(conn: Connection, conds: list[ColumnElement[bool]]) -> int:
     return int(conn.execute(select(func.count()).select_from(Ticket.__table__).where(*conds)).scalar_one())
 
 
-def _flat_filters(q: TicketQuery) -> list[ColumnElement[bool]]:
+def _flat_filters(q: TicketQuery, scope: Scope | None) -> list[ColumnElement[bool]]:
     """The filters as one condition list (counting has no order to keep, so IN lists are fine)."""
-    conds, fan = _filters(q)
+    conds, fan = _filters(q, scope)
     return conds + [col.in_(values) for col, values in fan]
 
 
-def _count(conn: Connection, q: TicketQuery) -> int:
-    if q.scope_department_ids is None and q.scope_agent_id is None:
-        return _count_where(conn, _flat_filters(q))
-    # The scope's OR defeats index ranges, so count its two disjoint halves separately:
-    # tickets in the departments, plus the agent's tickets outside them.
-    base = _flat_filters(replace(q, scope_department_ids=None, scope_agent_id=None))
-    depts = tuple(q.scope_department_ids or ())
-    total = 0
-    if depts:
-        total += _count_where(conn, base + [T.department_id.in_(depts)])
-    if q.scope_agent_id is not None:
-        extra = [T.assignee_id == q.scope_agent_id]
-        if depts:
-            extra.append(T.department_id.not_in(depts))
-        total += _count_where(conn, base + extra)
-    return total
+def _count(conn: Connection, q: TicketQuery, scope: Scope) -> int:
+    if scope.implied_by(q.department_ids, q.assignee_id):
+        return _count_where(conn, _flat_filters(q, None))
+    # The scope's OR defeats index ranges, so its disjoint parts are counted one by one.
+    base = _flat_filters(q, None)
+    return sum(_count_where(conn, [*base, part]) for part in visibility.disjoint_conditions(scope))
 
 
-def count(bind: Bind, query: TicketQuery) -> int:
-    """Exact number of tickets the query lists (the virtual list's length)."""
-    with _connect(bind) as conn:
-        return _count(conn, query)
+def count(tx: Tx, query: TicketQuery) -> int:
+    """Exact number of tickets the query lists for the actor (the virtual list's length)."""
+    scope = visibility.scope_of(tx)
+    with _connect(tx.session) as conn:
+        return _count(conn, query, scope)
 
 
-def position_of(bind: Bind, query: TicketQuery, cursor: Cursor) -> int:
+def position_of(tx: Tx, query: TicketQuery, cursor: Cursor) -> int:
     """How many rows come before `cursor`'s row: its 0-based index (to place the scrollbar)."""
     segments = _SEGMENTS[query.sort]
     start = _segment_index(query.sort, cursor)
     total = 0
-    with _connect(bind) as conn:
-        base = _flat_filters(query)
+    scope = visibility.scope_of(tx)
+    with _connect(tx.session) as conn:
+        base = _flat_filters(query, scope)
         for i in range(start):
             seg = segments[i]
             total += _count_where(conn, base + ([seg.where] if seg.where is not None else []))
@@ -666,32 +654,26 @@ def position_of(bind: Bind, query: TicketQuery, cursor: Cursor) -> int:
 SIDEBAR_ENTRIES = ("mine", "unassigned", "open", "pending", "overdue", "resolved", "all")
 
 
-def sidebar_query(
-    name: str, agent_id: int | None, department_ids: Sequence[int] | None, sort: str = "updated"
-) -> TicketQuery:
+def sidebar_query(name: str, agent_id: int | None, sort: str = "updated") -> TicketQuery:
     """The list behind a sidebar entry; its count() is the entry's number in sidebar_counts().
 
-    `department_ids` is what the agent may see (None for admins, who see everything).
-    """
-    scope: dict[str, Any] = {}
-    if department_ids is not None:
-        scope = {"scope_department_ids": tuple(department_ids), "scope_agent_id": agent_id}
+    `agent_id` is whose "mine" it is; what the agent may see is added when the list is read."""
     if name == "mine":
         if agent_id is None:
             raise ValueError("the 'mine' list needs an agent")
         return TicketQuery(states=ACTIVE_STATES, assignee_id=agent_id, sort=sort)
     if name == "unassigned":
-        return TicketQuery(states=OPEN_STATES, unassigned=True, sort=sort, **scope)
+        return TicketQuery(states=OPEN_STATES, unassigned=True, sort=sort)
     if name == "open":
-        return TicketQuery(states=OPEN_STATES, sort=sort, **scope)
+        return TicketQuery(states=OPEN_STATES, sort=sort)
     if name == "pending":
-        return TicketQuery(states=("pending",), sort=sort, **scope)
+        return TicketQuery(states=("pending",), sort=sort)
     if name == "overdue":
-        return TicketQuery(states=ACTIVE_STATES, overdue=True, sort=sort, **scope)
+        return TicketQuery(states=ACTIVE_STATES, overdue=True, sort=sort)
     if name == "resolved":
-        return TicketQuery(states=("resolved",), sort=sort, **scope)
+        return TicketQuery(states=("resolved",), sort=sort)
     if name == "all":
-        return TicketQuery(sort=sort, **scope)
+        return TicketQuery(sort=sort)
     raise ValueError(f"unknown sidebar entry {name!r}; expected one of {', '.join(SIDEBAR_ENTRIES)}")
 
 
@@ -700,28 +682,31 @@ def department_query(department_id: int, sort: str = "updated") -> TicketQuery:
     return TicketQuery(states=OPEN_STATES, department_ids=(department_id,), sort=sort)
 
 
-def sidebar_counts(bind: Bind, agent_id: int | None, department_ids: Sequence[int] | None) -> SidebarCounts:
-    """Every sidebar number in one read transaction.
+def sidebar_counts(tx: Tx) -> SidebarCounts:
+    """Every sidebar number for the actor, in the transaction `tx`.
 
-    `department_ids` is what the agent may see (None for admins: every department is listed).
-    """
-    with _connect(bind) as conn:
+    The departments are the ones the actor sees (every department for admins); each number is the
+    count() of the list its entry opens, so an entry never promises tickets its list leaves out."""
+    scope = visibility.scope_of(tx)
+    agent_id = tx.actor.agent_id
+    with _connect(tx.session) as conn:
         counts = {
             name: (
                 0
                 if name == "mine" and agent_id is None
-                else _count(conn, sidebar_query(name, agent_id, department_ids))
+                else _count(conn, sidebar_query(name, agent_id), scope)
             )
             for name in SIDEBAR_ENTRIES
         }
-        if department_ids is None:
+        if scope.department_ids is None:
             dept_ids = list(
                 conn.execute(select(Department.__table__.c.id).order_by(Department.__table__.c.id)).scalars()
             )
         else:
-            dept_ids = list(department_ids)
+            dept_ids = list(scope.department_ids)
         per_dept = dict.fromkeys(dept_ids, 0)
         if dept_ids:
+            # Every one of these departments is in the scope, so their lists need no further condition.
             stmt = (
                 select(T.department_id, func.count())
                 .where(T.visible == true(), T.department_id.in_(dept_ids), T.state.in_(OPEN_STATES))

@@ -14,9 +14,10 @@ from sqlalchemy import or_, select
 from tui_helpdesk.models import Department
 from tui_helpdesk.models.views import SavedView
 
+from . import visibility
 from .context import Tx, audit, require_admin
 from .errors import NotFound, PermissionDenied, ValidationError
-from .queries import SORTS, Bind, _connect
+from .queries import SORTS, _connect
 
 MAX_NAME = 100
 
@@ -44,15 +45,18 @@ def _row(v: SavedView) -> ViewRow:
     )
 
 
-def list_views(bind: Bind, agent_id: int | None) -> list[ViewRow]:
-    """The agent's personal views, then the shared ones, each by order and name."""
+def list_views(tx: Tx) -> list[ViewRow]:
+    """The actor's personal views, then the shared ones, each by order and name.
+
+    A view is only a filter: opening one lists what the actor may see (queries adds the scope)."""
+    agent_id = tx.actor.agent_id
     t = SavedView.__table__.c
     stmt = (
         select(SavedView.__table__)
         .where(or_(t.owner_id == agent_id, t.shared.is_(True)))
         .order_by(t.shared, t.sort_order, t.name, t.id)
     )
-    with _connect(bind) as conn:
+    with _connect(tx.session) as conn:
         return [
             ViewRow(
                 id=r.id,
@@ -116,23 +120,24 @@ def delete_view(tx: Tx, view_id: int) -> None:
     audit(tx, "view.delete", "saved_view", view_id, name=view.name)
 
 
-def department_names(bind: Bind, department_ids: Sequence[int] | None) -> list[tuple[int, str]]:
-    """(id, name) of the active departments the sidebar lists; None means every department."""
+def department_names(tx: Tx) -> list[tuple[int, str]]:
+    """(id, name) of the active departments whose queues the actor sees: the sidebar's entries."""
+    department_ids = visibility.department_ids(tx)
     t = Department.__table__.c
     stmt = select(t.id, t.name).where(t.state == "active").order_by(t.name)
     if department_ids is not None:
         if not department_ids:
             return []
-        stmt = stmt.where(t.id.in_(list(department_ids)))
-    with _connect(bind) as conn:
+        stmt = stmt.where(t.id.in_(department_ids))
+    with _connect(tx.session) as conn:
         return [(r.id, r.name) for r in conn.execute(stmt)]
 
 
 def find_ticket(tx: Tx, ref: str | int) -> tuple[int, str]:
-    """(id, number) of the ticket a user typed (`1042`, `TCK-1042`), if they may see it."""
+    """(id, number) of the ticket a user typed (`1042`, `TCK-1042`), if they may find it: a ticket
+    they see, or any ticket with `ticket.view_any`."""
     from . import lookup
-    from .context import require_access
 
     ticket = lookup.ticket(tx.session, ref)
-    require_access(tx, ticket)
+    visibility.require_findable(tx, ticket)
     return ticket.id or 0, ticket.number

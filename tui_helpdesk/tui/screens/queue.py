@@ -23,7 +23,7 @@ from textual.widgets import Footer, OptionList, Static
 
 from tui_helpdesk import clock
 from tui_helpdesk.services import filter_query, links, presence, queries, tickets, views
-from tui_helpdesk.services.context import Tx, department_ids_visible, reading, transaction
+from tui_helpdesk.services.context import Tx, reading, transaction
 from tui_helpdesk.services.errors import ServiceError
 from tui_helpdesk.services.queries import SORTS, TicketQuery
 from tui_helpdesk.tui.context import AppContext
@@ -77,7 +77,6 @@ class QueueScreen(Screen[None]):
         self.filter_text = ""
         self.sort = "updated"
         self.columns: tuple[str, ...] = DEFAULT_COLUMNS
-        self.dept_ids: list[int] | None = None
         self.view_query: TicketQuery | None = None
         self.query_ready = False
         self.task_text = ""  # long jobs (export, bulk) report here
@@ -90,7 +89,7 @@ class QueueScreen(Screen[None]):
             yield ViewSidebar(id="sidebar")
             with Vertical(id="queue-main"):
                 yield FilterLine(self.ctx.engine, id="filter-line")
-                yield TicketList(self.ctx.engine, id="tickets")
+                yield TicketList(self.ctx.engine, self.ctx.actor, id="tickets")
                 yield Preview(self.ctx.engine, self.ctx.actor, id="preview")
         yield Static("", id="status-line")
         yield Footer()
@@ -123,30 +122,22 @@ class QueueScreen(Screen[None]):
     # --- sidebar and views ----------------------------------------------------------------------
 
     def load_sidebar(self, first: bool = False, apply: bool = False) -> None:
-        """Departments and saved views (and, on first load, the scope) from the database."""
+        """The departments the actor sees and their saved views, from the database."""
         ctx = self.ctx
 
         def work() -> None:
             try:
                 with reading(ctx.engine, ctx.actor) as tx:
-                    dept_ids = department_ids_visible(tx)
-                    depts = views.department_names(tx.session, dept_ids)
-                    saved = views.list_views(tx.session, ctx.actor.agent_id)
+                    depts = views.department_names(tx)
+                    saved = views.list_views(tx)
             except Exception as exc:  # noqa: BLE001
                 self.app.call_from_thread(self.app.notify, f"Cannot read the views: {exc}", severity="error")
                 return
-            self.app.call_from_thread(self._apply_sidebar, dept_ids, depts, saved, first or apply)
+            self.app.call_from_thread(self._apply_sidebar, depts, saved, first or apply)
 
         self.run_worker(work, thread=True, group="sidebar", exit_on_error=False)
 
-    def _apply_sidebar(
-        self,
-        dept_ids: list[int] | None,
-        depts: list[tuple[int, str]],
-        saved: list[views.ViewRow],
-        first: bool,
-    ) -> None:
-        self.dept_ids = dept_ids
+    def _apply_sidebar(self, depts: list[tuple[int, str]], saved: list[views.ViewRow], first: bool) -> None:
         entries = builtin_entries()
         entries += [ViewEntry(f"dept:{i}", name, "dept", str(i)) for i, name in depts]
         entries += [
@@ -174,18 +165,16 @@ class QueueScreen(Screen[None]):
         self.apply_query()
 
     def _base_query(self, entry: ViewEntry | None, tx: Tx) -> TicketQuery:
+        """The list behind a sidebar entry; the services keep it to what the actor may see."""
         actor = self.ctx.actor
-        scope: dict[str, Any] = {}
-        if self.dept_ids is not None:
-            scope = {"scope_department_ids": tuple(self.dept_ids), "scope_agent_id": actor.agent_id}
         if entry is None or entry.kind == "builtin":
             name = entry.ident if entry else "open"
             if name == "mine" and actor.agent_id is None:
                 name = "all"
-            return queries.sidebar_query(name, actor.agent_id, self.dept_ids, self.sort)
+            return queries.sidebar_query(name, actor.agent_id, self.sort)
         if entry.kind == "dept":
             return queries.department_query(int(entry.ident), self.sort)
-        base = TicketQuery(sort=self.sort, **scope)
+        base = TicketQuery(sort=self.sort)
         return filter_query.resolve_text(tx.session, entry.query_text, actor.agent_id, base)
 
     def apply_query(self, keep_position: bool = False) -> None:
@@ -226,13 +215,13 @@ class QueueScreen(Screen[None]):
         self.refresh_status()
 
     def refresh_counts(self) -> None:
-        ctx, dept_ids = self.ctx, self.dept_ids
+        ctx = self.ctx
         saved = [e for e in self.sidebar.entries if e.kind == "view"]
 
         def work() -> None:
             try:
                 with reading(ctx.engine, ctx.actor) as tx:
-                    c = queries.sidebar_counts(tx.session, ctx.actor.agent_id, dept_ids)
+                    c = queries.sidebar_counts(tx)
                     counts: dict[str, int | None] = {
                         "builtin:mine": c.mine,
                         "builtin:unassigned": c.unassigned,
@@ -245,7 +234,7 @@ class QueueScreen(Screen[None]):
                     counts.update({f"dept:{k}": v for k, v in c.departments.items()})
                     for e in saved:
                         try:
-                            counts[e.key] = queries.count(tx.session, self._base_query(e, tx))
+                            counts[e.key] = queries.count(tx, self._base_query(e, tx))
                         except Exception:  # noqa: BLE001 - a view naming a deleted status counts as unknown
                             counts[e.key] = None
             except Exception as exc:  # noqa: BLE001
@@ -543,7 +532,7 @@ class QueueScreen(Screen[None]):
         if query is None:
             return
         path = Path(path_text).expanduser()
-        engine = self.ctx.engine
+        engine, actor = self.ctx.engine, self.ctx.actor
         self.task_text = "exporting…"
         self.refresh_status()
 
@@ -557,7 +546,8 @@ class QueueScreen(Screen[None]):
                     out.writerow([COLUMNS[c].title if c != "number" else "Number" for c in columns])
                     after = None
                     while True:
-                        page = queries.fetch_page(engine, query, after, EXPORT_PAGE)
+                        with reading(engine, actor) as tx:
+                            page = queries.fetch_page(tx, query, after, EXPORT_PAGE)
                         for row in page.rows:
                             out.writerow([_csv_safe(export_text(row, c, now)) for c in columns])
                         written += len(page.rows)

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
@@ -31,6 +31,7 @@ from textual.strip import Strip
 
 from tui_helpdesk import clock
 from tui_helpdesk.services import queries
+from tui_helpdesk.services.context import Actor, reading
 from tui_helpdesk.services.queries import Page, QueueRow, TicketQuery, cursor_of
 from tui_helpdesk.tui.keymap import LIST_BINDINGS
 
@@ -50,6 +51,7 @@ MARGIN = 60  # rows kept loaded beyond each edge of the viewport
 MAX_WINDOW = 1200  # rows held at most; the far side is dropped beyond this
 WALK_PAGE = 1000  # rows per read while walking to a far position
 MARK_ALL_LIMIT = 1000
+_R = TypeVar("_R")
 
 
 @dataclass(frozen=True)
@@ -227,9 +229,10 @@ class TicketList(ScrollView, can_focus=True):
             self.ticket_list = ticket_list
             self.error = error
 
-    def __init__(self, engine: Engine, *, name: str | None = None, id: str | None = None) -> None:
+    def __init__(self, engine: Engine, actor: Actor, *, name: str | None = None, id: str | None = None) -> None:
         super().__init__(name=name, id=id)
         self.engine = engine
+        self.actor = actor  # every read lists what this actor may see (the services add the scope)
         self.query_: TicketQuery | None = None
         self.columns: tuple[str, ...] = DEFAULT_COLUMNS
         self.total = 0
@@ -251,6 +254,11 @@ class TicketList(ScrollView, can_focus=True):
         self._last_highlight: int | None = None
         self.loading_rows = False
         self.fetch_count = 0  # keyset reads issued (tests and benchmarks read it)
+
+    def _read(self, fn: Callable[..., _R], *args: Any, **kwargs: Any) -> _R:
+        """One queue read in its own read transaction (reads run in thread workers)."""
+        with reading(self.engine, self.actor) as tx:
+            return fn(tx, *args, **kwargs)
 
     # --- public API ---------------------------------------------------------------------------
 
@@ -348,7 +356,7 @@ class TicketList(ScrollView, can_focus=True):
 
         def read() -> None:
             try:
-                page = queries.fetch_page(self.engine, query, after, limit)
+                page = self._read(queries.fetch_page, query, after, limit)
             except Exception as exc:  # noqa: BLE001 - shown to the user, the app keeps running
                 self.app.call_from_thread(self._failed, gen, exc)
                 return
@@ -356,7 +364,7 @@ class TicketList(ScrollView, can_focus=True):
 
         def count() -> None:
             try:
-                n = queries.count(self.engine, query)
+                n = self._read(queries.count, query)
             except Exception as exc:  # noqa: BLE001
                 self.app.call_from_thread(self._failed, gen, exc)
                 return
@@ -460,7 +468,7 @@ class TicketList(ScrollView, can_focus=True):
 
         def read() -> None:
             try:
-                page = queries.fetch_page(self.engine, query, after, PAGE, backward=not forward)
+                page = self._read(queries.fetch_page, query, after, PAGE, backward=not forward)
             except Exception as exc:  # noqa: BLE001
                 self.app.call_from_thread(self._failed, gen, exc)
                 return
@@ -535,23 +543,23 @@ class TicketList(ScrollView, can_focus=True):
         def walk() -> None:
             try:
                 if backward:
-                    page = queries.fetch_last_page(self.engine, query, WALK_PAGE)
+                    page = self._read(queries.fetch_last_page, query, WALK_PAGE)
                     index = total - len(page.rows)
                     while index > top and not page.at_start and page.prev is not None:
                         if gen != self._gen:
                             return
-                        page = queries.fetch_page(self.engine, query, page.prev, WALK_PAGE, backward=True)
+                        page = self._read(queries.fetch_page, query, page.prev, WALK_PAGE, backward=True)
                         index -= len(page.rows)
                     index = max(0, index)
                 else:
                     after = cursor_of(start_row, query.sort) if start_row else None
-                    page = queries.fetch_page(self.engine, query, after, WALK_PAGE)
+                    page = self._read(queries.fetch_page, query, after, WALK_PAGE)
                     index = start_index
                     while index + len(page.rows) <= top and not page.at_end and page.next is not None:
                         if gen != self._gen:
                             return
                         index += len(page.rows)
-                        page = queries.fetch_page(self.engine, query, page.next, WALK_PAGE)
+                        page = self._read(queries.fetch_page, query, page.next, WALK_PAGE)
             except Exception as exc:  # noqa: BLE001
                 self.app.call_from_thread(self._failed, gen, exc)
                 return
@@ -584,7 +592,7 @@ class TicketList(ScrollView, can_focus=True):
 
         def read() -> None:
             try:
-                page = queries.fetch_last_page(self.engine, query, limit)
+                page = self._read(queries.fetch_last_page, query, limit)
             except Exception as exc:  # noqa: BLE001
                 self.app.call_from_thread(self._failed, gen, exc)
                 return
@@ -769,7 +777,7 @@ class TicketList(ScrollView, can_focus=True):
                 rows: list[tuple[int, str]] = []
                 after = None
                 while len(rows) < MARK_ALL_LIMIT:
-                    page = queries.fetch_page(self.engine, query, after, min(500, MARK_ALL_LIMIT - len(rows)))
+                    page = self._read(queries.fetch_page, query, after, min(500, MARK_ALL_LIMIT - len(rows)))
                     rows.extend((r.id, r.number) for r in page.rows)
                     if page.at_end or page.next is None:
                         break
