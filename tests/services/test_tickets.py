@@ -106,14 +106,22 @@ def test_refs_accept_id_number_and_digits(desk):
 
 def test_department_access_is_enforced_in_the_service(desk):
     t = new_ticket(desk)
-    with pytest.raises(PermissionDenied):
+    refusal = f"olly has no access to the department of {t.number}"
+    with pytest.raises(PermissionDenied, match=refusal):
         show(desk, t.number, actor=desk.outsider)
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(PermissionDenied, match=refusal):
         with desk.tx(desk.outsider) as tx:
             tickets.reply(tx, t.number, "hi")
+    assert [i.kind for i in show(desk, t.number).thread if i.kind != "event"] == ["message"]
     desk.grant("olly", "Support", "Agent")
+    d = show(desk, t.number, actor=desk.outsider)
+    assert (d.id, d.number, d.subject, d.department, d.requester_email) == (
+        t.id, t.number, "VPN is down", "Support", "bob@acme.example"
+    )
     with desk.tx(desk.outsider) as tx:
-        tickets.reply(tx, t.number, "hi")
+        tickets.reply(tx, t.number, "hi", expected_version=d.version)
+    replies = [i for i in show(desk, t.number).thread if i.kind == "reply"]
+    assert [(r.body, r.author) for r in replies] == [("hi", "Olly Outsider")]
 
 
 def test_assignment_overrides_scope_for_the_assignee(desk):
