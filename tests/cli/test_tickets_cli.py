@@ -173,7 +173,7 @@ def test_stale_expect_version_is_a_conflict(make, desk):
     )
     stale = desk("--json", "ticket", "status", t["number"], "Open", "--expect-version", str(t["version"]))
     assert stale.code == EXIT_CONFLICT
-    assert "changed by someone else" in stale.error["error"]
+    assert f"{t['number']} was changed by root at 09:00" in stale.error["error"]
     assert show(desk, t["number"])["state"] == "new"  # nothing was written
     # the same refusal on a write whose service has no version argument
     assert (

@@ -17,11 +17,13 @@ from .tickets import DONE_STATES, _change_status, add_participant, load
 LINK_KINDS = ("related_to", "parent_of", "child_of", "caused_by", "duplicate_of")
 
 
-def link(tx: Tx, ref: str | int, other_ref: str | int, kind: str = "related_to") -> TicketDetail:
-    kind = kind.strip().lower().replace("-", "_").replace(" ", "_")
+def link(tx: Tx, ref: str | int, other_ref: str | int, kind: str = "related_to", *,
+         expected_version: int | None = None) -> TicketDetail:
+    """Link two tickets; `expected_version` is the version of `ref` the caller saw."""
+    kind = str(kind or "").strip().lower().replace("-", "_").replace(" ", "_")
     if kind not in LINK_INVERSE:
         raise ValidationError("kind", f"unknown link type {kind!r} (one of {', '.join(LINK_KINDS)})")
-    ticket = load(tx, ref)
+    ticket = load(tx, ref, expected_version)
     other = load(tx, other_ref)
     if ticket.id == other.id:
         raise ValidationError("ticket", "a ticket cannot be linked to itself")
@@ -71,10 +73,11 @@ def _unlink_rows(tx: Tx, a: int, b: int) -> None:
     ))
 
 
-def unlink(tx: Tx, ref: str | int, other_ref: str | int) -> TicketDetail:
-    ticket = load(tx, ref)
+def unlink(tx: Tx, ref: str | int, other_ref: str | int, *, expected_version: int | None = None) -> TicketDetail:
+    ticket = load(tx, ref, expected_version)
     other = load(tx, other_ref)
     require(tx, ticket, "ticket.link")
+    require(tx, other, "ticket.link")
     row = tx.session.get(TicketLink, (ticket.id, other.id))
     if row is None:
         raise Conflict(f"{ticket.number} is not linked to {other.number}")
@@ -85,9 +88,10 @@ def unlink(tx: Tx, ref: str | int, other_ref: str | int) -> TicketDetail:
     return detail(tx.session, ticket)
 
 
-def resolve_children(tx: Tx, ref: str | int, notes: str | None = None) -> list[str]:
+def resolve_children(tx: Tx, ref: str | int, notes: str | None = None, *,
+                     expected_version: int | None = None) -> list[str]:
     """Resolve every open child with the parent's resolution notes (or the notes given)."""
-    parent = load(tx, ref)
+    parent = load(tx, ref, expected_version)
     require(tx, parent, "ticket.close")
     notes = notes if notes is not None else parent.resolution_notes
     resolved_status = lookup.default_status_for(tx.session, "resolved")
@@ -108,13 +112,16 @@ def resolve_children(tx: Tx, ref: str | int, notes: str | None = None) -> list[s
     return done
 
 
-def merge(tx: Tx, parent_ref: str | int, child_refs: Iterable[str | int]) -> TicketDetail:
+def merge(tx: Tx, parent_ref: str | int, child_refs: Iterable[str | int], *,
+          expected_version: int | None = None) -> TicketDetail:
     """Combine threads under the parent. Children stay as records, hidden from queues, closed.
 
+    The merge permission is needed on both sides: the parent's department and every child's.
     The parent's thread shows the children's entries (see ticket_view.thread_items); requesters
     and collaborators of the children become collaborators on the parent so they keep hearing.
+    `expected_version` is the version of the parent the caller saw.
     """
-    parent = load(tx, parent_ref)
+    parent = load(tx, parent_ref, expected_version)
     require(tx, parent, "ticket.merge")
     if parent.merged_into_id is not None:
         raise Conflict(f"{parent.number} is itself merged into another ticket")

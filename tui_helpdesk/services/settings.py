@@ -22,6 +22,8 @@ DEFAULTS: dict[str, Any] = {
     "late_reply_policy": "new_ticket",
     "edit_window_minutes": 15,
     "attachment_max_mb": 25,
+    # largest body of a reply, note or new ticket typed by an agent, in bytes (0: no limit)
+    "max_body_bytes": 1_000_000,
     "attachment_blocked_ext": [".exe", ".bat", ".cmd", ".sh", ".ps1", ".vbs", ".dll", ".so", ".dylib"],
     # mail from an unknown sender: "create" (osTicket), "domain" (ITFlow: known org domain only), "reject"
     "unknown_sender_policy": "create",

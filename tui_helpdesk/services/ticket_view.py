@@ -74,6 +74,9 @@ class ThreadItem:
     message_id: str | None = None
     recipients: dict[str, Any] = field(default_factory=dict)
     attachments: tuple[AttachmentView, ...] = ()
+    # the number of the ticket the item was written on (a merged child's, in the parent's thread)
+    ticket_number: str = ""
+    redacted_by: str = ""  # an admin blanked the entry; the body reads "[redacted by NAME]"
 
 
 @dataclass(frozen=True)
@@ -231,7 +234,11 @@ def _last_entry_id(session: Session, ticket: Ticket) -> int:
 def thread_items(session: Session, ticket: Ticket, *, order: str = "ASC", events: bool = True,
                  staff: bool = True) -> list[ThreadItem]:
     """The thread of a ticket and of every ticket merged into it, oldest first (or newest with DESC)."""
-    ids = [ticket.id, *session.execute(select(Ticket.id).where(Ticket.merged_into_id == ticket.id)).scalars()]
+    numbers = {ticket.id: ticket.number}
+    numbers.update(
+        session.execute(select(Ticket.id, Ticket.number).where(Ticket.merged_into_id == ticket.id)).all()
+    )
+    ids = list(numbers)
     agents: dict[int, Agent] = {}
     contacts: dict[int, Contact] = {}
 
@@ -267,11 +274,19 @@ def thread_items(session: Session, ticket: Ticket, *, order: str = "ASC", events
         a = agent(e.agent_id)
         c = contact(e.contact_id)
         author = a.name if a else (c.name or c.email if c else "unknown")
+        redactor = agent(e.redacted_by_id) if e.redacted_at is not None else None
+        redacted_by = (redactor.name if redactor else "an admin") if e.redacted_at is not None else ""
+        if e.deleted_at:
+            body, full = "", None
+        elif redacted_by:
+            body, full = f"[redacted by {redacted_by}]", None
+        else:
+            body, full = e.body, e.full_body
         items.append(
             ThreadItem(
                 kind=e.kind, id=e.id, ticket_id=e.ticket_id, created_at=e.created_at, author=author,
                 author_email=(a.email if a else (c.email if c else "")),
-                body="" if e.deleted_at else e.body, full_body=None if e.deleted_at else e.full_body,
+                body=body, full_body=full, ticket_number=numbers.get(e.ticket_id, ""), redacted_by=redacted_by,
                 body_format=e.body_format, time_spent=e.time_spent, edited_at=e.edited_at,
                 deleted=e.deleted_at is not None, agent_id=e.agent_id, message_id=e.message_id,
                 recipients=dict(e.recipients or {}), attachments=tuple(files.get(e.id, ())),
@@ -285,7 +300,7 @@ def thread_items(session: Session, ticket: Ticket, *, order: str = "ASC", events
             items.append(
                 ThreadItem(kind="event", id=ev.id, ticket_id=ev.ticket_id, created_at=ev.created_at,
                            author=a.name if a else "system", event_kind=ev.kind, data=dict(ev.data or {}),
-                           agent_id=ev.agent_id)
+                           agent_id=ev.agent_id, ticket_number=numbers.get(ev.ticket_id, ""))
             )
     # entries before events at the same instant: the reply, then the status change it caused
     items.sort(key=lambda i: (i.created_at, i.kind == "event", i.id))

@@ -6,7 +6,8 @@ Each function takes a `Tx` (see context.py) so a caller can combine several in o
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal, overload
@@ -14,8 +15,11 @@ from typing import Any, Literal, overload
 from sqlalchemy import delete, select
 from sqlmodel import Session
 
+from tui_helpdesk import clock
 from tui_helpdesk.models import (
+    SOURCES,
     Agent,
+    AuditLog,
     Collaborator,
     Contact,
     EntryRevision,
@@ -29,8 +33,18 @@ from tui_helpdesk.models import (
 )
 
 from . import lookup, settings, sla, visibility
-from .context import Tx, audit, bump_counter, event, permissions_in, require, require_access, touch
-from .errors import Conflict, NotFound, PermissionDenied, ValidationError
+from .context import (
+    Tx,
+    audit,
+    bump_counter,
+    event,
+    permissions_in,
+    require,
+    require_access,
+    require_admin,
+    touch,
+)
+from .errors import Conflict, NotFound, PermissionDenied, StaleVersion, ValidationError
 from .ticket_view import TicketDetail, detail
 
 NUMBER_COUNTER = "ticket_number"
@@ -43,11 +57,32 @@ DONE_STATES = ("resolved", "closed")
 def load(tx: Tx, ref: str | int, expected_version: int | None = None) -> Ticket:
     """The ticket for a write, locked where the engine can, refused if the caller's copy is stale."""
     ticket = lookup.ticket(tx.session, ref, lock=True)
-    if expected_version is not None and ticket.version != expected_version:
-        raise Conflict(
-            f"{ticket.number} was changed by someone else (version {ticket.version}, yours {expected_version}); "
-            "reload it and try again"
-        )
+    check_version(tx, ticket, expected_version)
+    return ticket
+
+
+def check_version(tx: Tx, ticket: Ticket, expected_version: int | None) -> None:
+    """Refuse a write based on a stale copy, naming who changed the ticket last and when."""
+    if expected_version is None:
+        return
+    expected = _int(expected_version, "expected_version")
+    if ticket.version == expected:
+        return
+    last = tx.session.execute(
+        select(AuditLog.actor, AuditLog.at)
+        .where(AuditLog.object_type == "ticket", AuditLog.object_id == ticket.id)
+        .order_by(AuditLog.id.desc()).limit(1)
+    ).first()
+    raise StaleVersion(ticket.number, ticket.version, expected, last.actor if last else None,
+                       last.at if last else None, tx.now)
+
+
+def merge_target(tx: Tx, ticket: Ticket) -> Ticket:
+    """Where work on a ticket lands: a merged child's replies and notes go to its parent, as its mail does."""
+    seen = {ticket.id}
+    while ticket.merged_into_id is not None and ticket.merged_into_id not in seen:
+        ticket = lookup.ticket(tx.session, ticket.merged_into_id, lock=True)
+        seen.add(ticket.id)
     return ticket
 
 
@@ -63,24 +98,120 @@ def _detail(tx: Tx, ticket: Ticket) -> TicketDetail:
 
 
 def _set_status(tx: Tx, ticket: Ticket, status: Status) -> None:
+    apply_status(ticket, status, tx.now)
+
+
+def apply_status(ticket: Ticket, status: Status, when: datetime) -> None:
+    """The columns a status implies, for every path: a status change, the timers, a merge."""
     ticket.status_id = status.id
     ticket.state = status.state
-    ticket.status_changed_at = tx.now
+    ticket.status_changed_at = when
     if status.state == "resolved":
-        ticket.resolved_at = tx.now
+        ticket.resolved_at = when
     if status.state == "closed":
-        ticket.closed_at = tx.now
+        ticket.closed_at = when
+        # "reopened" flags work that came back; a closed ticket has none
+        ticket.reopened = False
     if status.state in OPEN_STATES:
         ticket.closed_at = None
 
 
-def _text(value: str, field: str, *, required: bool = True, limit: int | None = None) -> str:
+# --- validating what a person typed: every value from the CLI, the app or the API comes through these ---
+
+BODY_FORMATS = ("markdown", "text")
+
+
+def _text(value: Any, field: str, *, required: bool = True, limit: int | None = None) -> str:
+    if value is not None and not isinstance(value, str):
+        raise ValidationError(field, f"expected text, got {value!r}")
     value = (value or "").strip()
     if required and not value:
         raise ValidationError(field, "is required")
     if limit and len(value) > limit:
         raise ValidationError(field, f"is longer than {limit} characters")
     return value
+
+
+def _body(tx: Tx, value: Any, field: str = "body", *, required: bool = True) -> str:
+    """A thread body: required, and no larger than the max_body_bytes setting."""
+    body = _text(value, field, required=required)
+    limit = int(settings.get(tx.session, "max_body_bytes"))
+    size = len(body.encode("utf-8"))
+    if limit and size > limit:
+        raise ValidationError(field, f"is {size} bytes; the limit is {limit} bytes (setting max_body_bytes)")
+    return body
+
+
+def _int(value: Any, field: str, *, minimum: int | None = None) -> int:
+    if isinstance(value, bool):
+        raise ValidationError(field, f"expected a whole number, got {value!r}")
+    try:
+        number = int(str(value).strip()) if isinstance(value, str) else int(value)
+    except (TypeError, ValueError):
+        raise ValidationError(field, f"expected a whole number, got {value!r}") from None
+    if isinstance(value, float) and value != number:
+        raise ValidationError(field, f"expected a whole number, got {value!r}")
+    if minimum is not None and number < minimum:
+        raise ValidationError(field, f"must be at least {minimum}")
+    return number
+
+
+def _flag(value: Any, field: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise ValidationError(field, f"expected yes or no, got {value!r}")
+
+
+def _choice(value: Any, field: str, choices: Iterable[str]) -> str:
+    options = tuple(choices)
+    text = str(value).strip().lower() if value is not None else ""
+    if text not in options:
+        raise ValidationError(field, f"{value!r} is not one of {', '.join(options)}")
+    return text
+
+
+def _when(value: Any, field: str) -> datetime | None:
+    """A time: a datetime, or ISO 8601 text (UTC when no zone is given); empty clears it."""
+    if value in (None, ""):
+        return None
+    if isinstance(value, datetime):
+        return clock.as_utc(value)
+    try:
+        return clock.parse_iso(str(value))
+    except (TypeError, ValueError):
+        raise ValidationError(field, f"{value!r} is not a time (use ISO 8601, e.g. 2026-03-02T17:00)") from None
+
+
+def _custom(value: Any, field: str = "custom") -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise ValidationError(field, f"expected KEY=VALUE pairs, got {value!r}")
+    out: dict[str, Any] = {}
+    for key, item in value.items():
+        name = str(key).strip()
+        if not name or len(name) > 60:
+            raise ValidationError(field, f"{key!r}: a field name is 1 to 60 characters")
+        if item is not None and not isinstance(item, str | int | float | bool):
+            raise ValidationError(field, f"{name}: expected text or a number, got {item!r}")
+        if isinstance(item, str) and len(item) > 1000:
+            raise ValidationError(field, f"{name}: is longer than 1000 characters")
+        out[name] = item
+    return out
+
+
+@contextmanager
+def _as_field(field: str) -> Iterator[None]:
+    """Errors raised while checking one field name that field (a contact's bad email says "contact")."""
+    try:
+        yield
+    except ValidationError as exc:
+        if exc.field == field:
+            raise
+        raise ValidationError(field, exc.message) from exc
 
 
 # --- create ----------------------------------------------------------------------------------------
@@ -143,9 +274,14 @@ def open_ticket(
     Returns the row; callers that show the result use `create`, which adds the detail."""
     s = tx.session
     subject = _text(subject, "subject", limit=255)
-    body = (body or "").strip()
-    if not body and tx.actor.origin != "mail":
-        raise ValidationError("body", "is required")
+    if tx.actor.origin == "mail":
+        # the inbound service owns the message size (it may open a ticket with an empty body)
+        body = _text(body, "body", required=False)
+    else:
+        body = _body(tx, body)
+    source = _choice(source, "source", SOURCES) if source not in (None, "") else None
+    body_format = _choice(body_format, "body_format", BODY_FORMATS)
+    custom_fields = _custom(custom_fields or {}, "custom_fields")
     topic_row = lookup.topic(s, topic) if topic not in (None, "") else None
     if department not in (None, ""):
         dept = lookup.department(s, department, for_new_ticket=True)
@@ -157,7 +293,7 @@ def open_ticket(
         if "ticket.create" not in permissions_in(tx, dept.id):
             raise PermissionDenied(f"{tx.actor.username} may not create tickets in {dept.name}")
     if contact_id is not None:
-        contact = s.get(Contact, contact_id)
+        contact = s.get(Contact, _int(contact_id, "contact"))
         if contact is None:
             raise ValidationError("contact", f"unknown contact id {contact_id}")
     elif contact_email:
@@ -207,8 +343,9 @@ def open_ticket(
             agent_id=None if body_is_message else tx.actor.agent_id,
             body=body, full_body=full_body, body_format=body_format, message_id=message_id, created_at=tx.now,
         ))
-    for email in cc:
-        add_participant(tx, ticket, email)
+    with _as_field("cc"):
+        for email in cc:
+            add_participant(tx, ticket, email)
     if tags:
         _replace_tags(tx, ticket, tags)
     event(tx, ticket, "created", source=ticket.source, by=tx.actor.username)
@@ -238,15 +375,20 @@ def reply(
     status: str | int | None = None,
     resolution_notes: str | None = None,
     body_format: str = "markdown",
-) -> TicketEntry:
-    """A public reply; optionally "send and set status" in the same transaction."""
-    ticket = load(tx, ref, expected_version)
+) -> PostedEntry:
+    """A public reply; optionally "send and set status" in the same transaction.
+
+    On a merged child it lands on the parent, where the child's mail goes too; the returned row
+    names the parent and `merged_from` the child."""
+    typed = load(tx, ref, expected_version)
+    ticket = merge_target(tx, typed)
     require(tx, ticket, "ticket.reply")
     if ticket.state == "closed" and settings.get(tx.session, "closed_reopen_policy") == "never":
         raise Conflict(f"{ticket.number} is closed and closed tickets cannot be reopened")
     entry = _add_entry(tx, ticket, "reply", body, time_spent, billable, body_format)
-    for email in cc:
-        add_participant(tx, ticket, email)
+    with _as_field("cc"):
+        for email in cc:
+            add_participant(tx, ticket, email)
     if ticket.first_response_at is None:
         ticket.first_response_at = tx.now
     ticket.last_response_at = tx.now
@@ -260,23 +402,63 @@ def reply(
     from tui_helpdesk.services import notify
 
     notify.reply_added(tx, ticket, entry)
-    return entry
+    return _posted(tx, entry, ticket, typed)
 
 
 def note(tx: Tx, ref: str | int, body: str, *, expected_version: int | None = None, time_spent: int = 0,
-         billable: bool = True, body_format: str = "markdown") -> TicketEntry:
-    ticket = load(tx, ref, expected_version)
+         billable: bool = True, body_format: str = "markdown") -> PostedEntry:
+    """An internal note; on a merged child it lands on the parent, as a reply does."""
+    typed = load(tx, ref, expected_version)
+    ticket = merge_target(tx, typed)
     require_access(tx, ticket)
     entry = _add_entry(tx, ticket, "note", body, time_spent, billable, body_format)
     audit(tx, "ticket.note", "ticket", ticket.id, entry_id=entry.id)
-    return entry
+    return _posted(tx, entry, ticket, typed)
+
+
+@dataclass(frozen=True)
+class PostedEntry:
+    """A reply or note just written, and the ticket it landed on (the parent, for a merged child)."""
+
+    id: int
+    kind: str
+    ticket_id: int
+    number: str
+    version: int
+    state: str
+    status: str
+    body: str
+    time_spent: int
+    created_at: datetime
+    agent_id: int | None
+    merged_from: str | None = None  # the number the caller named, when that ticket is merged away
+
+    @property
+    def redirect_note(self) -> str:
+        """"TCK-12 is merged into TCK-10: replied there" (empty when it landed where asked)."""
+        if not self.merged_from:
+            return ""
+        verb = "replied" if self.kind == "reply" else "noted"
+        return f"{self.merged_from} is merged into {self.number}: {verb} there"
+
+
+def _posted(tx: Tx, entry: TicketEntry, ticket: Ticket, typed: Ticket) -> PostedEntry:
+    tx.session.flush()
+    status = tx.session.get(Status, ticket.status_id)
+    return PostedEntry(
+        id=entry.id, kind=entry.kind, ticket_id=ticket.id, number=ticket.number, version=ticket.version,
+        state=ticket.state, status=status.name if status else "", body=entry.body, time_spent=entry.time_spent,
+        created_at=entry.created_at, agent_id=entry.agent_id,
+        merged_from=typed.number if typed.id != ticket.id else None,
+    )
 
 
 def _add_entry(tx: Tx, ticket: Ticket, kind: str, body: str, time_spent: int, billable: bool,
                body_format: str) -> TicketEntry:
-    body = _text(body, "body")
-    if time_spent < 0:
-        raise ValidationError("time_spent", "must not be negative")
+    body = _body(tx, body)
+    time_spent = _int(time_spent or 0, "time_spent", minimum=0)
+    billable = _flag(billable, "billable")
+    body_format = _choice(body_format, "body_format", BODY_FORMATS)
     entry = TicketEntry(ticket_id=ticket.id, kind=kind, agent_id=tx.actor.agent_id, body=body,
                         body_format=body_format, time_spent=time_spent, created_at=tx.now)
     tx.session.add(entry)
@@ -373,36 +555,63 @@ def within_reopen_window(session: Session, ticket: Ticket, now: datetime) -> boo
     return now < ticket.resolved_at + timedelta(days=days)
 
 
-def _entry_for_change(tx: Tx, entry_id: int) -> tuple[TicketEntry, Ticket]:
-    entry = tx.session.get(TicketEntry, entry_id)
+EDIT_ANY = "entry.edit_any"
+
+
+def _entry_for_change(tx: Tx, entry_id: int, expected_version: int | None = None) -> tuple[TicketEntry, Ticket]:
+    entry = tx.session.get(TicketEntry, _int(entry_id, "entry"))
     if entry is None:
         raise NotFound(f"no thread entry {entry_id}")
-    ticket = tx.session.get(Ticket, entry.ticket_id)
+    ticket = load(tx, entry.ticket_id, expected_version)
     require_access(tx, ticket)
     if entry.deleted_at is not None:
         raise Conflict(f"entry {entry_id} was deleted")
     return entry, ticket
 
 
-def _may_change_entry(tx: Tx, entry: TicketEntry, ticket: Ticket, permission: str) -> None:
+def _entry_refusal(tx: Tx, entry: TicketEntry, ticket: Ticket) -> str | None:
+    """Why the actor may not edit or delete this entry, or None when they may (README: own entries
+    for the edit window; others' replies and notes with entry.edit_any; a customer's words never)."""
+    if entry.kind == "message":
+        return "a customer's message is never rewritten or deleted; an admin may redact it"
+    if entry.redacted_at is not None:
+        return f"entry {entry.id} was redacted"
     window = timedelta(minutes=int(settings.get(tx.session, "edit_window_minutes")))
     own = entry.agent_id is not None and entry.agent_id == tx.actor.agent_id
     if own and tx.now <= entry.created_at + window:
-        return
+        return None
     try:
-        require(tx, ticket, permission)
+        require(tx, ticket, EDIT_ANY)
     except PermissionDenied:
         if own:
-            raise PermissionDenied(
-                f"your entry can only be changed within {window.seconds // 60} minutes of posting"
-            ) from None
-        raise
+            return f"your entry can only be changed within {int(window.total_seconds() // 60)} minutes of posting"
+        return f"{tx.actor.username} may change only their own entries (others' need the permission {EDIT_ANY})"
+    return None
 
 
-def edit_entry(tx: Tx, entry_id: int, body: str) -> TicketEntry:
-    entry, ticket = _entry_for_change(tx, entry_id)
-    _may_change_entry(tx, entry, ticket, "ticket.edit")
-    body = _text(body, "body")
+def _may_change_entry(tx: Tx, entry: TicketEntry, ticket: Ticket) -> None:
+    why = _entry_refusal(tx, entry, ticket)
+    if why is not None:
+        raise PermissionDenied(why)
+
+
+def can_edit_entry(tx: Tx, entry_id: int) -> bool:
+    """Whether edit_entry/delete_entry would let the actor change this entry (to grey out a key)."""
+    entry = tx.session.get(TicketEntry, entry_id)
+    if entry is None or entry.deleted_at is not None:
+        return False
+    ticket = tx.session.get(Ticket, entry.ticket_id)
+    try:
+        require_access(tx, ticket)
+    except PermissionDenied:
+        return False
+    return _entry_refusal(tx, entry, ticket) is None
+
+
+def edit_entry(tx: Tx, entry_id: int, body: str, *, expected_version: int | None = None) -> TicketEntry:
+    entry, ticket = _entry_for_change(tx, entry_id, expected_version)
+    _may_change_entry(tx, entry, ticket)
+    body = _body(tx, body)
     tx.session.add(EntryRevision(entry_id=entry.id, body=entry.body, replaced_at=tx.now,
                                  replaced_by_id=tx.actor.agent_id, reason="edit"))
     entry.body = body
@@ -413,16 +622,36 @@ def edit_entry(tx: Tx, entry_id: int, body: str) -> TicketEntry:
     return entry
 
 
-def delete_entry(tx: Tx, entry_id: int) -> TicketEntry:
-    """Soft delete: staff see a placeholder; the original stays in the revisions and the audit log."""
-    entry, ticket = _entry_for_change(tx, entry_id)
-    _may_change_entry(tx, entry, ticket, "ticket.delete")
+def delete_entry(tx: Tx, entry_id: int, *, expected_version: int | None = None) -> TicketEntry:
+    """Soft delete, under the same rule as editing: staff see a placeholder; the original stays in
+    the revisions and the audit log."""
+    entry, ticket = _entry_for_change(tx, entry_id, expected_version)
+    _may_change_entry(tx, entry, ticket)
     tx.session.add(EntryRevision(entry_id=entry.id, body=entry.body, replaced_at=tx.now,
                                  replaced_by_id=tx.actor.agent_id, reason="delete"))
     entry.deleted_at = tx.now
     entry.deleted_by_id = tx.actor.agent_id
     tx.session.add(entry)
     event(tx, ticket, "entry_deleted", entry_id=entry.id, original=entry.body)
+    return entry
+
+
+def redact_entry(tx: Tx, entry_id: int, *, reason: str = "", expected_version: int | None = None) -> TicketEntry:
+    """An admin blanks an entry (a customer's message with a password in it, say). The thread shows
+    "[redacted by NAME]"; the original is kept only in the audit log, never in the thread's events."""
+    require_admin(tx)
+    entry, ticket = _entry_for_change(tx, entry_id, expected_version)
+    if entry.redacted_at is not None:
+        raise Conflict(f"entry {entry.id} is already redacted")
+    reason = _text(reason, "reason", required=False, limit=500)
+    audit(tx, "entry.redacted", "ticket_entry", entry.id, ticket=ticket.number, kind=entry.kind,
+          original=entry.body, original_full_body=entry.full_body, reason=reason)
+    entry.body = ""
+    entry.full_body = None
+    entry.redacted_at = tx.now
+    entry.redacted_by_id = tx.actor.agent_id
+    tx.session.add(entry)
+    event(tx, ticket, "entry_redacted", entry_id=entry.id, reason=reason)
     return entry
 
 
@@ -602,59 +831,56 @@ def update_fields(tx: Tx, ref: str | int, changes: dict[str, Any], *, reason: st
         if name not in EDITABLE_FIELDS:
             raise ValidationError(name, f"not an editable field (editable: {', '.join(EDITABLE_FIELDS)})")
         old: Any
-        if name == "subject":
-            old, ticket.subject = ticket.subject, _text(value, "subject", limit=255)
-        elif name == "priority":
-            prio = lookup.priority(s, value)
-            old = ticket.priority_id
-            ticket.priority_id, ticket.priority_rank = prio.id, prio.rank
-            value = prio.name
-        elif name == "topic":
-            old = ticket.topic_id
-            ticket.topic_id = lookup.topic(s, value).id if value not in (None, "") else None
-        elif name in ("category", "type", "item"):
-            parent = {"category": None, "type": ticket.category_id, "item": ticket.type_id}[name]
-            node = lookup.classification(s, value, name, parent) if value not in (None, "") else None
-            attr = f"{name}_id"
-            old = getattr(ticket, attr)
-            setattr(ticket, attr, node.id if node else None)
-            # a new parent invalidates the children below it in the cascade
-            if name == "category" and old != ticket.category_id:
-                ticket.type_id = ticket.item_id = None
-            if name == "type" and old != ticket.type_id:
-                ticket.item_id = None
-        elif name == "contact":
-            contact = lookup.contact(s, value)
-            old = ticket.contact_id
-            ticket.contact_id = contact.id
-            if contact.organization_id:
-                ticket.organization_id = contact.organization_id
-        elif name == "organization":
-            old = ticket.organization_id
-            ticket.organization_id = lookup.organization(s, value).id if value not in (None, "") else None
-        elif name == "sla_plan":
-            old = ticket.sla_plan_id
-            plan = lookup.sla_plan(s, value) if value not in (None, "") else None
-            ticket.sla_plan_id = plan.id if plan else None
-            ticket.due_at = sla.due_at(s, ticket.sla_plan_id, ticket.created_at)
-        elif name == "due_at":
-            old = ticket.due_at
-            if value in (None, ""):
-                ticket.due_at = None
-            else:
-                from tui_helpdesk import clock
-
-                ticket.due_at = value if isinstance(value, datetime) else clock.parse_iso(str(value))
-            ticket.is_overdue = bool(ticket.due_at and ticket.due_at < tx.now and ticket.state in OPEN_STATES)
-        else:  # custom fields: a dict merged into the existing ones; None removes a key
-            old = dict(ticket.custom_fields or {})
-            merged = dict(old)
-            for k, v in dict(value).items():
-                if v is None:
-                    merged.pop(k, None)
-                else:
-                    merged[str(k)] = v
-            ticket.custom_fields = merged
+        with _as_field(name):
+            if name == "subject":
+                old, ticket.subject = ticket.subject, _text(value, "subject", limit=255)
+            elif name == "priority":
+                prio = lookup.priority(s, value)
+                old = ticket.priority_id
+                ticket.priority_id, ticket.priority_rank = prio.id, prio.rank
+                value = prio.name
+            elif name == "topic":
+                old = ticket.topic_id
+                ticket.topic_id = lookup.topic(s, value).id if value not in (None, "") else None
+            elif name in ("category", "type", "item"):
+                parent = {"category": None, "type": ticket.category_id, "item": ticket.type_id}[name]
+                node = lookup.classification(s, value, name, parent) if value not in (None, "") else None
+                attr = f"{name}_id"
+                old = getattr(ticket, attr)
+                setattr(ticket, attr, node.id if node else None)
+                # a new parent invalidates the children below it in the cascade
+                if name == "category" and old != ticket.category_id:
+                    ticket.type_id = ticket.item_id = None
+                if name == "type" and old != ticket.type_id:
+                    ticket.item_id = None
+            elif name == "contact":
+                contact = lookup.contact(s, value)
+                old = ticket.contact_id
+                ticket.contact_id = contact.id
+                if contact.organization_id:
+                    ticket.organization_id = contact.organization_id
+            elif name == "organization":
+                old = ticket.organization_id
+                ticket.organization_id = lookup.organization(s, value).id if value not in (None, "") else None
+            elif name == "sla_plan":
+                old = ticket.sla_plan_id
+                plan = lookup.sla_plan(s, value) if value not in (None, "") else None
+                ticket.sla_plan_id = plan.id if plan else None
+                ticket.due_at = sla.due_at(s, ticket.sla_plan_id, ticket.created_at)
+            elif name == "due_at":
+                old = ticket.due_at
+                ticket.due_at = value = _when(value, "due_at")
+                ticket.is_overdue = bool(ticket.due_at and ticket.due_at < tx.now and ticket.state in OPEN_STATES)
+            else:  # custom fields: a dict merged into the existing ones; None removes a key
+                old = dict(ticket.custom_fields or {})
+                merged = dict(old)
+                value = _custom(value)
+                for k, v in value.items():
+                    if v is None:
+                        merged.pop(k, None)
+                    else:
+                        merged[str(k)] = v
+                ticket.custom_fields = merged
         event(tx, ticket, "field_edited", field=name, old=old, new=value, reason=reason)
     return _detail(tx, ticket)
 
@@ -700,16 +926,19 @@ def add_participant(tx: Tx, ticket: Ticket, email: str) -> bool:
     return True
 
 
-def add_collaborator(tx: Tx, ref: str | int, email: str) -> TicketDetail:
-    ticket = load(tx, ref)
+def add_collaborator(tx: Tx, ref: str | int, email: str, *, expected_version: int | None = None) -> TicketDetail:
+    ticket = load(tx, ref, expected_version)
     require(tx, ticket, "ticket.edit")
-    if add_participant(tx, ticket, email):
+    with _as_field("email"):
+        added = add_participant(tx, ticket, email)
+    if added:
         event(tx, ticket, "collaborator_added", email=email.strip().lower())
     return _detail(tx, ticket)
 
 
-def remove_collaborator(tx: Tx, ref: str | int, email: str) -> TicketDetail:
-    ticket = load(tx, ref)
+def remove_collaborator(tx: Tx, ref: str | int, email: str, *,
+                        expected_version: int | None = None) -> TicketDetail:
+    ticket = load(tx, ref, expected_version)
     require(tx, ticket, "ticket.edit")
     contact = lookup.contact(tx.session, email, create=False)
     row = tx.session.get(Collaborator, (ticket.id, contact.id))
@@ -742,15 +971,17 @@ def restore(tx: Tx, ref: str | int, *, expected_version: int | None = None) -> T
     return _detail(tx, ticket)
 
 
-def log_time(tx: Tx, ref: str | int, minutes: int, *, billable: bool = True, note: str = "") -> TimeEntry:
-    ticket = load(tx, ref)
+def log_time(tx: Tx, ref: str | int, minutes: int, *, billable: bool = True, note: str = "",
+             expected_version: int | None = None) -> TimeEntry:
+    ticket = load(tx, ref, expected_version)
     require_access(tx, ticket)
     if tx.actor.agent_id is None:
         raise PermissionDenied("time is logged by an agent")
-    if minutes <= 0:
-        raise ValidationError("minutes", "must be a positive number of minutes")
+    minutes = _int(minutes, "minutes", minimum=1)
+    billable = _flag(billable, "billable")
+    note = _text(note, "note", required=False, limit=500)
     row = TimeEntry(ticket_id=ticket.id, agent_id=tx.actor.agent_id, minutes=minutes, billable=billable,
-                    note=note.strip()[:500], created_at=tx.now)
+                    note=note, created_at=tx.now)
     tx.session.add(row)
     tx.session.flush()
     event(tx, ticket, "time_logged", minutes=minutes, billable=billable)
