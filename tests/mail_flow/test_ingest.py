@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from mailflow_support import SUPPORT, MailDesk, message
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from tui_helpdesk import clock
 from tui_helpdesk.db import session_scope
@@ -13,7 +13,9 @@ from tui_helpdesk.models import (
     BanRule,
     Collaborator,
     Contact,
+    Department,
     InboundMessage,
+    Mailbox,
     Organization,
     OrganizationDomain,
     Ticket,
@@ -409,3 +411,98 @@ def test_autoresponse_rate_limit_per_sender(desk: MailDesk) -> None:
 def test_own_mail_coming_back_is_ignored(desk: MailDesk) -> None:
     r = desk.ingest(message(sender=SUPPORT, subject="loop"))
     assert (r.state, r.outcome) == ("ignored", "own_mail") and desk.tickets() == 0
+
+
+# --- issue 8 defects 4, 5 and 10: numbers under a changed prefix, late replies, archived departments ----
+
+
+@pytest.mark.parametrize("written", ["TCK", "ITF", "itf"])
+def test_subject_number_under_old_or_new_prefix_threads_after_a_prefix_change(
+    desk: MailDesk, written: str
+) -> None:
+    first = desk.ingest(message())
+    number = desk.ticket(first.ticket_id).number
+    assert number.startswith("TCK-")
+    desk.set("number_prefix", "ITF")
+    digits = number.split("-")[1]
+    r = desk.ingest(message(subject=f"Re: [{written}-{digits}] still burning", body="Still."))
+    assert (r.outcome, r.ticket_id) == ("reply", first.ticket_id)
+    assert desk.tickets() == 1
+    assert desk.entries(first.ticket_id)[-1].body == "Still."
+    # the ticket keeps its number, and an unknown prefix is nobody's ticket
+    assert desk.ticket(first.ticket_id).number == number
+    other = desk.ingest(message(subject=f"Re: [FOO-{digits}] hello"))
+    assert other.outcome == "new_ticket" and other.ticket_id != first.ticket_id
+
+
+def test_late_reply_opens_one_new_ticket_and_the_thread_stays_on_it(desk: MailDesk) -> None:
+    first = desk.ingest(message(subject="Printer on fire"))
+    old = desk.ticket(first.ticket_id).number
+    with desk.tx() as tx:
+        tickets.resolve(tx, first.ticket_id)
+    clock.advance(days=8)
+    late = desk.ingest(message(subject=f"Re: Printer on fire [{old}]", body="It is back."))
+    assert late.outcome == "new_ticket_late" and late.ticket_id != first.ticket_id
+    new = desk.ticket(late.ticket_id)
+    # the new ticket's subject no longer names the old ticket; the link does
+    assert old not in new.subject and new.subject == "Re: Printer on fire"
+    with session_scope(desk.engine) as s:
+        link = s.get(TicketLink, (new.id, first.ticket_id))
+        assert link is not None and link.kind == "related_to"
+    assert old in late.reason
+    [auto] = [m for m in desk.outbox("autoresponse") if m.ticket_id == new.id]
+    assert old not in auto.subject and f"[{new.number}]" in auto.subject
+    # the customer answers the autoresponse from a client that keeps only the subject
+    r = desk.ingest(message(subject=f"Re: {auto.subject}", body="Any news?"))
+    assert (r.outcome, r.ticket_id) == ("reply", new.id)
+    # a subject that still carries both numbers (mail written before the fix) goes to the newer ticket
+    both = desk.ingest(message(subject=f"Re: [{old}] [{new.number}] again", body="Hello?"))
+    assert (both.outcome, both.ticket_id) == ("reply", new.id)
+    assert desk.tickets() == 2
+    assert desk.ticket(first.ticket_id).state == "resolved"
+    assert [e.body for e in desk.entries(new.id) if e.kind == "message"] == ["It is back.", "Any news?", "Hello?"]
+
+
+def test_reply_to_a_closed_ticket_of_an_archived_department_opens_a_new_ticket(desk: MailDesk) -> None:
+    with session_scope(desk.engine) as s:
+        sales = Department(name="Sales")
+        s.add(sales)
+        s.flush()
+        sales_id = sales.id
+    first = desk.ingest(message(subject="Invoice wrong"))
+    old = desk.ticket(first.ticket_id)
+    with desk.tx() as tx:
+        tickets.set_status(tx, first.ticket_id, "closed")
+    with session_scope(desk.engine) as s:
+        s.execute(update(Department).where(Department.id == old.department_id).values(state="archived"))
+    r = desk.ingest(message(subject=f"Re: Invoice wrong [{old.number}]", body="Still wrong."))
+    assert (r.state, r.outcome) == ("done", "new_ticket_late")
+    new = desk.ticket(r.ticket_id)
+    # the mailbox's department is the archived one too: the default (first active) department takes it
+    assert new.id != old.id and new.department_id == sales_id and new.state == "new"
+    assert desk.entries(new.id)[0].body == "Still wrong."
+    with session_scope(desk.engine) as s:
+        row = s.get(InboundMessage, r.journal_id)
+        assert row.state == "done" and row.outcome == "new_ticket_late"
+        assert old.number in row.reason and "archived" in row.reason and "Sales" in row.reason
+    assert desk.ticket(old.id).state == "closed"
+
+
+def test_late_reply_prefers_the_mailbox_department_when_the_old_one_is_archived(desk: MailDesk) -> None:
+    with session_scope(desk.engine) as s:
+        billing = Department(name="Billing")
+        sales = Department(name="Sales")
+        s.add_all([billing, sales])
+        s.flush()
+        billing_id, sales_id = billing.id, sales.id
+    first = desk.ingest(message(subject="Invoice wrong"))
+    old = desk.ticket(first.ticket_id)
+    with desk.tx() as tx:
+        tickets.set_status(tx, first.ticket_id, "closed")
+    with session_scope(desk.engine) as s:
+        s.execute(update(Department).where(Department.id == old.department_id).values(state="archived"))
+        s.execute(update(Mailbox).where(Mailbox.id == desk.mailbox_id).values(department_id=sales_id))
+    r = desk.ingest(message(subject=f"Re: [{old.number}]", body="Still wrong."))
+    assert r.outcome == "new_ticket_late"
+    assert desk.ticket(r.ticket_id).department_id == sales_id != billing_id
+    assert "Sales" in r.reason

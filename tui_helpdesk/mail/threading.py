@@ -23,6 +23,9 @@ TOKEN = re.compile(r"\[ref:(\d+)-([0-9a-f]{16})\]")
 # Synthetic ids the ingest gives mail that arrived without a Message-ID: never put in References.
 SYNTHETIC_SUFFIX = "@no-message-id.invalid>"
 MAX_HEADER_IDS = 50
+# A ticket number in brackets under any prefix (`[TCK-1042]`, `[ITF-1042]`): the desk's prefix can
+# change and a ticket keeps its number, so which prefixes are ours is the ticket lookup's question.
+SUBJECT_NUMBER = re.compile(r"\[\s*([A-Za-z0-9_]{1,20}-\d{1,12})\s*\]")
 
 
 def _sign(key: bytes, text: str, length: int) -> str:
@@ -68,9 +71,17 @@ def header_ids(parsed: ParsedMessage) -> list[str]:
     return ids[:MAX_HEADER_IDS]
 
 
-def subject_numbers(subject: str | None, prefix: str) -> list[str]:
-    prefix = re.escape(prefix)
-    return [m.upper() for m in re.findall(rf"\[\s*({prefix}-\d{{1,12}})\s*\]", subject or "", re.IGNORECASE)]
+def subject_numbers(subject: str | None) -> list[str]:
+    """Every bracketed ticket number in a subject, in order, upper-cased, without repeats."""
+    return list(dict.fromkeys(m.upper() for m in SUBJECT_NUMBER.findall(subject or "")))
+
+
+def without_numbers(subject: str, numbers: set[str]) -> str:
+    """The subject with these bracketed numbers taken out (a late reply's new ticket must not go on
+    carrying the old number: the customer's next reply would be threaded by it)."""
+    wanted = {n.upper() for n in numbers}
+    kept = SUBJECT_NUMBER.sub(lambda m: "" if m.group(1).upper() in wanted else m.group(0), subject)
+    return " ".join(kept.split())
 
 
 def subject_with_number(subject: str, number: str) -> str:

@@ -32,6 +32,7 @@ from sqlmodel import Session
 from tui_helpdesk.db import session_scope
 from tui_helpdesk.mail import classify as classify_module
 from tui_helpdesk.mail import filters
+from tui_helpdesk.mail import threading as mail_keys
 from tui_helpdesk.mail.parse import ParsedMessage, normalize_msgid, parse_message
 from tui_helpdesk.mail.quotes import strip_reply
 from tui_helpdesk.mail.threading import SYNTHETIC_SUFFIX
@@ -457,8 +458,9 @@ def _new_ticket(ctx: _Context, *, late_from: Ticket | None = None) -> _Outcome:
     box = _mailbox(s, ctx.row, parsed)
     fields, problems = _checked_fields(s, ctx.rules)
     department = fields.get("department")
+    moved = ""
     if department is None and late_from is not None:
-        department = late_from.department_id
+        department, moved = _late_department(s, late_from, box)
     if department is None and box is not None and box.department_id:
         department = box.department_id
     topic = fields.get("topic") or (box.topic_id if box else None)
@@ -473,7 +475,7 @@ def _new_ticket(ctx: _Context, *, late_from: Ticket | None = None) -> _Outcome:
     body, full = ctx.body
     ticket = tickets.open_ticket(
         tx,
-        subject=ctx.subject,
+        subject=_late_subject(s, ctx.subject, late_from) if late_from is not None else ctx.subject,
         body=body,
         full_body=full,
         body_format="text",
@@ -508,8 +510,33 @@ def _new_ticket(ctx: _Context, *, late_from: Ticket | None = None) -> _Outcome:
         )
     outbound.queue_alert(tx, ticket, "new_ticket", message=body)
     outcome = "new_ticket_late" if late_from is not None else "new_ticket"
-    reason = f"a late reply to {late_from.number}" if late_from is not None else ""
+    reason = f"a late reply to {late_from.number}{moved}" if late_from is not None else ""
     return _Outcome("done", outcome, ticket, entry_id, reason=reason)
+
+
+def _late_department(s: Session, old: Ticket, box: Mailbox | None) -> tuple[int, str]:
+    """Where a late reply's new ticket opens: the old ticket's department while it takes new tickets,
+    else the mailbox's, else the default one; and, when it moved, the words the journal keeps."""
+    old_dept = s.get(Department, old.department_id)
+    if old_dept is not None and old_dept.state == "active":
+        return old_dept.id, ""
+    box_dept = s.get(Department, box.department_id) if box is not None and box.department_id else None
+    if box_dept is not None and box_dept.state == "active":
+        target, which = box_dept, "the mailbox's department"
+    else:
+        target, which = s.get(Department, _fallback_department(s)), "the default department"
+    was = f"{old_dept.name} is {old_dept.state}" if old_dept is not None else "no longer exists"
+    return int(target.id), f"; its department {was}, so the new ticket opened in {target.name} ({which})"
+
+
+def _late_subject(s: Session, subject: str, old: Ticket) -> str:
+    """The subject without the old ticket's number, under whatever prefix it was written."""
+    stale = set()
+    for number in mail_keys.subject_numbers(subject):
+        named = lookup.ticket_by_number(s, number)
+        if named is not None and (mail_threading.follow_merges(s, named.id) or named).id == old.id:
+            stale.add(number)
+    return mail_keys.without_numbers(subject, stale) or NO_SUBJECT
 
 
 def _fallback_department(s: Session) -> int:

@@ -16,7 +16,7 @@ from tui_helpdesk.mail import threading as keys
 from tui_helpdesk.mail.parse import ParsedMessage
 from tui_helpdesk.models import Collaborator, Contact, InboundMessage, OutboundMessage, Ticket, TicketEntry
 
-from . import outbound, settings
+from . import lookup, outbound
 
 MAX_MERGE_HOPS = 20
 
@@ -74,8 +74,10 @@ def by_headers(session: Session, parsed: ParsedMessage) -> int | None:
     return None
 
 
-def subject_numbers(session: Session, subject: str) -> list[str]:
-    return keys.subject_numbers(subject, str(settings.get(session, "number_prefix")))
+def subject_tickets(session: Session, subject: str | None) -> list[Ticket]:
+    """The tickets the bracketed numbers of a subject name, under the current or an older prefix."""
+    found = (lookup.ticket_by_number(session, number) for number in keys.subject_numbers(subject))
+    return list({t.id: t for t in found if t is not None}.values())
 
 
 def is_participant(session: Session, ticket: Ticket, address: str | None) -> bool:
@@ -90,15 +92,16 @@ def is_participant(session: Session, ticket: Ticket, address: str | None) -> boo
 
 
 def by_subject(session: Session, parsed: ParsedMessage) -> int | None:
-    for number in subject_numbers(session, parsed.subject):
-        ticket = session.execute(select(Ticket).where(Ticket.number == number)).scalars().first()
-        if ticket is None:
-            continue
+    """The newest ticket named in the subject whose requester or collaborator wrote the message.
+
+    Newest, because a subject can carry an older number beside a newer one (a late reply opened a new
+    ticket while the customer's client kept the old tag): the newer ticket is the live conversation."""
+    matches = []
+    for ticket in subject_tickets(session, parsed.subject):
         target = follow_merges(session, ticket.id) or ticket
-        for candidate in {ticket.id: ticket, target.id: target}.values():
-            if is_participant(session, candidate, parsed.from_addr):
-                return ticket.id
-    return None
+        if any(is_participant(session, c, parsed.from_addr) for c in {ticket.id: ticket, target.id: target}.values()):
+            matches.append(ticket)
+    return max(matches, key=lambda t: t.id).id if matches else None
 
 
 def find_ticket(session: Session, parsed: ParsedMessage) -> tuple[Ticket, str] | None:
