@@ -12,8 +12,11 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
 
+from tui_helpdesk.resources import migrations_dir
+
+# the source checkout's root; only meaningful in a checkout (tests find ../shared from it)
 REPO_ROOT = Path(__file__).resolve().parent.parent
-MIGRATIONS_DIR = REPO_ROOT / "migrations"
+MIGRATIONS_DIR = migrations_dir()
 
 _engines: dict[str, Engine] = {}
 _lock = threading.Lock()

@@ -42,6 +42,7 @@ import argparse
 import getpass
 import importlib
 import json
+import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -61,6 +62,7 @@ EXIT_USAGE = 2
 EXIT_NOT_FOUND = 3
 EXIT_PERMISSION = 4
 EXIT_CONFLICT = 5
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a reader that went away
 
 # One module per command group, registered in this order (the order of `helpdesk --help`).
 COMMAND_MODULES = (
@@ -105,7 +107,22 @@ class _Parser(argparse.ArgumentParser):
         )
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        raise CliError(f"{self.prog}: {message}", EXIT_USAGE)
+        # main() adds "helpdesk: error: "; name the subcommand ("ticket show: ...") but not the program twice
+        where = self.prog.removeprefix("helpdesk").strip()
+        raise CliError(f"{where}: {message}" if where else message, EXIT_USAGE)
+
+
+class _Version(argparse.Action):
+    """--version, read from the installed distribution only when asked (it costs a metadata scan)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str = argparse.SUPPRESS, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: Any, **kwargs: Any) -> None:
+        from tui_helpdesk import __version__
+
+        print(f"helpdesk {__version__}")
+        parser.exit()
 
 
 # --- the context handed to every handler -----------------------------------------------------------
@@ -195,6 +212,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="A keyboard-first help desk. Without a command, opens the terminal app.",
         epilog="Exit codes: 1 error/invalid input, 2 usage, 3 not found, 4 permission, 5 conflict.",
     )
+    parser.add_argument("--version", action=_Version, help="print the version and exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(sub)
@@ -215,13 +233,31 @@ def _fail(message: str, code: int, field: str | None, as_json: bool) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except BrokenPipeError:
+        # `helpdesk ticket list | head`: the reader left; what is left to print goes nowhere, quietly
+        _discard_stdout()
+        return EXIT_BROKEN_PIPE
+
+
+def _discard_stdout() -> None:
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # the interpreter's last flush must not fail again
+    except (OSError, ValueError, AttributeError):  # stdout is not a file (captured in-process)
+        pass
+
+
+def _main(argv: Sequence[str] | None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     wants_json = "--json" in argv
     try:
         args = build_parser().parse_args(argv)
     except CliError as exc:
         return _fail(exc.message, exc.code, exc.field, wants_json)
-    except SystemExit as exc:  # --help
+    except SystemExit as exc:  # --help, --version
+        sys.stdout.flush()
         return exc.code if isinstance(exc.code, int) else EXIT_OK
     ctx = CommandContext(args)
     if getattr(args, "func", None) is None:
@@ -233,6 +269,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(handler(args, ctx) or EXIT_OK)
     except CliError as exc:
         return _fail(exc.message, exc.code, exc.field, ctx.json)
+    except BrokenPipeError:
+        raise
     except Exception as exc:  # noqa: BLE001 - mapped below, re-raised when it is not ours
         code, field = _classify(exc)
         if code is None:

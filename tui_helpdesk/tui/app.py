@@ -7,6 +7,7 @@ works out the agent before the UI starts, so the first paint is the queue itself
 from __future__ import annotations
 
 import getpass
+import sys
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -15,12 +16,13 @@ from textual.app import App
 from textual.binding import BindingType
 
 from tui_helpdesk.config import Config, load_config
+from tui_helpdesk.resources import styles_dir
 from tui_helpdesk.services.context import Actor
 from tui_helpdesk.tui.commands import ActionsProvider
 from tui_helpdesk.tui.context import AppContext
 from tui_helpdesk.tui.keymap import APP_BINDINGS, check_keymap
 
-STYLES = Path(__file__).resolve().parents[2] / "styles"
+STYLES = styles_dir()
 POLL_SECONDS = 2.0
 
 
@@ -200,16 +202,19 @@ def resolve_start(config: Config, engine: Engine) -> tuple[Actor | None, str, st
             return None, username, str(exc)
 
 
-def run(config: Config | None = None) -> None:
+def run(config: Config | None = None) -> int:
+    """Runs the app; the process exit code: non-zero when the app crashed (Textual printed why)."""
     from tui_helpdesk.db import get_engine
 
     config = config or load_config()
     engine = get_engine(config.database_url)
     actor, username, problem = resolve_start(config, engine)
-    HelpdeskApp(
+    app = HelpdeskApp(
         config, engine, actor, username=username, problem=problem, start_worker=config.worker_in_app
-    ).run()
+    )
+    app.run()
+    return app.return_code or 0
 
 
 if __name__ == "__main__":
-    run()
+    sys.exit(run())

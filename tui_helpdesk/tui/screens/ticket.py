@@ -32,6 +32,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from tui_helpdesk import clock
+from tui_helpdesk.resources import stylesheet
 from tui_helpdesk.services import attachments, choices, links, presence, tasks, tickets
 from tui_helpdesk.services.choices import Choice
 from tui_helpdesk.services.context import CHANGE_COUNTER, Tx, read_counter, reading, transaction
@@ -48,7 +49,7 @@ from tui_helpdesk.tui.widgets.pickers import ConfirmScreen, PickerScreen, PickIt
 from tui_helpdesk.tui.widgets.thread import ThreadView
 from tui_helpdesk.untrusted import clean_line
 
-STYLES = Path(__file__).resolve().parents[3] / "styles" / "ticket.tcss"
+STYLES = stylesheet("ticket.tcss")
 POLL_SECONDS = 3.0
 HEARTBEAT_SECONDS = 30.0
 NONE = object()  # the "(none)" choice in pickers of optional fields

@@ -26,6 +26,7 @@ from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Select, Static, TextArea
 
+from tui_helpdesk.resources import stylesheet
 from tui_helpdesk.services import canned
 from tui_helpdesk.services.choices import Choice
 from tui_helpdesk.services.context import reading
@@ -65,7 +66,7 @@ def editor_command() -> list[str]:
 class ComposerScreen(ModalScreen[Draft | None]):
     """Dismisses with the Draft to send, or None when the agent discards it."""
 
-    CSS_PATH = Path(__file__).resolve().parents[3] / "styles" / "ticket.tcss"
+    CSS_PATH = stylesheet("ticket.tcss")
 
     BINDINGS = [
         Binding("ctrl+s", "send", "Send", id="composer.send", priority=True),

@@ -1,0 +1,88 @@
+"""`helpdesk` as a process: what a shell sees (exit status, stderr) for --version, usage errors, a closed
+pipe and a crashing terminal app."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tui_helpdesk import __version__, cli
+
+
+def _env(tmp_path: Path, db_url: str | None = None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HELPDESK_")}
+    env.update(HELPDESK_DATA_DIR=str(tmp_path / "data"), HELPDESK_CONFIG_DIR=str(tmp_path / "config"))
+    if db_url:
+        env["HELPDESK_DATABASE_URL"] = db_url
+    return env
+
+
+def test_version_is_the_installed_distributions(capsys: pytest.CaptureFixture[str]) -> None:
+    from importlib.metadata import version
+
+    assert cli.main(["--version"]) == 0
+    assert capsys.readouterr().out == f"helpdesk {version('tui-helpdesk')}\n"
+    assert __version__ == version("tui-helpdesk")
+
+
+def test_a_usage_error_says_helpdesk_error_once(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["ticket", "show"]) == cli.EXIT_USAGE
+    assert (
+        capsys.readouterr().err == "helpdesk: error: ticket show: the following arguments are required: REF\n"
+    )
+    assert cli.main(["--limit"]) == cli.EXIT_USAGE
+    assert capsys.readouterr().err == "helpdesk: error: unrecognized arguments: --limit\n"
+
+
+def test_a_reader_that_closes_the_pipe_ends_it_quietly(run, tmp_path: Path, db_url: str) -> None:
+    """`helpdesk ticket list --json | head -1`: no BrokenPipeError traceback, the SIGPIPE status."""
+    assert run("demo", "--tickets", "150", "--admin", "root").code == 0
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "tui_helpdesk.cli",
+            "--as",
+            "root",
+            "ticket",
+            "list",
+            "--json",
+            "--limit",
+            "150",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=_env(tmp_path, db_url),
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    assert proc.stdout.readline().strip() == b"{"  # it started printing; far more than a pipe buffer follows
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == cli.EXIT_BROKEN_PIPE
+    assert err == ""
+
+
+CRASH = """
+import sys
+from tui_helpdesk import cli
+from tui_helpdesk.tui.app import HelpdeskApp
+
+def on_mount(self):
+    raise RuntimeError("the app fell over")
+
+HelpdeskApp.on_mount = on_mount
+sys.exit(cli.main([]))
+"""
+
+
+def test_a_crash_of_the_terminal_app_is_a_failing_exit_status(tmp_path: Path) -> None:
+    env = _env(tmp_path) | {"TEXTUAL_DRIVER": "textual.drivers.headless_driver:HeadlessDriver"}
+    result = subprocess.run(
+        [sys.executable, "-c", CRASH], capture_output=True, text=True, env=env, timeout=120, check=False
+    )
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "the app fell over" in result.stdout + result.stderr
