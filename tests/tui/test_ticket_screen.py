@@ -17,6 +17,7 @@ from sqlalchemy import Engine, select
 from textual.app import App
 from textual.pilot import Pilot
 from textual.widgets import Input, OptionList, TextArea
+from waiting import settled, until
 
 from tui_helpdesk import clock, db
 from tui_helpdesk.config import Config
@@ -36,12 +37,13 @@ from tui_helpdesk.models import (
 from tui_helpdesk.models.views import CannedResponse
 from tui_helpdesk.services import presence, setup, tickets
 from tui_helpdesk.services.context import Actor, reading, resolve_actor, transaction
+from tui_helpdesk.services.errors import ServiceError
 from tui_helpdesk.tui.context import AppContext
 from tui_helpdesk.tui.screens.ticket import TicketScreen
 from tui_helpdesk.tui.widgets.composer import ComposerScreen
 from tui_helpdesk.tui.widgets.header_fields import HeaderFields
 from tui_helpdesk.tui.widgets.pickers import ConfirmScreen, PickerScreen, PromptScreen, TextScreen
-from tui_helpdesk.tui.widgets.thread import EntryBox
+from tui_helpdesk.tui.widgets.thread import EntryBox, ThreadView
 
 NOW = "2026-03-02T09:00:00Z"
 EVIL_SUBJECT = "Invoice \x1b]0;pwned\x07question\x1b[2J"
@@ -167,11 +169,35 @@ class Harness(App[None]):
         self.push_screen(TicketScreen(self.ticket_id, **self.kwargs), self.results.append)
 
 
-async def settle(pilot: Pilot, rounds: int = 4) -> None:
-    """Let thread workers finish and their messages land."""
-    for _ in range(rounds):
-        await pilot.app.workers.wait_for_complete()
-        await pilot.pause()
+async def opened(pilot: Pilot, ticket_id: int | None = None) -> TicketScreen:
+    """Until the ticket screen has loaded its ticket (the header and the thread are drawn)."""
+    await until(
+        pilot,
+        lambda: screen(pilot.app).detail is not None
+        and (ticket_id is None or screen(pilot.app).detail.id == ticket_id)
+        and screen(pilot.app).query_one(ThreadView).selected_item() is not None,
+        "the ticket screen to show its ticket (an entry selected)",
+    )
+    return screen(pilot.app)
+
+
+async def on_top(pilot: Pilot, kind: type) -> Any:
+    """Until a screen of `kind` is the one the agent sees."""
+    await until(pilot, lambda: isinstance(pilot.app.screen, kind), f"a {kind.__name__} on top")
+    return pilot.app.screen
+
+
+async def gone(pilot: Pilot, dialog: Any) -> None:
+    await until(pilot, lambda: pilot.app.screen is not dialog, f"{type(dialog).__name__} to close")
+
+
+async def said(pilot: Pilot, text: str) -> None:
+    """Until the ticket screen's message line says `text`."""
+    await until(
+        pilot,
+        lambda: text in str(screen(pilot.app).query_one("#ticket-message").render()),
+        f"the message line to say {text!r}",
+    )
 
 
 def screen(app: App) -> TicketScreen:
@@ -200,23 +226,35 @@ def entries(engine: Engine, ticket_id: int) -> list[TicketEntry]:
 
 
 async def pick(pilot: Pilot, text: str) -> None:
-    """Narrow the open picker by typing and choose the first match."""
-    assert isinstance(pilot.app.screen, PickerScreen), pilot.app.screen
+    """Narrow the picker (when it is open) by typing, and choose the first match once it shows."""
+    picker = await on_top(pilot, PickerScreen)
+    await until(pilot, lambda: picker.query_one(Input).has_focus, "the picker to take the keys")
     await pilot.press(*text)
-    await settle(pilot, 2)
+    words = text.lower().split()
+    await until(
+        pilot,
+        lambda: picker.shown
+        and picker.query_one(Input).value == text
+        and all(w in picker.shown[0].haystack() for w in words),
+        f"the picker to offer {text!r}",
+    )
     await pilot.press("enter")
-    await settle(pilot)
+    await gone(pilot, picker)
 
 
 async def answer(pilot: Pilot, text: str, submit: str = "enter") -> None:
-    assert isinstance(pilot.app.screen, PromptScreen), pilot.app.screen
-    prompt = pilot.app.screen
+    """Fill the prompt (when it is open) and submit; returns when it closed or shows an error."""
+    prompt = await on_top(pilot, PromptScreen)
     if prompt.multiline:
         prompt.query_one(TextArea).text = text
     else:
         prompt.query_one(Input).value = text
     await pilot.press(submit)
-    await settle(pilot)
+    await until(
+        pilot,
+        lambda: pilot.app.screen is not prompt or str(prompt.query_one("#prompt-error").render()).strip(),
+        "the prompt to close or show an error",
+    )
 
 
 # --- reading ------------------------------------------------------------------------------------
@@ -226,7 +264,7 @@ async def answer(pilot: Pilot, text: str, submit: str = "enter") -> None:
 async def test_header_and_thread_show_every_kind_distinctly(data: Data) -> None:
     app = Harness(data, data.vpn)
     async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
+        await opened(pilot)
         header = screen(app).query_one(HeaderFields).render_detail()
         text = _plain(app, header)
         for expected in (
@@ -261,28 +299,31 @@ def _plain(app: App, renderable: Any) -> str:
     return console.file.getvalue()
 
 
+def _header(app: App) -> str:
+    return _plain(app, screen(app).query_one(HeaderFields).render_detail())
+
+
 @pilot_test
 async def test_events_toggle_with_E(data: Data) -> None:
     app = Harness(data, data.vpn)
     async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
+        await opened(pilot)
         events = lambda: [b for b in screen(app).query(EntryBox) if b.item.kind == "event"]  # noqa: E731
         assert any(b.item.event_kind == "status" for b in events())
         await pilot.press("E")
-        await settle(pilot)
-        assert events() == []
+        await until(pilot, lambda: events() == [], "the events to be hidden")
         await pilot.press("E")
-        await settle(pilot)
-        assert events()
+        await until(pilot, events, "the events to show again")
 
 
 @pilot_test
 async def test_escape_sequences_never_reach_the_screen_and_html_is_literal(data: Data) -> None:
     app = Harness(data, data.evil)
     async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
+        await opened(pilot)
+        await settled(pilot)  # every entry drawn before the screenshot
         out = app.export_screenshot()  # every cell of the screen as drawn
-        shown = _plain(app, screen(app).query_one(HeaderFields).render_detail())
+        shown = _header(app)
         body = _plain(app, next(b for b in screen(app).query(EntryBox) if b.item.kind == "message").body())
         for text in (shown, body):
             assert "\x1b]" not in text and "\x1b[2J" not in text and "\x07" not in text
@@ -297,50 +338,73 @@ async def test_escape_sequences_never_reach_the_screen_and_html_is_literal(data:
 # --- composing ---------------------------------------------------------------------------------------
 
 
+def _presence(data: Data) -> dict[int, Any]:
+    with reading(data.engine) as tx:
+        return presence.on_tickets(tx.session, [data.vpn])
+
+
 @pilot_test
 async def test_reply_with_time_cc_and_resolve(data: Data) -> None:
     app = Harness(data, data.vpn)
     async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
+        await opened(pilot)
         await pilot.press("r")
-        await settle(pilot)
-        composer = app.screen
-        assert isinstance(composer, ComposerScreen)
-        with reading(data.engine) as tx:
-            assert presence.on_tickets(tx.session, [data.vpn])[data.vpn].activity == "replying"
+        composer = await on_top(pilot, ComposerScreen)
+        await until(
+            pilot,
+            lambda: data.vpn in _presence(data) and _presence(data)[data.vpn].activity == "replying",
+            "presence to say 'replying'",
+        )
         await pilot.press(*"Fixed the **keepalive**.")
         composer.query_one("#composer-time", Input).value = "15"
         composer.query_one("#composer-cc", Input).value = "dave@acme.com"
         resolved = next(s.id for s in screen(app).statuses if s.hint == "resolved")
         composer.query_one("#composer-status").value = resolved
-        await pilot.pause()
+        await until(pilot, lambda: composer.query_one("#composer-notes", Input).display, "the notes field")
         composer.query_one("#composer-notes", Input).value = "keepalive set to 30s"
         await pilot.press("ctrl+s")
-        await settle(pilot)
-        assert not isinstance(app.screen, ComposerScreen)
+        await gone(pilot, composer)
+        await until(pilot, lambda: row(data.engine, data.vpn).state == "resolved", "the ticket to be resolved")
+        await said(pilot, "reply sent")
+    # the app has exited: its screens unmounted, and clearing presence is part of unmounting
+    assert _presence(data) == {}
     t = row(data.engine, data.vpn)
     assert t.state == "resolved" and t.resolution_notes == "keepalive set to 30s"
     last = entries(data.engine, data.vpn)[-1]
     assert (last.kind, last.body, last.time_spent) == ("reply", "Fixed the **keepalive**.", 15)
     with reading(data.engine, data.admin) as tx:
         assert "dave@acme.com" in tickets.view(tx, t.number).collaborators
-        assert presence.on_tickets(tx.session, [data.vpn]) == {}  # cleared when the screen went away
+
+
+@pilot_test
+async def test_presence_is_cleared_when_the_screen_goes_and_a_late_heartbeat_writes_nothing(
+    data: Data,
+) -> None:
+    app = Harness(data, data.vpn)
+    async with app.run_test(size=(120, 40)) as pilot:
+        ticket = await opened(pilot)
+        await until(pilot, lambda: data.vpn in _presence(data), "presence to be recorded")
+        await pilot.press("escape")
+        await until(pilot, lambda: app.results == [None], "the screen to go back")
+        assert _presence(data) == {}  # gone the moment the screen is: nothing left to wait for
+        ticket.write_presence("replying")  # what a heartbeat worker still under way would do
+        assert _presence(data) == {}
 
 
 @pilot_test
 async def test_note_and_canned_response_with_variables(data: Data) -> None:
     app = Harness(data, data.vpn)
     async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
+        await opened(pilot)
         await pilot.press("n")
-        await settle(pilot)
+        composer = await on_top(pilot, ComposerScreen)
         await pilot.press("ctrl+r")
-        await settle(pilot)
         await pick(pilot, "looking")
-        body = app.screen.query_one("#composer-body", TextArea).text
-        assert body == "Hello Alice Doe, about TCK-1000: on it. Root Admin"
+        body = composer.query_one("#composer-body", TextArea)
+        await until(pilot, lambda: body.text, "the canned response in the body")
+        assert body.text == "Hello Alice Doe, about TCK-1000: on it. Root Admin"
         await pilot.press("ctrl+s")
-        await settle(pilot)
+        await until(pilot, lambda: entries(data.engine, data.vpn)[-1].kind == "note", "the note")
     last = entries(data.engine, data.vpn)[-1]
     assert last.kind == "note" and "TCK-1000" in last.body
 
@@ -349,18 +413,21 @@ async def test_note_and_canned_response_with_variables(data: Data) -> None:
 async def test_escape_asks_before_discarding_a_draft(data: Data) -> None:
     app = Harness(data, data.vpn)
     async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
-        await pilot.press("r", *"half written")
+        await opened(pilot)
+        await pilot.press("r")
+        composer = await on_top(pilot, ComposerScreen)
+        await pilot.press(*"half written")
         await pilot.press("escape")
-        await settle(pilot)
-        assert isinstance(app.screen, ConfirmScreen)
+        confirm = await on_top(pilot, ConfirmScreen)
         await pilot.press("n")  # keep writing
-        await settle(pilot)
-        assert isinstance(app.screen, ComposerScreen)
-        assert app.screen.query_one("#composer-body", TextArea).text == "half written"
-        await pilot.press("escape", "y")
-        await settle(pilot)
-        assert isinstance(app.screen, TicketScreen)
+        await gone(pilot, confirm)
+        assert app.screen is composer
+        assert composer.query_one("#composer-body", TextArea).text == "half written"
+        await pilot.press("escape")
+        await on_top(pilot, ConfirmScreen)
+        await pilot.press("y")
+        await on_top(pilot, TicketScreen)
+        await settled(pilot)
     assert len(entries(data.engine, data.vpn)) == 3
 
 
@@ -368,19 +435,27 @@ async def test_escape_asks_before_discarding_a_draft(data: Data) -> None:
 async def test_conflicting_edit_is_refused_and_the_draft_kept(data: Data) -> None:
     app = Harness(data, data.vpn)
     async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
-        await pilot.press("r", *"my answer")
+        await opened(pilot)
+        await pilot.press("r")
+        await on_top(pilot, ComposerScreen)
+        await pilot.press(*"my answer")
         # someone else changes the ticket meanwhile
         with transaction(data.engine, data.agent) as tx:
             tickets.note(tx, "TCK-1000", "sam was here")
         await pilot.press("ctrl+s")
-        await settle(pilot, 6)
-        assert isinstance(app.screen, ComposerScreen)
+        # refused, reloaded, and the composer reopened with the draft and the reason
+        await until(
+            pilot,
+            lambda: isinstance(app.screen, ComposerScreen)
+            and "reloaded" in str(app.screen.query_one("#composer-error").render()),
+            "the composer to come back with the draft",
+        )
         assert app.screen.query_one("#composer-body", TextArea).text == "my answer"
-        assert "changed by someone else" in str(app.screen.query_one("#composer-error").render())
+        assert "changed by" in str(app.screen.query_one("#composer-error").render())
+        assert [e.body for e in entries(data.engine, data.vpn)][-1] == "sam was here"
         # the screen reloaded, so sending again now works
         await pilot.press("ctrl+s")
-        await settle(pilot)
+        await until(pilot, lambda: entries(data.engine, data.vpn)[-1].body == "my answer", "the reply")
     assert [e.body for e in entries(data.engine, data.vpn)][-2:] == ["sam was here", "my answer"]
 
 
@@ -395,15 +470,22 @@ async def test_editor_and_attachment(data: Data, tmp_path: Path, monkeypatch: py
     log.write_text("line 1\n")
     app = Harness(data, data.vpn)
     async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
-        await pilot.press("r", "ctrl+g")
-        await settle(pilot)
-        assert app.screen.query_one("#composer-body", TextArea).text == "written in the editor"
+        await opened(pilot)
+        await pilot.press("r")
+        composer = await on_top(pilot, ComposerScreen)
+        await pilot.press("ctrl+g")
+        body = composer.query_one("#composer-body", TextArea)
+        await until(pilot, lambda: body.text == "written in the editor", "the editor's text in the body")
         await pilot.press("ctrl+f")
         await answer(pilot, str(log))
-        assert "client.log" in str(app.screen.query_one("#composer-files").render())
+        await until(
+            pilot,
+            lambda: "client.log" in str(composer.query_one("#composer-files").render()),
+            "the attachment listed",
+        )
         await pilot.press("ctrl+s")
-        await settle(pilot)
+        await until(pilot, lambda: entries(data.engine, data.vpn)[-1].kind == "reply", "the reply")
+        await settled(pilot)
     last = entries(data.engine, data.vpn)[-1]
     with session_scope(data.engine, write=False) as s:
         att = s.execute(select(Attachment).where(Attachment.entry_id == last.id)).scalar_one()
@@ -417,11 +499,17 @@ async def test_blocked_attachment_type_is_refused_with_the_reason(data: Data, tm
     bad.write_bytes(b"MZ")
     app = Harness(data, data.vpn)
     async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
-        await pilot.press("r", "ctrl+f")
+        await opened(pilot)
+        await pilot.press("r")
+        composer = await on_top(pilot, ComposerScreen)
+        await pilot.press("ctrl+f")
         await answer(pilot, str(bad))
-        assert "not accepted" in str(app.screen.query_one("#composer-error").render())
-        assert app.screen.attachments == []
+        await until(
+            pilot,
+            lambda: "not accepted" in str(composer.query_one("#composer-error").render()),
+            "the refusal beside the files",
+        )
+        assert composer.attachments == []
 
 
 # --- header actions ---------------------------------------------------------------------------------
@@ -431,165 +519,183 @@ async def test_blocked_attachment_type_is_refused_with_the_reason(data: Data, tm
 async def test_assign_to_me_then_release_with_reason(data: Data) -> None:
     app = Harness(data, data.printer)
     async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
+        await opened(pilot)
         await pilot.press("A")
-        await settle(pilot)
+        await until(pilot, lambda: "Root Admin" in _header(app), "the header to show the assignee")
         assert row(data.engine, data.printer).assignee_id == data.admin.agent_id
-        assert "Root Admin" in _plain(app, screen(app).query_one(HeaderFields).render_detail())
         await pilot.press("R")
-        await settle(pilot)
         await answer(pilot, "")  # a reason is required: the prompt stays open
         assert isinstance(app.screen, PromptScreen)
         assert "required" in str(app.screen.query_one("#prompt-error").render())
         await answer(pilot, "on leave")
-        assert row(data.engine, data.printer).assignee_id is None
+        await until(pilot, lambda: row(data.engine, data.printer).assignee_id is None, "the release")
 
 
 @pilot_test
 async def test_assign_to_agent_and_team_via_picker(data: Data) -> None:
     app = Harness(data, data.printer)
     async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
+        await opened(pilot)
         await pilot.press("a")
-        await settle(pilot)
         await pick(pilot, "sam")
-        assert row(data.engine, data.printer).assignee_id == data.agent.agent_id
+        await until(pilot, lambda: row(data.engine, data.printer).assignee_id == data.agent.agent_id, "sam")
+        await said(pilot, "assigned")
         await pilot.press("a")
-        await settle(pilot)
         await pick(pilot, "level")
-        assert row(data.engine, data.printer).team_id is not None
+        await until(pilot, lambda: row(data.engine, data.printer).team_id is not None, "the team")
 
 
 @pilot_test
 async def test_status_resolve_reopen_transfer_tags(data: Data) -> None:
+    def view() -> Any:
+        with reading(data.engine, data.admin) as tx:
+            return tickets.view(tx, row(data.engine, data.printer).number)
+
     app = Harness(data, data.printer)
     async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
+        await opened(pilot)
         await pilot.press("s")
-        await settle(pilot)
         await pick(pilot, "pending")
+        await until(pilot, lambda: screen(app).detail.state == "pending", "the screen to show Pending")
         assert row(data.engine, data.printer).state == "pending"
         await pilot.press("x")
-        await settle(pilot)
         await answer(pilot, "replaced the roller", submit="ctrl+s")
+        await until(pilot, lambda: screen(app).detail.state == "resolved", "the screen to show Resolved")
         t = row(data.engine, data.printer)
         assert (t.state, t.resolution_notes) == ("resolved", "replaced the roller")
         await pilot.press("o")
-        await settle(pilot)
         await answer(pilot, "still jams")
-        assert row(data.engine, data.printer).state == "open"
+        await until(pilot, lambda: screen(app).detail.state == "open", "the screen to show Open")
         await pilot.press("T")
-        await settle(pilot)
         await pick(pilot, "billing")
         await answer(pilot, "it is about a lease")
-        with reading(data.engine, data.admin) as tx:
-            assert tickets.view(tx, row(data.engine, data.printer).number).department == "Billing"
+        await until(pilot, lambda: screen(app).detail.department == "Billing", "the screen to show Billing")
+        assert view().department == "Billing"
         await pilot.press("t")
-        await settle(pilot)
         await answer(pilot, "hardware floor3")
-        with reading(data.engine, data.admin) as tx:
-            assert tickets.view(tx, row(data.engine, data.printer).number).tags == ("floor3", "hardware")
+        await until(pilot, lambda: screen(app).detail.tags == ("floor3", "hardware"), "the new tags")
+        assert view().tags == ("floor3", "hardware")
 
 
 @pilot_test
 async def test_edit_field_asks_for_a_reason(data: Data) -> None:
     app = Harness(data, data.printer)
     async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
+        await opened(pilot)
         await pilot.press("e")
         await pick(pilot, "subject")
         await answer(pilot, "Printer on floor 3 jams")
-        assert isinstance(app.screen, PromptScreen) and "Reason" in str(
-            app.screen.query_one("#prompt-label").render()
-        )
+        reason = await on_top(pilot, PromptScreen)
+        assert "Reason" in str(reason.query_one("#prompt-label").render())
         await answer(pilot, "clearer")
+        await until(pilot, lambda: screen(app).detail.subject == "Printer on floor 3 jams", "the new subject")
         await pilot.press("e")
         await pick(pilot, "priority")
-        await settle(pilot)
         await pick(pilot, "urgent")
         await answer(pilot, "whole floor blocked")
+        await until(pilot, lambda: row(data.engine, data.printer).priority_rank == 4, "the new priority")
     t = row(data.engine, data.printer)
     assert t.subject == "Printer on floor 3 jams" and t.priority_rank == 4
 
 
 @pilot_test
 async def test_link_by_search_and_merge_after_confirmation(data: Data) -> None:
+    def links_of_vpn() -> list[str]:
+        with reading(data.engine, data.admin) as tx:
+            return [x.number for x in tickets.view(tx, "TCK-1000").links]
+
     app = Harness(data, data.vpn)
     async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
+        await opened(pilot)
         await pilot.press("l")
         await pick(pilot, "printer")  # by words of the subject
         await pick(pilot, "related")
-        with reading(data.engine, data.admin) as tx:
-            assert [x.number for x in tickets.view(tx, "TCK-1000").links] == ["TCK-1001"]
+        await until(pilot, lambda: links_of_vpn() == ["TCK-1001"], "the link")
         await pilot.press("m")
         await pick(pilot, "1001")  # by number
-        assert isinstance(app.screen, ConfirmScreen)
+        confirm = await on_top(pilot, ConfirmScreen)
         await pilot.press("n")
-        await settle(pilot)
+        await gone(pilot, confirm)
+        await settled(pilot)
         assert row(data.engine, data.printer).merged_into_id is None
         await pilot.press("m")
         await pick(pilot, "1001")
+        await on_top(pilot, ConfirmScreen)
         await pilot.press("y")
-        await settle(pilot)
-    assert row(data.engine, data.printer).merged_into_id == data.vpn
+        await until(pilot, lambda: row(data.engine, data.printer).merged_into_id == data.vpn, "the merge")
 
 
 @pilot_test
 async def test_archive_asks_first_and_cc_is_added(data: Data) -> None:
+    def ccs() -> tuple[str, ...]:
+        with reading(data.engine, data.admin) as tx:
+            return tickets.view(tx, "TCK-1001").collaborators
+
     app = Harness(data, data.printer)
     async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
+        await opened(pilot)
         await pilot.press("c")
         await answer(pilot, "not-an-address")
         assert isinstance(app.screen, PromptScreen)
         await answer(pilot, "boss@acme.com")
+        await until(pilot, lambda: ccs() == ("boss@acme.com",), "the CC")
         await pilot.press("X")
-        await settle(pilot)
-        assert isinstance(app.screen, ConfirmScreen)
+        await on_top(pilot, ConfirmScreen)
         await pilot.press("y")
-        await settle(pilot)
-    assert row(data.engine, data.printer).archived
-    with reading(data.engine, data.admin) as tx:
-        assert tickets.view(tx, "TCK-1001").collaborators == ("boss@acme.com",)
+        await until(pilot, lambda: row(data.engine, data.printer).archived, "the ticket archived")
 
 
 # --- entries ---------------------------------------------------------------------------------------
 
 
+def _refusal(data: Data, actor: Actor, write: Callable[[Any], Any]) -> str:
+    """What the service says when `actor` tries `write` (the app must say the same words)."""
+    with pytest.raises(ServiceError) as refused:
+        with transaction(data.engine, actor) as tx:
+            write(tx)
+    return str(refused.value)
+
+
 @pilot_test
 async def test_delete_own_entry_leaves_a_placeholder_and_others_are_refused(data: Data) -> None:
+    roots_note = entries(data.engine, data.vpn)[-1]
+    refusal = _refusal(data, data.agent, lambda tx: tickets.delete_entry(tx, roots_note.id))
     app = Harness(data, data.vpn, actor=data.agent)
     async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
-        # the newest entry (root's note) is selected: sam may not delete it
-        await pilot.press("D", "y")
-        await settle(pilot)
-        assert "lacks the permission ticket.delete" in str(screen(app).query_one("#ticket-message").render())
+        await opened(pilot)
+        # the newest entry (root's note) is selected: sam may not delete it, in the service's words
+        await pilot.press("D")
+        await on_top(pilot, ConfirmScreen)
+        await pilot.press("y")
+        await said(pilot, refusal)
+        assert entries(data.engine, data.vpn)[-1].deleted_at is None
         await pilot.press("n")
-        await settle(pilot)
+        composer = await on_top(pilot, ComposerScreen)
         await pilot.press(*"mine")
         await pilot.press("ctrl+s")
-        await settle(pilot)
-        await pilot.press("G", "D", "y")
-        await settle(pilot)
-        deleted = [b for b in screen(app).query(EntryBox) if b.item.deleted]
-        assert len(deleted) == 1 and "deleted entry" in _plain(app, deleted[0].body())
+        await gone(pilot, composer)
+        await until(pilot, lambda: any(b.item.body == "mine" for b in screen(app).query(EntryBox)), "the note")
+        await settled(pilot)  # the thread puts its selection back after drawing; G comes after that
+        await pilot.press("G", "D")
+        await on_top(pilot, ConfirmScreen)
+        await pilot.press("y")
+        deleted = lambda: [b for b in screen(app).query(EntryBox) if b.item.deleted]  # noqa: E731
+        await until(pilot, deleted, "a deleted entry")
+        assert len(deleted()) == 1 and "deleted entry" in _plain(app, deleted()[0].body())
 
 
 @pilot_test
 async def test_edit_entry_and_full_original(data: Data) -> None:
     app = Harness(data, data.vpn)
     async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
+        await opened(pilot)
         await pilot.press("ctrl+e")  # the note is selected
-        await settle(pilot)
         await answer(pilot, "Keepalive, confirmed.", submit="ctrl+s")
-        assert entries(data.engine, data.vpn)[2].body == "Keepalive, confirmed."
+        await until(pilot, lambda: entries(data.engine, data.vpn)[2].body == "Keepalive, confirmed.", "the edit")
+        await said(pilot, "entry edited")
         await pilot.press("g", "F")
-        await settle(pilot)
-        assert isinstance(app.screen, TextScreen)
-        assert "SECRET-QUOTED-LINE" in _plain(app, app.screen.body)
+        text = await on_top(pilot, TextScreen)
+        assert "SECRET-QUOTED-LINE" in _plain(app, text.body)
 
 
 @pilot_test
@@ -605,9 +711,10 @@ async def test_save_attachment_to_a_path(data: Data, tmp_path: Path) -> None:
     out.mkdir()
     app = Harness(data, data.vpn)
     async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
+        await opened(pilot)
         await pilot.press("S")
         await answer(pilot, str(out))
+        await said(pilot, "saved to")
     assert (out / "photo.png").read_bytes() == b"\x89PNG data"
 
 
@@ -619,9 +726,9 @@ async def test_triage_moves_to_the_next_ticket_after_an_action(data: Data) -> No
     queue = [data.vpn, data.printer, data.evil]
     app = Harness(data, data.printer, queue_ids=queue, triage=True)
     async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
+        await opened(pilot)
         await pilot.press("A")
-        await settle(pilot)
+        await until(pilot, lambda: app.results, "the screen to move on")
         assert app.results == [("next", data.evil)]
 
 
@@ -630,15 +737,15 @@ async def test_without_triage_an_action_stays_and_brackets_move(data: Data) -> N
     queue = [data.vpn, data.printer]
     app = Harness(data, data.printer, queue_ids=queue)
     async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
+        await opened(pilot)
         await pilot.press("A")
-        await settle(pilot)
+        await said(pilot, "is yours")
         assert app.results == []
         await pilot.press("right_square_bracket")  # the last one: stays
-        await settle(pilot)
+        await said(pilot, "that was the last ticket")
         assert app.results == []
         await pilot.press("left_square_bracket")
-        await settle(pilot)
+        await until(pilot, lambda: app.results, "the screen to move on")
         assert app.results == [("next", data.vpn)]
 
 
@@ -646,9 +753,9 @@ async def test_without_triage_an_action_stays_and_brackets_move(data: Data) -> N
 async def test_escape_goes_back_with_none(data: Data) -> None:
     app = Harness(data, data.vpn)
     async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
+        await opened(pilot)
         await pilot.press("escape")
-        await settle(pilot)
+        await until(pilot, lambda: app.results, "the screen to go back")
         assert app.results == [None]
 
 
@@ -656,30 +763,30 @@ async def test_escape_goes_back_with_none(data: Data) -> None:
 async def test_other_agents_change_shows_without_a_keypress(data: Data) -> None:
     app = Harness(data, data.vpn)
     async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
+        await opened(pilot)
         with transaction(data.engine, data.agent) as tx:
             tickets.note(tx, "TCK-1000", "fresh from sam")
         presence.mark(data.engine, data.agent.agent_id, data.vpn, "replying")
-        screen(app)._poll()
-        await settle(pilot, 6)
-        screen(app)._poll()
-        await settle(pilot, 6)
-        assert any(b.item.body == "fresh from sam" for b in screen(app).query(EntryBox))
-        assert "Sam Agent is replying" in _plain(app, screen(app).query_one(HeaderFields).render_detail())
+
+        def shown() -> bool:
+            screen(app)._poll()  # what the 3-second timer does
+            return any(b.item.body == "fresh from sam" for b in screen(app).query(EntryBox)) and (
+                "Sam Agent is replying" in _header(app)
+            )
+
+        await until(pilot, shown, "sam's note and presence on the screen")
 
 
 @pilot_test
 async def test_picker_narrows_as_you_type(data: Data) -> None:
     app = Harness(data, data.vpn)
     async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
+        await opened(pilot)
         await pilot.press("e")
-        await settle(pilot)
-        options = app.screen.query_one(OptionList)
+        picker = await on_top(pilot, PickerScreen)
+        options = picker.query_one(OptionList)
         total = options.option_count
         await pilot.press(*"tag")
-        await pilot.pause()
-        assert 0 < options.option_count < total
+        await until(pilot, lambda: 0 < options.option_count < total, "the list to narrow")
         await pilot.press("escape")
-        await settle(pilot)
-        assert isinstance(app.screen, TicketScreen)
+        await on_top(pilot, TicketScreen)

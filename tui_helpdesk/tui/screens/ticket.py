@@ -17,10 +17,10 @@ Writes pass the version the agent saw, so a change made meanwhile by someone els
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from rich.text import Text
 from textual import work
@@ -33,9 +33,9 @@ from textual.widgets import Footer, Static
 
 from tui_helpdesk import clock
 from tui_helpdesk.resources import stylesheet
-from tui_helpdesk.services import attachments, choices, links, presence, tasks, tickets
+from tui_helpdesk.services import attachments, choices, door, drafts, links, presence, tasks, tickets
 from tui_helpdesk.services.choices import Choice
-from tui_helpdesk.services.context import CHANGE_COUNTER, Tx, read_counter, reading, transaction
+from tui_helpdesk.services.context import CHANGE_COUNTER, Tx, read_counter, reading
 from tui_helpdesk.services.errors import Conflict, ServiceError
 from tui_helpdesk.services.links import LINK_KINDS
 from tui_helpdesk.services.lookup import EMAIL_RE
@@ -45,7 +45,14 @@ from tui_helpdesk.tui import markdown
 from tui_helpdesk.tui.context import AppContext, ctx_of
 from tui_helpdesk.tui.widgets.composer import ComposerScreen, Draft
 from tui_helpdesk.tui.widgets.header_fields import HeaderFields
-from tui_helpdesk.tui.widgets.pickers import ConfirmScreen, PickerScreen, PickItem, PromptScreen, TextScreen
+from tui_helpdesk.tui.widgets.pickers import (
+    ChoiceScreen,
+    ConfirmScreen,
+    PickerScreen,
+    PickItem,
+    PromptScreen,
+    TextScreen,
+)
 from tui_helpdesk.tui.widgets.thread import ThreadView
 from tui_helpdesk.untrusted import clean_line
 
@@ -174,12 +181,22 @@ class TicketScreen(Screen[tuple[str, int] | None]):
     class Failed(Message):
         """A write was refused; nothing changed."""
 
-        def __init__(self, label: str, error: str, conflict: bool, draft: Draft | None = None) -> None:
+        def __init__(
+            self,
+            label: str,
+            error: str,
+            conflict: bool,
+            draft: Draft | None = None,
+            shows: tuple[tuple[str, str], ...] = (),
+            attempted: str = "",
+        ) -> None:
             super().__init__()
             self.label = label
             self.error = error
             self.conflict = conflict
             self.draft = draft
+            self.shows = shows
+            self.attempted = attempted
 
     class PresenceSeen(Message):
         def __init__(self, seen: list[Seen]) -> None:
@@ -198,6 +215,12 @@ class TicketScreen(Screen[tuple[str, int] | None]):
         self.counter = -1
         self.activity = "viewing"
         self._pending_draft: tuple[Draft, str] | None = None
+        self.kept_drafts: dict[str, Draft] = {}  # kind -> a draft put aside ("keep as draft")
+        # Presence writes run on worker threads; this lock orders them against the clearing in
+        # on_unmount, and `_left` turns any mark that arrives after the clearing into nothing.
+        self._presence_lock = threading.Lock()
+        self._left = False
+        self._presence_of: tuple[Any, int] | None = None  # (engine, agent id), set on mount
 
     # --- layout ---------------------------------------------------------------------------------
 
@@ -210,20 +233,32 @@ class TicketScreen(Screen[tuple[str, int] | None]):
     def on_mount(self) -> None:
         self.query_one("#ticket-message", Static).display = False
         self.query_one(ThreadView).focus()
+        ctx = self._ctx
+        # kept here: after unmount the screen has no app to ask, and a late heartbeat must not crash
+        if ctx.actor.agent_id is not None:
+            self._presence_of = (ctx.engine, ctx.actor.agent_id)
         self.load()
         self._presence_mark("viewing")
         self.set_interval(POLL_SECONDS, self._poll)
         self.set_interval(HEARTBEAT_SECONDS, lambda: self._presence_mark(self.activity))
 
     def on_unmount(self) -> None:
-        # the screen's workers die with it, so clear presence on a plain thread
-        ctx = self._ctx
-        if ctx.actor.agent_id is not None:
-            threading.Thread(
-                target=_quietly,
-                args=(presence.clear, ctx.engine, ctx.actor.agent_id, self.ticket_id),
-                daemon=True,
-            ).start()
+        self.leave()
+
+    def leave(self) -> None:
+        """Clear this agent's presence on the ticket, now and for good (a late heartbeat writes nothing).
+
+        Synchronous on purpose: when the screen is gone the row is gone, so colleagues are never told
+        "Sam is replying" about a ticket Sam closed, and nothing is left running to race with it. It
+        waits only for a presence write already under way (one small row).
+        """
+        with self._presence_lock:
+            if self._left:
+                return
+            self._left = True
+            if self._presence_of is not None:
+                engine, agent_id = self._presence_of
+                _quietly(presence.clear, engine, agent_id, self.ticket_id)
 
     @property
     def _ctx(self) -> AppContext:
@@ -313,9 +348,14 @@ class TicketScreen(Screen[tuple[str, int] | None]):
 
     @work(thread=True, group="ticket-presence")
     def _presence_mark(self, activity: str) -> None:
-        ctx = self._ctx
-        if ctx.actor.agent_id is not None:
-            _quietly(presence.mark, ctx.engine, ctx.actor.agent_id, self.ticket_id, activity)
+        self.write_presence(activity)
+
+    def write_presence(self, activity: str) -> None:
+        """One presence heartbeat (on a worker thread); after `leave()` it writes nothing."""
+        with self._presence_lock:
+            if not self._left and self._presence_of is not None:
+                engine, agent_id = self._presence_of
+                _quietly(presence.mark, engine, agent_id, self.ticket_id, activity)
 
     def _set_activity(self, activity: str) -> None:
         self.activity = activity
@@ -323,20 +363,38 @@ class TicketScreen(Screen[tuple[str, int] | None]):
 
     # --- running writes -------------------------------------------------------------------------
 
-    def act(self, label: str, fn: Callable[[Tx], Any], *, advance: bool = False, note: str = "") -> None:
-        """Run a write in a thread worker; the outcome comes back as Done or Failed."""
+    def act(
+        self,
+        label: str,
+        fn: Callable[[Tx], Any],
+        *,
+        advance: bool = False,
+        note: str = "",
+        shows: Sequence[tuple[str, str]] = (),
+        attempted: str = "",
+    ) -> None:
+        """Run a write in a thread worker (the services own its transaction); the outcome comes back
+        as Done or Failed. `shows` names the fields (label, TicketDetail attribute) a refusal for a
+        stale version shows as they are now, beside what the agent `attempted`."""
         if self.detail is None:
             return
-        self._act(label, fn, advance, note or f"{label}: done")
+        self._act(label, fn, advance, note or f"{label}: done", tuple(shows), attempted)
 
     @work(thread=True, group="ticket-act")
-    def _act(self, label: str, fn: Callable[[Tx], Any], advance: bool, note: str) -> None:
+    def _act(
+        self,
+        label: str,
+        fn: Callable[[Tx], Any],
+        advance: bool,
+        note: str,
+        shows: tuple[tuple[str, str], ...],
+        attempted: str,
+    ) -> None:
         ctx = self._ctx
         try:
-            with transaction(ctx.engine, ctx.actor) as tx:
-                fn(tx)
+            door.write(ctx.engine, ctx.actor, fn)
         except Conflict as exc:
-            self.post_message(self.Failed(label, str(exc), conflict=True))
+            self.post_message(self.Failed(label, str(exc), conflict=True, shows=shows, attempted=attempted))
         except ServiceError as exc:
             self.post_message(self.Failed(label, str(exc), conflict=False))
         else:
@@ -362,16 +420,28 @@ class TicketScreen(Screen[tuple[str, int] | None]):
                 self._open_composer(message.draft, notice)
                 self._pending_draft = None
             return
-        if message.conflict:
-
-            def answered(yes: bool | None) -> None:
-                if yes:
-                    self.load()
-
-            self.app.push_screen(
-                ConfirmScreen(f"{message.error}\n\nReload the ticket now?", yes="Reload", no="Not now"),
-                answered,
+        if message.conflict and self.detail is not None:
+            ref = self.ref
+            self.fetch(
+                lambda ctx: door.read(ctx.engine, ctx.actor, tickets.view, ref, events=False),
+                lambda fresh: self._offer_reload(message, fresh),
             )
+
+    def _offer_reload(self, message: Failed, fresh: TicketDetail) -> None:
+        """A stale write was refused: say who changed the ticket, show the fields as they are now."""
+        lines = [clean_line(message.error)]
+        now = [f"  {label}: {_shown(getattr(fresh, attr, ''))}" for label, attr in message.shows]
+        if now:
+            lines += ["", "Now:", *now]
+        if message.attempted:
+            lines.append(f"  yours, not saved: {clean_line(message.attempted)}")
+        lines += ["", "Reload the ticket now?"]
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.load()
+
+        self.app.push_screen(ConfirmScreen("\n".join(lines), yes="Reload", no="Not now"), answered)
 
     def fetch(self, fn: Callable[[AppContext], Any], then: Callable[[Any], None]) -> None:
         """Read something (choices for a picker) off the UI thread, then continue with it."""
@@ -474,56 +544,91 @@ class TicketScreen(Screen[tuple[str, int] | None]):
     def action_compose(self, kind: str) -> None:
         if self.detail is None:
             return
-        self._open_composer(Draft(kind=kind))
+        kept = self.kept_drafts.pop(kind, None)
+        if kept is not None:
+            self._open_composer(kept, "your kept draft: ctrl+s sends it, esc asks before discarding")
+        else:
+            self._open_composer(Draft(kind=kind))
 
     def _open_composer(self, draft: Draft, notice: str = "") -> None:
         assert self.detail is not None
         self._set_activity("replying" if draft.kind == "reply" else "noting")
+        # what the agent has seen when they start writing: the send is checked against both
+        seen_version, seen_entry = self.detail.version, self.detail.last_entry_id
 
         def finished(result: Draft | None) -> None:
             self._set_activity("viewing")
             if result is not None:
-                self._send(result)
+                self._send(result, seen_version, seen_entry)
 
         self.app.push_screen(ComposerScreen(self.detail, draft, self.statuses, notice=notice), finished)
 
-    def _send(self, draft: Draft) -> None:
+    def _send(self, draft: Draft, version: int, seen_entry: int) -> None:
         assert self.detail is not None
-        self._send_worker(draft, self.detail.number, self.detail.version)
+        if draft.kind == "reply":
+            self._check_crossed(draft, self.detail.number, version, seen_entry)
+        else:
+            self._send_worker(draft, self.detail.number, version)
+
+    @work(thread=True, group="ticket-act")
+    def _check_crossed(self, draft: Draft, ref: str, version: int, seen_entry: int) -> None:
+        """Before a reply goes out: did someone else reply (or the customer write) since it was begun?"""
+        ctx = self._ctx
+        try:
+            crossed = door.read(ctx.engine, ctx.actor, drafts.replies_since, ref, seen_entry)
+        except ServiceError as exc:
+            self.post_message(self.Failed("reply", str(exc), isinstance(exc, Conflict), draft))
+            return
+        if not crossed.entries:
+            self._send_worker(draft, ref, version)
+            return
+        self.app.call_from_thread(self._ask_crossed, draft, ref, crossed)
+
+    def _ask_crossed(self, draft: Draft, ref: str, crossed: drafts.Crossed) -> None:
+        def answered(choice: str | None) -> None:
+            if choice == "send":
+                # the agent knows now: send against the ticket as it is (a later change still refuses)
+                self._send_worker(draft, ref, crossed.version)
+            elif choice == "review":
+                self.kept_drafts[draft.kind] = draft
+                self.load()
+                self.say("draft kept: read the new entries, then r to go on with your reply")
+            else:
+                self.kept_drafts[draft.kind] = draft
+                self.say("draft kept: r opens it again")
+
+        question = f"{crossed.sentence(clock.now())}, after you began this reply."
+        self.app.push_screen(
+            ChoiceScreen(
+                question,
+                [("s", "send anyway", "send"), ("r", "review", "review"), ("d", "keep as draft", "draft")],
+                cancel="draft",
+            ),
+            answered,
+        )
 
     @work(thread=True, group="ticket-act")
     def _send_worker(self, draft: Draft, ref: str, version: int) -> None:
         ctx = self._ctx
-        stored: list[attachments.Stored] = []
         label = "reply" if draft.kind == "reply" else "note"
         try:
-            with transaction(ctx.engine, ctx.actor) as tx:
-                if draft.kind == "reply":
-                    entry = tickets.reply(
-                        tx,
-                        ref,
-                        draft.body,
-                        expected_version=version,
-                        time_spent=draft.time_spent,
-                        cc=draft.cc,
-                        status=draft.status_id,
-                        resolution_notes=draft.resolution_notes,
-                    )
-                else:
-                    entry = tickets.note(
-                        tx, ref, draft.body, expected_version=version, time_spent=draft.time_spent
-                    )
-                for path in draft.attachments:
-                    stored.append(
-                        attachments.store(tx, ref, path, ctx.config.attachments_dir, entry_id=entry.id)
-                    )
+            drafts.send(
+                ctx.engine,
+                ctx.actor,
+                ref,
+                draft.kind,
+                draft.body,
+                expected_version=version,
+                attachments_dir=ctx.config.attachments_dir,
+                files=draft.attachments,
+                time_spent=draft.time_spent,
+                cc=draft.cc,
+                status=draft.status_id,
+                resolution_notes=draft.resolution_notes,
+            )
         except ServiceError as exc:
-            attachments.discard(stored)
             self.post_message(self.Failed(label, str(exc), isinstance(exc, Conflict), draft))
             return
-        except BaseException:
-            attachments.discard(stored)
-            raise
         what = "reply sent" if draft.kind == "reply" else "note added"
         if draft.status_id is not None:
             name = next((s.name for s in self.statuses if s.id == draft.status_id), "")
@@ -544,22 +649,25 @@ class TicketScreen(Screen[tuple[str, int] | None]):
             if state == "resolved":
                 self.ask(
                     "Resolution notes",
-                    lambda notes: self._status(status_id, name, notes.strip() or None),
+                    lambda notes: self._status(status_id, name, notes.strip() or None, d.version),
                     label="Notes (optional)",
                     multiline=True,
                 )
             else:
-                self._status(status_id, name, None)
+                self._status(status_id, name, None, d.version)
 
         self.pick(f"Status of {d.number}", self.items(self.statuses), chosen, current=d.status_id)
 
-    def _status(self, status_id: int, name: str, notes: str | None) -> None:
-        ref, v = self.ref, self.detail.version if self.detail else None
+    def _status(self, status_id: int, name: str, notes: str | None, version: int) -> None:
+        """`version` is the one the agent saw when the picker opened, not whatever a poll loaded since."""
+        ref = self.ref
         self.act(
             "status",
-            lambda tx: tickets.set_status(tx, ref, status_id, notes=notes, expected_version=v),
+            lambda tx: tickets.set_status(tx, ref, status_id, notes=notes, expected_version=version),
             advance=True,
             note=f"status set to {name}",
+            shows=(("Status", "status"),),
+            attempted=name,
         )
 
     def action_resolve(self) -> None:
@@ -611,7 +719,13 @@ class TicketScreen(Screen[tuple[str, int] | None]):
                 fn = lambda tx: tickets.assign(tx, ref, agent=ident, expected_version=v)  # noqa: E731
             else:
                 fn = lambda tx: tickets.assign(tx, ref, team=ident, expected_version=v)  # noqa: E731
-            self.act("assign", fn, advance=True, note=f"{ref} assigned")
+            self.act(
+                "assign",
+                fn,
+                advance=True,
+                note=f"{ref} assigned",
+                shows=(("Assignee", "assignee"), ("Team", "team")),
+            )
 
         self.fetch(lambda ctx: (choices.agents(ctx.engine), choices.teams(ctx.engine)), show)
 
@@ -657,6 +771,7 @@ class TicketScreen(Screen[tuple[str, int] | None]):
                     lambda tx: tickets.transfer(tx, ref, dept_id, reason=reason.strip(), expected_version=v),
                     advance=True,
                     note=f"{ref} transferred",
+                    shows=(("Department", "department"),),
                 ),
                 required=False,
             )
@@ -681,10 +796,14 @@ class TicketScreen(Screen[tuple[str, int] | None]):
     def action_link(self) -> None:
         if self.detail is None:
             return
-        ref = self.ref
+        ref, v = self.ref, self.detail.version
 
         def kind_chosen(other: str, kind: str) -> None:
-            self.act("link", lambda tx: links.link(tx, ref, other, kind), note=f"linked {ref} {kind} {other}")
+            self.act(
+                "link",
+                lambda tx: links.link(tx, ref, other, kind, expected_version=v),
+                note=f"linked {ref} {kind} {other}",
+            )
 
         def other_chosen(other: str) -> None:
             kinds = [
@@ -741,6 +860,8 @@ class TicketScreen(Screen[tuple[str, int] | None]):
                 "tags",
                 lambda tx: tickets.set_tags(tx, ref, value.replace(",", " ").split(), expected_version=v),
                 note="tags saved",
+                shows=(("Tags", "tags"),),
+                attempted=value,
             ),
             label="Tags (space separated, the whole set)",
             value=" ".join(self.detail.tags),
@@ -774,7 +895,7 @@ class TicketScreen(Screen[tuple[str, int] | None]):
     def action_add_cc(self) -> None:
         if self.detail is None:
             return
-        ref = self.ref
+        ref, v = self.ref, self.detail.version
         current = list(self.detail.collaborators)
 
         def check(value: str) -> str | None:
@@ -789,14 +910,17 @@ class TicketScreen(Screen[tuple[str, int] | None]):
                     f"Remove {email} from the CC list of {ref}?",
                     lambda: self.act(
                         "remove CC",
-                        lambda tx: tickets.remove_collaborator(tx, ref, email),
+                        lambda tx: tickets.remove_collaborator(tx, ref, email, expected_version=v),
                         note=f"{email} removed",
                     ),
                     yes="Remove",
                 )
             else:
                 self.act(
-                    "add CC", lambda tx: tickets.add_collaborator(tx, ref, value), note=f"{value} added as CC"
+                    "add CC",
+                    lambda tx: tickets.add_collaborator(tx, ref, value, expected_version=v),
+                    note=f"{value} added as CC",
+                    shows=(("CC", "collaborators"),),
                 )
 
         hint = ("now: " + ", ".join(clean_line(c) for c in current)) if current else "no CCs yet"
@@ -805,7 +929,7 @@ class TicketScreen(Screen[tuple[str, int] | None]):
     def action_log_time(self) -> None:
         if self.detail is None:
             return
-        ref = self.ref
+        ref, v = self.ref, self.detail.version
 
         def check(value: str) -> str | None:
             return None if value.strip().isdigit() and int(value) > 0 else "minutes, a whole number above 0"
@@ -813,7 +937,9 @@ class TicketScreen(Screen[tuple[str, int] | None]):
         self.ask(
             f"Log time on {ref}",
             lambda value: self.act(
-                "log time", lambda tx: tickets.log_time(tx, ref, int(value)), note=f"{int(value)} min logged"
+                "log time",
+                lambda tx: tickets.log_time(tx, ref, int(value), expected_version=v),
+                note=f"{int(value)} min logged",
             ),
             label="Minutes",
             validate=check,
@@ -894,22 +1020,38 @@ class TicketScreen(Screen[tuple[str, int] | None]):
         if self.detail is None:
             return
         items = [PickItem(key, label) for key, label in self.EDITABLE]
-        self.pick(f"Edit which field of {self.detail.number}?", items, self._edit)
+        d = self.detail
+        self.pick(f"Edit which field of {d.number}?", items, lambda key: self._edit(key, d))
 
-    def _update(self, changes: dict[str, Any], label: str) -> None:
-        ref, v = self.ref, self.detail.version if self.detail else None
+    # the fields a refused edit shows as they are now: change key -> (label, TicketDetail attribute)
+    SHOWN: ClassVar[dict[str, tuple[str, str]]] = {
+        "subject": ("Subject", "subject"),
+        "contact": ("Requester", "requester_email"),
+        "due_at": ("Due", "due_at"),
+        "priority": ("Priority", "priority"),
+        "topic": ("Help topic", "topic"),
+        "organization": ("Organization", "organization"),
+        "sla_plan": ("SLA plan", "sla_plan"),
+        "category": ("Category", "category"),
+        "type": ("Type", "type"),
+        "item": ("Item", "item"),
+    }
+
+    def _update(self, changes: dict[str, Any], label: str, seen: TicketDetail, attempted: str = "") -> None:
+        """Save a field edit against `seen`, the ticket as it was when the agent began the edit."""
+        ref, v = seen.number, seen.version
         self.ask_reason(
             f"change {label}",
             lambda reason: self.act(
                 f"edit {label}",
                 lambda tx: tickets.update_fields(tx, ref, changes, reason=reason, expected_version=v),
                 note=f"{label} changed",
+                shows=tuple(self.SHOWN[k] for k in changes if k in self.SHOWN),
+                attempted=attempted,
             ),
         )
 
-    def _edit(self, key: str) -> None:
-        d = self.detail
-        assert d is not None
+    def _edit(self, key: str, d: TicketDetail) -> None:
         redirect = {
             "department": self.action_transfer,
             "status": self.action_set_status,
@@ -924,7 +1066,7 @@ class TicketScreen(Screen[tuple[str, int] | None]):
         elif key == "subject":
             self.ask(
                 "Subject",
-                lambda value: self._update({"subject": value.strip()}, "subject"),
+                lambda value: self._update({"subject": value.strip()}, "subject", d, value.strip()),
                 label="Subject",
                 value=d.subject,
                 required=True,
@@ -932,7 +1074,7 @@ class TicketScreen(Screen[tuple[str, int] | None]):
         elif key == "requester":
             self.ask(
                 "Requester",
-                lambda value: self._update({"contact": value.strip()}, "requester"),
+                lambda value: self._update({"contact": value.strip()}, "requester", d, value.strip()),
                 label="Email",
                 value=d.requester_email,
                 validate=lambda v: None if EMAIL_RE.match(v.strip().lower()) else "not an email address",
@@ -940,13 +1082,16 @@ class TicketScreen(Screen[tuple[str, int] | None]):
         elif key == "due":
             self.ask(
                 "Due date",
-                lambda value: self._update({"due_at": value.strip() or None}, "due date"),
+                lambda value: self._update({"due_at": value.strip() or None}, "due date", d, value.strip()),
                 label="UTC, YYYY-MM-DD HH:MM (empty clears)",
                 value=d.due_at.strftime("%Y-%m-%d %H:%M") if d.due_at else "",
                 validate=_check_datetime,
             )
         elif key == "cti":
-            self.fetch(lambda ctx: choices.classifications(ctx.engine, "category", None), self._cti_category)
+            self.fetch(
+                lambda ctx: choices.classifications(ctx.engine, "category", None),
+                lambda rows: self._cti_category(rows, d),
+            )
         else:
             loaders: dict[str, tuple[Callable[[AppContext], list[Choice]], str, str, Any]] = {
                 "priority": (lambda ctx: choices.priorities(ctx.engine), "priority", "", d.priority_id),
@@ -961,20 +1106,25 @@ class TicketScreen(Screen[tuple[str, int] | None]):
             }
             loader, field, none, current = loaders[key]
 
-            def chosen(value: Any) -> None:
-                self._update({field: None if value is NONE else value}, field.replace("_", " "))
+            names: dict[Any, str] = {}
 
-            self.fetch(
-                loader,
-                lambda rows: self.pick(
+            def chosen(value: Any) -> None:
+                self._update(
+                    {field: None if value is NONE else value}, field.replace("_", " "), d, names.get(value, "")
+                )
+
+            def show(rows: list[Choice]) -> None:
+                names.update({c.id: c.name for c in rows})
+                self.pick(
                     f"{field.replace('_', ' ').title()} of {d.number}",
                     self.items(rows, none or None),
                     chosen,
                     current=current,
-                ),
-            )
+                )
 
-    def _cti_category(self, rows: list[Choice]) -> None:
+            self.fetch(loader, show)
+
+    def _cti_category(self, rows: list[Choice], d: TicketDetail) -> None:
         """Category, then its types, then their items: each step may stop with "(none)"."""
         changes: dict[str, Any] = {}
 
@@ -982,7 +1132,7 @@ class TicketScreen(Screen[tuple[str, int] | None]):
             changes[kind] = None if picked is NONE else picked
             following = {"category": "type", "type": "item"}.get(kind)
             if picked is NONE or following is None:
-                self._update(changes, "category/type/item")
+                self._update(changes, "category/type/item", d)
                 return
             self.fetch(
                 lambda ctx: choices.classifications(ctx.engine, following, picked),
@@ -991,7 +1141,7 @@ class TicketScreen(Screen[tuple[str, int] | None]):
 
         def ask(kind: str, options: list[Choice]) -> None:
             if not options:
-                self._update(changes, "category/type/item")
+                self._update(changes, "category/type/item", d)
                 return
             self.pick(kind.title(), self.items(options, "(none)"), lambda v: step(kind, v))
 
@@ -1015,28 +1165,43 @@ class TicketScreen(Screen[tuple[str, int] | None]):
             return
         what = {"message": "customer message", "reply": "reply", "note": "note"}[item.kind]
         extra = " The customer already received it by email." if item.kind == "reply" else ""
+        v = self.detail.version if self.detail else None
         self.confirm(
             f"Delete this {what} by {clean_line(item.author)}?{extra} Staff will see a placeholder.",
             lambda: self.act(
-                "delete entry", lambda tx: tickets.delete_entry(tx, item.id), note="entry deleted"
+                "delete entry",
+                lambda tx: tickets.delete_entry(tx, item.id, expected_version=v),
+                note="entry deleted",
             ),
             yes="Delete",
         )
 
     def action_edit_entry(self) -> None:
+        """Ask the service first whether this agent may edit the entry (its rule, its words), so
+        nobody rewrites a colleague's reply only to be told no when saving."""
         item = self._selected()
-        if item is None:
+        if item is None or self.detail is None:
             return
-        self.ask(
-            "Edit entry",
-            lambda body: self.act(
-                "edit entry", lambda tx: tickets.edit_entry(tx, item.id, body), note="entry edited"
-            ),
-            label=f"{item.kind} by {clean_line(item.author)}",
-            value=item.body,
-            multiline=True,
-            required=True,
-        )
+        v = self.detail.version
+
+        def allowed(refusal: str | None) -> None:
+            if refusal is not None:
+                self.say(f"edit entry: {refusal}", error=True)
+                return
+            self.ask(
+                "Edit entry",
+                lambda body: self.act(
+                    "edit entry",
+                    lambda tx: tickets.edit_entry(tx, item.id, body, expected_version=v),
+                    note="entry edited",
+                ),
+                label=f"{item.kind} by {clean_line(item.author)}",
+                value=item.body,
+                multiline=True,
+                required=True,
+            )
+
+        self.fetch(lambda ctx: drafts.entry_edit_refusal(ctx.engine, ctx.actor, item.id), allowed)
 
     def action_full_original(self) -> None:
         item = self._selected(("message",))
@@ -1083,6 +1248,17 @@ class TicketScreen(Screen[tuple[str, int] | None]):
 def _save(ctx: AppContext, attachment_id: int, dest: Path) -> Path:
     with reading(ctx.engine, ctx.actor) as tx:
         return attachments.save(tx, attachment_id, dest, ctx.config.attachments_dir)
+
+
+def _shown(value: Any) -> str:
+    """A field's value as one clean line for a dialog."""
+    if value is None or value == "" or value == ():
+        return "(none)"
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, tuple | list):
+        return ", ".join(clean_line(str(v)) for v in value)
+    return clean_line(str(value))
 
 
 def _check_datetime(value: str) -> str | None:

@@ -189,6 +189,40 @@ class ConfirmScreen(ModalScreen[bool]):
         self.dismiss(value)
 
 
+class ChoiceScreen(ModalScreen[str]):
+    """A question with a few answers, each on its own key; Esc gives the safe answer (`cancel`)."""
+
+    DEFAULT_CSS = """
+    ChoiceScreen { align: center middle; }
+    ChoiceScreen > #choice-box { width: 64; max-width: 95%; height: auto; border: thick $warning;
+        background: $surface; padding: 0 1; }
+    ChoiceScreen #choice-keys { color: $text-muted; margin-top: 1; }
+    """
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="choice.cancel")]
+
+    def __init__(self, message: str, choices: Sequence[tuple[str, str, str]], *, cancel: str) -> None:
+        """`choices`: (key, label, value); `cancel`: the value Esc answers with."""
+        super().__init__()
+        self.message = message
+        self.choices = list(choices)
+        self.cancel = cancel
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="choice-box"):
+            yield Static(Text(self.message), id="choice-message")
+            yield Static(Text("    ".join(f"[{k}] {label}" for k, label, _ in self.choices)), id="choice-keys")
+
+    def on_key(self, event: Any) -> None:
+        for key, _, value in self.choices:
+            if event.key == key:
+                event.stop()
+                self.dismiss(value)
+                return
+
+    def action_cancel(self) -> None:
+        self.dismiss(self.cancel)
+
+
 class PromptScreen(ModalScreen[str | None]):
     """Ask for a line (or, with multiline, a block) of text. `validate` returns an error or None;
     the error is shown beside the field's label and the dialog stays open until it passes."""
