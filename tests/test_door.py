@@ -28,8 +28,9 @@ from tui_helpdesk import cli, clock, db
 from tui_helpdesk.config import Config
 from tui_helpdesk.db import session_scope
 from tui_helpdesk.models import Agent, Department, DepartmentAccess, Role, TicketEntry
-from tui_helpdesk.services import filter_query, queries, settings, setup, tickets, views
+from tui_helpdesk.services import filter_query, queries, settings, setup, tickets, views, visibility
 from tui_helpdesk.services.admin import desk as admin_desk
+from tui_helpdesk.services.admin import people
 from tui_helpdesk.services.context import Actor, reading, resolve_actor, transaction
 from tui_helpdesk.services.errors import Conflict, NotFound, PermissionDenied, ServiceError
 from tui_helpdesk.services.queries import TicketQuery
@@ -61,6 +62,7 @@ RULES = (
     Rule("scope", "count"),
     Rule("scope", "saved view"),
     Rule("scope", "reply", PermissionDenied, "olly has no access to the department of {support}"),
+    Rule("find", "find any ticket by number with ticket.view_any"),
     Rule("stale", "reply on a stale copy", Conflict, "{support}"),
     Rule("edit", "edit another's reply", PermissionDenied, "sam"),
     Rule("secret", "read a secret setting"),
@@ -325,6 +327,61 @@ def test_an_agent_outside_a_department_is_refused_the_same_way_by_every_face(wor
 
     run_app(app())
     assert world.entries(s) == before  # no face wrote anything
+
+
+# --- ticket.view_any: found by number everywhere, listed nowhere -------------------------------------------
+
+
+def test_view_any_finds_a_ticket_by_number_in_every_face_and_lists_it_in_none(world: World, run) -> None:
+    (rule,) = rules("find")
+    b = world.billing
+    with transaction(world.engine, world.root) as tx:
+        role = people.create_role(
+            tx, name="Agent who finds", permissions=[*setup.AGENT_PERMISSIONS, visibility.VIEW_ANY]
+        )
+    with session_scope(world.engine) as s:
+        s.get(Agent, world.sam.agent_id).role_id = role.id
+
+    # SERVICE
+    with reading(world.engine, world.sam) as tx:
+        d = tickets.view(tx, b)
+        assert (d.number, d.subject, d.department) == (b, "Invoice shows the wrong VAT", "Billing"), rule.name
+        assert views.find_ticket(tx, b) == (d.id, b)
+        assert b not in [r.number for r in queries.fetch_page(tx, TicketQuery()).rows]
+        assert queries.count(tx, TicketQuery()) == 1
+    # CLI
+    shown = run("ticket", "show", b, as_="sam")
+    assert shown.code == 0, shown.err
+    assert (json.loads(shown.out)["number"], json.loads(shown.out)["subject"]) == (
+        b,
+        "Invoice shows the wrong VAT",
+    )
+    listed = json.loads(run("ticket", "list", as_="sam").out)
+    assert [t["number"] for t in listed["tickets"]] == [world.support] and listed["total"] == 1
+    # finding is reading only: the reply is refused with the scope's words
+    refused = run("ticket", "reply", b, "--body", "finding is not working", as_="sam")
+    assert (refused.code, refused.error) == (4, f"sam has no access to the department of {b}")
+
+    # APP: `:TCK-1001` opens it; the queue does not list it
+    async def app() -> None:
+        from tui_helpdesk.tui.screens.ticket import TicketScreen
+
+        application = world.app(world.sam)
+        async with application.run_test(size=SIZE) as pilot:
+            queue = await app_listed(pilot)
+            assert [r.number for r in queue.ticket_list.loaded_rows()] == [world.support]
+            await pilot.press("colon", *b, "enter")
+            await until(
+                pilot,
+                lambda: (
+                    isinstance(application.screen, TicketScreen)
+                    and application.screen.detail is not None
+                    and application.screen.detail.number == b
+                ),
+                rule.name,
+            )
+
+    run_app(app())
 
 
 # --- a stale write ------------------------------------------------------------------------------------------
