@@ -16,6 +16,9 @@ from sqlmodel import Session
 from tui_helpdesk.models import EmailTemplate
 
 _VAR = re.compile(r"%\{([a-z_]+(?:\.[a-z_]+)*)\}")
+# What of a body an alert or notice quotes: enough to triage by, never the whole (a 10 MB body
+# copied into every agent's alert is the outbox's size times the department's).
+EXCERPT_CHARS = 2000
 
 # code -> (subject, body). The subject of customer-facing mail always gets the ticket number appended
 # by the outbox, so the defaults do not repeat it.
@@ -127,3 +130,15 @@ def render(
     # A header must be one line whatever a variable held.
     subject = " ".join(substitute(subject, variables).split())
     return Rendered(subject=subject, body=substitute(body, variables).strip() + "\n")
+
+
+def excerpt(text: str, limit: int = EXCERPT_CHARS) -> str:
+    """The start of a body for an alert: cut at a word near the limit, with an ellipsis and a count."""
+    if len(text) <= limit:
+        return text
+    cut = text[:limit]
+    space = max(cut.rfind(" "), cut.rfind("\n"))
+    if space > limit * 0.8:
+        cut = cut[:space]
+    rest = len(text) - len(cut)
+    return f"{cut.rstrip()} …\n[{rest:,} more characters in the ticket]"

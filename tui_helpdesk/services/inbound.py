@@ -322,6 +322,13 @@ def _classify(parsed: ParsedMessage) -> tuple[str, str | None, str]:
 
 def _route(tx: Tx, row: InboundMessage, attachments_dir: Path | None, written: list[Path]) -> _Outcome:
     s = tx.session
+    limit = int(settings.get(s, "max_message_bytes"))
+    if limit and len(row.raw) > limit:
+        # checked before parsing, which is what a huge message would cost; the raw bytes stay in the
+        # journal, so raising the limit and retrying loses nothing
+        raise Quarantine(
+            f"the message is {len(row.raw)} bytes; the limit is {limit} bytes (setting max_message_bytes)"
+        )
     parsed = parse_message(row.raw)
     if parsed.fatal:
         raise Quarantine(

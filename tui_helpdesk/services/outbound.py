@@ -130,7 +130,9 @@ def sender_for(session: Session, department_id: int | None) -> tuple[str, int | 
 # --- queueing ------------------------------------------------------------------------------------
 
 
-def _variables(session: Session, ticket: Ticket, **extra: Any) -> dict[str, object]:
+def _variables(session: Session, ticket: Ticket, *, whole_message: bool = False, **extra: Any) -> dict[str, object]:
+    """The template variables for mail about a ticket. ``message`` is an excerpt unless this is the
+    message itself (an agent's reply): alerts and notices quote a body, they never copy it whole."""
     contact = session.get(Contact, ticket.contact_id) if ticket.contact_id else None
     dept = session.get(Department, ticket.department_id)
     status = session.get(Status, ticket.status_id)
@@ -155,6 +157,8 @@ def _variables(session: Session, ticket: Ticket, **extra: Any) -> dict[str, obje
         "agent.signature": "",
     }
     values.update(extra)
+    if not whole_message:
+        values["message"] = templates.excerpt(str(values["message"] or ""))
     return values
 
 
@@ -271,6 +275,7 @@ def queue_reply(tx: Tx, ticket: Ticket, entry: TicketEntry) -> OutboundMessage |
     variables = _variables(
         s,
         ticket,
+        whole_message=True,
         message=entry.body,
         **{
             "agent.name": agent.name if agent else "",

@@ -1,0 +1,67 @@
+"""Size limits (issue 8 defect 11): big mail is kept and quarantined, big bodies never fan out whole."""
+
+from __future__ import annotations
+
+from mailflow_support import MailDesk, message
+
+from tui_helpdesk.db import session_scope
+from tui_helpdesk.models import InboundMessage
+from tui_helpdesk.services import inbound, tickets
+
+TEN_MB = 10 * 1024 * 1024
+SMALL = 8_000  # an excerpt, the template around it and the reply token fit in this easily
+
+
+def test_an_agents_huge_body_reaches_alerts_and_notices_as_an_excerpt(desk: MailDesk) -> None:
+    desk.set("max_body_bytes", 0)  # the body limit (services/tickets.py) off: this test is about copies
+    body = "First line the agents should see.\n" + "x" * TEN_MB
+    with desk.tx() as tx:
+        t = tickets.create(tx, subject="Huge", body=body, contact_email="carol@customer.test",
+                           department="Support")
+    automatic = desk.outbox("alert") + desk.outbox("notice")
+    assert {m.kind for m in automatic} == {"alert.new_ticket", "notice.created"}
+    for m in automatic:
+        assert len(m.body) < SMALL, (m.kind, len(m.body))
+        assert "First line the agents should see." in m.body and "…" in m.body
+    # the reply itself is the message: it goes out whole
+    with desk.tx() as tx:
+        tickets.reply(tx, t.id, "Answer\n" + "y" * TEN_MB)
+    [reply] = desk.outbox("reply")
+    assert len(reply.body) > TEN_MB
+    assert all(len(m.body) < SMALL for m in desk.outbox() if m.kind != "reply")
+
+
+def test_a_big_mail_body_reaches_the_alerts_as_an_excerpt(desk: MailDesk) -> None:
+    desk.set("autoresponse_new_message", True)
+    body = "Please read this first.\n" + "z " * 1_500_000  # 3 MB, under the message limit
+    r = desk.ingest(message(body=body))
+    assert r.outcome == "new_ticket"
+    assert desk.entries(r.ticket_id)[0].body.startswith("Please read this first.")
+    again = desk.ingest(message(subject=f"Re: [{desk.ticket(r.ticket_id).number}]", body=body))
+    assert again.outcome == "reply"
+    sent = desk.outbox()
+    assert {m.kind for m in sent} >= {"alert.new_ticket", "alert.new_message", "autoresponse.new_ticket"}
+    assert all(len(m.body) < SMALL for m in sent), [(m.kind, len(m.body)) for m in sent]
+
+
+def test_an_oversized_message_is_kept_and_quarantined_with_the_reason(desk: MailDesk) -> None:
+    desk.set("max_message_bytes", 100_000)
+    raw = message(subject="Scanned contract", body="A" * 150_000)
+    r = desk.ingest(raw)
+    assert r.state == "quarantined"
+    assert "max_message_bytes" in r.reason and f"{len(raw)} bytes" in r.reason and "100000" in r.reason
+    assert desk.tickets() == 0 and desk.outbox() == []
+    with session_scope(desk.engine) as s:
+        row = s.get(InboundMessage, r.journal_id)
+        assert row.raw == raw and row.state == "quarantined"
+    # nothing is lost: once an admin raises the limit, the same journal row opens its ticket
+    desk.set("max_message_bytes", 25_000_000)
+    again = inbound.retry(desk.engine, r.journal_id, attachments_dir=desk.attachments)
+    assert (again.state, again.outcome) == ("done", "new_ticket")
+    assert desk.tickets() == 1
+
+
+def test_a_message_at_the_limit_is_accepted(desk: MailDesk) -> None:
+    raw = message(subject="Exactly", body="B" * 5_000)
+    desk.set("max_message_bytes", len(raw))
+    assert desk.ingest(raw).outcome == "new_ticket"
