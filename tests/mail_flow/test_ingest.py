@@ -134,6 +134,21 @@ def test_message_without_message_id_is_deduplicated_by_content(desk: MailDesk) -
     assert desk.ingest(raw).outcome == "duplicate"
 
 
+def test_same_uid_delivered_twice_is_journaled_once(desk: MailDesk) -> None:
+    # no Message-ID: the UID check is the only thing that knows this is the same delivery
+    raw = b"From: ida@customer.test\r\nTo: support@helpdesk.test\r\nSubject: no id\r\n\r\nbody\r\n"
+    first = desk.ingest(raw, uidvalidity=7, uid=42)
+    again = desk.ingest(raw, uidvalidity=7, uid=42)
+    assert (first.outcome, first.already_journaled) == ("new_ticket", False)
+    assert again.already_journaled and again.journal_id == first.journal_id
+    assert (again.state, again.outcome, again.ticket_id) == ("done", "new_ticket", first.ticket_id)
+    assert desk.count(InboundMessage) == 1 and desk.tickets() == 1
+    # the same UID under a new UIDVALIDITY is another message to the journal (the server renumbered)
+    renumbered = desk.ingest(raw, uidvalidity=8, uid=42)
+    assert not renumbered.already_journaled and renumbered.outcome == "duplicate"
+    assert desk.count(InboundMessage) == 2 and desk.tickets() == 1
+
+
 def test_auto_reply_to_our_autoresponse_creates_and_sends_nothing(desk: MailDesk) -> None:
     first = desk.ingest(message())
     [auto] = desk.outbox("autoresponse")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from mailflow_support import MailDesk, build_desk, message
 from sqlalchemy import select, update
 
@@ -123,4 +125,33 @@ def test_global_smtp_settings_are_the_fallback(sqlite_url, tmp_path, smtp_server
     with session_scope(desk.engine) as s:
         s.execute(update(Mailbox).values(smtp_host=""))
         assert s.execute(select(OutboundMessage)).scalars().first() is not None
-    assert outbound.send_due(desk.engine)["sent"] >= 1
+    queued = desk.outbox()
+    smtp_server.clear()
+    assert outbound.send_due(desk.engine) == {"sent": len(queued), "retry": 0, "failed": 0}
+    # every queued message arrived at the global relay, from the mailbox's address to its recipient
+    wire = {(m.mail_from, m.rcpt_tos, m.message["Subject"]) for m in smtp_server.received()}
+    assert wire == {(row.from_addr, tuple(row.to_addrs), row.subject) for row in queued}
+    [auto] = [m for m in smtp_server.received() if m.rcpt_tos == ("carol@customer.test",)]
+    number = desk.ticket(desk.outbox()[0].ticket_id).number
+    assert auto.mail_from == "support@helpdesk.test" and auto.message["From"] == "support@helpdesk.test"
+    assert auto.message["Subject"] == f"Printer on fire [{number}]"
+    assert {m.state for m in desk.outbox()} == {"sent"}
+
+
+def test_outbox_backoff_doubles_per_failure_up_to_a_cap(lite_desk: MailDesk) -> None:
+    lite_desk.ingest(message())  # no SMTP server anywhere: every attempt fails and is retried
+    waits = []
+    for _ in range(outbound.MAX_ATTEMPTS - 1):
+        assert outbound.send_due(lite_desk.engine)["retry"] >= 1
+        row = lite_desk.outbox()[0]
+        waits.append(row.next_attempt_at - clock.now())
+        clock.set_now(row.next_attempt_at)
+        # not a second earlier: nothing is due before its time
+        clock.advance(seconds=-1)
+        assert outbound.send_due(lite_desk.engine) == {"sent": 0, "retry": 0, "failed": 0}
+        clock.advance(seconds=1)
+    assert waits == [timedelta(minutes=m) for m in (1, 2, 4, 8, 16)]
+    assert outbound.send_due(lite_desk.engine)["failed"] >= 1
+    # and the wait never grows past the cap, however many attempts a policy allows
+    assert [outbound.backoff(n) for n in (7, 8, 9, 30)] == [timedelta(minutes=64)] + [outbound.MAX_DELAY] * 3
+    assert outbound.MAX_DELAY == timedelta(hours=2)

@@ -121,54 +121,70 @@ def test_cli_ingest_pipe_and_tempfail(sqlite_url: str, tmp_path: Path, monkeypat
     assert _cli(["ingest"], message(), down).returncode == 75
 
 
-def test_cli_mailbox_and_queues(sqlite_url: str, tmp_path: Path, capsys) -> None:
+def test_cli_mailbox_and_queues(sqlite_url: str, tmp_path: Path, capsys, monkeypatch) -> None:
     from tui_helpdesk import cli
 
     desk = build_desk(get_engine(sqlite_url), tmp_path)
+    monkeypatch.setenv("HELPDESK_DATABASE_URL", sqlite_url)
     base = ["--as", "root"]
-    import os
 
-    os.environ["HELPDESK_DATABASE_URL"] = sqlite_url
-    try:
-        assert (
-            cli.main(
-                [
-                    "mailbox",
-                    "add",
-                    "sales@helpdesk.test",
-                    "--department",
-                    "Support",
-                    "--imap-host",
-                    "127.0.0.1",
-                    "--imap-port",
-                    "1",
-                    "--imap-security",
-                    "none",
-                    *base,
-                ]
-            )
-            == 0
-        )
-        assert cli.main(["mailbox", "list", *base]) == 0
-        assert "sales@helpdesk.test" in capsys.readouterr().out
-        assert cli.main(["mailbox", "test", "sales@helpdesk.test", *base]) == 1
-        assert "refused" in capsys.readouterr().out
-        assert cli.main(["mailbox", "edit", "sales@helpdesk.test", "--after-fetch", "move", *base]) == 1
-        assert cli.main(["mailbox", "delete", "sales@helpdesk.test", *base]) == 0
-        r = desk.ingest(b"Subject: no sender\r\n\r\nhello\r\n")
-        assert r.state == "quarantined"
-        capsys.readouterr()
-        assert cli.main(["mail", "quarantine", "list", *base]) == 0
-        assert "no usable From" in capsys.readouterr().out
-        assert cli.main(["mail", "quarantine", "retry", str(r.journal_id), *base]) == 1
-        desk.ingest(message())
-        assert cli.main(["outbox", "list", *base]) == 0
-        assert "autoresponse.new_ticket" in capsys.readouterr().out
-        assert cli.main(["outbox", "list", "--ticket", "TCK-1000", "--json", *base]) == 0
-        # agents who are not admins may not manage mailboxes
-        assert cli.main(["mailbox", "list", "--as", "sam"]) == 4
-    finally:
-        del os.environ["HELPDESK_DATABASE_URL"]
+    def run(*args: str) -> tuple[int, str, str]:
+        code = cli.main([*args, *base])
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    def mailbox(address: str) -> Mailbox | None:
+        with session_scope(desk.engine, write=False) as s:
+            return s.execute(select(Mailbox).where(Mailbox.address == address)).scalars().first()
+
+    add = ["mailbox", "add", "sales@helpdesk.test", "--department", "Support", "--imap-host", "127.0.0.1",
+           "--imap-port", "1", "--imap-security", "none"]
+    assert run(*add)[0] == 0
+    box = mailbox("sales@helpdesk.test")
+    assert (box.imap_host, box.imap_port, box.imap_security, box.active) == ("127.0.0.1", 1, "none", True)
+    code, out, _ = run("mailbox", "list", "--json")
+    assert code == 0
+    listed = {m["address"]: m for m in json.loads(out)}
+    assert set(listed) == {"support@helpdesk.test", "sales@helpdesk.test"}
+    assert listed["sales@helpdesk.test"]["imap_port"] == 1 and listed["sales@helpdesk.test"]["department"] == "Support"
+    code, out, _ = run("mailbox", "test", "sales@helpdesk.test")
+    assert code == 1 and "refused" in out
+    # a move without a folder is refused, naming the field, and the mailbox is left as it was
+    code, _, err = run("mailbox", "edit", "sales@helpdesk.test", "--after-fetch", "move")
+    assert code == 1 and "move_to" in err
+    assert mailbox("sales@helpdesk.test").after_fetch == box.after_fetch
+    assert run("mailbox", "delete", "sales@helpdesk.test")[0] == 0
+    assert mailbox("sales@helpdesk.test") is None  # it had no mail: deleted, not just deactivated
+
+    r = desk.ingest(b"Subject: no sender\r\n\r\nhello\r\n")
+    assert r.state == "quarantined"
+    code, out, _ = run("mail", "quarantine", "list", "--json")
+    assert code == 0
+    [held] = json.loads(out)
+    assert (held["id"], held["subject"], held["state"]) == (r.journal_id, "no sender", "quarantined")
+    assert "no usable From" in held["reason"]
+    code, out, _ = run("mail", "quarantine", "retry", str(r.journal_id))
+    assert code == 1 and "no usable From" in out
+    with session_scope(desk.engine, write=False) as s:
+        row = s.get(InboundMessage, r.journal_id)
+        assert (row.state, row.attempts) == ("quarantined", 2) and desk.tickets() == 0
+
+    ticket = desk.ingest(message())
+    number = desk.ticket(ticket.ticket_id).number
+    code, out, _ = run("outbox", "list")
+    assert code == 0 and "autoresponse.new_ticket" in out and number in out
+    code, out, _ = run("outbox", "list", "--ticket", number, "--json")
+    assert code == 0
+    rows = json.loads(out)
+    assert sorted((m["kind"], tuple(m["to"]), m["state"]) for m in rows) == [
+        ("alert.new_ticket", ("root@helpdesk.test",), "queued"),
+        ("alert.new_ticket", ("sam@helpdesk.test",), "queued"),
+        ("autoresponse.new_ticket", ("carol@customer.test",), "queued"),
+    ]
+    assert {m["ticket"] for m in rows} == {number}
+    # agents who are not admins may not manage mailboxes, and are told why
+    assert cli.main(["mailbox", "list", "--as", "sam"]) == 4
+    assert "not an admin" in capsys.readouterr().err
 
 
 # --- the lease across processes: released on exit, short, renewed while a pass runs ----------------------
