@@ -68,7 +68,8 @@ def _edit_text(initial: str) -> str:
 
 
 def _check_version(tx: Tx, args: argparse.Namespace, ref: str) -> None:
-    """--expect-version: refuse a write based on a stale copy, for every write alike."""
+    """--if-version (or --expect-version): refuse a write based on a stale copy, for every write alike;
+    the service's StaleVersion says who changed the ticket and when."""
     if getattr(args, "expect_version", None) is not None:
         from tui_helpdesk.services import tickets
 
@@ -142,7 +143,7 @@ def _thread_lines(d: Any) -> list[str]:
         if item.time_spent:
             head += f" · {item.time_spent} min"
         if item.ticket_id != d.id:
-            head += f" · from merged ticket {item.ticket_id}"
+            head += f" · from merged ticket {item.ticket_number or item.ticket_id}"
         lines.append(head)
         if item.deleted:
             lines.append("   (deleted)")
@@ -331,12 +332,12 @@ def cmd_reply(args: argparse.Namespace, ctx: CommandContext) -> int:
     if args.notes is not None and not args.status:
         args.status = "resolved"  # notes only make sense on a resolve
     with ctx.transaction() as tx:
-        _check_version(tx, args, args.ref)
         if args.cmd == "reply":
             entry = tickets.reply(
                 tx,
                 args.ref,
                 body,
+                expected_version=args.expect_version,
                 time_spent=args.time,
                 billable=not args.no_billable,
                 cc=args.cc or (),
@@ -344,12 +345,20 @@ def cmd_reply(args: argparse.Namespace, ctx: CommandContext) -> int:
                 resolution_notes=args.notes,
             )
         else:
-            entry = tickets.note(tx, args.ref, body, time_spent=args.time, billable=not args.no_billable)
+            entry = tickets.note(
+                tx, args.ref, body, expected_version=args.expect_version, time_spent=args.time,
+                billable=not args.no_billable,
+            )
             if args.status:
-                tickets.set_status(tx, args.ref, args.status, notes=args.notes)
-        detail = tickets.view(tx, args.ref, events=False)
+                tickets.set_status(tx, entry.number, args.status, notes=args.notes)
+        # the ticket it landed on: a merged child's parent
+        detail = tickets.view(tx, entry.number, events=False)
     result = _entry_json(entry, detail)
-    ctx.emit(result, f"{args.cmd} #{entry.id} added to {detail.number} ({detail.status})")
+    result["merged_from"] = entry.merged_from
+    text = f"{args.cmd} #{entry.id} added to {detail.number} ({detail.status})"
+    if entry.redirect_note:
+        text = f"{entry.redirect_note} (#{entry.id}, {detail.status})"
+    ctx.emit(result, text)
     return EXIT_OK
 
 
@@ -487,10 +496,12 @@ def _ref(p: argparse.ArgumentParser) -> None:
 
 def _expect(p: argparse.ArgumentParser) -> None:
     p.add_argument(
+        "--if-version",
         "--expect-version",
+        dest="expect_version",
         type=int,
         metavar="N",
-        help="refuse (exit 5) unless the ticket is still at version N",
+        help="refuse (exit 5) unless the ticket is still at version N (as `ticket show` printed it)",
     )
 
 
