@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from tui_helpdesk.db import session_scope
-from tui_helpdesk.models import Agent, Ticket
+from tui_helpdesk.models import Agent, Role, Ticket
 from tui_helpdesk.services import choices, filter_query, queries, setup, tickets, views, visibility
 from tui_helpdesk.services.admin import people
 from tui_helpdesk.services.context import PERMISSIONS, reading
@@ -152,3 +152,23 @@ def test_a_deactivated_agent_sees_nothing(desk, three):
         assert queries.sidebar_counts(tx).all == 0
         with pytest.raises(PermissionDenied):
             tickets.view(tx, three[2].number)
+
+
+def test_an_upgraded_desk_gives_view_any_to_the_roles_that_held_every_permission(engine) -> None:
+    """Migration 0006: the seeded Supervisor (every permission) keeps every permission; Agent stays as it was."""
+    from alembic import command
+
+    from tui_helpdesk import db
+
+    cfg = db.alembic_config(engine)
+    command.downgrade(cfg, "0005")
+    before = [p for p in PERMISSIONS if p not in (visibility.VIEW_ANY, "entry.edit_any")]
+    with session_scope(engine) as s:
+        s.add(Role(name="Supervisor", permissions=before))
+        s.add(Role(name="Agent", permissions=list(setup.AGENT_PERMISSIONS)))
+    command.upgrade(cfg, "0006")
+    with session_scope(engine) as s:
+        roles = {r.name: list(r.permissions) for r in s.execute(select(Role)).scalars()}
+    command.upgrade(cfg, "head")
+    assert roles["Supervisor"] == [*before, visibility.VIEW_ANY]
+    assert roles["Agent"] == list(setup.AGENT_PERMISSIONS)
