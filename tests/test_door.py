@@ -541,15 +541,14 @@ def test_a_secret_setting_is_never_shown_by_any_face(world: World, run) -> None:
 # --- identity -------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="--as is still honoured for anyone (issue 9, helper A)")
 def test_a_non_admin_acting_as_another_is_refused_by_every_face(
     world: World, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     (rule,) = rules("identity")
     monkeypatch.setenv("HELPDESK_DATABASE_URL", world.url)
     monkeypatch.delenv("HELPDESK_AGENT", raising=False)
-    for var in ("LOGNAME", "USER", "LNAME", "USERNAME"):
-        monkeypatch.setenv(var, "sam")  # the Unix login is sam's, a plain agent
+    # the OS account is sam's, a plain agent (identity reads the uid's account, never LOGNAME/USER)
+    monkeypatch.setattr("tui_helpdesk.services.identity.os_login", lambda: "sam")
     answers = []
     # the CLI command, and the app (started by `helpdesk` with no command) refuse before acting
     for argv in (["--json", "--as", "root", "ticket", "list"], ["--json", "--as", "root"]):

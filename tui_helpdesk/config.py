@@ -39,6 +39,16 @@ class Config:
     def attachments_dir(self) -> Path:
         return self.data_dir / "attachments"
 
+    @property
+    def desk_dir(self) -> Path:
+        """Where the help desk's data lives: the SQLite file's folder, else the data dir. Its owner is the
+        service account (services/identity.py)."""
+        if self.database_url.startswith("sqlite") and ":memory:" not in self.database_url:
+            database = self.database_url.split(":///", 1)[-1].split("?", 1)[0]
+            if database:
+                return Path(database).parent
+        return self.data_dir
+
 
 def _read_toml(path: Path) -> dict:
     if not path.is_file():

@@ -13,7 +13,8 @@ Exit codes (scripts can rely on them):
 Errors print one line on stderr, `helpdesk: error: <message>`; with --json they print
 `{"error": <message>, "field": <field or null>, "code": <exit code>}` on stderr instead.
 
-The acting agent: `--as USERNAME`, else HELPDESK_AGENT or `agent` in the config file, else the Unix login.
+The acting agent is the Unix login's agent. `--as USERNAME`, HELPDESK_AGENT or `agent` in the config file name
+another agent; services/identity.py honours that only for an admin login or the account owning the data.
 `--json` and `--as` are accepted before or after the subcommand.
 
 Layout: this module holds the plumbing (the parser class, CommandContext, main() and the one mapping of
@@ -39,7 +40,6 @@ Keep the module's top-level imports light: it is imported on every `helpdesk` st
 from __future__ import annotations
 
 import argparse
-import getpass
 import importlib
 import json
 import os
@@ -103,7 +103,7 @@ class _Parser(argparse.ArgumentParser):
             dest="as_user",
             metavar="USERNAME",
             default=default_as,
-            help="act as this agent (default: HELPDESK_AGENT, config `agent`, the Unix login)",
+            help="act as this agent (admins and the service account only; default: your login)",
         )
 
     def error(self, message: str) -> None:  # type: ignore[override]
@@ -161,22 +161,51 @@ class CommandContext:
             self._engine = engine
         return self._engine
 
+    def login(self) -> str:
+        from tui_helpdesk.services.identity import os_login
+
+        return os_login()
+
+    def claimed(self) -> str | None:
+        """The agent asked for by --as, else HELPDESK_AGENT or the config's `agent` (None: the login)."""
+        return getattr(self.args, "as_user", None) or self.config.agent or None
+
     def username(self) -> str:
-        return getattr(self.args, "as_user", None) or self.config.agent or getpass.getuser()
+        return self.claimed() or self.login()
+
+    def is_service_account(self) -> bool:
+        from tui_helpdesk.services.identity import is_service_account
+
+        return is_service_account(self.login(), self.config.desk_dir)
+
+    def check_claim(self, origin: str = "cli") -> None:
+        """Refuses a --as/HELPDESK_AGENT this login may not make (exit 4, audited), before anything runs."""
+        from tui_helpdesk.services.identity import check_claim
+
+        check_claim(
+            self.engine,
+            self.login(),
+            self.claimed(),
+            is_service_account=self.is_service_account(),
+            origin=origin,
+        )
 
     @property
     def actor(self) -> Actor:
         if self._actor is None:
-            from tui_helpdesk.db import session_scope
-            from tui_helpdesk.services.context import resolve_actor
             from tui_helpdesk.services.errors import NotFound
+            from tui_helpdesk.services.identity import establish_actor
 
-            name = self.username()
-            with session_scope(self.engine, write=False) as session:
-                try:
-                    self._actor = resolve_actor(session, name, "cli")
-                except NotFound as exc:
-                    raise CliError(f"{exc} (or act as another agent with --as)", EXIT_PERMISSION) from exc
+            try:
+                self._actor = establish_actor(
+                    self.engine,
+                    self.login(),
+                    self.claimed(),
+                    is_service_account=self.is_service_account(),
+                    origin="cli",
+                )
+            except NotFound as exc:
+                raise CliError(str(exc), EXIT_PERMISSION) from exc
         return self._actor
 
     @contextmanager

@@ -18,6 +18,7 @@ def cmd_tui(args: argparse.Namespace, ctx: CommandContext) -> int:
             "the terminal app is not installed in this build (tui_helpdesk.tui.app is missing); "
             "the subcommands work: see `helpdesk --help`"
         ) from exc
+    ctx.check_claim("tui")  # a refused --as ends here with exit 4, not on a screen inside the app
     config = ctx.config
     if getattr(args, "as_user", None):
         # the app reads the acting agent from the config, as `--as` does for subcommands

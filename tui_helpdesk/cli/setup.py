@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import getpass
 from typing import Any
 
 from tui_helpdesk.cli import EXIT_CONFLICT, EXIT_OK, CliError, CommandContext
@@ -85,7 +84,7 @@ def cmd_setup(args: argparse.Namespace, ctx: CommandContext) -> int:
     from tui_helpdesk.services import setup
 
     with session_scope(ctx.engine) as session:
-        agent = setup.create_first_admin(session, args.username or getpass.getuser(), args.name, args.email)
+        agent = setup.create_first_admin(session, args.username or ctx.login(), args.name, args.email)
         result = {"id": agent.id, "username": agent.username, "name": agent.name, "admin": agent.is_admin}
     ctx.emit(result, f"{result['username']} is the first admin")
     return EXIT_OK

@@ -6,7 +6,6 @@ works out the agent before the UI starts, so the first paint is the queue itself
 
 from __future__ import annotations
 
-import getpass
 import sys
 from pathlib import Path
 from typing import Any, ClassVar
@@ -188,18 +187,25 @@ def resolve_start(config: Config, engine: Engine) -> tuple[Actor | None, str, st
     """(actor, login, problem): problem is "" when the login is an agent, "no-agents" on a new
     database, or a sentence saying why the login cannot work."""
     from tui_helpdesk.db import session_scope
-    from tui_helpdesk.services import setup
-    from tui_helpdesk.services.context import resolve_actor
+    from tui_helpdesk.services import identity, setup
     from tui_helpdesk.services.errors import ServiceError
 
-    username = config.agent or getpass.getuser()
+    login = identity.os_login()
+    username = config.agent or login
     with session_scope(engine, write=False) as s:
         if not setup.has_agents(s):
-            return None, username, "no-agents"
-        try:
-            return resolve_actor(s, username, "tui"), username, ""
-        except ServiceError as exc:
-            return None, username, str(exc)
+            return None, username, "no-agents"  # the setup screen makes the first admin
+    try:
+        actor = identity.establish_actor(
+            engine,
+            login,
+            config.agent,
+            is_service_account=identity.is_service_account(login, config.desk_dir),
+            origin="tui",
+        )
+    except ServiceError as exc:
+        return None, username, str(exc)
+    return actor, username, ""
 
 
 def run(config: Config | None = None) -> int:
