@@ -218,7 +218,9 @@ async def app_listed(pilot: Any) -> Any:
 # --- the scope: an agent outside a department reads, lists, counts, opens a view, replies ---------------
 
 
-def test_an_agent_outside_a_department_is_refused_the_same_way_by_every_face(world: World, run) -> None:
+def test_an_agent_outside_a_department_is_refused_the_same_way_by_every_face(
+    world: World, run, tmp_path: Path
+) -> None:
     read, listed, counted, saved_view, reply = rules("scope")
     s, b = world.support, world.billing
     before = world.entries(s)
@@ -319,6 +321,11 @@ def test_an_agent_outside_a_department_is_refused_the_same_way_by_every_face(wor
             await until(
                 pilot, lambda: [r.number for r in queue.ticket_list.loaded_rows()] == [b], saved_view.name
             )
+            # an export writes what the list shows
+            export = tmp_path / "olly.csv"
+            await pilot.press("colon", *f"export {export} number,subject", "enter")
+            await until(pilot, lambda: notified(application, "Exported 1 tickets"), "the export")
+            assert export.read_text().splitlines() == ["Number,Subject", f"{b},Invoice shows the wrong VAT"]
             # and reading it by number is refused with the same words
             application.clear_notifications()
             await pilot.press("colon", *s, "enter")
