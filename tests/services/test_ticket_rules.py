@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from tui_helpdesk import clock
+from tui_helpdesk.db import session_scope
 from tui_helpdesk.models import AuditLog, Ticket, TicketEntry
 from tui_helpdesk.services import lifecycle, links, settings, tickets
 from tui_helpdesk.services.context import reading
@@ -338,3 +339,28 @@ def test_merge_needs_the_merge_permission_in_the_parents_department(desk):
     with desk.tx(desk.admin) as tx:
         links.merge(tx, parent.number, [child.number])
     assert show(desk, child.number).merged_into == parent.number
+
+
+def test_an_upgraded_desk_gives_edit_any_to_full_roles_and_clears_stale_reopened_flags(desk) -> None:
+    """Migration 0007 on a desk with data: the Supervisor that held every permission gets entry.edit_any,
+    the Agent role does not, and a closed ticket still flagged reopened loses the flag."""
+    from alembic import command
+
+    from tui_helpdesk import db
+    from tui_helpdesk.models import Role
+    from tui_helpdesk.services import setup
+
+    t = make(desk)
+    cfg = db.alembic_config(desk.engine)
+    command.downgrade(cfg, "0006")
+    with session_scope(desk.engine) as s:
+        roles = {r.name: r for r in s.execute(select(Role)).scalars()}
+        roles["Supervisor"].permissions = [p for p in roles["Supervisor"].permissions if p != tickets.EDIT_ANY]
+        roles["Agent"].permissions = list(setup.AGENT_PERMISSIONS)
+        row = s.get(Ticket, t.id)
+        row.state, row.reopened = "closed", True
+    command.upgrade(cfg, "head")
+    with session_scope(desk.engine) as s:
+        perms = {r.name: list(r.permissions) for r in s.execute(select(Role)).scalars()}
+        assert not s.get(Ticket, t.id).reopened
+    assert tickets.EDIT_ANY in perms["Supervisor"] and tickets.EDIT_ANY not in perms["Agent"]
