@@ -27,8 +27,8 @@ from sqlalchemy import Engine, delete, select
 from tui_helpdesk import cli, clock, db
 from tui_helpdesk.config import Config
 from tui_helpdesk.db import session_scope
-from tui_helpdesk.models import Agent, Department, DepartmentAccess, Role, TicketEntry
-from tui_helpdesk.services import filter_query, queries, settings, setup, tickets, views, visibility
+from tui_helpdesk.models import Agent, AuditLog, Department, DepartmentAccess, Role, TicketEntry
+from tui_helpdesk.services import filter_query, identity, queries, settings, setup, tickets, views, visibility
 from tui_helpdesk.services.admin import desk as admin_desk
 from tui_helpdesk.services.admin import people
 from tui_helpdesk.services.context import Actor, reading, resolve_actor, transaction
@@ -394,9 +394,6 @@ def test_view_any_finds_a_ticket_by_number_in_every_face_and_lists_it_in_none(wo
 # --- a stale write ------------------------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True, reason="`helpdesk ticket reply --if-version N` is not in the CLI yet (issue 9)"
-)
 def test_a_stale_write_is_refused_the_same_way_by_every_face(world: World, run) -> None:
     (rule,) = rules("stale")
     s = world.support
@@ -504,7 +501,6 @@ def test_editing_another_agents_reply_from_the_cli(world: World, run) -> None:
 # --- secrets --------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="`setting get` still prints a secret's value (issue 9, helper A)")
 def test_a_secret_setting_is_never_shown_by_any_face(world: World, run) -> None:
     (rule,) = rules("secret")
     with reading(world.engine, world.root) as tx:
@@ -552,6 +548,11 @@ def test_a_non_admin_acting_as_another_is_refused_by_every_face(
     world: World, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     (rule,) = rules("identity")
+
+    def service() -> None:
+        identity.check_claim(world.engine, "sam", "root", is_service_account=False, origin="cli")
+
+    refused = assert_refused_by_service(world, rule, service)
     monkeypatch.setenv("HELPDESK_DATABASE_URL", world.url)
     monkeypatch.delenv("HELPDESK_AGENT", raising=False)
     # the OS account is sam's, a plain agent (identity reads the uid's account, never LOGNAME/USER)
@@ -564,6 +565,9 @@ def test_a_non_admin_acting_as_another_is_refused_by_every_face(
         captured = capsys.readouterr()
         answers.append((code, json.loads(captured.err)["error"] if captured.err else ""))
         assert captured.out == ""
-    assert answers[0] == answers[1]
-    code, message = answers[0]
-    assert code == EXIT_OF[PermissionDenied] and rule.message in message
+    assert answers == [(EXIT_OF[PermissionDenied], refused)] * 2
+    with reading(world.engine, world.root) as tx:
+        rows = tx.session.execute(
+            select(AuditLog.actor, AuditLog.data).where(AuditLog.action == identity.REFUSED)
+        )
+        assert [(actor, data["claimed"]) for actor, data in rows] == [("sam", "root")] * 3
