@@ -10,9 +10,14 @@ import types
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from tui_helpdesk import cli
 from tui_helpdesk.cli import EXIT_CONFLICT, EXIT_ERROR, EXIT_PERMISSION
+from tui_helpdesk.db import get_engine, session_scope
+from tui_helpdesk.models import AuditLog
+from tui_helpdesk.services.context import Actor, reading
+from tui_helpdesk.services.errors import ValidationError
 
 
 def test_setup_makes_the_first_admin_once(run):
@@ -51,7 +56,8 @@ def test_agent_add_and_list(desk):
     }
     listed = desk("--json", "agent", "list")
     assert [a["username"] for a in listed.data] == ["olly", "root", "sam", "sue"]
-    assert desk("agent", "add", "sue", "--name", "Sue Again").code == EXIT_CONFLICT
+    again = desk("--json", "agent", "add", "sue", "--name", "Sue Again")
+    assert again.code == EXIT_ERROR and again.error["field"] == "username"
     bad = desk("--json", "agent", "add", "tim", "--name", "Tim", "--role", "Wizard")
     assert bad.code == EXIT_ERROR and bad.error["field"] == "role"
     # only admins add agents
@@ -71,7 +77,7 @@ def test_settings_get_and_set(desk):
     assert desk("--as", "sam", "setting", "set", "reopen_window_days", "1").code == EXIT_PERMISSION
     desk("setting", "set", "smtp_password", "hunter2")
     everything = desk("--json", "setting", "get").data
-    assert everything["reopen_window_days"] == 14 and everything["smtp_password"] == "********"
+    assert everything["reopen_window_days"] == 14 and everything["smtp_password"] == "(set)"
     # the number prefix shows in the next ticket
     assert desk("setting", "set", "number_prefix", "HD").code == 0
     created = desk(
@@ -88,6 +94,48 @@ def test_settings_get_and_set(desk):
         "Support",
     )
     assert created.data["number"] == "HD-1000"
+
+
+def test_the_cli_refuses_what_the_admin_screen_refuses(desk, db_url):
+    """`setting set` and `agent add` are the admin screen's services: one validation, naming the field."""
+    from tui_helpdesk.services import admin
+
+    with reading(get_engine(db_url), Actor(None, "root", is_admin=True)) as tx:
+        with pytest.raises(ValidationError) as screen:
+            admin.set_setting(tx, "attachment_max_mb", "0")
+    cli_says = desk("--json", "setting", "set", "attachment_max_mb", "0")
+    assert cli_says.code == EXIT_ERROR
+    assert cli_says.error == {"error": str(screen.value), "field": "attachment_max_mb", "code": EXIT_ERROR}
+    assert desk("--json", "setting", "get", "attachment_max_mb").data == {"attachment_max_mb": 25}
+    bad_from = desk("--json", "setting", "set", "default_from", "not an address")
+    assert bad_from.code == EXIT_ERROR and bad_from.error["field"] == "default_from"
+    bad_login = desk("--json", "agent", "add", "tim smith", "--name", "Tim")
+    assert bad_login.code == EXIT_ERROR and bad_login.error["field"] == "username"
+    bad_email = desk("--json", "agent", "add", "tim", "--name", "Tim", "--email", "tim@")
+    assert bad_email.code == EXIT_ERROR and bad_email.error["field"] == "email"
+    assert [a["username"] for a in desk("--json", "agent", "list").data] == ["olly", "root", "sam"]
+
+
+def test_secret_settings_are_write_only_for_everyone(desk, db_url):
+    assert desk("setting", "get", "smtp_password").out == "(not set)\n"
+    assert desk("setting", "set", "smtp_password", "hunter2").out == "smtp_password = (set)\n"
+    for who in ("root", "sam"):
+        assert desk("--as", who, "setting", "get", "smtp_password").out == "(set)\n"
+        assert desk("--as", who, "--json", "setting", "get", "smtp_password").data == {
+            "smtp_password": "(set)"
+        }
+        listing = desk("--as", who, "setting", "get")
+        assert "smtp_password: (set)" in listing.out.splitlines() and "hunter2" not in listing.out
+        assert desk("--as", who, "--json", "setting", "get").data["mail_secret"] in ("(set)", "(not set)")
+    assert desk("--json", "setting", "reset", "smtp_password").data == {"smtp_password": "(not set)"}
+    with session_scope(get_engine(db_url), write=False) as s:
+        rows = s.execute(select(AuditLog).where(AuditLog.object_type == "setting")).scalars().all()
+        audited = [(r.action, r.data) for r in rows]
+    assert audited == [
+        ("setting.update", {"key": "smtp_password", "changes": {"smtp_password": "(changed)"}}),
+        ("setting.reset", {"key": "smtp_password"}),
+    ]
+    assert "hunter2" not in json.dumps(audited)
 
 
 def test_db_upgrade_creates_a_fresh_database(tmp_path, monkeypatch, capsys):

@@ -1,4 +1,5 @@
-"""`helpdesk agent add|list`."""
+"""`helpdesk agent add|list`: the admin screen's agent use cases (services/admin), so both refuse the same
+values with the same words."""
 
 from __future__ import annotations
 
@@ -23,78 +24,50 @@ def register(sub: Any) -> None:
     agent_sub.add_parser("list", help="list agents").set_defaults(func=cmd_agent_list)
 
 
-def _agent_row(session: Any, agent: Any) -> dict[str, Any]:
-    from tui_helpdesk.models import Department, Role
-
-    dept = session.get(Department, agent.primary_department_id) if agent.primary_department_id else None
-    role = session.get(Role, agent.role_id) if agent.role_id else None
+def _agent_json(row: Any) -> dict[str, Any]:
     return {
-        "id": agent.id,
-        "username": agent.username,
-        "name": agent.name,
-        "email": agent.email,
-        "admin": agent.is_admin,
-        "active": agent.active,
-        "department": dept.name if dept else None,
-        "role": role.name if role else None,
+        "id": row.id,
+        "username": row.username,
+        "name": row.name,
+        "email": row.email,
+        "admin": row.is_admin,
+        "active": row.active,
+        "department": row.department or None,
+        "role": row.role or None,
     }
 
 
 def cmd_agent_add(args: argparse.Namespace, ctx: CommandContext) -> int:
-    from sqlalchemy import func, select
+    from tui_helpdesk.services import admin
 
-    from tui_helpdesk.models import Agent, Role
-    from tui_helpdesk.services import lookup
-    from tui_helpdesk.services.context import audit, require_admin
-    from tui_helpdesk.services.errors import Conflict, ValidationError
-
+    values: dict[str, Any] = {
+        "username": args.username,
+        "name": args.name,
+        "email": args.email or "",
+        "is_admin": args.admin,
+        "role": args.role,
+    }
+    if args.department:
+        values["department"] = args.department
     with ctx.transaction() as tx:
-        require_admin(tx)
-        s = tx.session
-        username = args.username.strip()
-        if not username:
-            raise ValidationError("username", "is required")
-        if not args.name.strip():
-            raise ValidationError("name", "is required")
-        if s.execute(select(Agent).where(func.lower(Agent.username) == username.lower())).first():
-            raise Conflict(f"an agent with the login {username!r} exists")
-        dept = lookup.department(s, args.department) if args.department else None
-        role = s.execute(select(Role).where(func.lower(Role.name) == args.role.lower())).scalars().first()
-        if role is None:
-            raise ValidationError("role", f"unknown role {args.role!r}")
-        agent = Agent(
-            username=username,
-            name=args.name.strip(),
-            email=(args.email or "").strip(),
-            is_admin=args.admin,
-            primary_department_id=dept.id if dept else None,
-            role_id=role.id,
-        )
-        s.add(agent)
-        s.flush()
-        audit(tx, "agent.create", "agent", agent.id, username=username, admin=args.admin)
-        row = _agent_row(s, agent)
+        row = _agent_json(admin.create_agent(tx, **values))
     ctx.emit(row, f"agent {row['username']} added")
     return EXIT_OK
 
 
 def cmd_agent_list(args: argparse.Namespace, ctx: CommandContext) -> int:
-    from sqlalchemy import select
-
-    from tui_helpdesk.models import Agent
+    from tui_helpdesk.services import admin
+    from tui_helpdesk.untrusted import clean_line
 
     with ctx.reading() as tx:
-        rows = [
-            _agent_row(tx.session, a)
-            for a in tx.session.execute(select(Agent).order_by(Agent.username)).scalars()
-        ]
+        rows = [_agent_json(a) for a in admin.list_agents(tx)]
     table = [["USERNAME", "NAME", "DEPARTMENT", "ROLE", "ADMIN", "ACTIVE"]]
     table += [
         [
-            r["username"],
-            r["name"],
-            r["department"] or "-",
-            r["role"] or "-",
+            clean_line(r["username"]),
+            clean_line(r["name"]),
+            clean_line(r["department"] or "-"),
+            clean_line(r["role"] or "-"),
             "yes" if r["admin"] else "",
             "" if r["active"] else "no",
         ]

@@ -55,6 +55,10 @@ DEFAULTS: dict[str, Any] = {
     "autoclose_close_days": 4,
 }
 
+# Write-only for everyone: every face shows them as "(set)" / "(not set)" and the audit log records that
+# they changed, never their values. (Mailbox passwords live on the mailbox and follow the same rule.)
+SECRET = frozenset({"smtp_password", "mail_secret"})
+
 _CHOICES = {
     "closed_reopen_policy": {"staff", "never"},
     "late_reply_policy": {"new_ticket", "refuse"},

@@ -122,7 +122,7 @@ def delete_canned(tx: Tx, canned_id: int) -> None:
 
 # --- settings ---------------------------------------------------------------------------------------------
 
-SECRET_SETTINGS = frozenset({"smtp_password", "mail_secret"})
+SECRET_SETTINGS = settings.SECRET
 
 DESCRIPTIONS: dict[str, str] = {
     "helpdesk_name": "Name shown in the app and in mail",
