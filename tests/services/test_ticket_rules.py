@@ -9,7 +9,7 @@ from sqlalchemy import select
 from tui_helpdesk import clock
 from tui_helpdesk.db import session_scope
 from tui_helpdesk.models import AuditLog, Ticket, TicketEntry
-from tui_helpdesk.services import lifecycle, links, settings, tickets
+from tui_helpdesk.services import attachments, lifecycle, links, settings, tickets
 from tui_helpdesk.services.context import reading
 from tui_helpdesk.services.errors import Conflict, PermissionDenied, StaleVersion, ValidationError
 
@@ -179,6 +179,19 @@ def test_work_on_a_merged_child_lands_on_the_parent_and_says_so(desk, kind):
         assert row.ticket_id == parent.id
     after_child = show(desk, child.number)
     assert after_child.state == "closed" and after_child.version == child_version  # the child is untouched
+
+
+def test_a_file_sent_with_a_reply_to_a_merged_child_goes_with_it_to_the_parent(desk, tmp_path):
+    parent, child = make(desk, "Outage"), make(desk, "No VPN")
+    with desk.tx() as tx:
+        links.merge(tx, parent.number, [child.number])
+    log = tmp_path / "vpn.log"
+    log.write_text("connection refused")
+    with desk.tx(desk.agent) as tx:  # as the composer does: the reply, then its files, on the ref it had
+        posted = tickets.reply(tx, child.number, "see the log")
+        attachments.store(tx, child.number, log, tmp_path / "store", entry_id=posted.id)
+    reply = [i for i in show(desk, parent.number).thread if i.kind == "reply"][0]
+    assert [a.filename for a in reply.attachments] == ["vpn.log"] and reply.ticket_id == parent.id
 
 
 def test_a_reply_to_an_ordinary_ticket_names_no_redirect(desk):

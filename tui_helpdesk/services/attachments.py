@@ -20,7 +20,7 @@ from tui_helpdesk.untrusted import safe_filename
 from . import settings
 from .context import Tx, audit, require_access
 from .errors import NotFound, ValidationError
-from .tickets import load
+from .tickets import load, merge_target
 
 CHUNK = 1 << 16
 
@@ -59,14 +59,16 @@ def check_file(tx: Tx, path: Path) -> Path:
 
 
 def store(
-    tx: Tx, ticket_ref: str | int, path: Path, attachments_dir: Path, *, entry_id: int | None = None
+    tx: Tx, ticket_ref: str | int, path: Path, attachments_dir: Path, *, entry_id: int | None = None,
+    expected_version: int | None = None,
 ) -> Stored:
     """Copy a local file into the attachment store and record it on the ticket (and entry).
 
+    On a merged child the file goes to the parent, with the reply or note it belongs to.
     The copy is made inside the caller's transaction; if that transaction fails the file is
     left unreferenced, so callers remove `Stored.path` on failure (see `discard`).
     """
-    ticket = load(tx, ticket_ref)
+    ticket = merge_target(tx, load(tx, ticket_ref, expected_version))
     require_access(tx, ticket)
     if entry_id is not None:
         entry = tx.session.get(TicketEntry, entry_id)
