@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from tui_helpdesk import clock
-from tui_helpdesk.cli import EXIT_CONFLICT, EXIT_ERROR
+from tui_helpdesk.cli import EXIT_CONFLICT, EXIT_ERROR, EXIT_PERMISSION
 from tui_helpdesk.db import get_engine, session_scope
 from tui_helpdesk.models import Department, HelpTopic
 
@@ -127,3 +127,26 @@ def test_a_body_over_the_limit_is_refused(make, desk):
     assert result.code == EXIT_ERROR and result.error["field"] == "body"
     assert "limit is 1000000 bytes" in result.error["error"]
     assert show(desk, t["number"])["version"] == t["version"]
+
+
+def test_entry_edit_rights_through_the_cli(make, desk):
+    t = make(body="my password is hunter2")
+    message_id = [i["id"] for i in show(desk, t["number"])["thread"] if i["kind"] == "message"][0]
+    reply = desk("--json", "ticket", "reply", t["number"], "--body", "root's words")
+    reply_id = reply.data["entry"]["id"]
+    # a plain agent and a colleague's reply; an admin and a customer's message
+    refused = desk("ticket", "edit-entry", str(reply_id), "--body", "sam's words", "--as", "sam")
+    assert refused.code == EXIT_PERMISSION and "entry.edit_any" in refused.err
+    refused = desk("ticket", "delete-entry", str(message_id))
+    assert refused.code == EXIT_PERMISSION and "customer's message is never rewritten" in refused.err
+    own = desk("--json", "ticket", "reply", t["number"], "--body", "tpyo", "--as", "sam").data["entry"]["id"]
+    assert desk("ticket", "edit-entry", str(own), "--body", "typo", "--as", "sam").code == 0
+    clock.advance(minutes=16)
+    late = desk("ticket", "edit-entry", str(own), "--body", "later", "--as", "sam")
+    assert late.code == EXIT_PERMISSION and "within 15 minutes" in late.err
+    assert desk("ticket", "redact", str(message_id), "--reason", "password", "--as", "sam").code == EXIT_PERMISSION
+    assert desk("ticket", "redact", str(message_id), "--reason", "password").code == 0
+    thread = show(desk, t["number"])["thread"]
+    bodies = {i["id"]: i["body"] for i in thread if i["kind"] != "event"}
+    assert bodies == {message_id: "[redacted by Root Admin]", reply_id: "root's words", own: "typo"}
+    assert "hunter2" not in desk("ticket", "show", t["number"]).out

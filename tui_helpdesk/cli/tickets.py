@@ -362,6 +362,27 @@ def cmd_reply(args: argparse.Namespace, ctx: CommandContext) -> int:
     return EXIT_OK
 
 
+def cmd_entry(args: argparse.Namespace, ctx: CommandContext) -> int:
+    """edit-entry / delete-entry / redact: the service decides who may (own entries in the edit window,
+    others' with entry.edit_any, a customer's message only redacted, by an admin)."""
+    from tui_helpdesk.services import tickets
+
+    body = _body(args) if args.cmd == "edit-entry" else ""
+    with ctx.transaction() as tx:
+        if args.cmd == "edit-entry":
+            entry = tickets.edit_entry(tx, args.entry, body, expected_version=args.expect_version)
+        elif args.cmd == "delete-entry":
+            entry = tickets.delete_entry(tx, args.entry, expected_version=args.expect_version)
+        else:
+            entry = tickets.redact_entry(tx, args.entry, reason=args.reason or "",
+                                         expected_version=args.expect_version)
+        detail = tickets.view(tx, entry.ticket_id, events=False)
+    done = {"edit-entry": "edited", "delete-entry": "deleted", "redact": "redacted"}[args.cmd]
+    ctx.emit({"entry": entry.id, "ticket": detail.number, "version": detail.version, "done": done},
+             f"entry #{entry.id} on {detail.number} {done}")
+    return EXIT_OK
+
+
 def _ticket_write(fn: Callable[[Tx, argparse.Namespace, CommandContext], Any], message: str) -> Handler:
     """A write on one ticket: version check, the service call, the ticket header as the result."""
 
@@ -654,6 +675,21 @@ def register(sub: Any) -> None:
         _ref(p)
         _expect(p)
         p.set_defaults(func=_ticket_write(_do_archive, ""))
+
+    for name, help_text in (
+        ("edit-entry", "rewrite a reply or note (your own within the edit window; others' with entry.edit_any)"),
+        ("delete-entry", "delete a reply or note (the same rule as editing)"),
+        ("redact", "blank an entry, a customer's message too (admins; the original stays in the audit log)"),
+    ):
+        p = t.add_parser(name, help=help_text)
+        p.add_argument("entry", metavar="ENTRY", type=int, help="the entry number (#12 in `ticket show`)")
+        if name == "edit-entry":
+            p.add_argument("--body", help="the new text (- reads stdin)")
+            p.add_argument("--edit", action="store_true", help="write the text in $EDITOR")
+        if name == "redact":
+            p.add_argument("--reason")
+        _expect(p)
+        p.set_defaults(func=cmd_entry)
 
     p = t.add_parser("time", help="log time spent")
     _ref(p)
