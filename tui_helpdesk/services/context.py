@@ -127,15 +127,9 @@ def permissions_in(tx: Tx, department_id: int) -> frozenset[str]:
     return perms
 
 
-# Visibility lives in visibility.py (one rule for lists and single tickets); these names stay for the
-# services that import them from here.
-def can_see(tx: Tx, ticket: Ticket) -> bool:
-    from . import visibility
-
-    return visibility.can_see(tx, ticket)
-
-
 def require_access(tx: Tx, ticket: Ticket) -> None:
+    """Visibility lives in visibility.py (one rule for lists and single tickets); this name stays for the
+    services that import it from here."""
     from . import visibility
 
     visibility.require_access(tx, ticket)
