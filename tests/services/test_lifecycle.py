@@ -271,3 +271,122 @@ def test_lifecycle_admin_validation(desk):
     with pytest.raises(Conflict):
         with desk.tx() as tx:
             la.delete_plan(tx, plan.id)
+
+
+# --- what each timer leaves behind (found by mutation testing: benchmarks/mutation.py) ---------------------
+
+
+def _event(desk, ref, kind):
+    (item,) = [i for i in show(desk, ref).thread if i.event_kind == kind]
+    return item.data
+
+
+def _outbox(desk, kind):
+    from tui_helpdesk.models import OutboundMessage
+
+    with reading(desk.engine) as tx:
+        return [(m.to_addrs, m.ticket_id) for m in tx.session.execute(
+            select(OutboundMessage).where(OutboundMessage.kind == kind).order_by(OutboundMessage.id)).scalars()]
+
+
+def test_the_window_close_says_from_which_status_why_and_when_it_was_due(desk):
+    t = make(desk)
+    with desk.tx() as tx:
+        tickets.resolve(tx, t.number, notes="fixed")
+    resolved = show(desk, t.number).status
+    clock.advance(days=9)
+    assert lifecycle.close_expired_resolved(desk.engine) == 1
+    assert _event(desk, t.number, "auto_closed") == {
+        "old": resolved, "new": show(desk, t.number).status, "reason": "reopen window ended",
+        "due": "2026-03-09T09:00:00+00:00",
+    }
+    assert show(desk, t.number).status == "Closed"
+
+
+def test_chasers_and_closes_are_counted_mailed_and_explained(desk):
+    with desk.tx() as tx:
+        settings.put(tx.session, "autoclose_statuses", ["Pending"])
+        settings.put(tx.session, "autoclose_chaser_days", 3)
+        settings.put(tx.session, "autoclose_close_days", 4)
+    waiting = [make(desk, subject=f"Waiting {i}") for i in range(2)]
+    for t in waiting:
+        with desk.tx() as tx:
+            tickets.reply(tx, t.number, "Can you send the logs?", status="Pending")
+    clock.advance(days=3)
+    assert lifecycle.autoclose(desk.engine) == {"chased": 2, "closed": 0}
+    chasers = _outbox(desk, "notice.chaser")
+    assert sorted(ticket_id for _, ticket_id in chasers) == sorted(t.id for t in waiting)
+    assert all("bob@acme.example" in str(to) for to, _ in chasers)
+    assert _event(desk, waiting[0].number, "chaser_sent") == {"quiet_since": "2026-03-02T09:00:00+00:00"}
+    clock.advance(days=4)
+    assert lifecycle.autoclose(desk.engine) == {"chased": 0, "closed": 2}
+    assert _event(desk, waiting[1].number, "auto_closed") == {
+        "old": "Pending", "new": "Closed", "reason": "no reply to the chaser",
+        "due": "2026-03-09T09:00:00+00:00",
+    }
+
+
+def test_many_tickets_are_closed_in_batches_and_all_counted(desk, monkeypatch):
+    monkeypatch.setattr(lifecycle, "BATCH", 2)
+    numbers = [make(desk, subject=f"T{i}").number for i in range(5)]
+    for n in numbers:
+        with desk.tx() as tx:
+            tickets.resolve(tx, n, notes="fixed")
+    clock.advance(days=8)
+    assert lifecycle.close_expired_resolved(desk.engine) == 5
+    assert [show(desk, n).state for n in numbers] == ["closed"] * 5
+
+
+def test_a_scheduled_ticket_opens_with_the_jobs_fields(desk):
+    from tui_helpdesk.models import Organization
+    from tui_helpdesk.services import lifecycle_admin as la
+
+    with desk.tx() as tx:
+        tx.session.add(Organization(name="Acme Ltd"))
+    with desk.tx() as tx:
+        la.save_scheduled(tx, subject="Check backups", body="Look at the report", frequency="weekly",
+                          next_run_at="2026-03-02T08:00:00Z", department="Support", contact="ops@acme.example",
+                          priority="High", assignee="sam", organization="Acme Ltd")
+    assert lifecycle.run_scheduled(desk.engine) == 1
+    with reading(desk.engine) as tx:
+        number = tx.session.execute(select(Ticket.number).where(Ticket.subject == "Check backups")).scalar_one()
+    d = show(desk, number)
+    assert (d.requester_email, d.priority, d.assignee_username, d.organization, d.source, d.department) == (
+        "ops@acme.example", "High", "sam", "Acme Ltd", "scheduled", "Support")
+    assert d.thread[0].body == "Look at the report"
+
+
+def test_a_scheduled_ticket_without_a_contact_is_requested_by_the_desk(desk):
+    desk_address = "helpdesk@example.com"
+    with desk.tx() as tx:
+        settings.put(tx.session, "default_from", desk_address)
+        tx.session.add(ScheduledTicket(subject="Rotate keys", frequency="monthly", department_id=1,
+                                       next_run_at=utc("2026-03-01T08:00:00Z")))
+    assert lifecycle.run_scheduled(desk.engine) == 1
+    with reading(desk.engine) as tx:
+        number = tx.session.execute(select(Ticket.number).where(Ticket.subject == "Rotate keys")).scalar_one()
+    assert show(desk, number).requester_email == desk_address
+
+
+def test_the_preview_names_what_a_pass_would_do_and_changes_nothing(desk):
+    with desk.tx() as tx:
+        settings.put(tx.session, "autoclose_statuses", ["Pending"])
+        tx.session.add(SLAPlan(name="1h", grace_hours=1, is_default=True))
+        tx.session.add(ScheduledTicket(subject="Rotate keys", frequency="monthly", department_id=1,
+                                       next_run_at=utc("2026-03-05T08:00:00Z")))
+    overdue, resolved, waiting = make(desk, subject="Late"), make(desk), make(desk, subject="Logs?")
+    with desk.tx() as tx:
+        tickets.resolve(tx, resolved.number, notes="fixed")
+        tickets.reply(tx, waiting.number, "Can you send the logs?", status="Pending")
+    clock.advance(days=8)
+    with reading(desk.engine) as tx:
+        before = tx.session.execute(select(Ticket.id, Ticket.version, Ticket.state).order_by(Ticket.id)).all()
+    preview = lifecycle.preview_timers(desk.engine)
+    assert preview["closed_after_window"] == [resolved.number]
+    assert overdue.number in preview["overdue"] and resolved.number not in preview["overdue"]
+    assert preview["scheduled"] == ["#1 Rotate keys"]
+    assert preview["autoclose_chased"] == [waiting.number] and preview["autoclose_closed"] == []
+    with reading(desk.engine) as tx:
+        assert tx.session.execute(select(Ticket.id, Ticket.version, Ticket.state).order_by(Ticket.id)).all() == before
+    done = lifecycle.run_timers(desk.engine)
+    assert {k: done[k] for k in preview} == {k: len(v) for k, v in preview.items()}
