@@ -22,7 +22,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, OptionList, Static
 
 from tui_helpdesk import clock
-from tui_helpdesk.services import filter_query, links, presence, queries, tickets, views
+from tui_helpdesk.services import door, filter_query, links, presence, queries, tickets, views
 from tui_helpdesk.services.context import Tx, reading, transaction
 from tui_helpdesk.services.errors import ServiceError
 from tui_helpdesk.services.queries import SORTS, TicketQuery
@@ -546,8 +546,7 @@ class QueueScreen(Screen[None]):
                     out.writerow([COLUMNS[c].title if c != "number" else "Number" for c in columns])
                     after = None
                     while True:
-                        with reading(engine, actor) as tx:
-                            page = queries.fetch_page(tx, query, after, EXPORT_PAGE)
+                        page = door.read(engine, actor, queries.fetch_page, query, after, EXPORT_PAGE)
                         for row in page.rows:
                             out.writerow([_csv_safe(export_text(row, c, now)) for c in columns])
                         written += len(page.rows)

@@ -30,8 +30,8 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from tui_helpdesk import clock
-from tui_helpdesk.services import queries
-from tui_helpdesk.services.context import Actor, reading
+from tui_helpdesk.services import door, queries
+from tui_helpdesk.services.context import Actor
 from tui_helpdesk.services.queries import Page, QueueRow, TicketQuery, cursor_of
 from tui_helpdesk.tui.keymap import LIST_BINDINGS
 
@@ -256,9 +256,8 @@ class TicketList(ScrollView, can_focus=True):
         self.fetch_count = 0  # keyset reads issued (tests and benchmarks read it)
 
     def _read(self, fn: Callable[..., _R], *args: Any, **kwargs: Any) -> _R:
-        """One queue read in its own read transaction (reads run in thread workers)."""
-        with reading(self.engine, self.actor) as tx:
-            return fn(tx, *args, **kwargs)
+        """One queue read for the actor, in its own read transaction (reads run in thread workers)."""
+        return door.read(self.engine, self.actor, fn, *args, **kwargs)
 
     # --- public API ---------------------------------------------------------------------------
 
