@@ -261,16 +261,18 @@ def test_two_once_runs_back_to_back_both_work(lite_desk: MailDesk, sqlite_url: s
     assert worker.holder_of(lite_desk.engine) is None
 
 
-def test_sigterm_mid_pass_releases_the_lease(lite_desk: MailDesk, sqlite_url: str, silent_imap) -> None:
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_a_signal_mid_pass_releases_the_lease(lite_desk: MailDesk, sqlite_url: str, silent_imap, sig) -> None:
     cmd, env = _worker_cli(sqlite_url)
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         assert silent_imap.connected.wait(60), "the worker never reached the mailbox"
         assert worker.holder_of(lite_desk.engine) is not None
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(30)
+        proc.send_signal(sig)
+        assert proc.wait(30) == 128 + sig
     finally:
         proc.kill()
+    assert b"Traceback" not in proc.stderr.read()
     assert worker.holder_of(lite_desk.engine) is None
     assert worker.acquire(lite_desk.engine, "cron")
 

@@ -38,7 +38,9 @@ def cmd_worker(args: argparse.Namespace, ctx: Any) -> int:
             try:
                 counts = worker.run_once(engine, errors=errors)
             except worker.Terminated:
-                return 143
+                return 128 + 15  # as a shell reports a process ended by SIGTERM
+            except KeyboardInterrupt:
+                return 128 + 2
             lines = [f"{k}: {v}" for k, v in sorted(counts.items())] or ["nothing to do"]
             lines += [f"error: {e}" for e in errors]
             ctx.emit({"counts": counts, "errors": errors}, lines)
