@@ -50,8 +50,7 @@ from tui_helpdesk.models import (
 )
 from tui_helpdesk.untrusted import clean_line
 
-from . import inbound_match as mail_threading
-from . import links, lookup, outbound, settings, tickets
+from . import inbound_match, links, lookup, outbound, settings, tickets
 from .context import Actor, Tx, transaction
 from .errors import ServiceError
 from .tickets import add_participant
@@ -335,7 +334,7 @@ def _route(tx: Tx, row: InboundMessage, attachments_dir: Path | None, written: l
             "cannot be parsed: " + "; ".join(d for d in parsed.defects if d.startswith("fatal:"))
         )
     message_id = row.message_id or journal_message_id(row.raw)
-    duplicate = mail_threading.is_duplicate(s, message_id, row.id)
+    duplicate = inbound_match.is_duplicate(s, message_id, row.id)
     if duplicate:
         return _Outcome("ignored", "duplicate", reason=duplicate)
     sender = parsed.from_addr
@@ -355,7 +354,7 @@ def _route(tx: Tx, row: InboundMessage, attachments_dir: Path | None, written: l
     if rules.reject:
         return _Outcome("ignored", "rejected", reason=f"rejected by the filter {', '.join(rules.matched)}")
     automatic = kind != "normal"
-    match = mail_threading.find_ticket(s, parsed)
+    match = inbound_match.find_ticket(s, parsed)
     if automatic:
         if match is None:
             return _Outcome("ignored", "auto_reply", reason="an automatic reply that belongs to no ticket")
@@ -541,7 +540,7 @@ def _late_subject(s: Session, subject: str, old: Ticket) -> str:
     stale = set()
     for number in mail_keys.subject_numbers(subject):
         named = lookup.ticket_by_number(s, number)
-        if named is not None and (mail_threading.follow_merges(s, named.id) or named).id == old.id:
+        if named is not None and (inbound_match.follow_merges(s, named.id) or named).id == old.id:
             stale.add(number)
     return mail_keys.without_numbers(subject, stale) or NO_SUBJECT
 
@@ -616,7 +615,7 @@ def _bounce(tx: Tx, parsed: ParsedMessage, bounced_id: str | None, summary: str)
         sent = s.execute(select(OutboundMessage).where(OutboundMessage.message_id == mid)).scalars().first()
         ticket_id = sent.ticket_id if sent is not None else outbound.ticket_from_message_id(s, mid)
         if ticket_id is not None:
-            ticket = mail_threading.follow_merges(s, ticket_id)
+            ticket = inbound_match.follow_merges(s, ticket_id)
             break
     if ticket is None:
         return _Outcome("ignored", "bounce", reason="a delivery failure for no message of ours")
