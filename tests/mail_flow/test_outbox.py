@@ -9,8 +9,8 @@ from sqlalchemy import select, update
 
 from tui_helpdesk import clock
 from tui_helpdesk.db import get_engine, session_scope
-from tui_helpdesk.models import EmailTemplate, Mailbox, OutboundMessage, TicketEvent
-from tui_helpdesk.services import outbound, tickets
+from tui_helpdesk.models import EmailTemplate, Mailbox, OutboundMessage, Ticket, TicketEvent
+from tui_helpdesk.services import outbound, settings, tickets
 
 
 def _desk_with_smtp(sqlite_url: str, tmp_path, smtp_server) -> MailDesk:
@@ -155,3 +155,14 @@ def test_outbox_backoff_doubles_per_failure_up_to_a_cap(lite_desk: MailDesk) -> 
     # and the wait never grows past the cap, however many attempts a policy allows
     assert [outbound.backoff(n) for n in (7, 8, 9, 30)] == [timedelta(minutes=64)] + [outbound.MAX_DELAY] * 3
     assert outbound.MAX_DELAY == timedelta(hours=2)
+
+
+def test_one_settings_cache_a_change_is_seen_by_the_outbox_in_the_same_transaction(lite_desk: MailDesk) -> None:
+    r = lite_desk.ingest(message())
+    before = len(lite_desk.outbox("alert"))
+    with lite_desk.tx() as tx:
+        ticket = tx.session.get(Ticket, r.ticket_id)
+        assert outbound.queue_alert(tx, ticket, "new_message", message="one")  # reads the settings
+        settings.put(tx.session, "alert_new_message", False)
+        assert outbound.queue_alert(tx, ticket, "new_message", message="two") == []
+    assert len(lite_desk.outbox("alert")) == before + 1  # sam, once (root acted: never alerted)
