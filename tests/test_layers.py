@@ -60,3 +60,74 @@ def test_mail_imports_nothing_from_services() -> None:
 def test_the_app_imports_nothing_from_the_cli() -> None:
     # the admin screens once borrowed use cases from cli_lifecycle.py; they live in services now
     assert _offenders("tui", "tui_helpdesk.cli") == []
+
+
+# --- the app never writes on its own (issue 9: "no screen opens a writing transaction") ------------------
+
+# What only services may use: the transaction, the session factory for writes, the audit trail, and
+# SQL itself. `Engine` is allowed (screens pass it on as a handle, as a type).
+_APP_FORBIDDEN_NAMES = {
+    "tui_helpdesk.services.context": {"transaction", "audit", "event", "touch", "bump_counter"},
+    "tui_helpdesk.db": {"session_scope"},
+    "sqlalchemy": {"select", "delete", "update", "insert", "text", "func", "Session"},
+    "sqlalchemy.orm": {"Session", "sessionmaker"},
+    "sqlmodel": {"Session", "select", "delete", "update", "insert"},
+}
+_SESSION_WRITES = {"add", "add_all", "delete", "execute", "flush", "commit", "merge", "scalar", "scalars"}
+
+
+def _app_writes(path: Path, source: str | None = None) -> list[str]:
+    """Each way a module of the app could write (or query) behind the services' back."""
+    source = path.read_text(encoding="utf-8") if source is None else source
+    bad = []
+    for node in ast.walk(ast.parse(source, str(path))):
+        where = f"{path.name}:{getattr(node, 'lineno', 0)}"
+        if isinstance(node, ast.ImportFrom) and node.module in _APP_FORBIDDEN_NAMES:
+            names = {a.name for a in node.names} & _APP_FORBIDDEN_NAMES[node.module]
+            bad += [f"{where} imports {node.module}.{n}" for n in sorted(names)]
+        elif isinstance(node, ast.Call):
+            func = node.func
+            name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
+            if name in {"transaction", "session_scope", "audit"}:
+                bad.append(f"{where} calls {name}()")
+            # session.add(...), tx.session.execute(...), s.delete(...)
+            if isinstance(func, ast.Attribute) and func.attr in _SESSION_WRITES:
+                owner = func.value
+                owner_name = owner.id if isinstance(owner, ast.Name) else getattr(owner, "attr", "")
+                if owner_name in {"session", "s", "sess"}:
+                    bad.append(f"{where} calls {owner_name}.{func.attr}()")
+        elif isinstance(node, ast.Attribute) and node.attr in {"transaction", "session_scope"}:
+            bad.append(f"{where} uses .{node.attr}")
+    return bad
+
+
+def test_the_write_checker_catches_each_way_round_the_door() -> None:
+    probe = PACKAGE / "tui" / "probe.py"
+    source = (
+        "from tui_helpdesk.services.context import transaction, reading\n"
+        "from sqlalchemy import Engine, select, delete\n"
+        "from tui_helpdesk import db\n"
+        "def f(engine, tx):\n"
+        "    with db.session_scope(engine) as s:\n"
+        "        s.add(1)\n"
+        "    tx.session.execute(2)\n"
+        "    context.transaction(engine, None)\n"
+    )
+    found = "\n".join(_app_writes(probe, source))
+    for expected in (
+        "imports tui_helpdesk.services.context.transaction",
+        "imports sqlalchemy.select",
+        "imports sqlalchemy.delete",
+        "calls session_scope()",
+        "calls s.add()",
+        "calls session.execute()",
+        "calls transaction()",
+    ):
+        assert expected in found, expected
+    assert "Engine" not in found and "reading" not in found
+
+
+def test_no_module_of_the_app_opens_a_transaction_or_runs_sql() -> None:
+    bad = [f"{p.relative_to(PACKAGE.parent)}: {b}" for p in sorted((PACKAGE / "tui").rglob("*.py"))
+           for b in _app_writes(p)]
+    assert bad == [], "the app writes only through services.door / a service function:\n" + "\n".join(bad)

@@ -14,6 +14,7 @@ from sqlalchemy import Engine
 from textual.app import App
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, OptionList, Select, SelectionList, Static, TextArea
+from waiting import settled, until
 
 from tui_helpdesk import clock, db
 from tui_helpdesk.config import load_config
@@ -103,9 +104,19 @@ def desk(sqlite_url: str) -> tuple[Engine, Actor]:
 
 
 async def settle(pilot: Pilot) -> None:
-    for _ in range(3):
-        await pilot.app.workers.wait_for_complete()
-        await pilot.pause()
+    """Until the app is quiet (waiting.settled); a step that can name what it expects uses `until`."""
+    await settled(pilot)
+
+
+async def section_shown(pilot: Pilot, title: str) -> None:
+    """Until the admin screen shows `title`'s rows (its load finished)."""
+    screen = pilot.app.screen
+    status = screen.query_one("#admin-status", Static)
+    await until(
+        pilot,
+        lambda: screen.section.title == title and "loading" not in str(status.render()),
+        f"the {title} section to load",
+    )
 
 
 def table_rows(app: App) -> list[list[str]]:
@@ -114,20 +125,22 @@ def table_rows(app: App) -> list[list[str]]:
 
 
 async def open_section(pilot: Pilot, title: str) -> None:
-    await settle(pilot)
+    await until(pilot, lambda: pilot.app.screen.query_one("#admin-sections", OptionList), "the admin screen")
     pilot.app.screen.query_one("#admin-sections", OptionList).highlighted = [t for t, _ in SECTIONS].index(
         title
     )
-    await settle(pilot)
-    pilot.app.screen.query_one("#admin-table", DataTable).focus()
-    await pilot.pause()
+    await section_shown(pilot, title)
+    table = pilot.app.screen.query_one("#admin-table", DataTable)
+    table.focus()
+    await until(pilot, lambda: table.has_focus, "the table to take the keys")
 
 
 async def cursor_to(pilot: Pilot, first_cell: str) -> None:
     for i, row in enumerate(table_rows(pilot.app)):
         if row[0] == first_cell:
-            pilot.app.screen.query_one("#admin-table", DataTable).move_cursor(row=i)
-            await pilot.pause()
+            table = pilot.app.screen.query_one("#admin-table", DataTable)
+            table.move_cursor(row=i)
+            await until(pilot, lambda t=table, n=i: t.cursor_row == n, f"the cursor on {first_cell!r}")
             return
     raise AssertionError(f"no row {first_cell!r} in {table_rows(pilot.app)}")
 
@@ -139,7 +152,7 @@ async def set_input(pilot: Pilot, name: str, value: str) -> None:
     else:
         assert isinstance(field, Input)
         field.value = value
-    await pilot.pause()
+    await settled(pilot)  # the field's Changed message handled
 
 
 def field_error(app: App, name: str) -> str:

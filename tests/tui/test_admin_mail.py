@@ -22,7 +22,7 @@ from tui_helpdesk.services import inbound as ingest
 from tui_helpdesk.services import mailboxes, setup
 from tui_helpdesk.services.context import Actor, reading, resolve_actor, transaction
 from tui_helpdesk.tui.context import AppContext
-from tui_helpdesk.tui.screens.admin import AdminScreen, Section
+from tui_helpdesk.tui.screens.admin import AdminScreen
 from tui_helpdesk.tui.screens.admin_forms import ConfirmDialog, MessageDialog
 
 STYLES = Path(__file__).resolve().parents[2] / "styles"
@@ -282,9 +282,6 @@ async def test_a_ban_is_lifted_after_confirming(desk) -> None:
         assert tx.session.execute(select(BanRule.pattern)).scalars().all() == ["eve@example.com"]
 
 
-@pytest.mark.skipif(
-    not hasattr(Section, "view_action"), reason="admin.py has no Section.view hook yet (key v)"
-)
 @pilot_test
 async def test_quarantine_shows_raw_headers_cleaned(desk) -> None:
     engine, root = desk

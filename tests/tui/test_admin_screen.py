@@ -10,9 +10,11 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Engine, select
+from test_admin_lifecycle import section_shown
 from textual.app import App
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, OptionList, Static
+from waiting import settled, until
 
 from tui_helpdesk import clock, db
 from tui_helpdesk.config import load_config
@@ -82,10 +84,8 @@ def desk(sqlite_url: str) -> tuple[Engine, dict[str, Actor]]:
 
 
 async def settle(pilot: Pilot) -> None:
-    """Let the thread workers finish and their results reach the screen."""
-    for _ in range(3):
-        await pilot.app.workers.wait_for_complete()
-        await pilot.pause()
+    """Until the app is quiet (waiting.settled); a step that can name what it expects uses `until`."""
+    await settled(pilot)
 
 
 def table_rows(app: App) -> list[list[str]]:
@@ -95,20 +95,22 @@ def table_rows(app: App) -> list[list[str]]:
 
 async def open_section(pilot: Pilot, title: str) -> None:
     index = [t for t, _ in SECTIONS].index(title)
+    await until(pilot, lambda: isinstance(pilot.app.focused, DataTable), "the admin table")
     await pilot.press("tab")  # to the section list
-    assert isinstance(pilot.app.focused, OptionList)
+    await until(pilot, lambda: isinstance(pilot.app.focused, OptionList), "the section list")
     for _ in range(index):
         await pilot.press("down")
     await pilot.press("enter")  # back to the rows
-    await settle(pilot)
-    assert isinstance(pilot.app.focused, DataTable)
+    await section_shown(pilot, title)
+    await until(pilot, lambda: isinstance(pilot.app.focused, DataTable), "the rows to take the keys")
 
 
 async def cursor_to(pilot: Pilot, first_cell: str) -> None:
     for i, row in enumerate(table_rows(pilot.app)):
         if first_cell in row[0]:
-            pilot.app.screen.query_one("#admin-table", DataTable).move_cursor(row=i)
-            await pilot.pause()
+            table = pilot.app.screen.query_one("#admin-table", DataTable)
+            table.move_cursor(row=i)
+            await until(pilot, lambda t=table, n=i: t.cursor_row == n, f"the cursor on {first_cell!r}")
             return
     raise AssertionError(f"no row {first_cell!r}")
 

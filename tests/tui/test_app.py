@@ -6,7 +6,8 @@ from pathlib import Path
 
 import test_queue_fixtures
 from sqlalchemy import func, select
-from test_queue_fixtures import Desk, pilot_test, settle
+from test_queue_fixtures import Desk, listed, pilot_test
+from waiting import notified, until
 
 from tui_helpdesk import db
 from tui_helpdesk.config import Config
@@ -38,11 +39,9 @@ async def test_first_run_creates_the_admin_and_opens_the_queue(sqlite_url: str) 
     assert (actor, username, problem) == (None, "ada", "no-agents")
     app = HelpdeskApp(cfg, engine, None, username=username, problem=problem, poll_interval=0)
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot)
-        assert app.screen.id == "setup"
+        await until(pilot, lambda: app.screen.id == "setup", "the setup screen")
         await pilot.press(*"Ada Lovelace", "tab", *"ada@example.com", "enter")
-        await settle(pilot, rounds=6)
-        assert isinstance(app.screen, QueueScreen)
+        await until(pilot, lambda: isinstance(app.screen, QueueScreen), "the queue after setup")
         assert app.ctx is not None and app.ctx.actor.username == "ada" and app.ctx.actor.is_admin
     with session_scope(engine, write=False) as s:
         assert s.execute(select(func.count()).select_from(Agent)).scalar() == 1
@@ -55,8 +54,7 @@ async def test_a_login_that_is_not_an_agent_is_told_how_to_get_in(desk: Desk) ->
     assert actor is None and "mallory" in problem
     app = HelpdeskApp(cfg, desk.engine, None, username=username, problem=problem, poll_interval=0)
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot)
-        assert app.screen.id == "not-agent"
+        await until(pilot, lambda: app.screen.id == "not-agent", "the not-an-agent screen")
         text = " ".join(str(w.render()) for w in app.screen.query("Static"))
         assert "helpdesk agent add mallory" in text
         await pilot.press("q")
@@ -67,14 +65,12 @@ async def test_a_login_that_is_not_an_agent_is_told_how_to_get_in(desk: Desk) ->
 async def test_user_keymap_rebinds_by_id(desk: Desk) -> None:
     app = desk.app(keymap={"queue.sort": "ctrl+o", "queue.nonsense": "z"})
     async with app.run_test(size=(100, 30)) as pilot:
-        await settle(pilot)
+        await listed(pilot)
         screen = app.screen
         await pilot.press("o")
-        await settle(pilot)
-        assert screen.sort == "updated"  # o is no longer bound
-        await pilot.press("ctrl+o")
-        await settle(pilot)
-        assert screen.sort == "newest"
+        await pilot.press("ctrl+o")  # keys are handled in order: o did nothing if ctrl+o alone sorts
+        await until(pilot, lambda: screen.sort == "newest", "ctrl+o to sort")
+        assert not notified(app, "Sorted by oldest")  # o is no longer bound
         assert any("queue.nonsense" in n.message for n in app._notifications)
 
 
@@ -82,51 +78,49 @@ async def test_user_keymap_rebinds_by_id(desk: Desk) -> None:
 async def test_help_lists_the_screens_bindings_and_searches(desk: Desk) -> None:
     app = desk.app()
     async with app.run_test(size=(100, 30)) as pilot:
-        await settle(pilot)
+        await listed(pilot)
         await pilot.press("question_mark")
-        await settle(pilot)
-        assert isinstance(app.screen, HelpScreen)
+        await until(pilot, lambda: isinstance(app.screen, HelpScreen), "the help screen")
         rows = {r.description: r.keys for r in app.screen.rows}
         assert rows["Assign"] == "a" and rows["Resolve"] == "x" and rows["Filter"] == "/"
         assert set(rows["Down"].split(" / ")) == {"j", "down"} and "q" in rows["Quit"].split(" / ")
         await pilot.press(*"resol")
-        await settle(pilot)
-        shown = app.screen.query_one("#help-list").option_count
-        assert shown == 1
+        await until(pilot, lambda: app.screen.query_one("#help-list").option_count == 1, "one match")
         await pilot.press("escape")
-        assert isinstance(app.screen, QueueScreen)
+        await until(pilot, lambda: isinstance(app.screen, QueueScreen), "back on the queue")
 
 
 @pilot_test
 async def test_palette_lists_every_action_with_its_key(desk: Desk) -> None:
     app = desk.app()
     async with app.run_test(size=(100, 30)) as pilot:
-        await settle(pilot)
+        await listed(pilot)
+        await until(pilot, lambda: any(e.label == "Billing" for e in app.screen.sidebar.entries), "the sidebar")
         cmds = {title: key for title, key, _ in screen_commands(app.screen)}
         assert cmds["Assign to me"] == "A" and cmds["Export CSV"] == "E" and cmds["Mark"] == "v"
         assert "Sort by due" in cmds and "View: Billing" in cmds
         run = next(r for t, _, r in screen_commands(app.screen) if t == "Sort by due")
         run()
-        await settle(pilot)
-        assert app.screen.sort == "due"
+        await until(pilot, lambda: app.screen.sort == "due", "the sort by due")
 
 
 @pilot_test
 async def test_worker_status_shows_in_the_status_line(desk: Desk) -> None:
     app = desk.app()
     async with app.run_test(size=(100, 30)) as pilot:
-        await settle(pilot)
+        await listed(pilot)
         app.set_worker_status("mail: 2 fetched")
-        await pilot.pause()
-        assert "mail: 2 fetched" in str(app.screen.query_one("#status-line").render())
+        status = app.screen.query_one("#status-line")
+        await until(pilot, lambda: "mail: 2 fetched" in str(status.render()), "the worker's status")
 
 
 @pilot_test
 async def test_ctrl_q_quits_from_anywhere(desk: Desk) -> None:
     app = desk.app()
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot)
+        await listed(pilot)
         await pilot.press("question_mark")
+        await until(pilot, lambda: isinstance(app.screen, HelpScreen), "the help screen")
         await pilot.press("ctrl+q")
-        await pilot.pause()
+        await until(pilot, lambda: not app.is_running, "the app to quit")
     assert not app.is_running

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Engine, select
+from waiting import settled, until
 
 from tui_helpdesk import clock, db
 from tui_helpdesk.config import Config
@@ -115,13 +116,25 @@ def desk(sqlite_url: str) -> Iterator[Desk]:
     clock.set_now(None)
 
 
-async def settle(pilot: Any, rounds: int = 4) -> None:
-    """Let thread workers finish and their results reach the UI (several hops: query, rows, count)."""
-    app = pilot.app
-    for _ in range(rounds):
-        await pilot.pause(0.02)
-        await app.workers.wait_for_complete()
-    await pilot.pause()
+async def settle(pilot: Any) -> None:
+    """Until the app is quiet (see waiting.settled): before a snapshot, or a check that nothing changed."""
+    await settled(pilot)
+
+
+async def listed(pilot: Any) -> Any:
+    """Until the queue shows its list: the view's query applied and its count known."""
+    from tui_helpdesk.tui.screens.queue import QueueScreen
+    from tui_helpdesk.tui.widgets.ticket_list import TicketList
+
+    def ready() -> bool:
+        screen = pilot.app.screen
+        if not isinstance(screen, QueueScreen) or not screen.query_ready:
+            return False
+        t = screen.query_one("#tickets", TicketList)
+        return t.total_known and (t.total == 0 or t.current_row is not None)
+
+    await until(pilot, ready, "the queue to show its tickets")
+    return pilot.app.screen.query_one("#tickets")
 
 
 def pilot_test(fn: Callable[..., Coroutine[Any, Any, None]]) -> Callable[..., None]:

@@ -3,27 +3,39 @@
 from __future__ import annotations
 
 import test_queue_fixtures
-from test_queue_fixtures import Desk, settle
+from test_queue_fixtures import Desk, listed, settle
+from waiting import until
+
+from tui_helpdesk.tui.screens.help import HelpScreen
+from tui_helpdesk.tui.screens.queue_dialogs import ConfirmScreen
 
 desk = test_queue_fixtures.desk  # the fixture, under its own name
 
 
+async def _shown(pilot) -> None:
+    await listed(pilot)
+    await settle(pilot)
+
+
 def test_queue_80x24(desk: Desk, snap_compare) -> None:
-    assert snap_compare(desk.app(), terminal_size=(80, 24), run_before=settle)
+    assert snap_compare(desk.app(), terminal_size=(80, 24), run_before=_shown)
 
 
 def test_queue_160x48(desk: Desk, snap_compare) -> None:
     async def marks(pilot) -> None:
+        await listed(pilot)
         await settle(pilot)
         await pilot.press("j", "v", "v")
+        await settle(pilot)
 
     assert snap_compare(desk.app(), terminal_size=(160, 48), run_before=marks)
 
 
 def test_help_screen(desk: Desk, snap_compare) -> None:
     async def open_help(pilot) -> None:
-        await settle(pilot)
+        await listed(pilot)
         await pilot.press("question_mark")
+        await until(pilot, lambda: isinstance(pilot.app.screen, HelpScreen), "the help screen")
         await settle(pilot)
 
     assert snap_compare(desk.app(), terminal_size=(100, 36), run_before=open_help)
@@ -31,8 +43,10 @@ def test_help_screen(desk: Desk, snap_compare) -> None:
 
 def test_filter_line_with_completion(desk: Desk, snap_compare) -> None:
     async def type_filter(pilot) -> None:
-        await settle(pilot)
+        await listed(pilot)
         await pilot.press("slash", *"status:open p")
+        hint = pilot.app.screen.query_one("#fl-hint")
+        await until(pilot, lambda: "prio:" in str(hint.render()), "the completion")
         await settle(pilot)
 
     assert snap_compare(desk.app(), terminal_size=(100, 30), run_before=type_filter)
@@ -40,11 +54,11 @@ def test_filter_line_with_completion(desk: Desk, snap_compare) -> None:
 
 def test_bulk_confirmation(desk: Desk, snap_compare) -> None:
     async def confirm(pilot) -> None:
-        await settle(pilot)
+        await listed(pilot)
         await pilot.press("V")
-        await settle(pilot)
-        await pilot.pause(0.1)
+        await until(pilot, lambda: len(pilot.app.screen.query_one("#tickets").marked) == 24, "all marked")
         await pilot.press("x")
+        await until(pilot, lambda: isinstance(pilot.app.screen, ConfirmScreen), "the confirmation")
         await settle(pilot)
 
     assert snap_compare(desk.app(), terminal_size=(100, 30), run_before=confirm)

@@ -9,11 +9,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from test_ticket_screen import Data, Harness, build, settle
+from test_ticket_screen import Data, Harness, build, on_top, opened
 from textual.pilot import Pilot
 from textual.widgets import Input, TextArea
+from waiting import settled, until
 
 from tui_helpdesk import clock, db
+from tui_helpdesk.tui.widgets.composer import ComposerScreen
+from tui_helpdesk.tui.widgets.pickers import PickerScreen
 
 
 @pytest.fixture
@@ -28,7 +31,8 @@ def _unpin_clock():
 
 
 async def _ready(pilot: Pilot) -> None:
-    await settle(pilot)
+    await opened(pilot)
+    await settled(pilot)
     _no_blink(pilot)
 
 
@@ -58,9 +62,13 @@ def test_ticket_with_hostile_subject_80x24(desk: Data, snap_compare) -> None:
 
 def test_composer_80x24(desk: Data, snap_compare) -> None:
     async def open_composer(pilot: Pilot) -> None:
-        await settle(pilot)
-        await pilot.press("r", *"Thanks, **Alice**.")
-        await settle(pilot)
+        await opened(pilot)
+        await pilot.press("r")
+        composer = await on_top(pilot, ComposerScreen)
+        await pilot.press(*"Thanks, **Alice**.")
+        body = composer.query_one("#composer-body", TextArea)
+        await until(pilot, lambda: body.text == "Thanks, **Alice**.", "the typed text")
+        await settled(pilot)
         _no_blink(pilot)
 
     assert snap_compare(_app(desk, desk.vpn), terminal_size=(80, 24), run_before=open_composer)
@@ -68,9 +76,10 @@ def test_composer_80x24(desk: Data, snap_compare) -> None:
 
 def test_status_picker_80x24(desk: Data, snap_compare) -> None:
     async def open_picker(pilot: Pilot) -> None:
-        await settle(pilot)
+        await opened(pilot)
         await pilot.press("s")
-        await settle(pilot)
+        await on_top(pilot, PickerScreen)
+        await settled(pilot)
         _no_blink(pilot)
 
     assert snap_compare(_app(desk, desk.vpn), terminal_size=(80, 24), run_before=open_picker)

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 from sqlalchemy import select
-from test_ticket_screen import Data, Harness, answer, pick, pilot_test, screen, settle
+from test_ticket_screen import Data, Harness, answer, on_top, opened, pick, pilot_test, screen
 from test_ticket_screen import data as data  # noqa: F401 - the fixture
 from textual.widgets import Input
+from waiting import until
 
 from tui_helpdesk import clock
 from tui_helpdesk.db import session_scope
@@ -28,31 +29,33 @@ async def test_add_a_task_then_close_it_with_a_summary(data: Data) -> None:
     clock.set_now("2026-03-02T09:00:00Z")
     app = Harness(data, data.vpn)
     async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
+        await opened(pilot)
         await pilot.press("w")
-        await settle(pilot)
         await pick(pilot, "New task")
         await answer(pilot, "Replace the VPN certificate")
         # a due time that is not a time is refused beside the field
-        assert isinstance(app.screen, PromptScreen)
-        app.screen.query_one(Input).value = "tomorrow-ish"
+        prompt = await on_top(pilot, PromptScreen)
+        prompt.query_one(Input).value = "tomorrow-ish"
         await pilot.press("enter")
-        await settle(pilot)
-        assert isinstance(app.screen, PromptScreen) and "ISO" in str(app.screen.query_one("#prompt-error").render())
+        error = prompt.query_one("#prompt-error")
+        await until(pilot, lambda: "ISO" in str(error.render()), "the due time refused")
+        assert app.screen is prompt
         await answer(pilot, "+4h")
         await answer(pilot, "sam")
-        await settle(pilot)
+        await until(pilot, lambda: task_rows(data), "the task")
         [task] = task_rows(data)
         assert task.title == "Replace the VPN certificate" and task.closed_at is None
         assert task.due_at == clock.now() + timedelta(hours=4)
-        await settle(pilot)
-        assert [t.title for t in screen(app).detail.tasks] == ["Replace the VPN certificate"]
+        await until(
+            pilot,
+            lambda: [t.title for t in screen(app).detail.tasks] == ["Replace the VPN certificate"],
+            "the task in the header",
+        )
 
         await pilot.press("w")
-        await settle(pilot)
         await pick(pilot, "Close")
         await answer(pilot, "new certificate installed")
-        await settle(pilot)
+        await until(pilot, lambda: task_rows(data)[0].closed_at is not None, "the task closed")
     [task] = task_rows(data)
     assert task.closed_at is not None
     with session_scope(data.engine, write=False) as s:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, select
 from sqlmodel import Session
 
 from tui_helpdesk.models import Agent, Department, Priority, Role, Status
@@ -76,3 +76,23 @@ def create_first_admin(session: Session, username: str, name: str, email: str = 
     audit(Tx(session=session, actor=Actor(agent.id, username, True, "setup"), now=clock.now()),
           "agent.create", "agent", agent.id, username=username, admin=True)
     return agent
+
+
+def start_desk(engine: Engine, username: str, name: str, email: str = "", origin: str = "tui") -> Actor:
+    """The first-run use case as a face runs it: make the first admin, then act as them."""
+    from tui_helpdesk.db import session_scope
+
+    from .context import resolve_actor
+
+    with session_scope(engine) as s:
+        create_first_admin(s, username, name, email)
+    with session_scope(engine, write=False) as s:
+        return resolve_actor(s, username, origin)
+
+
+def desk_is_new(engine: Engine) -> bool:
+    """No agent yet: a face offers the first-run setup instead of a login."""
+    from tui_helpdesk.db import session_scope
+
+    with session_scope(engine, write=False) as s:
+        return not has_agents(s)

@@ -186,15 +186,13 @@ class HelpdeskApp(App[None]):
 def resolve_start(config: Config, engine: Engine) -> tuple[Actor | None, str, str]:
     """(actor, login, problem): problem is "" when the login is an agent, "no-agents" on a new
     database, or a sentence saying why the login cannot work."""
-    from tui_helpdesk.db import session_scope
     from tui_helpdesk.services import identity, setup
     from tui_helpdesk.services.errors import ServiceError
 
     login = identity.os_login()
     username = config.agent or login
-    with session_scope(engine, write=False) as s:
-        if not setup.has_agents(s):
-            return None, username, "no-agents"  # the setup screen makes the first admin
+    if setup.desk_is_new(engine):
+        return None, username, "no-agents"  # the setup screen makes the first admin
     try:
         actor = identity.establish_actor(
             engine,

@@ -22,8 +22,8 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from tui_helpdesk.services import admin
-from tui_helpdesk.services.context import PERMISSIONS, Tx, reading, transaction
+from tui_helpdesk.services import admin, door
+from tui_helpdesk.services.context import PERMISSIONS, Tx, reading
 from tui_helpdesk.services.errors import Conflict, ServiceError, ValidationError
 from tui_helpdesk.tui.context import ctx_of
 from tui_helpdesk.untrusted import clean_line
@@ -72,9 +72,15 @@ class Section:
 
     # An optional extra action on the selected row (test a mailbox, retry a message), key `t`.
     row_action: ClassVar[str] = ""
+    # An optional read-only look at the selected row (a message's raw headers), key `v`.
+    view_action: ClassVar[str] = ""
 
     def run_row_action(self, engine: Any, actor: Any, key: Any) -> str:
         """Runs in a thread worker; returns what to tell the admin."""
+        raise NotImplementedError
+
+    def view(self, tx: Tx, key: Any) -> tuple[str, list[str]]:
+        """The title and lines of the `v` dialog; the dialog cleans each line."""
         raise NotImplementedError
 
     def rows(self, tx: Tx, search: str) -> list[Any]:
@@ -859,6 +865,7 @@ class AdminScreen(Screen[None]):
         Binding("slash", "filter", "Filter", id="admin.filter"),
         Binding("i", "import_contacts", "Import CSV", id="admin.import", show=False),
         Binding("t", "row_action", "Row action", id="admin.row_action", show=False),
+        Binding("v", "view_row", "View", id="admin.view", show=False),
         Binding("r", "refresh", "Refresh", id="admin.refresh", show=False),
         Binding("tab", "switch_focus", "Sections", id="admin.sections", show=False),
         Binding("j", "cursor_down", "Down", id="admin.down", show=False),
@@ -1038,8 +1045,7 @@ class AdminScreen(Screen[None]):
     ) -> None:
         ctx = ctx_of(self)
         try:
-            with transaction(ctx.engine, ctx.actor) as tx:
-                call(tx)
+            door.write(ctx.engine, ctx.actor, call)
         except Conflict as exc:
             if on_conflict is not None:
                 self.app.call_from_thread(on_conflict, str(exc))
@@ -1085,8 +1091,10 @@ class AdminScreen(Screen[None]):
 
         def save(values: dict[str, Any]) -> None:
             # runs in the form's thread worker, in a transaction of its own
-            with transaction(ctx.engine, ctx.actor) as tx:
-                result = section.create(tx, values) if row is None else section.update(tx, key, values)
+            if row is None:
+                result = door.write(ctx.engine, ctx.actor, section.create, values)
+            else:
+                result = door.write(ctx.engine, ctx.actor, section.update, key, values)
             saved.append(result)
 
         title = (
@@ -1227,6 +1235,23 @@ class AdminScreen(Screen[None]):
             return
         self.app.call_from_thread(self._written, section, clean_line(message), key)
 
+    def action_view_row(self) -> None:
+        row = self._current() if self.allowed else None
+        if row is None or not self.section.view_action:
+            return
+        self._load_view(self.section, self.section.key(row))
+
+    @work(thread=True, group="admin-read")
+    def _load_view(self, section: Section, key: Any) -> None:
+        ctx = ctx_of(self)
+        try:
+            with reading(ctx.engine, ctx.actor) as tx:
+                title, lines = section.view(tx, key)
+        except ServiceError as exc:
+            self.app.call_from_thread(self._failed, str(exc))
+            return
+        self.app.call_from_thread(self.app.push_screen, MessageDialog(title, lines))
+
     def action_import_contacts(self) -> None:
         if not self.allowed or not isinstance(self.section, ContactSection):
             return
@@ -1246,8 +1271,7 @@ class AdminScreen(Screen[None]):
     def _import(self, path: str) -> None:
         ctx = ctx_of(self)
         try:
-            with transaction(ctx.engine, ctx.actor) as tx:
-                report = admin.import_contacts_file(tx, path)
+            report = door.write(ctx.engine, ctx.actor, admin.import_contacts_file, path)
         except ValidationError as exc:
             self.app.call_from_thread(self._failed, exc.message)
             return

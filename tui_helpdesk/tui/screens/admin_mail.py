@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from tui_helpdesk.services import mail_admin, mailboxes
-from tui_helpdesk.services.context import Tx, transaction
+from tui_helpdesk.services import door, mail_admin, mailboxes
+from tui_helpdesk.services.context import Tx
 from tui_helpdesk.services.errors import ValidationError
 from tui_helpdesk.untrusted import clean_line
 
@@ -144,7 +144,7 @@ class QuarantineSection(Section):
     title = "Quarantine"
     noun = "message"
     row_action = "retry"
-    view_action = "raw headers"  # key v, once admin.py offers Section.view (see view below)
+    view_action = "raw headers"
     can_create = can_edit = can_delete = can_archive = False
     hint = "mail that could not be processed; its raw bytes are kept"
     columns = (
@@ -206,8 +206,7 @@ class OutboxSection(Section):
         return False
 
     def run_row_action(self, engine: Any, actor: Any, key: Any) -> str:
-        with transaction(engine, actor) as tx:
-            mailboxes.outbox_retry(tx, key)
+        door.write(engine, actor, mailboxes.outbox_retry, key)
         return f"message #{key} will be sent on the worker's next pass"
 
 
@@ -402,8 +401,7 @@ class FilterSection(Section):
         return mail_admin.set_filter_active(tx, key, False)
 
     def run_row_action(self, engine: Any, actor: Any, key: Any) -> str:
-        with transaction(engine, actor) as tx:
-            rows = mail_admin.move_filter(tx, key, -1)
+        rows = door.write(engine, actor, mail_admin.move_filter, key, -1)
         place = next(n for n, r in enumerate(rows, 1) if r.id == key)
         return f"filter {clean_line(rows[place - 1].name)!r} now runs {_ordinal(place)}"
 

@@ -23,7 +23,7 @@ from textual.widgets import Footer, OptionList, Static
 
 from tui_helpdesk import clock
 from tui_helpdesk.services import door, filter_query, links, presence, queries, tickets, views
-from tui_helpdesk.services.context import Tx, reading, transaction
+from tui_helpdesk.services.context import Tx, reading
 from tui_helpdesk.services.errors import ServiceError
 from tui_helpdesk.services.queries import SORTS, TicketQuery
 from tui_helpdesk.tui.context import AppContext
@@ -467,8 +467,7 @@ class QueueScreen(Screen[None]):
 
         def work() -> None:
             try:
-                with transaction(ctx.engine, ctx.actor) as tx:
-                    row = views.save_view(tx, name, query_text, sort, cols, shared=shared)
+                row = door.write(ctx.engine, ctx.actor, views.save_view, name, query_text, sort, cols, shared=shared)
             except ServiceError as exc:
                 self.app.call_from_thread(self.notify, str(exc), severity="error")
                 return
@@ -494,8 +493,7 @@ class QueueScreen(Screen[None]):
 
             def work() -> None:
                 try:
-                    with transaction(ctx.engine, ctx.actor) as tx:
-                        views.delete_view(tx, int(entry.ident))
+                    door.write(ctx.engine, ctx.actor, views.delete_view, int(entry.ident))
                 except ServiceError as exc:
                     self.app.call_from_thread(self.notify, str(exc), severity="error")
                     return
@@ -532,6 +530,16 @@ class QueueScreen(Screen[None]):
         if query is None:
             return
         path = Path(path_text).expanduser()
+        if not path.parent.is_dir():
+            # a typo in the path must not leave a tree of new directories behind
+            self.notify(
+                f"Export refused: the directory {clean_line(str(path.parent))} does not exist; create it first",
+                severity="error",
+            )
+            return
+        if path.is_dir():
+            self.notify(f"Export refused: {clean_line(str(path))} is a directory; name a file", severity="error")
+            return
         engine, actor = self.ctx.engine, self.ctx.actor
         self.task_text = "exporting…"
         self.refresh_status()
@@ -540,7 +548,6 @@ class QueueScreen(Screen[None]):
             written = 0
             now = clock.now()
             try:
-                path.parent.mkdir(parents=True, exist_ok=True)
                 with path.open("w", newline="", encoding="utf-8") as fh:
                     out = csv.writer(fh)
                     out.writerow([COLUMNS[c].title if c != "number" else "Number" for c in columns])
@@ -680,8 +687,7 @@ class QueueScreen(Screen[None]):
             ok, failed = 0, []
             for ticket_id, number in targets.items():
                 try:
-                    with transaction(ctx.engine, ctx.actor) as tx:
-                        each(tx, ticket_id)
+                    door.write(ctx.engine, ctx.actor, each, ticket_id)
                     ok += 1
                 except ServiceError as exc:
                     failed.append(f"{number}: {exc}")
@@ -857,8 +863,7 @@ class QueueScreen(Screen[None]):
 
             def work() -> None:
                 try:
-                    with transaction(ctx.engine, ctx.actor) as tx:
-                        links.merge(tx, parent.id, list(children))
+                    door.write(ctx.engine, ctx.actor, links.merge, parent.id, list(children))
                 except ServiceError as exc:
                     self.app.call_from_thread(self._bulk_done, "Merged", 0, [str(exc)])
                     return

@@ -13,9 +13,8 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Button, Input, Label, Static
 
-from tui_helpdesk.db import session_scope
 from tui_helpdesk.services import setup
-from tui_helpdesk.services.context import Actor, resolve_actor
+from tui_helpdesk.services.context import Actor
 from tui_helpdesk.services.errors import ServiceError
 
 
@@ -75,10 +74,7 @@ class SetupScreen(Screen[None]):
 
         def work() -> None:
             try:
-                with session_scope(engine) as s:
-                    setup.create_first_admin(s, username, name, email)
-                with session_scope(engine, write=False) as s:
-                    actor = resolve_actor(s, username, "tui")
+                actor = setup.start_desk(engine, username, name, email)
             except ServiceError as exc:
                 self.app.call_from_thread(self._error, str(exc))
                 return
