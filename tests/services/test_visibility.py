@@ -71,6 +71,17 @@ def test_lists_and_counts_hold_the_departments_and_own_tickets_only(desk, three)
     assert set(counts.departments) == {support.department_id}
 
 
+def test_where_visible_is_the_condition_the_lists_use(desk, three):
+    for actor in (desk.admin, desk.agent, desk.outsider):
+        with reading(desk.engine, actor) as tx:
+            cond = visibility.where_visible(tx)
+            stmt = select(Ticket.number).order_by(Ticket.id)
+            numbers = tx.session.execute(stmt if cond is None else stmt.where(cond)).scalars().all()
+        assert sorted(numbers) == sorted(listed(desk, actor)), actor.username
+    with reading(desk.engine, desk.admin) as tx:
+        assert visibility.where_visible(tx) is None
+
+
 def test_a_saved_view_opened_by_an_agent_is_scoped(desk, three):
     """Issue 16 item 6: the scope lives in the service, so a view cannot drop it."""
     support, billing, sams = three

@@ -1,7 +1,8 @@
 """Who sees which ticket: the one rule, in the two forms the services need.
 
-- `where_visible(tx)` is the rule as an SQL condition on the ticket table: every list, count, export and
-  sidebar number goes through `queries`, which adds it; a screen or a command never adds scope itself.
+- `where_visible(tx)` is the rule as an SQL condition on the ticket table, for any service reading tickets
+  on a person's behalf. Every list, count, export and sidebar number goes through `queries`, which adds the
+  same condition (`condition(scope_of(tx))`); a screen or a command never adds scope itself.
 - `can_see(tx, ticket)` / `require_access(tx, ticket)` is the same rule for one ticket already loaded.
 
 Both read the same facts (`scope_of`): an admin (or the system) sees every ticket; an agent sees the
@@ -42,10 +43,6 @@ class Scope:
 
     department_ids: tuple[int, ...] | None
     agent_id: int | None
-
-    @property
-    def unrestricted(self) -> bool:
-        return self.department_ids is None
 
     def admits(self, department_id: int | None, assignee_id: int | None) -> bool:
         if self.department_ids is None:
