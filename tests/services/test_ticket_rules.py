@@ -290,6 +290,7 @@ def test_own_entries_only_within_the_edit_window(desk):
     clock.advance(minutes=15, seconds=1)
     with reading(desk.engine, desk.agent) as tx:
         assert not tickets.can_edit_entry(tx, entry_id)
+        assert "within 15 minutes" in tickets.edit_refusal(tx, entry_id)
     with pytest.raises(PermissionDenied, match="within 15 minutes"):
         with desk.tx(desk.agent) as tx:
             tickets.edit_entry(tx, entry_id, "too late")

@@ -597,15 +597,22 @@ def _may_change_entry(tx: Tx, entry: TicketEntry, ticket: Ticket) -> None:
 
 def can_edit_entry(tx: Tx, entry_id: int) -> bool:
     """Whether edit_entry/delete_entry would let the actor change this entry (to grey out a key)."""
+    return edit_refusal(tx, entry_id) is None
+
+
+def edit_refusal(tx: Tx, entry_id: int) -> str | None:
+    """The words edit_entry/delete_entry would refuse with, or None when the actor may change the entry."""
     entry = tx.session.get(TicketEntry, entry_id)
-    if entry is None or entry.deleted_at is not None:
-        return False
+    if entry is None:
+        return f"no thread entry {entry_id}"
+    if entry.deleted_at is not None:
+        return f"entry {entry_id} was deleted"
     ticket = tx.session.get(Ticket, entry.ticket_id)
     try:
         require_access(tx, ticket)
-    except PermissionDenied:
-        return False
-    return _entry_refusal(tx, entry, ticket) is None
+    except PermissionDenied as exc:
+        return str(exc)
+    return _entry_refusal(tx, entry, ticket)
 
 
 def edit_entry(tx: Tx, entry_id: int, body: str, *, expected_version: int | None = None) -> TicketEntry:
