@@ -6,13 +6,12 @@ import csv
 from pathlib import Path
 
 import pytest
+from support.corpus import CORPUS, needs_corpus
 
 from tui_helpdesk.mail.classify import classify
 from tui_helpdesk.mail.parse import parse_message
 
-CORPUS = Path(__file__).resolve().parents[2] / ".." / "shared" / "mail-corpus"
 SISIMAI = CORPUS / "bounces" / "sisimai"
-needs_corpus = pytest.mark.skipif(not CORPUS.is_dir(), reason="shared/mail-corpus not beside the repo")
 
 # Measured 573/584 (98.1%): misses are AWS SNS JSON notifications, two mailing-list managers' rejections
 # and one "not a bounce" sent by postmaster@.

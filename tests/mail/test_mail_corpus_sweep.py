@@ -8,13 +8,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import pytest
+from support.corpus import CORPUS, needs_corpus
 
 from tui_helpdesk.mail.classify import classify
 from tui_helpdesk.mail.parse import parse_message
 from tui_helpdesk.mail.quotes import strip_reply
 
-CORPUS = Path(__file__).resolve().parents[2] / ".." / "shared" / "mail-corpus"
 PER_FILE_SECONDS = 2.0
 _METADATA_SUFFIXES = {".tsv", ".md"}
 _METADATA_NAMES = {"SOURCE.txt", "LICENSE", ".gitattributes"}
@@ -50,7 +49,7 @@ def _deadline(seconds: float) -> Iterator[None]:
         signal.signal(signal.SIGALRM, previous)
 
 
-@pytest.mark.skipif(not CORPUS.is_dir(), reason="shared/mail-corpus not beside the repo")
+@needs_corpus
 def test_every_corpus_file_is_read_without_raising_or_hanging() -> None:
     files = corpus_files()
     assert len(files) > 1000

@@ -6,13 +6,12 @@ import time
 from pathlib import Path
 
 import pytest
+from support.corpus import CORPUS, needs_corpus
 
 from tui_helpdesk.mail.quotes import strip_reply
 
-CORPUS = Path(__file__).resolve().parents[2] / ".." / "shared" / "mail-corpus"
 TRIMMER = CORPUS / "email_reply_trimmer"
 PARSER = CORPUS / "email_reply_parser" / "zapier_python" / "emails"
-needs_corpus = pytest.mark.skipif(not CORPUS.is_dir(), reason="shared/mail-corpus not beside the repo")
 
 # Measured 61/64 (95.3%). The three misses: spam_1 expects "" (we never return empty), embedded_email_7
 # and embedded_email_12 are odd quoting ("C>" prefixes; a header broken over blank lines).

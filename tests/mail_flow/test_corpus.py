@@ -9,15 +9,14 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-import pytest
 from mailflow_support import build_desk
 from sqlalchemy import select
+from support.corpus import CORPUS, needs_corpus
 
-from tui_helpdesk.db import REPO_ROOT, get_engine, session_scope
+from tui_helpdesk.db import get_engine, session_scope
 from tui_helpdesk.models import InboundMessage
 from tui_helpdesk.services import inbound
 
-CORPUS = REPO_ROOT.parent / "shared" / "mail-corpus"
 PER_MESSAGE_LIMIT = 10.0  # seconds; a hang shows up as a failure naming the file
 
 
@@ -33,7 +32,7 @@ def corpus_files() -> list[tuple[Path, str]]:
     return out
 
 
-@pytest.mark.skipif(not (CORPUS / "CATALOG.tsv").is_file(), reason="the mail corpus is not next to the repo")
+@needs_corpus
 def test_whole_corpus_is_ingested_without_loss(sqlite_url: str, tmp_path: Path) -> None:
     desk = build_desk(get_engine(sqlite_url), tmp_path)
     files = corpus_files()
