@@ -128,11 +128,10 @@ class HelpdeskApp(App[None]):
         engine = self.engine
 
         def work() -> None:
-            from tui_helpdesk.services.context import read_counter, reading
+            from tui_helpdesk.services import door, ticket_page
 
             try:
-                with reading(engine) as tx:
-                    value = read_counter(tx.session, "changes")
+                value = door.read(engine, Actor.system("tui"), ticket_page.change_counter)
             except Exception:  # noqa: BLE001 - a busy or unreachable database: try again next tick
                 return
             self.call_from_thread(self._counter_read, value)

@@ -23,7 +23,7 @@ from textual.widgets import DataTable, Footer, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from tui_helpdesk.services import admin, door
-from tui_helpdesk.services.context import PERMISSIONS, Tx, reading
+from tui_helpdesk.services.context import PERMISSIONS, Tx
 from tui_helpdesk.services.errors import Conflict, ServiceError, ValidationError
 from tui_helpdesk.tui.context import ctx_of
 from tui_helpdesk.untrusted import clean_line
@@ -978,8 +978,7 @@ class AdminScreen(Screen[None]):
     def _load(self, section: Section, search: str, select_key: Any = None) -> None:
         ctx = ctx_of(self)
         try:
-            with reading(ctx.engine, ctx.actor) as tx:
-                rows = section.rows(tx, search if section.filter_in_database else "")
+            rows = door.read(ctx.engine, ctx.actor, section.rows, search if section.filter_in_database else "")
         except ServiceError as exc:
             self.app.call_from_thread(self._status, str(exc), True)
             return
@@ -1075,8 +1074,7 @@ class AdminScreen(Screen[None]):
     def _open_form(self, section: Section, row: Any | None) -> None:
         ctx = ctx_of(self)
         try:
-            with reading(ctx.engine, ctx.actor) as tx:
-                options = section.options(tx)
+            options = door.read(ctx.engine, ctx.actor, section.options)
         except ServiceError as exc:
             self.app.call_from_thread(self._failed, str(exc))
             return
@@ -1245,8 +1243,7 @@ class AdminScreen(Screen[None]):
     def _load_view(self, section: Section, key: Any) -> None:
         ctx = ctx_of(self)
         try:
-            with reading(ctx.engine, ctx.actor) as tx:
-                title, lines = section.view(tx, key)
+            title, lines = door.read(ctx.engine, ctx.actor, section.view, key)
         except ServiceError as exc:
             self.app.call_from_thread(self._failed, str(exc))
             return

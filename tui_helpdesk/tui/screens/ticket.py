@@ -33,9 +33,19 @@ from textual.widgets import Footer, Static
 
 from tui_helpdesk import clock
 from tui_helpdesk.resources import stylesheet
-from tui_helpdesk.services import attachments, choices, door, drafts, links, presence, tasks, tickets
+from tui_helpdesk.services import (
+    attachments,
+    choices,
+    door,
+    drafts,
+    links,
+    presence,
+    tasks,
+    ticket_page,
+    tickets,
+)
 from tui_helpdesk.services.choices import Choice
-from tui_helpdesk.services.context import CHANGE_COUNTER, Tx, read_counter, reading
+from tui_helpdesk.services.context import Tx
 from tui_helpdesk.services.errors import Conflict, ServiceError
 from tui_helpdesk.services.links import LINK_KINDS
 from tui_helpdesk.services.lookup import EMAIL_RE
@@ -283,20 +293,13 @@ class TicketScreen(Screen[tuple[str, int] | None]):
     def load(self) -> None:
         ctx = self._ctx
         try:
-            with reading(ctx.engine, ctx.actor) as tx:
-                number = (
-                    self.detail.number if self.detail else choices.ticket_number(tx.session, self.ticket_id)
-                )
-                detail = tickets.view(tx, number, order="ASC", events=True)
-                seen = list(
-                    presence.on_tickets(tx.session, [detail.id], exclude_agent_id=ctx.actor.agent_id).values()
-                )
-                statuses = self.statuses or choices.statuses(tx.session)
-                counter = read_counter(tx.session, CHANGE_COUNTER)
+            page = door.read(
+                ctx.engine, ctx.actor, ticket_page.load, self.ticket_id, self.detail.number if self.detail else None
+            )
         except ServiceError as exc:
             self.post_message(self.LoadFailed(str(exc)))
             return
-        self.post_message(self.Loaded(detail, seen, statuses, counter))
+        self.post_message(self.Loaded(page.detail, page.seen, self.statuses or page.statuses, page.counter))
 
     def on_ticket_screen_loaded(self, message: Loaded) -> None:
         self.detail = message.detail
@@ -327,15 +330,10 @@ class TicketScreen(Screen[tuple[str, int] | None]):
             return
         ctx = self._ctx
         try:
-            with reading(ctx.engine, ctx.actor) as tx:
-                counter = read_counter(tx.session, CHANGE_COUNTER)
-                seen = list(
-                    presence.on_tickets(
-                        tx.session, [self.ticket_id], exclude_agent_id=ctx.actor.agent_id
-                    ).values()
-                )
+            polled = door.read(ctx.engine, ctx.actor, ticket_page.poll, self.ticket_id)
         except Exception:  # a busy or vanished database: try again on the next tick
             return
+        counter, seen = polled.counter, polled.seen
         if counter != self.counter:
             self.app.call_from_thread(self.load)
         else:
@@ -787,8 +785,7 @@ class TicketScreen(Screen[tuple[str, int] | None]):
         ctx = self._ctx
 
         def search(text: str) -> list[PickItem]:
-            with reading(ctx.engine, ctx.actor) as tx:
-                rows = choices.tickets_matching(tx, text, exclude_id=exclude)
+            rows = door.read(ctx.engine, ctx.actor, choices.tickets_matching, text, exclude_id=exclude)
             return [PickItem(r.name, r.name, r.hint) for r in rows]
 
         return search
@@ -1246,8 +1243,7 @@ class TicketScreen(Screen[tuple[str, int] | None]):
 
 
 def _save(ctx: AppContext, attachment_id: int, dest: Path) -> Path:
-    with reading(ctx.engine, ctx.actor) as tx:
-        return attachments.save(tx, attachment_id, dest, ctx.config.attachments_dir)
+    return door.read(ctx.engine, ctx.actor, attachments.save, attachment_id, dest, ctx.config.attachments_dir)
 
 
 def _shown(value: Any) -> str:

@@ -27,9 +27,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Select, Static, TextArea
 
 from tui_helpdesk.resources import stylesheet
-from tui_helpdesk.services import canned
+from tui_helpdesk.services import canned, door
 from tui_helpdesk.services.choices import Choice
-from tui_helpdesk.services.context import reading
 from tui_helpdesk.services.errors import ServiceError
 from tui_helpdesk.services.lookup import EMAIL_RE
 from tui_helpdesk.services.ticket_view import TicketDetail
@@ -333,8 +332,7 @@ class ComposerScreen(ModalScreen[Draft | None]):
 
         ctx = ctx_of(self)
         try:
-            with reading(ctx.engine, ctx.actor) as tx:
-                resolved = attachments.check_file(tx, path)
+            resolved = door.read(ctx.engine, ctx.actor, attachments.check_file, path)
         except ServiceError as exc:
             self.app.call_from_thread(self._error, str(exc))
             return
@@ -384,8 +382,7 @@ class ComposerScreen(ModalScreen[Draft | None]):
     @work(thread=True, group="composer")
     def _fill(self, body: str) -> None:
         ctx = ctx_of(self)
-        with reading(ctx.engine, ctx.actor) as tx:
-            text = canned.fill(tx, body, self.ticket)
+        text = door.read(ctx.engine, ctx.actor, canned.fill, body, self.ticket)
         self.post_message(self.Filled(text))
 
     def on_composer_screen_filled(self, message: Filled) -> None:

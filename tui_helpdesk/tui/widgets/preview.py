@@ -7,8 +7,8 @@ from sqlalchemy import Engine
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from tui_helpdesk.services import tickets
-from tui_helpdesk.services.context import Actor, reading
+from tui_helpdesk.services import door, tickets
+from tui_helpdesk.services.context import Actor
 
 try:
     from tui_helpdesk.untrusted import clean, clean_line
@@ -50,8 +50,7 @@ class Preview(VerticalScroll, can_focus=False):
         engine, actor = self.engine, self.actor
 
         def read():
-            with reading(engine, actor) as tx:
-                return tickets.view(tx, ticket_id, order="DESC", events=False)
+            return door.read(engine, actor, tickets.view, ticket_id, order="DESC", events=False)
 
         def done(detail) -> None:
             if self.ticket_id == ticket_id:
