@@ -108,7 +108,8 @@ def test_an_admin_login_may_act_as_another_agent(desk: Run, db_url: str, login) 
 
 
 def test_the_account_owning_the_data_may_act_as_any_agent(desk: Run, db_url: str, login) -> None:
-    desk_dir = load_config().desk_dir
+    desk_dir = load_config().desk_dir  # SQLite: the database's folder; PostgreSQL: the data dir
+    desk_dir.mkdir(parents=True, exist_ok=True)
     before = desk_dir.stat()
     os.chown(desk_dir, 4321, before.st_gid)  # a service account with no passwd entry, as in a container
     try:
