@@ -120,34 +120,47 @@ def department_names(engine: Engine) -> list[str]:
         return sorted(s.execute(select(Department.name)).scalars())
 
 
+async def ready(pilot: Pilot) -> None:
+    """Until the admin screen shows its first section's rows."""
+    await section_shown(pilot, SECTIONS[0][0])
+
+
+async def on_top(pilot: Pilot, kind: type) -> Any:
+    await until(pilot, lambda: isinstance(pilot.app.screen, kind), f"a {kind.__name__} on top")
+    return pilot.app.screen
+
+
+def rows_first(app: App) -> list[str]:
+    return [r[0] for r in table_rows(app)]
+
+
 @pilot_test
 async def test_admin_creates_then_edits_a_department(desk) -> None:
     engine, actors = desk
     app = Harness(engine, actors["root"])
     async with app.run_test(size=(100, 30)) as pilot:
-        await settle(pilot)
-        assert [r[0] for r in table_rows(app)] == ["Billing", "Support", "Support / Tier 2"]
+        await ready(pilot)
+        assert rows_first(app) == ["Billing", "Support", "Support / Tier 2"]
         await pilot.press("n")
-        await settle(pilot)
-        assert isinstance(app.screen, AdminForm)
+        await on_top(pilot, AdminForm)
         await pilot.press(*"Sales")
         await pilot.press("ctrl+s")
-        await settle(pilot)
+        await until(pilot, lambda: "Sales" in rows_first(app), "the new row")
         assert isinstance(app.screen, AdminScreen)
         assert "Sales" in department_names(engine)
-        assert [r[0] for r in table_rows(app)] == ["Billing", "Sales", "Support", "Support / Tier 2"]
+        assert rows_first(app) == ["Billing", "Sales", "Support", "Support / Tier 2"]
 
         await cursor_to(pilot, "Sales")
         await pilot.press("e")
-        await settle(pilot)
-        form = app.screen
-        assert isinstance(form, AdminForm)
+        form = await on_top(pilot, AdminForm)
         form.query_one("#field-email", Input).value = "sales@example.com"
         await pilot.press("ctrl+s")
-        await settle(pilot)
+        await until(
+            pilot,
+            lambda: any(r[0] == "Sales" and "sales@example.com" in r for r in table_rows(app)),
+            "the edited row",
+        )
         assert isinstance(app.screen, AdminScreen)
-        row = next(r for r in table_rows(app) if r[0] == "Sales")
-        assert "sales@example.com" in row
 
 
 @pilot_test
@@ -155,17 +168,18 @@ async def test_a_field_error_shows_beside_the_field_and_keeps_the_form(desk) -> 
     engine, actors = desk
     app = Harness(engine, actors["root"])
     async with app.run_test(size=(100, 30)) as pilot:
-        await settle(pilot)
+        await ready(pilot)
         await pilot.press("n")
-        await settle(pilot)
+        form = await on_top(pilot, AdminForm)
         await pilot.press(*"billing")
         await pilot.press("enter")  # Enter in a field saves, like ctrl+s
-        await settle(pilot)
-        form = app.screen
-        assert isinstance(form, AdminForm)
         error = form.query_one("#error-name", Static)
-        assert "a department named 'billing' already exists" in str(error.render())
-        assert error.display
+        await until(
+            pilot,
+            lambda: "a department named 'billing' already exists" in str(error.render()),
+            "the error beside the field",
+        )
+        assert app.screen is form and error.display
         assert department_names(engine).count("Billing") == 1
 
 
@@ -174,48 +188,44 @@ async def test_admin_edits_a_status_and_its_tickets_follow(desk) -> None:
     engine, actors = desk
     app = Harness(engine, actors["root"])
     async with app.run_test(size=(100, 30)) as pilot:
-        await settle(pilot)
+        await ready(pilot)
         await open_section(pilot, "Statuses")
         assert [r[0].lstrip("● ") for r in table_rows(app)][:3] == ["New", "Open", "In Progress"]
         await cursor_to(pilot, "On Hold")
         await pilot.press("enter")  # enter edits, like e
-        await settle(pilot)
-        form = app.screen
-        assert isinstance(form, AdminForm)
+        form = await on_top(pilot, AdminForm)
         form.query_one("#field-color", Input).value = "magenta"
         form.query_one("#field-name", Input).value = "Parked"
         await pilot.press("ctrl+s")
-        await settle(pilot)
+        await until(pilot, lambda: any("Parked" in r[0] for r in table_rows(app)), "the renamed status")
         assert isinstance(app.screen, AdminScreen)
         with db.session_scope(engine) as s:
             status = s.execute(select(Status).where(Status.name == "Parked")).scalar_one()
         assert status.color == "magenta"
-        assert any("Parked" in r[0] for r in table_rows(app))
 
 
 @pilot_test
 async def test_deleting_a_status_in_use_is_refused_and_archive_is_offered(desk) -> None:
     engine, actors = desk
+
+    def on_hold() -> Status:
+        with db.session_scope(engine) as s:
+            return s.execute(select(Status).where(Status.name == "On Hold")).scalar_one()
+
     app = Harness(engine, actors["root"])
     async with app.run_test(size=(100, 30)) as pilot:
-        await settle(pilot)
+        await ready(pilot)
         await open_section(pilot, "Statuses")
         await cursor_to(pilot, "On Hold")
         await pilot.press("d")
-        await settle(pilot)
-        assert isinstance(app.screen, ConfirmDialog)
+        await on_top(pilot, ConfirmDialog)
         await pilot.press("y")
-        await settle(pilot)
-        refused = app.screen
-        assert isinstance(refused, RefusedDialog)
+        refused = await on_top(pilot, RefusedDialog)
         reason = str(refused.query_one("#refused-reason", Static).render())
         assert "'On Hold' is still used by tickets" in reason
         await pilot.press("a")  # archive instead
-        await settle(pilot)
+        await until(pilot, lambda: on_hold().archived, "the status archived")
         assert isinstance(app.screen, AdminScreen)
-        with db.session_scope(engine) as s:
-            status = s.execute(select(Status).where(Status.name == "On Hold")).scalar_one()
-        assert status.archived is True
 
 
 @pilot_test
@@ -223,13 +233,18 @@ async def test_declining_the_confirmation_deletes_nothing(desk) -> None:
     engine, actors = desk
     app = Harness(engine, actors["root"])
     async with app.run_test(size=(100, 30)) as pilot:
-        await settle(pilot)
+        await ready(pilot)
         await cursor_to(pilot, "Billing")
-        await pilot.press("d", "n")
+        await pilot.press("d")
+        confirm = await on_top(pilot, ConfirmDialog)
+        await pilot.press("n")
+        await until(pilot, lambda: app.screen is not confirm, "the dialog to close")
         await settle(pilot)
         assert "Billing" in department_names(engine)
-        await pilot.press("d", "y")
-        await settle(pilot)
+        await pilot.press("d")
+        await on_top(pilot, ConfirmDialog)
+        await pilot.press("y")
+        await until(pilot, lambda: "Billing" not in rows_first(app), "the row gone")
         assert "Billing" not in department_names(engine)
 
 
@@ -238,13 +253,11 @@ async def test_filter_narrows_the_rows_and_escape_clears_it(desk) -> None:
     engine, actors = desk
     app = Harness(engine, actors["root"])
     async with app.run_test(size=(100, 30)) as pilot:
-        await settle(pilot)
+        await ready(pilot)
         await pilot.press("slash", *"tier")
-        await settle(pilot)
-        assert [r[0] for r in table_rows(app)] == ["Support / Tier 2"]
+        await until(pilot, lambda: rows_first(app) == ["Support / Tier 2"], "the narrowed rows")
         await pilot.press("escape")
-        await settle(pilot)
-        assert len(table_rows(app)) == 3
+        await until(pilot, lambda: len(table_rows(app)) == 3, "every row again")
         assert isinstance(app.screen, AdminScreen)
 
 
@@ -253,7 +266,7 @@ async def test_a_non_admin_is_refused(desk) -> None:
     engine, actors = desk
     app = Harness(engine, actors["sam"])
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot)
+        await until(pilot, lambda: app.screen.query("#admin-refused"), "the refusal")
         message = str(app.screen.query_one("#admin-refused", Static).render())
         assert "Only admins" in message
         assert not app.screen.query("#admin-table")
@@ -261,7 +274,7 @@ async def test_a_non_admin_is_refused(desk) -> None:
         await settle(pilot)
         assert isinstance(app.screen, AdminScreen)  # no form opened
         await pilot.press("escape")
-        assert not isinstance(app.screen, AdminScreen)
+        await until(pilot, lambda: not isinstance(app.screen, AdminScreen), "the screen to close")
 
 
 # --- how it looks --------------------------------------------------------------------------------------------
@@ -274,6 +287,7 @@ def _snapshot_app(sqlite_url: str) -> Harness:
 
 
 async def _wait(pilot: Pilot) -> None:
+    await ready(pilot)
     await settle(pilot)
 
 
@@ -285,20 +299,23 @@ def test_snapshot_departments(snap_compare, sqlite_url: str, size: tuple[int, in
 @pytest.mark.parametrize("size", [(80, 24), (160, 48)], ids=["80x24", "160x48"])
 def test_snapshot_statuses(snap_compare, sqlite_url: str, size: tuple[int, int]) -> None:
     async def statuses(pilot: Pilot) -> None:
-        await settle(pilot)
+        await ready(pilot)
         await open_section(pilot, "Statuses")
+        await settle(pilot)
 
     assert snap_compare(_snapshot_app(sqlite_url), terminal_size=size, run_before=statuses)
 
 
 def test_snapshot_form_with_an_error(snap_compare, sqlite_url: str) -> None:
     async def error(pilot: Pilot) -> None:
-        await settle(pilot)
+        await ready(pilot)
         await pilot.press("n")
-        await settle(pilot)
-        for field in pilot.app.screen.query(Input):
+        form = await on_top(pilot, AdminForm)
+        for field in form.query(Input):
             field.cursor_blink = False
         await pilot.press(*"support", "enter")
+        error = form.query_one("#error-name", Static)
+        await until(pilot, lambda: "already exists" in str(error.render()), "the error")
         await settle(pilot)
 
     assert snap_compare(_snapshot_app(sqlite_url), terminal_size=(80, 24), run_before=error)
