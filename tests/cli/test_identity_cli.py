@@ -160,3 +160,17 @@ def test_the_login_is_the_os_account_not_the_environment(monkeypatch: pytest.Mon
     monkeypatch.setenv("LOGNAME", "root-wannabe")
     monkeypatch.setenv("USER", "root-wannabe")
     assert identity.os_login() == pwd.getpwuid(os.geteuid()).pw_name
+
+
+def test_only_an_admin_or_the_service_account_may_erase_the_desk(
+    desk: Run, db_url: str, login, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("HELPDESK_AGENT")
+    assert desk("--json", "ticket", "create", "--subject", "Keep me", "--body", "b", "--contact",
+                "x@acme.example", "--department", "Support").code == EXIT_OK  # fmt: skip
+    login("sam")
+    refused = desk("demo", "--reset", "--tickets", "5")
+    assert refused.code == EXIT_PERMISSION and "may not erase this help desk" in refused.err
+    login("root")  # an admin agent (and here also the owner of the data)
+    assert desk("--as", "root", "--json", "ticket", "list").data["total"] == 1  # nothing was erased
+    assert desk("demo", "--reset", "--tickets", "5", "--admin", "root").code == EXIT_OK

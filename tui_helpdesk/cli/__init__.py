@@ -182,6 +182,8 @@ class CommandContext:
         """Refuses a --as/HELPDESK_AGENT this login may not make (exit 4, audited), before anything runs."""
         from tui_helpdesk.services.identity import check_claim
 
+        if self.claimed() in (None, self.login()):
+            return  # no claim: nothing to refuse, and no reason to open the database yet
         check_claim(
             self.engine,
             self.login(),

@@ -59,7 +59,12 @@ def cmd_demo(args: argparse.Namespace, ctx: CommandContext) -> int:
     from tui_helpdesk.services import demo
 
     url = db.normalise_url(ctx.config.database_url)
+    ctx.check_claim()  # the admin it makes is the claimed name: claiming it follows the --as rule
     if args.reset:
+        from tui_helpdesk.services.identity import require_may_erase
+
+        if not ctx.is_service_account():  # the service account may reset even a database that will not open
+            require_may_erase(ctx.engine, ctx.login(), is_service_account=False)
         demo.reset_database(url)
     engine = db.get_engine(url)
     if demo.has_tickets(engine):

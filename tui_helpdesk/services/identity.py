@@ -83,3 +83,18 @@ def establish_actor(
     check_claim(engine, login, claimed, is_service_account=is_service_account, origin=origin)
     with reading(engine) as tx:
         return resolve_actor(tx.session, claimed or login, origin)
+
+
+def require_may_erase(engine: Engine, login: str, *, is_service_account: bool) -> None:
+    """Erasing the whole desk (`helpdesk demo --reset`) is for the service account, an admin login, or
+    anyone while the desk has no agents yet."""
+    if is_service_account:
+        return
+    with reading(engine) as tx:
+        agents = tx.session.execute(select(Agent.username, Agent.is_admin, Agent.active)).all()
+    if not agents or any(name == login and admin and active for name, admin, active in agents):
+        return
+    raise PermissionDenied(
+        f"your login {login!r} may not erase this help desk: only an admin agent or the account that owns "
+        "its data may"
+    )
