@@ -20,18 +20,36 @@ def _engine():
     return engine
 
 
+def _sqlite_foreign_keys(connection, on: bool) -> None:
+    # A batch migration rebuilds a table on SQLite (copy, DROP TABLE, rename), which enforced foreign
+    # keys refuse as soon as any row refers to it. The pragma is ignored inside a transaction, so it is
+    # set on the raw connection before alembic begins one; the rebuilt tables keep their constraints.
+    connection.connection.driver_connection.execute(f"PRAGMA foreign_keys={'ON' if on else 'OFF'}")
+
+
 def run_migrations_online() -> None:
     engine = _engine()
     with engine.connect() as connection:
-        context.configure(
-            connection=connection,
-            target_metadata=target_metadata,
-            render_as_batch=connection.dialect.name == "sqlite",
-            compare_type=True,
-        )
-        with context.begin_transaction():
-            context.run_migrations()
-        connection.commit()
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            _sqlite_foreign_keys(connection, False)
+        try:
+            context.configure(
+                connection=connection,
+                target_metadata=target_metadata,
+                render_as_batch=sqlite,
+                compare_type=True,
+            )
+            with context.begin_transaction():
+                context.run_migrations()
+                if sqlite:
+                    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                    if broken:
+                        raise RuntimeError(f"the migration left rows pointing nowhere: {broken[:5]}")
+            connection.commit()
+        finally:
+            if sqlite:
+                _sqlite_foreign_keys(connection, True)
 
 
 run_migrations_online()
