@@ -118,3 +118,22 @@ def test_a_number_lookup_uses_an_index_not_a_scan(desk, db_url):
             text("EXPLAIN QUERY PLAN SELECT id FROM ticket WHERE number_seq = 1000")
         ))
     assert "ix_ticket_number_seq" in plan
+
+
+def test_the_migration_fills_number_seq_for_existing_tickets(desk):
+    """Migration 0005 on a desk with data: tickets numbered before it are found by their digits."""
+    from alembic import command
+
+    from tui_helpdesk import db
+    from tui_helpdesk.models import Ticket
+
+    t = new_ticket(desk)
+    with session_scope(desk.engine) as s:
+        s.get(Ticket, t.id).number = "OLD_1-0042"  # a prefix with a digit and an underscore
+    cfg = db.alembic_config(desk.engine)
+    command.downgrade(cfg, "0004")
+    command.upgrade(cfg, "head")
+    with reading(desk.engine) as tx:
+        assert tx.session.get(Ticket, t.id).number_seq == 42
+        assert lookup.ticket(tx.session, "42").id == t.id
+        assert lookup.ticket(tx.session, "old_1-0042").id == t.id
