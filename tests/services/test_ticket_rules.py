@@ -283,6 +283,20 @@ def test_a_plain_agent_may_not_edit_or_delete_a_colleagues_entry(desk, kind):
         tickets.edit_entry(tx, entry_id, "better words")
 
 
+def test_a_deleted_entrys_words_stay_out_of_the_thread(desk):
+    t, entry_id = _entry(desk, desk.agent, "note")
+    with desk.tx(desk.agent) as tx:
+        tickets.delete_entry(tx, entry_id)
+    d = show(desk, t.number)
+    assert "original words" not in repr(d.thread)
+    assert [i.event_kind for i in d.thread if i.kind == "event"][-1] == "entry_deleted"
+    with reading(desk.engine) as tx:
+        kept = tx.session.execute(
+            select(AuditLog.data).where(AuditLog.action == "entry.deleted", AuditLog.object_id == entry_id)
+        ).scalar_one()
+    assert kept["original"] == "original words"
+
+
 def test_own_entries_only_within_the_edit_window(desk):
     _, entry_id = _entry(desk, desk.agent)
     with reading(desk.engine, desk.agent) as tx:

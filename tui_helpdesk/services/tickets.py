@@ -639,7 +639,9 @@ def delete_entry(tx: Tx, entry_id: int, *, expected_version: int | None = None) 
     entry.deleted_at = tx.now
     entry.deleted_by_id = tx.actor.agent_id
     tx.session.add(entry)
-    event(tx, ticket, "entry_deleted", entry_id=entry.id, original=entry.body)
+    # the original goes to the audit log and the revisions, not into the thread's event (which every face prints)
+    audit(tx, "entry.deleted", "ticket_entry", entry.id, ticket=ticket.number, original=entry.body)
+    event(tx, ticket, "entry_deleted", entry_id=entry.id)
     return entry
 
 
