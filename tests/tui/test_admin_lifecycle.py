@@ -124,6 +124,22 @@ def table_rows(app: App) -> list[list[str]]:
     return [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
 
 
+async def on_top(pilot: Pilot, kind: type) -> Any:
+    await until(pilot, lambda: isinstance(pilot.app.screen, kind), f"a {kind.__name__} on top")
+    return pilot.app.screen
+
+
+async def field_refused(pilot: Pilot, name: str, text: str) -> None:
+    """Until the form says `text` beside the field `name` (the save was refused, the form stays)."""
+    await until(pilot, lambda: text in field_error(pilot.app, name), f"{text!r} beside {name}")
+
+
+async def saved(pilot: Pilot) -> None:
+    """Until the form closed and the section shows its rows again (the write went through)."""
+    await until(pilot, lambda: not isinstance(pilot.app.screen, (AdminForm, ConfirmDialog)), "the form to close")
+    await settled(pilot)  # the reload the write started has landed
+
+
 async def open_section(pilot: Pilot, title: str) -> None:
     await until(pilot, lambda: pilot.app.screen.query_one("#admin-sections", OptionList), "the admin screen")
     pilot.app.screen.query_one("#admin-sections", OptionList).highlighted = [t for t, _ in SECTIONS].index(
@@ -189,21 +205,18 @@ async def test_create_a_plan_on_a_schedule_with_a_validation_error_first(desk: t
     async with app.run_test(size=(100, 40)) as pilot:
         await open_section(pilot, "SLA plans")
         await pilot.press("n")
-        await settle(pilot)
-        assert isinstance(app.screen, AdminForm)
+        await on_top(pilot, AdminForm)
         await pilot.press(*"Gold")
         await set_input(pilot, "grace_hours", "0")
         app.screen.query_one("#field-schedule", Select).value = "Office"
         await pilot.press("ctrl+s")
-        await settle(pilot)
+        await field_refused(pilot, "grace_hours", "positive")
         # refused, and said beside the field; nothing saved
         assert isinstance(app.screen, AdminForm)
-        assert "positive" in field_error(app, "grace_hours")
         assert "Gold" not in plans(engine)
         await set_input(pilot, "grace_hours", "12")
         await pilot.press("ctrl+s")
-        await settle(pilot)
-        assert not isinstance(app.screen, AdminForm)
+        await saved(pilot)
         gold = plans(engine)["Gold"]
         assert (gold.grace_hours, gold.schedule, gold.active) == (12, "Office", True)
         assert ["Gold", "12h", "Office"] in [r[:3] for r in table_rows(app)]
@@ -220,20 +233,19 @@ async def test_edit_a_schedule_and_its_holidays_recomputes_due_times(desk: tuple
     async with app.run_test(size=(100, 40)) as pilot:
         await open_section(pilot, "Schedules")
         await pilot.press("e")
-        await settle(pilot)
+        await on_top(pilot, AdminForm)
         assert app.screen.query_one("#field-hours", Input).value == "mon-fri 09:00-17:00; sat 10:00-14:00"
         assert app.screen.query_one("#field-holidays", TextArea).text == (
             "2026-04-03 Good Friday\n2026-12-25 Christmas Day"
         )
         await set_input(pilot, "holidays", "2026-12-25 Christmas\nnext friday")
         await pilot.press("ctrl+s")
-        await settle(pilot)
+        await field_refused(pilot, "holidays", "line 2")
         assert "line 2" in field_error(app, "holidays") and "not a date" in field_error(app, "holidays")
         await set_input(pilot, "hours", "mon-fri 09:00-13:00")
         await set_input(pilot, "holidays", "2026-03-02 Closed today\n2026-12-25 Christmas")
         await pilot.press("ctrl+s")
-        await settle(pilot)
-        assert not isinstance(app.screen, AdminForm)
+        await saved(pilot)
         assert table_rows(app) == [["Office", "Europe/Berlin", "2", "mon-fri 09:00-13:00"]]
     with reading(engine) as tx:
         (office,) = la.list_schedules(tx)
@@ -253,24 +265,21 @@ async def test_delete_a_plan_in_use_is_refused_with_the_reason_and_archive_deact
         await open_section(pilot, "SLA plans")
         await cursor_to(pilot, "Standard")
         await pilot.press("d")
-        await settle(pilot)
-        assert isinstance(app.screen, ConfirmDialog)
+        await on_top(pilot, ConfirmDialog)
         await pilot.press("y")
-        await settle(pilot)
-        assert isinstance(app.screen, RefusedDialog)
+        await on_top(pilot, RefusedDialog)
         reason = str(app.screen.query_one("#refused-reason", Static).render())
         assert "in use" in reason and "deactivate" in reason
         await pilot.press("a")
-        await settle(pilot)
-        assert plans(engine)["Standard"].active is False
+        await until(pilot, lambda: plans(engine)["Standard"].active is False, "the plan deactivated")
+        await section_shown(pilot, "SLA plans")
         # an unused plan goes after the question
         await cursor_to(pilot, "Urgent")
         await pilot.press("d")
-        await settle(pilot)
+        await on_top(pilot, ConfirmDialog)
         await pilot.press("y")
-        await settle(pilot)
+        await until(pilot, lambda: [r[0] for r in table_rows(app)] == ["Standard"], "the plan gone")
         assert "Urgent" not in plans(engine)
-        assert [r[0] for r in table_rows(app)] == ["Standard"]
 
 
 @pilot_test
@@ -280,10 +289,9 @@ async def test_delete_a_schedule_used_by_a_plan_is_refused(desk: tuple[Engine, A
     async with app.run_test(size=(100, 40)) as pilot:
         await open_section(pilot, "Schedules")
         await pilot.press("d")
-        await settle(pilot)
+        await on_top(pilot, ConfirmDialog)
         await pilot.press("y")
-        await settle(pilot)
-        assert isinstance(app.screen, RefusedDialog)
+        await on_top(pilot, RefusedDialog)
         assert "SLA plan" in str(app.screen.query_one("#refused-reason", Static).render())
         assert not app.screen.query("#refused-archive")  # schedules have no archive
     with reading(engine) as tx:
@@ -297,22 +305,21 @@ async def test_scheduled_ticket_form_keeps_the_body_and_names_bad_fields(desk: t
     async with app.run_test(size=(100, 50)) as pilot:
         await open_section(pilot, "Scheduled tickets")
         await pilot.press("e")
-        await settle(pilot)
+        await on_top(pilot, AdminForm)
         assert app.screen.query_one("#field-body", TextArea).text == "Look at the backup report"
         await set_input(pilot, "next_run_at", "tomorrow morning")
         await pilot.press("ctrl+s")
-        await settle(pilot)
+        await field_refused(pilot, "next_run_at", "ISO")
         assert "ISO" in field_error(app, "next_run_at")
         await set_input(pilot, "next_run_at", "2026-03-09 07:30")
         await set_input(pilot, "contact", "not an address")
         await pilot.press("ctrl+s")
-        await settle(pilot)
+        await field_refused(pilot, "contact", "not an email address")
         assert "not an email address" in field_error(app, "contact")
         await set_input(pilot, "contact", "backup-team@acme.example")
         app.screen.query_one("#field-frequency", Select).value = "weekly"
         await pilot.press("ctrl+s")
-        await settle(pilot)
-        assert not isinstance(app.screen, AdminForm)
+        await saved(pilot)
         assert table_rows(app)[0][:3] == ["Check backups", "weekly", "2026-03-09 07:30"]
     with reading(engine) as tx:
         (job,) = la.list_scheduled(tx)
@@ -329,23 +336,22 @@ async def test_auto_close_settings_are_edited_in_place(desk: tuple[Engine, Actor
     async with app.run_test(size=(100, 40)) as pilot:
         await open_section(pilot, "Auto-close")
         await pilot.press("n")  # nothing to create here
-        await settle(pilot)
+        await settled(pilot)
         assert not isinstance(app.screen, AdminForm)
         await pilot.press("e")
-        await settle(pilot)
+        await on_top(pilot, AdminForm)
         statuses = app.screen.query_one("#field-statuses", SelectionList)
         offered = [statuses.get_option_at_index(i).value for i in range(statuses.option_count)]
         assert "Pending" in offered and "Resolved" not in offered  # only statuses that wait
         statuses.select("Pending")
         await set_input(pilot, "chaser_days", "0")
         await pilot.press("ctrl+s")
-        await settle(pilot)
+        await field_refused(pilot, "chaser_days", "at least 1")
         assert "at least 1" in field_error(app, "chaser_days")
         await set_input(pilot, "chaser_days", "5")
         await set_input(pilot, "close_days", "2")
         await pilot.press("ctrl+s")
-        await settle(pilot)
-        assert not isinstance(app.screen, AdminForm)
+        await saved(pilot)
         assert table_rows(app) == [["Pending", "5 quiet days", "2 more days"]]
     with reading(engine) as tx:
         assert settings.get(tx.session, "autoclose_statuses") == ["Pending"]
@@ -359,11 +365,12 @@ def test_snapshot_schedules_80x24(snap_compare: Any, sqlite_url: str) -> None:
     async def schedules(pilot: Pilot) -> None:
         await open_section(pilot, "Schedules")
         await pilot.press("e")
-        await settle(pilot)
+        await on_top(pilot, AdminForm)
         for field in app.screen.query(Input):
             field.cursor_blink = False
         await set_input(pilot, "hours", "weekdays 9-5")
         await pilot.press("ctrl+s")
-        await settle(pilot)
+        await until(pilot, lambda: field_error(app, "hours"), "the error beside the hours")
+        await settled(pilot)
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=schedules)

@@ -10,10 +10,20 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Engine, select
-from test_admin_lifecycle import cursor_to, open_section, pilot_test, set_input, settle, table_rows
+from test_admin_lifecycle import (
+    cursor_to,
+    field_refused,
+    on_top,
+    open_section,
+    pilot_test,
+    saved,
+    set_input,
+    table_rows,
+)
 from textual.app import App
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Select, Static
+from waiting import settled, until
 
 from tui_helpdesk import clock, db
 from tui_helpdesk.config import load_config
@@ -23,7 +33,7 @@ from tui_helpdesk.services import mailboxes, setup
 from tui_helpdesk.services.context import Actor, reading, resolve_actor, transaction
 from tui_helpdesk.tui.context import AppContext
 from tui_helpdesk.tui.screens.admin import AdminScreen
-from tui_helpdesk.tui.screens.admin_forms import ConfirmDialog, MessageDialog
+from tui_helpdesk.tui.screens.admin_forms import AdminForm, ConfirmDialog, MessageDialog
 
 STYLES = Path(__file__).resolve().parents[2] / "styles"
 
@@ -81,24 +91,21 @@ async def test_mailbox_form_and_connection_test_against_dovecot(desk, imap_serve
         await open_section(pilot, "Mailboxes")
         assert [r[0] for r in table_rows(app)] == ["support@example.com", "wrong@example.com"]
         await pilot.press("t")
-        await settle(pilot)
-        assert status_text(app).startswith("ok"), status_text(app)
+        await until(pilot, lambda: status_text(app).startswith("ok"), "the connection test to pass")
         app.screen.query_one("#admin-table", DataTable).move_cursor(row=1)
         await pilot.press("t")
-        await settle(pilot)
-        assert "password" in status_text(app)
+        await until(pilot, lambda: "password" in status_text(app), "the login to be refused")
         # a new mailbox whose "move" action names no folder is refused beside the field
         await pilot.press("n")
-        await settle(pilot)
+        await on_top(pilot, AdminForm)
         await set_input(pilot, "address", "sales@example.com")
         await set_input(pilot, "imap_host", "127.0.0.1")
         app.screen.query_one("#field-after_fetch", Select).value = "move"
         await pilot.press("ctrl+s")
-        await settle(pilot)
-        assert "folder" in str(app.screen.query_one("#error-move_to", Static).render())
+        await field_refused(pilot, "move_to", "folder")
         await set_input(pilot, "move_to", "Processed")
         await pilot.press("ctrl+s")
-        await settle(pilot)
+        await saved(pilot)
     with reading(engine, root) as tx:
         added = mailboxes.get(tx, "sales@example.com")
     assert added.after_fetch == "move" and added.move_to == "Processed"
@@ -121,8 +128,7 @@ async def test_quarantined_mail_is_listed_and_retried(desk) -> None:
         assert len(rows) == 1 and rows[0][4] == "simulated failure"
         assert "\x1b" not in "".join(rows[0])
         await pilot.press("t")
-        await settle(pilot)
-        assert table_rows(app) == []
+        await until(pilot, lambda: table_rows(app) == [], "the message to leave the quarantine")
     with reading(engine) as tx:
         assert tx.session.get(InboundMessage, journal_id).state == "done"
 
@@ -134,15 +140,13 @@ async def test_ban_list_refuses_bad_patterns_and_adds_good_ones(desk) -> None:
     async with app.run_test(size=(140, 40)) as pilot:
         await open_section(pilot, "Ban list")
         await pilot.press("n")
-        await settle(pilot)
+        await on_top(pilot, AdminForm)
         await set_input(pilot, "pattern", "@nodot")
         await pilot.press("ctrl+s")
-        await settle(pilot)
-        assert "domain" in str(app.screen.query_one("#error-pattern", Static).render())
+        await field_refused(pilot, "pattern", "domain")
         await set_input(pilot, "pattern", "@spam.example")
         await pilot.press("ctrl+s")
-        await settle(pilot)
-        assert [r[0] for r in table_rows(app)] == ["@spam.example"]
+        await until(pilot, lambda: [r[0] for r in table_rows(app)] == ["@spam.example"], "the ban listed")
     with reading(engine) as tx:
         assert tx.session.execute(select(BanRule.pattern)).scalars().all() == ["@spam.example"]
 
@@ -157,19 +161,17 @@ async def test_templates_list_the_built_ins_and_refuse_unknown_variables(desk) -
         assert "notice.closed" in codes and "autoresponse.new_ticket" in codes
         await cursor_to(pilot, "notice.closed")
         await pilot.press("e")
-        await settle(pilot)
+        await on_top(pilot, AdminForm)
         await set_input(pilot, "body", "Bye %{recipient.nmae}")
         await pilot.press("ctrl+s")
-        await settle(pilot)
-        assert "recipient.nmae" in str(app.screen.query_one("#error-body", Static).render())
+        await field_refused(pilot, "body", "recipient.nmae")
         await set_input(pilot, "body", "Bye %{recipient.name}")
         await pilot.press("ctrl+s")
-        await settle(pilot)
-        row = [r for r in table_rows(app) if r[0] == "notice.closed"][0]
-        assert row[3] == "yes"
-        assert row[1] == "all"
+        closed = lambda: [r for r in table_rows(app) if r[0] == "notice.closed"][0]  # noqa: E731
+        await until(pilot, lambda: closed()[3] == "yes", "the template marked as changed")
+        assert closed()[1] == "all"
         await pilot.press("n")
-        await settle(pilot)
+        await on_top(pilot, AdminForm)
         help_text = " ".join(str(w.render()) for w in app.screen.query(".admin-field-help"))
         assert "%{ticket.number}" in help_text and "%{recipient.email}" in help_text
 
@@ -184,9 +186,8 @@ async def test_mailbox_test_reports_a_refused_connection_in_words(desk) -> None:
     async with app.run_test(size=(140, 40)) as pilot:
         await open_section(pilot, "Mailboxes")
         await pilot.press("t")
-        await settle(pilot)
-        text = status_text(app)
-        assert not text.startswith("ok") and "refused" in text.lower(), text
+        await until(pilot, lambda: "refused" in status_text(app).lower(), "the refusal in words")
+        assert not status_text(app).startswith("ok")
 
 
 def _outbox(engine: Engine, state: str, error: str = "", subject: str = "Re: VPN") -> int:
@@ -220,9 +221,8 @@ async def test_outbox_lists_unsent_mail_and_retries_a_failed_one(desk) -> None:
         assert "mailbox unavailable" in rows[0][7]
         await cursor_to(pilot, str(failed))
         await pilot.press("t")
-        await settle(pilot)
+        await until(pilot, lambda: [r[1] for r in table_rows(app)] == ["queued", "queued"], "the retry queued")
         assert "next pass" in status_text(app)
-        assert [r[1] for r in table_rows(app)] == ["queued", "queued"]
     with reading(engine, root) as tx:
         assert [r.state for r in mailboxes.outbox(tx, "failed")] == []
 
@@ -238,26 +238,24 @@ async def test_filters_are_validated_beside_the_field_and_move_up(desk) -> None:
             ("VIP", "from ends @vip.example", "priority=High\ntag=vip"),
         ):
             await pilot.press("n")
-            await settle(pilot)
+            await on_top(pilot, AdminForm)
             await set_input(pilot, "name", name)
             await set_input(pilot, "conditions", when)
             await set_input(pilot, "actions", then)
             await pilot.press("ctrl+s")
-            await settle(pilot)
             if "([" in when:
-                assert "bad regex" in str(app.screen.query_one("#error-conditions", Static).render())
+                await field_refused(pilot, "conditions", "bad regex")
                 await set_input(pilot, "conditions", "subject starts invoice")
                 await pilot.press("ctrl+s")
-                await settle(pilot)
+            await saved(pilot)
         assert [r[1:4] for r in table_rows(app)] == [
             ["Invoices", "subject starts invoice", "department=Support"],
             ["VIP", "from ends @vip.example", "priority=High, tag=vip"],
         ]
         app.screen.query_one("#admin-table", DataTable).move_cursor(row=1)
         await pilot.press("t")
-        await settle(pilot)
+        await until(pilot, lambda: [r[1] for r in table_rows(app)] == ["VIP", "Invoices"], "the new order")
         assert "now runs 1st" in status_text(app)
-        assert [r[1] for r in table_rows(app)] == ["VIP", "Invoices"]
 
 
 @pilot_test
@@ -273,11 +271,9 @@ async def test_a_ban_is_lifted_after_confirming(desk) -> None:
         await open_section(pilot, "Ban list")
         await cursor_to(pilot, "@spam.example")
         await pilot.press("d")
-        await settle(pilot)
-        assert isinstance(app.screen, ConfirmDialog)
+        await on_top(pilot, ConfirmDialog)
         await pilot.press("y")
-        await settle(pilot)
-        assert [r[0] for r in table_rows(app)] == ["eve@example.com"]
+        await until(pilot, lambda: [r[0] for r in table_rows(app)] == ["eve@example.com"], "the ban lifted")
     with reading(engine) as tx:
         assert tx.session.execute(select(BanRule.pattern)).scalars().all() == ["eve@example.com"]
 
@@ -294,14 +290,12 @@ async def test_quarantine_shows_raw_headers_cleaned(desk) -> None:
     async with app.run_test(size=(140, 40)) as pilot:
         await open_section(pilot, "Quarantine")
         await pilot.press("v")
-        await settle(pilot)
-        assert isinstance(app.screen, MessageDialog)
+        await on_top(pilot, MessageDialog)
         shown = " ".join(str(w.render()) for w in app.screen.query(Static))
         assert "X-Trace: abc" in shown and "Body" not in shown
         assert "\x1b" not in shown and "\x07" not in shown
         await pilot.press("escape")
-        await settle(pilot)
-        assert isinstance(app.screen, AdminScreen)
+        await on_top(pilot, AdminScreen)
 
 
 def _mailbox_desk(sqlite_url: str) -> tuple[Engine, Actor]:
@@ -330,7 +324,9 @@ def test_snapshot_mailboxes_80x24(snap_compare: Any, sqlite_url: str) -> None:
 
     async def mailbox_list(pilot: Pilot) -> None:
         await open_section(pilot, "Mailboxes")
+        await until(pilot, lambda: len(table_rows(app)) == 3, "the three mailboxes")
         for field in app.screen.query(Input):
             field.cursor_blink = False
+        await settled(pilot)  # the table sizes its columns to the rows after they arrive
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=mailbox_list)
