@@ -250,3 +250,14 @@ def test_help_starts_without_the_database_stack():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == ""
+
+
+def test_no_admin_row_carries_a_secret_value(desk, db_url):
+    """The rows every face gets from services/admin know only whether a secret is set."""
+    from tui_helpdesk.services import admin
+
+    assert desk("setting", "set", "smtp_password", "hunter2").code == 0
+    with reading(get_engine(db_url), Actor(None, "root", is_admin=True)) as tx:
+        rows = {r.key: r for r in admin.list_settings(tx)}
+    assert rows["smtp_password"].display == "(set)" and "hunter2" not in repr(rows["smtp_password"])
+    assert rows["mail_secret"].display in ("(set)", "(not set)")

@@ -185,7 +185,8 @@ def list_settings(tx: Tx) -> list[SettingRow]:
     return [
         SettingRow(
             key,
-            values[key],
+            # a secret's value never leaves the services: the row only knows whether it is set
+            ("(set)" if values[key] else "") if key in SECRET_SETTINGS else values[key],
             default,
             values[key] == default,
             _kind(key),
