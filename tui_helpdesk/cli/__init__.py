@@ -9,7 +9,8 @@ Exit codes (scripts can rely on them):
     2  usage error (unknown option, missing argument, bad cursor)
     3  not found (unknown ticket, entry, contact)
     4  permission denied (including "your login is not an agent")
-    5  conflict (stale --expect-version, a state that forbids the change)
+    5  conflict (a stale version, a state that forbids the change)
+  141  stdout was closed by its reader (`helpdesk ticket list | head`); nothing is printed about it
 Errors print one line on stderr, `helpdesk: error: <message>`; with --json they print
 `{"error": <message>, "field": <field or null>, "code": <exit code>}` on stderr instead.
 
@@ -21,8 +22,8 @@ Layout: this module holds the plumbing (the parser class, CommandContext, main()
 services.errors to exit codes); each command group is a module of this package listed in COMMAND_MODULES
 (tickets, setup, agents, setting, worker, mail, lifecycle, admin; app runs the terminal app).
 
-Command module contract: the module defines `register(subparsers)`, called with the top-level subparsers action after
-the built-in commands exist. It adds its commands with `subparsers.add_parser(name, help=...)` (nested
+Command module contract: the module defines `register(subparsers)`, called with the top-level subparsers
+action, in COMMAND_MODULES order. It adds its commands with `subparsers.add_parser(name, help=...)` (nested
 `add_subparsers()` is fine) and sets `func=handler` on each leaf parser via `set_defaults`. Parsers made this
 way already carry `--json` and `--as`: do not add them again. A handler is called as `handler(args, ctx)`
 and returns an exit code or None (0). `ctx` is a `CommandContext`:
