@@ -63,7 +63,7 @@ def test_the_reopen_window_closes_on_the_first_pass_after_it_ends_not_later(desk
     first, second = show(desk, late.number), show(desk, early.number)
     assert first.state == "closed" and first.closed_at == utc("2026-03-09T10:00:00Z")
     assert second.state == "resolved"
-    clock.set_now("2026-03-09T10:00:03Z")
+    clock.set_now("2026-03-09T10:00:02Z")  # the window's last second is its end: closed now, not later
     assert lifecycle.close_expired_resolved(desk.engine) == 1
     assert show(desk, early.number).closed_at == utc("2026-03-09T10:00:02Z")
 
@@ -390,3 +390,20 @@ def test_the_preview_names_what_a_pass_would_do_and_changes_nothing(desk):
         assert tx.session.execute(select(Ticket.id, Ticket.version, Ticket.state).order_by(Ticket.id)).all() == before
     done = lifecycle.run_timers(desk.engine)
     assert {k: done[k] for k in preview} == {k: len(v) for k, v in preview.items()}
+
+
+def test_overdue_at_the_due_second_with_the_due_time_and_an_alert(desk):
+    with desk.tx() as tx:
+        tx.session.add(SLAPlan(name="4h", grace_hours=4, is_default=True))
+    t = make(desk)
+    clock.set_now(t.due_at)
+    assert lifecycle.mark_overdue(desk.engine) == 1
+    assert _event(desk, t.number, "overdue") == {"due": t.due_at.isoformat()}
+    assert {ticket_id for _, ticket_id in _outbox(desk, "alert.overdue")} == {t.id}  # one per Support agent
+
+
+def test_daily_and_weekly_runs_step_by_one_period():
+    assert lifecycle.next_run(utc("2026-03-02T08:00:00Z"), "daily") == utc("2026-03-03T08:00:00Z")
+    assert lifecycle.next_run(utc("2026-03-02T08:00:00Z"), "weekly") == utc("2026-03-09T08:00:00Z")
+    with pytest.raises(ValueError, match="fortnightly"):
+        lifecycle.next_run(utc("2026-03-02T08:00:00Z"), "fortnightly")
