@@ -485,7 +485,6 @@ def test_editing_another_agents_reply_is_refused_the_same_way_by_every_face(worl
         assert session.get(TicketEntry, world.root_reply_id).body == "We are looking at the printer."
 
 
-@pytest.mark.xfail(strict=True, reason="no CLI command edits a thread entry yet (issue 9: entry edit rights)")
 def test_editing_another_agents_reply_from_the_cli(world: World, run) -> None:
     (rule,) = rules("edit")
 
@@ -494,7 +493,7 @@ def test_editing_another_agents_reply_from_the_cli(world: World, run) -> None:
             tickets.edit_entry(tx, world.root_reply_id, "rewritten by sam")
 
     message = assert_refused_by_service(world, rule, service)
-    result = run("ticket", "entry", "edit", str(world.root_reply_id), "--body", "rewritten by sam", as_="sam")
+    result = run("ticket", "edit-entry", str(world.root_reply_id), "--body", "rewritten by sam", as_="sam")
     assert_refused_by_cli(rule, result, message)
 
 
