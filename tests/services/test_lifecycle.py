@@ -402,6 +402,26 @@ def test_overdue_at_the_due_second_with_the_due_time_and_an_alert(desk):
     assert {ticket_id for _, ticket_id in _outbox(desk, "alert.overdue")} == {t.id}  # one per Support agent
 
 
+def test_an_archived_ticket_is_never_flagged_overdue_until_it_is_restored(desk):
+    # archiving leaves the state open; only the visible filter keeps the SLA timer off it
+    with desk.tx() as tx:
+        tx.session.add(SLAPlan(name="4h", grace_hours=4, is_default=True))
+    archived, live = make(desk, subject="Old"), make(desk, subject="Live")
+    with desk.tx() as tx:
+        tickets.archive(tx, archived.number)
+    clock.set_now(archived.due_at + timedelta(hours=1))
+    assert archived.number not in lifecycle.preview_timers(desk.engine)["overdue"]
+    assert lifecycle.mark_overdue(desk.engine) == 1
+    d = show(desk, archived.number)
+    assert d.state in tickets.OPEN_STATES and not d.is_overdue
+    assert "overdue" not in [i.event_kind for i in d.thread]
+    assert {ticket_id for _, ticket_id in _outbox(desk, "alert.overdue")} == {live.id}
+    with desk.tx() as tx:
+        tickets.restore(tx, archived.number)
+    assert lifecycle.mark_overdue(desk.engine) == 1
+    assert show(desk, archived.number).is_overdue
+
+
 def test_daily_and_weekly_runs_step_by_one_period():
     assert lifecycle.next_run(utc("2026-03-02T08:00:00Z"), "daily") == utc("2026-03-03T08:00:00Z")
     assert lifecycle.next_run(utc("2026-03-02T08:00:00Z"), "weekly") == utc("2026-03-09T08:00:00Z")
