@@ -147,6 +147,12 @@ async def test_a_reply_that_crossed_another_asks_and_keep_as_draft_keeps_the_tex
         await pilot.press("d")
         await said(pilot, "draft kept")
         assert [e.body for e in entries(data.engine, data.vpn)][-1] == "Sam here: restart the client."
+        await pilot.press("escape")  # leaving would lose the kept draft: asked first
+        leave = await on_top(pilot, ConfirmScreen)
+        assert "kept a reply draft" in leave.message
+        await pilot.press("n")
+        await gone(pilot, leave)
+        assert app.results == []
         await pilot.press("r")  # the draft comes back, every word of it
         composer = await on_top(pilot, ComposerScreen)
         assert composer.query_one("#composer-body", TextArea).text == "Root here: update the client."

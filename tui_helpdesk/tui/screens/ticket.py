@@ -502,6 +502,15 @@ class TicketScreen(Screen[tuple[str, int] | None]):
     # --- navigation -----------------------------------------------------------------------------
 
     def action_back(self) -> None:
+        if self.kept_drafts:
+            # a kept draft lives with this screen: leaving would lose it without a word
+            what = " and ".join(sorted(self.kept_drafts))
+            self.confirm(
+                f"You kept a {what} draft here. Leave and discard it?",
+                lambda: self.dismiss(None),
+                yes="Discard and leave",
+            )
+            return
         self.dismiss(None)
 
     def _advance(self, step: int, quiet_end: bool = False) -> bool:
