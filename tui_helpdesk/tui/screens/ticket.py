@@ -828,7 +828,7 @@ class TicketScreen(Screen[tuple[str, int] | None]):
     def action_merge(self) -> None:
         if self.detail is None:
             return
-        ref = self.ref
+        ref, v = self.ref, self.detail.version
 
         def other_chosen(child: str) -> None:
             self.confirm(
@@ -836,7 +836,7 @@ class TicketScreen(Screen[tuple[str, int] | None]):
                 f"and CCs move to {ref}. This cannot be undone from the app.",
                 lambda: self.act(
                     "merge",
-                    lambda tx: links.merge(tx, ref, [child]),
+                    lambda tx: links.merge(tx, ref, [child], expected_version=v),
                     advance=True,
                     note=f"{child} merged into {ref}",
                 ),
