@@ -43,9 +43,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    if op.get_bind().dialect.name == 'sqlite':
-        # batch mode copies and drops the tables other rows point at; check those keys at commit instead
-        op.execute("PRAGMA defer_foreign_keys = ON")
     with op.batch_alter_table('ticket_entry', schema=None) as batch_op:
         batch_op.drop_constraint(op.f('fk_ticket_entry_redacted_by_id_agent'), type_='foreignkey')
         batch_op.drop_column('redacted_by_id')
