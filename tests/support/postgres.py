@@ -131,9 +131,12 @@ def start_cluster() -> PgServer:
     for _attempt in range(5):
         port = free_port()
         # Durability buys nothing for throwaway data; turning it off makes CREATE DATABASE and commits fast.
+        # Autovacuum is off because its workers visit each new database, and CREATE DATABASE ... TEMPLATE
+        # waits (in 100 ms steps, up to 5 s) while any session is in the template: each per-test copy
+        # took ~0.9 s with it on, ~0.1 s without.
         options = (
             f"-p {port} -k {sockets} -c listen_addresses=127.0.0.1 -c fsync=off "
-            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
+            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200 -c autovacuum=off"
         )
         start = as_user(
             owner,
