@@ -124,3 +124,32 @@ def test_multipart_report_bounce_carries_original_ids() -> None:
         "gone@example.com",
         "<TCK-42.1@helpdesk.example>",
     )
+
+
+FLANKER = CORPUS / "flanker" / "messages"
+
+
+@needs_corpus
+@pytest.mark.parametrize(
+    ("path", "want"),
+    [
+        # Exim: no MIME report; the failed address is a header, the original's headers are quoted in the text
+        (SISIMAI / "maildir" / "bsd" / "lhost-exim-02.eml",
+         ("bounce", "kijitora@example.jp", "5.1.1", None, "<E1X58pB-0004bW-2s@marutamachi.example.org>")),
+        # a delay warning, not a failure: the ticket must not read as "address gone"
+        (SISIMAI / "maildir" / "bsd" / "rfc3464-07.eml",
+         ("bounce", "kijitora@example.net", "4.4.0", "delayed", "<000000000000000@list.example.jp>")),
+        # the status part inside multipart/mixed rather than multipart/report
+        (SISIMAI / "maildir" / "bsd" / "rfc3464-09.eml",
+         ("bounce", "kijitora-cat@mx4.gr3.example.jp", "4.3.0", "delayed",
+          "<00000000000000000000000000000000000000000@example.org>")),
+        # an abuse complaint (ARF) about one of our messages
+        (FLANKER / "complaints" / "yahoo.eml",
+         ("bounce", "user@yahoo.com", None, None, "<20120711015015.4A8BE2E088E@www.example.com>")),
+        (FLANKER / "disposition-notification.eml", ("auto_reply", None, None, None, None)),
+    ],
+    ids=lambda v: v.name if isinstance(v, Path) else "",
+)
+def test_real_bounces_name_the_message_and_recipient_that_failed(path: Path, want: tuple) -> None:
+    result = _kind(path)
+    assert (result.kind, result.recipient, result.status, result.action, result.original_message_id) == want
