@@ -127,9 +127,9 @@ async def _write_reply(pilot: Pilot, text: str) -> ComposerScreen:
     return composer
 
 
-def _sam_replies(data: Data) -> None:
+def _sam_replies(data: Data, body: str = "Sam here: restart the client.") -> None:
     with transaction(data.engine, data.agent) as tx:
-        tickets.reply(tx, "TCK-1000", "Sam here: restart the client.")
+        tickets.reply(tx, "TCK-1000", body)
 
 
 @pilot_test
@@ -156,8 +156,9 @@ async def test_a_reply_that_crossed_another_asks_and_keep_as_draft_keeps_the_tex
         await pilot.press("r")  # the draft comes back, every word of it
         composer = await on_top(pilot, ComposerScreen)
         assert composer.query_one("#composer-body", TextArea).text == "Root here: update the client."
+        _sam_replies(data, "Sam again: it works now.")  # crosses the reopened draft too
         await pilot.press("ctrl+s")
-        await on_top(pilot, ChoiceScreen)  # still not read: asked again
+        await on_top(pilot, ChoiceScreen)
         await pilot.press("s")  # send anyway
         await until(
             pilot,
@@ -165,7 +166,7 @@ async def test_a_reply_that_crossed_another_asks_and_keep_as_draft_keeps_the_tex
             "the reply sent",
         )
     bodies = [e.body for e in entries(data.engine, data.vpn)]
-    assert bodies[-2:] == ["Sam here: restart the client.", "Root here: update the client."]
+    assert bodies[-3:] == ["Sam here: restart the client.", "Sam again: it works now.", "Root here: update the client."]
 
 
 @pilot_test
