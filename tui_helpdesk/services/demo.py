@@ -31,8 +31,11 @@ from tui_helpdesk.models import (
     Organization,
     OrganizationDomain,
     OutboundMessage,
+    Priority,
     Role,
+    Setting,
     SLAPlan,
+    Status,
     Team,
     TeamMember,
     Ticket,
@@ -693,6 +696,41 @@ def _final_state(rng: random.Random, age_days: float) -> str:
 
 
 def _tickets(engine: Engine, rng: random.Random, cast: _Cast, now: datetime, count: int) -> dict:
+    # One transaction for every history: the reference rows then stay in the session's identity map
+    # (a transaction per ticket read each department, status, agent and setting again, ticket after
+    # ticket), and a desk half built is never left behind.
+    with transaction(engine, cast.admin) as outer:
+        reference = _keep_reference_rows(outer.session)
+        made = _histories(outer, rng, cast, now, count)
+        del reference
+    return made
+
+
+def _keep_reference_rows(s: Session) -> list[Any]:
+    """Load the rows every step looks up and hold them: the identity map keeps only what is referenced,
+    and `session.get` of a row it holds costs no query."""
+    rows: list[Any] = []
+    for model in (
+        Department,
+        DepartmentAccess,
+        Role,
+        Agent,
+        Team,
+        TeamMember,
+        HelpTopic,
+        Classification,
+        Organization,
+        Contact,
+        SLAPlan,
+        Status,
+        Priority,
+        Setting,
+    ):
+        rows += s.execute(select(model)).scalars().all()
+    return rows
+
+
+def _histories(outer: Tx, rng: random.Random, cast: _Cast, now: datetime, count: int) -> dict:
     with_outage = count >= 20
     regular = count - 6 if with_outage else count
     starts = sorted(now - timedelta(minutes=rng.randint(30, 90 * 24 * 60)) for _ in range(regular))
@@ -703,14 +741,14 @@ def _tickets(engine: Engine, rng: random.Random, cast: _Cast, now: datetime, cou
     outage_done = not with_outage
     for start in starts:
         if not outage_done and start > outage_at:
-            numbers += _outage(engine, rng, cast, now, outage_at, made)
+            numbers += _outage(outer, rng, cast, now, outage_at, made)
             outage_done = True
         scenario = rng.choice(SCENARIOS)
-        number = _one_ticket(engine, rng, cast, now, start, scenario, made)
+        number = _one_ticket(outer, rng, cast, now, start, scenario, made)
         numbers.append(number)
         by_scenario.setdefault(scenario.subject, []).append(number)
-    _relations(engine, rng, cast, now, by_scenario, made)
-    _overdue(engine, now, made)
+    _relations(outer, rng, cast, now, by_scenario, made)
+    _overdue(outer, now, made)
     made["tickets"] = len(numbers)
     return made
 
@@ -726,7 +764,7 @@ def _values(rng: random.Random, cast: _Cast) -> dict[str, str]:
 
 
 def _one_ticket(
-    engine: Engine,
+    outer: Tx,
     rng: random.Random,
     cast: _Cast,
     now: datetime,
@@ -744,8 +782,8 @@ def _one_ticket(
     workers = cast.dept_agents[dept]
     worker = cast.agents[rng.choice(workers)]
     boss = cast.agents[cast.supervisors[dept]]
-    # a history cut short by the present is committed as far as it got
-    with transaction(engine, cast.admin) as outer, suppress(_StoryOver):
+    # a history cut short by the present is kept as far as it got
+    with suppress(_StoryOver):
         story = _Story(outer, now, start, strict=True)
         s = outer.session
         source = rng.choices(("email", "phone", "tui", "cli"), weights=(70, 15, 10, 5))[0]
@@ -778,32 +816,33 @@ def _one_ticket(
         story.ticket_id = detail.id
         made["tickets"] += 1
         number = detail.number
+        ref = detail.id  # later steps find it by id: no number to parse and match
         if final == "new":
             if rng.random() < 0.3:
-                tickets.note(story.at(worker, _hours(rng, 0.1, 2)), number, rng.choice(NOTES))
+                tickets.note(story.at(worker, _hours(rng, 0.1, 2)), ref, rng.choice(NOTES))
             return number
 
         # triage: take it, or the supervisor assigns it
         if story.ticket().assignee_id is None:
             if rng.random() < 0.6:
-                tickets.assign_to_me(story.at(worker, _hours(rng, 0.2, 4)), number)
+                tickets.assign_to_me(story.at(worker, _hours(rng, 0.2, 4)), ref)
             else:
-                tickets.assign(story.at(boss, _hours(rng, 0.2, 4)), number, worker.agent_id)
+                tickets.assign(story.at(boss, _hours(rng, 0.2, 4)), ref, worker.agent_id)
         elif story.ticket().assignee_id != worker.agent_id:
             worker = cast.agents.get(_username(cast, story.ticket().assignee_id), worker)
         if rng.random() < 0.06 and dept != "Support":
             # landed in the wrong place first; bounced to Support and back
-            tickets.transfer(story.at(boss, _hours(rng, 0.5, 3)), number, "Support", reason="wrong queue")
+            tickets.transfer(story.at(boss, _hours(rng, 0.5, 3)), ref, "Support", reason="wrong queue")
             tickets.transfer(
                 story.at(cast.admin, _hours(rng, 0.5, 3)),
-                number,
+                ref,
                 dept,
                 reason="needs the specialists after all",
             )
         if rng.random() < 0.1:
             tickets.update_fields(
                 story.at(boss, _hours(rng, 0.1, 1)),
-                number,
+                ref,
                 {"priority": "Urgent"},
                 reason="affects a whole team",
             )
@@ -811,7 +850,7 @@ def _one_ticket(
         first = rng.choice(QUESTIONS) if asks else rng.choice(ACKS)
         tickets.reply(
             story.at(worker, _hours(rng, 0.3, 6)),
-            number,
+            ref,
             first,
             time_spent=rng.choice((0, 5, 10)),
             status="Pending" if asks else None,
@@ -821,7 +860,7 @@ def _one_ticket(
         if rng.random() < 0.5:
             tickets.note(
                 story.at(worker, _hours(rng, 0.2, 5)),
-                number,
+                ref,
                 rng.choice(NOTES),
                 time_spent=rng.choice((0, 15, 30)),
             )
@@ -832,7 +871,7 @@ def _one_ticket(
         if final == "pending":
             if story.ticket().state != "pending":
                 tickets.reply(
-                    story.at(worker, _hours(rng, 1, 8)), number, rng.choice(QUESTIONS), status="Pending"
+                    story.at(worker, _hours(rng, 1, 8)), ref, rng.choice(QUESTIONS), status="Pending"
                 )
             return number
 
@@ -840,7 +879,7 @@ def _one_ticket(
         if rng.random() < 0.3:
             tickets.log_time(
                 story.at(worker, _hours(rng, 0.5, 3)),
-                number,
+                ref,
                 rng.choice((15, 30, 45, 60, 90)),
                 billable=rng.random() < 0.7,
                 note="remote session",
@@ -848,7 +887,7 @@ def _one_ticket(
         fix = _fill(sc.fix, values)
         tickets.reply(
             story.at(worker, _hours(rng, 2, 30)),
-            number,
+            ref,
             f"{fix}\n\nPlease let us know if the problem comes back.",
             time_spent=rng.choice((10, 20, 30)),
             status="Resolved",
@@ -866,7 +905,7 @@ def _one_ticket(
             )
             tickets.reply(
                 story.at(worker, _hours(rng, 1, 6)),
-                number,
+                ref,
                 "Thanks for letting us know. I've applied a permanent fix this time.",
                 status="Resolved",
                 resolution_notes=fix + " Applied the permanent fix on a second visit.",
@@ -875,10 +914,10 @@ def _one_ticket(
         elif rng.random() < 0.4 and story.room(DAY):
             _customer(story, rng, cast, contact, FOLLOWUPS[rng.randint(2, 3)], _hours(rng, 0.5, 12))
         if final == "closed":
-            tickets.set_status(story.at(boss, _hours(rng, 72, 120)), number, "Closed")
+            tickets.set_status(story.at(boss, _hours(rng, 72, 120)), ref, "Closed")
             age = (now - story.t) / DAY
             if age > 45 and rng.random() < 0.15:
-                tickets.archive(story.at(cast.admin, _hours(rng, 24, 200)), number)
+                tickets.archive(story.at(cast.admin, _hours(rng, 24, 200)), ref)
                 made["archived"] = made.get("archived", 0) + 1
     return number
 
@@ -905,14 +944,14 @@ def _customer(
 
 
 def _outage(
-    engine: Engine, rng: random.Random, cast: _Cast, now: datetime, at: datetime, made: dict[str, int]
+    outer: Tx, rng: random.Random, cast: _Cast, now: datetime, at: datetime, made: dict[str, int]
 ) -> list[str]:
     """An incident: one parent, reports from several people linked as children, two merged duplicates."""
     values = _values(rng, cast) | {"office": "the Leeds office"}
-    parent = _one_ticket(engine, rng, cast, now, at, OUTAGE, made, values=values, final="new")
+    parent = _one_ticket(outer, rng, cast, now, at, OUTAGE, made, values=values, final="new")
     children = [
         _one_ticket(
-            engine,
+            outer,
             rng,
             cast,
             now,
@@ -925,42 +964,41 @@ def _outage(
         for i in range(5)
     ]
     lead = cast.agents[cast.supervisors["IT Operations"]]
-    with transaction(engine, lead) as outer:
-        story = _Story(outer, now, at + timedelta(minutes=45))
-        tickets.assign_to_me(story.at(lead), parent)
-        tickets.reply(
-            story.at(lead, timedelta(minutes=5)),
-            parent,
-            "We know about the VPN outage at the Leeds office and are working on it.",
-        )
-        for child in children[:3]:
-            links.link(story.at(lead, timedelta(minutes=3)), child, parent, "child_of")
-        links.merge(story.at(lead, timedelta(minutes=5)), children[3], [children[4]])
-        links.link(story.at(lead, timedelta(minutes=2)), children[3], parent, "duplicate_of")
-        tickets.set_status(story.at(lead, timedelta(minutes=1)), children[3], "Closed")
-        tickets.note(
-            story.at(lead, timedelta(minutes=20)),
-            parent,
-            "**Incident**: VPN gateway certificate expired at 08:38.\n\n"
-            "- renewed the certificate\n- restarted `vpn-gw-01`\n- monitoring for an hour",
-        )
-        tickets.reply(
-            story.at(lead, HOUR),
-            parent,
-            OUTAGE.fix,
-            status="Resolved",
-            resolution_notes=OUTAGE.fix,
-            time_spent=90,
-        )
-        links.resolve_children(story.at(lead, timedelta(minutes=2)), parent)
-        tickets.set_status(story.at(lead, 4 * DAY), parent, "Closed")
+    story = _Story(outer, now, at + timedelta(minutes=45))
+    tickets.assign_to_me(story.at(lead), parent)
+    tickets.reply(
+        story.at(lead, timedelta(minutes=5)),
+        parent,
+        "We know about the VPN outage at the Leeds office and are working on it.",
+    )
+    for child in children[:3]:
+        links.link(story.at(lead, timedelta(minutes=3)), child, parent, "child_of")
+    links.merge(story.at(lead, timedelta(minutes=5)), children[3], [children[4]])
+    links.link(story.at(lead, timedelta(minutes=2)), children[3], parent, "duplicate_of")
+    tickets.set_status(story.at(lead, timedelta(minutes=1)), children[3], "Closed")
+    tickets.note(
+        story.at(lead, timedelta(minutes=20)),
+        parent,
+        "**Incident**: VPN gateway certificate expired at 08:38.\n\n"
+        "- renewed the certificate\n- restarted `vpn-gw-01`\n- monitoring for an hour",
+    )
+    tickets.reply(
+        story.at(lead, HOUR),
+        parent,
+        OUTAGE.fix,
+        status="Resolved",
+        resolution_notes=OUTAGE.fix,
+        time_spent=90,
+    )
+    links.resolve_children(story.at(lead, timedelta(minutes=2)), parent)
+    tickets.set_status(story.at(lead, 4 * DAY), parent, "Closed")
     made["merged"] = made.get("merged", 0) + 1
     made["links"] = made.get("links", 0) + 4
     return [parent, *children]
 
 
 def _relations(
-    engine: Engine,
+    outer: Tx,
     rng: random.Random,
     cast: _Cast,
     now: datetime,
@@ -969,27 +1007,24 @@ def _relations(
 ) -> None:
     """Links between tickets of the same kind of problem: related, caused-by, duplicates, one more merge."""
     groups = [nums for nums in by_scenario.values() if len(nums) >= 4]
-    with transaction(engine, cast.admin) as outer:
-        story = _Story(outer, now, now - 90 * DAY)
-        for nums in groups[:6]:
-            a, b, c = sorted(rng.sample(nums, 3), key=lambda n: _created(outer.session, n))
-            # linked when the later ticket came in
-            story.t = _created(outer.session, c)
-            links.link(story.at(cast.admin, _hours(rng, 0.5, 3)), b, a, "related_to")
-            links.link(
-                story.at(cast.admin, timedelta(minutes=5)), c, a, rng.choice(("caused_by", "child_of"))
-            )
-            made["links"] = made.get("links", 0) + 2
-        open_pairs = [
-            [n for n in nums if _state(outer.session, n) in ("new", "open")] for nums in by_scenario.values()
-        ]
-        pair = next((p for p in open_pairs if len(p) >= 2), None)
-        if pair:
-            story.t = _created(outer.session, pair[1])
-            links.link(story.at(cast.admin, HOUR), pair[1], pair[0], "duplicate_of")
-            links.merge(story.at(cast.admin, timedelta(minutes=2)), pair[0], [pair[1]])
-            made["merged"] = made.get("merged", 0) + 1
-            made["links"] = made.get("links", 0) + 1
+    story = _Story(outer, now, now - 90 * DAY)
+    for nums in groups[:6]:
+        a, b, c = sorted(rng.sample(nums, 3), key=lambda n: _created(outer.session, n))
+        # linked when the later ticket came in
+        story.t = _created(outer.session, c)
+        links.link(story.at(cast.admin, _hours(rng, 0.5, 3)), b, a, "related_to")
+        links.link(story.at(cast.admin, timedelta(minutes=5)), c, a, rng.choice(("caused_by", "child_of")))
+        made["links"] = made.get("links", 0) + 2
+    open_pairs = [
+        [n for n in nums if _state(outer.session, n) in ("new", "open")] for nums in by_scenario.values()
+    ]
+    pair = next((p for p in open_pairs if len(p) >= 2), None)
+    if pair:
+        story.t = _created(outer.session, pair[1])
+        links.link(story.at(cast.admin, HOUR), pair[1], pair[0], "duplicate_of")
+        links.merge(story.at(cast.admin, timedelta(minutes=2)), pair[0], [pair[1]])
+        made["merged"] = made.get("merged", 0) + 1
+        made["links"] = made.get("links", 0) + 1
 
 
 def _created(s: Session, number: str) -> datetime:
@@ -1000,34 +1035,34 @@ def _state(s: Session, number: str) -> str:
     return s.execute(select(Ticket.state).where(Ticket.number == number)).scalar_one()
 
 
-def _overdue(engine: Engine, now: datetime, made: dict[str, int]) -> None:
+def _overdue(outer: Tx, now: datetime, made: dict[str, int]) -> None:
     """Flag what the lifecycle timer would have flagged: open work past its due time."""
-    with transaction(engine, Actor.system("worker")) as outer:
-        s = outer.session
-        late = (
-            s.execute(
-                select(Ticket)
-                .where(
-                    Ticket.state.in_(("new", "open", "pending")),
-                    Ticket.due_at < now,
-                    Ticket.is_overdue.is_(False),
-                    Ticket.visible.is_(True),
-                )
-                .order_by(Ticket.id)
+    worker = Actor.system("worker")
+    s = outer.session
+    late = (
+        s.execute(
+            select(Ticket)
+            .where(
+                Ticket.state.in_(("new", "open", "pending")),
+                Ticket.due_at < now,
+                Ticket.is_overdue.is_(False),
+                Ticket.visible.is_(True),
             )
-            .scalars()
-            .all()
+            .order_by(Ticket.id)
         )
-        for ticket in late:
-            # flagged when it fell due; later work keeps its own, newer updated time
-            last_update = ticket.updated_at
-            tx = Tx(session=s, actor=outer.actor, now=ticket.due_at)
-            clock.set_now(ticket.due_at)
-            ticket.is_overdue = True
-            event(tx, ticket, "overdue", due_at=ticket.due_at)
-            ticket.updated_at = max(last_update, ticket.due_at)
-        outer.changed = True
-        made["overdue"] = len(late)
+        .scalars()
+        .all()
+    )
+    for ticket in late:
+        # flagged when it fell due; later work keeps its own, newer updated time
+        last_update = ticket.updated_at
+        tx = Tx(session=s, actor=worker, now=ticket.due_at)
+        clock.set_now(ticket.due_at)
+        ticket.is_overdue = True
+        event(tx, ticket, "overdue", due_at=ticket.due_at)
+        ticket.updated_at = max(last_update, ticket.due_at)
+    outer.changed = True
+    made["overdue"] = len(late)
 
 
 def _mark_outbox_sent(engine: Engine) -> None:
