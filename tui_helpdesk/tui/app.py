@@ -174,11 +174,8 @@ class HelpdeskApp(App[None]):
         if self.ctx is None or not self.ctx.actor.is_admin:
             self.notify("Only admins can open the admin screens.", severity="warning")
             return
-        try:
-            from tui_helpdesk.tui.screens.admin import AdminScreen
-        except ImportError:
-            self.notify("The admin screens are not installed yet.", severity="warning")
-            return
+        from tui_helpdesk.tui.screens.admin import AdminScreen  # loaded when first opened
+
         self.push_screen(AdminScreen())
 
 

@@ -597,11 +597,8 @@ class QueueScreen(Screen[None]):
         self.open_ticket(event.row.id, self.ticket_list.ids_from_cursor())
 
     def open_ticket(self, ticket_id: int, queue_ids: list[int] | None = None) -> None:
-        try:
-            from tui_helpdesk.tui.screens.ticket import TicketScreen
-        except ImportError:
-            self.notify("The ticket screen is not installed yet.", severity="warning")
-            return
+        # imported here, not at the top: start-up paints the queue without loading the ticket screen
+        from tui_helpdesk.tui.screens.ticket import TicketScreen
 
         def closed(result: Any) -> None:
             if isinstance(result, tuple) and result and result[0] == "next":
