@@ -14,13 +14,14 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
+from sqlalchemy.engine import make_url
 
 # Import the helpers by path so they load the same way under any pytest import mode.
 _HERE = str(Path(__file__).resolve().parent)
 if _HERE not in sys.path:
     sys.path.insert(0, _HERE)
 
-from support import databases, dovecot, postgres  # noqa: E402
+from support import databases, dovecot, postgres, snapshots  # noqa: E402
 from support.common import unavailable  # noqa: E402
 from support.dovecot import DovecotServer  # noqa: E402
 from support.isolation import _isolated_environment  # noqa: E402,F401 - autouse, applies to every test
@@ -32,7 +33,7 @@ from tui_helpdesk import db  # noqa: E402
 # test_infra checks the autouse isolation fixture in an inner pytest session.
 pytest_plugins = ["pytester"]
 
-_POSTGRES_FIXTURES = {"pg_server", "_pg_template"}
+_POSTGRES_FIXTURES = {"pg_server", "_pg_template", "_pg_snapshots"}
 _IMAP_FIXTURES = {"imap_server", "clean_imap"}
 
 
@@ -130,6 +131,33 @@ def sqlite_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         yield url
     finally:
         db.dispose_all()
+
+
+@pytest.fixture(scope="session")
+def _sqlite_snapshots(tmp_path_factory: pytest.TempPathFactory) -> snapshots.SqliteSnapshots:
+    return snapshots.SqliteSnapshots(tmp_path_factory.mktemp("sqlite-snapshots"))
+
+
+@pytest.fixture(scope="session")
+def _pg_snapshots(pg_server: PgServer) -> Iterator[snapshots.PgSnapshots]:
+    store = snapshots.PgSnapshots(pg_server)
+    yield store
+    store.drop_all()
+
+
+@pytest.fixture
+def snapshot(request: pytest.FixtureRequest) -> snapshots.Layers:
+    """`snapshot(url, "name", build)`: fill the test's database with what `build()` writes, built once per
+    session (and engine kind) and copied into every later test's database; returns build's value (a
+    copy) and pins the clock where the build left it. For fixtures whose data every test gets the same;
+    see tests/support/snapshots.py (layers: a fixture on top of another's data names its own)."""
+
+    def store_for(url: str) -> snapshots.Store:
+        if make_url(url).get_backend_name() == "sqlite":
+            return request.getfixturevalue("_sqlite_snapshots")
+        return request.getfixturevalue("_pg_snapshots")
+
+    return snapshots.Layers(store_for)
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import Engine, select
+from support.snapshots import Layers
 
 from tui_helpdesk.db import session_scope
 from tui_helpdesk.models import (
@@ -176,8 +177,9 @@ def _seed(engine: Engine, n: int = 60, seed: int = 7) -> Seeded:
 
 
 @pytest.fixture
-def data(engine: Engine) -> Seeded:
-    return _seed(engine)
+def data(engine: Engine, db_url: str, snapshot: Layers) -> Seeded:
+    """The seeded desk, built once per session and engine and copied into each test's database."""
+    return snapshot(db_url, "queries-seed", lambda: _seed(engine))
 
 
 @pytest.fixture

@@ -6,10 +6,11 @@ import io
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from sqlalchemy import select
+from support.snapshots import Layers
 
 from tui_helpdesk import cli, clock
 from tui_helpdesk.db import get_engine, session_scope
@@ -32,12 +33,11 @@ class Result:
 
 
 Run = Callable[..., Result]
+T = TypeVar("T")
 
 
-@pytest.fixture
-def run(db_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Run:
-    """run("ticket", "show", "1000", stdin=None) -> Result, acting as `root` unless --as is given."""
-    monkeypatch.setenv("HELPDESK_DATABASE_URL", db_url)
+def _runner(url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Run:
+    monkeypatch.setenv("HELPDESK_DATABASE_URL", url)
     monkeypatch.setenv("HELPDESK_AGENT", "root")
 
     def _run(*argv: str, stdin: str | None = None) -> Result:
@@ -52,26 +52,52 @@ def run(db_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixt
 
 
 @pytest.fixture
-def desk(run: Run, db_url: str) -> Run:
-    """A small help desk made through the CLI where it can be: root (admin), sam (agent in Support),
-    olly (agent in Billing); departments Support, Billing and the archived Old."""
-    clock.set_now("2026-03-02T09:00:00Z")
-    assert run("setup", "--username", "root", "--name", "Root Admin").code == 0
-    with session_scope(get_engine(db_url)) as s:
-        s.add(Department(name="Billing"))
-        s.add(Department(name="Old", state="archived"))
-    assert run("agent", "add", "sam", "--name", "Sam Agent", "--department", "Support").code == 0
-    assert run("agent", "add", "olly", "--name", "Olly Outsider", "--department", "Billing").code == 0
-    with session_scope(get_engine(db_url)) as s:
+def run(db_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Run:
+    """run("ticket", "show", "1000", stdin=None) -> Result, acting as `root` unless --as is given."""
+    return _runner(db_url, monkeypatch, capsys)
+
+
+def _desk_layer(run: Run, url: str) -> tuple[str, Callable[[], None]]:
+    def build() -> None:
+        clock.set_now("2026-03-02T09:00:00Z")
+        assert run("setup", "--username", "root", "--name", "Root Admin").code == 0
+        with session_scope(get_engine(url)) as s:
+            s.add(Department(name="Billing"))
+            s.add(Department(name="Old", state="archived"))
+        assert run("agent", "add", "sam", "--name", "Sam Agent", "--department", "Support").code == 0
+        assert run("agent", "add", "olly", "--name", "Olly Outsider", "--department", "Billing").code == 0
+
+    return "cli-desk", build
+
+
+def _desk(run: Run, url: str, snapshot: Layers) -> Run:
+    snapshot.stack(url, [_desk_layer(run, url)])
+    with session_scope(get_engine(url)) as s:
         agent_role = s.execute(select(Role).where(Role.name == "Agent")).scalar_one()
         assert s.execute(select(Agent).where(Agent.username == "sam")).scalar_one().role_id == agent_role.id
     return run
 
 
 @pytest.fixture
-def make(desk: Run) -> Callable[..., dict[str, Any]]:
-    """make("Subject", priority="Low", tag=["a", "b"]) -> the created ticket's JSON."""
+def desk(run: Run, db_url: str, snapshot: Layers) -> Run:
+    """A small help desk made through the CLI where it can be: root (admin), sam (agent in Support),
+    olly (agent in Billing); departments Support, Billing and the archived Old. Made once per session
+    and engine, then copied (tests/support/snapshots.py); the clock is pinned at 2026-03-02 09:00."""
+    return _desk(run, db_url, snapshot)
 
+
+@pytest.fixture
+def sqlite_desk(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], snapshot: Layers
+) -> Run:
+    """The same desk, on SQLite only: for tests whose subject is not the database."""
+    return _desk(_runner(sqlite_url, monkeypatch, capsys), sqlite_url, snapshot)
+
+
+Make = Callable[..., dict[str, Any]]
+
+
+def _maker(desk: Run) -> Make:
     def _make(subject: str = "VPN is down", **options: str | list[str]) -> dict[str, Any]:
         args = {
             "body": "Cannot connect since 8am",
@@ -88,3 +114,21 @@ def make(desk: Run) -> Callable[..., dict[str, Any]]:
         return result.data
 
     return _make
+
+
+@pytest.fixture
+def make(desk: Run) -> Make:
+    """make("Subject", priority="Low", tag=["a", "b"]) -> the created ticket's JSON."""
+    return _maker(desk)
+
+
+@pytest.fixture
+def on_desk(run: Run, db_url: str, snapshot: Layers) -> Callable[[str, Callable[[Run, Make], T]], T]:
+    """on_desk("name", build): the CLI desk plus what build(run, make) adds, made once per session and
+    engine and copied. A fixture using it should not ask for `desk` itself: asked for first, the desk
+    would be copied in only to be replaced (a test may still ask for both, in any order)."""
+
+    def layer(name: str, build: Callable[[Run, Make], T]) -> T:
+        return snapshot.stack(db_url, [_desk_layer(run, db_url), (name, lambda: build(run, _maker(run)))])[-1]
+
+    return layer

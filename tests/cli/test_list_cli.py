@@ -19,24 +19,29 @@ def numbers(run, *extra) -> list[str]:
 
 
 @pytest.fixture
-def queue(make, desk):
-    """Five tickets a minute apart (TCK-1000 oldest), in different states, departments and hands."""
-    made = {}
-    specs = [
-        ("Printer jam", dict(priority="Low", tag=["printer"])),
-        ("VPN down", dict(priority="Urgent", tag=["vpn", "network"], assignee="sam")),
-        ("Invoice wrong", dict(priority="Normal", department="Billing", contact="cfo@globex.example")),
-        ("VPN slow", dict(priority="High", tag=["vpn"], assignee="root")),
-        ("Password reset", dict(priority="High")),
-    ]
-    for subject, options in specs:
+def queue(on_desk):
+    """Five tickets a minute apart (TCK-1000 oldest), in different states, departments and hands; made
+    once per session and engine on top of the CLI desk, then copied (tests/support/snapshots.py)."""
+
+    def build(desk, make) -> dict[str, str]:
+        made = {}
+        specs = [
+            ("Printer jam", dict(priority="Low", tag=["printer"])),
+            ("VPN down", dict(priority="Urgent", tag=["vpn", "network"], assignee="sam")),
+            ("Invoice wrong", dict(priority="Normal", department="Billing", contact="cfo@globex.example")),
+            ("VPN slow", dict(priority="High", tag=["vpn"], assignee="root")),
+            ("Password reset", dict(priority="High")),
+        ]
+        for subject, options in specs:
+            clock.advance(minutes=1)
+            made[subject] = make(subject, **options)["number"]
         clock.advance(minutes=1)
-        made[subject] = make(subject, **options)["number"]
-    clock.advance(minutes=1)
-    assert desk("ticket", "status", made["Printer jam"], "Pending").code == 0
-    clock.advance(minutes=1)
-    assert desk("ticket", "status", made["Password reset"], "Resolved").code == 0
-    return made
+        assert desk("ticket", "status", made["Printer jam"], "Pending").code == 0
+        clock.advance(minutes=1)
+        assert desk("ticket", "status", made["Password reset"], "Resolved").code == 0
+        return made
+
+    return on_desk("cli-queue", build)
 
 
 def test_default_list_is_most_recently_updated_first(queue, desk):
