@@ -27,7 +27,12 @@ from tui_helpdesk.services.context import resolve_actor, transaction
 NOW = "2026-03-02T09:00:00Z"
 
 
-def test_demo_has_every_state_links_a_merge_and_real_history(engine):
+def test_demo_has_every_state_links_a_merge_and_real_history(sqlite_url):
+    # SQLite only: the subject is the demo's content, which no engine changes (the PostgreSQL path of
+    # build_demo runs in test_demo_reuses_an_existing_admin[postgres], test_small_demos_work[postgres]
+    # and tests/cli/test_admin_cli.py::test_demo_refuses_a_database_with_tickets_unless_reset[postgres],
+    # whose 25 tickets include the outage's links and merge).
+    engine = db.get_engine(sqlite_url)
     clock.set_now(NOW)
     made = demo.build_demo(engine, tickets=90, seed=42, admin_username="root")
     assert clock.now() == clock.parse_iso(NOW)  # the caller's pinned clock is given back
@@ -78,15 +83,21 @@ def test_demo_has_every_state_links_a_merge_and_real_history(engine):
 
 
 def test_demo_is_deterministic_for_a_seed(tmp_path):
-    def build(name: str, seed: int) -> list[tuple[str, str, str]]:
+    def build(name: str, seed: int) -> list[tuple]:
         clock.set_now(NOW)
         engine = db.get_engine(f"sqlite:///{tmp_path / name}")
         demo.build_demo(engine, tickets=30, seed=seed, admin_username="root")
         with db.session_scope(engine, write=False) as s:
-            return [
-                tuple(r)
-                for r in s.execute(select(Ticket.number, Ticket.subject, Ticket.state).order_by(Ticket.id))
-            ]
+            tickets_ = s.execute(
+                select(Ticket.number, Ticket.subject, Ticket.state, Ticket.created_at).order_by(Ticket.id)
+            ).all()
+            entries = s.execute(
+                select(
+                    TicketEntry.ticket_id, TicketEntry.kind, TicketEntry.body, TicketEntry.created_at
+                ).order_by(TicketEntry.id)
+            ).all()
+            events = s.execute(select(TicketEvent.ticket_id, TicketEvent.kind).order_by(TicketEvent.id)).all()
+            return [tuple(r) for r in tickets_ + entries + events]
 
     try:
         first, second, other = build("a.db", 5), build("b.db", 5), build("c.db", 6)
