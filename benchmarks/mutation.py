@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import shutil
+import os
 import subprocess
 import sys
 import tempfile
@@ -112,6 +113,10 @@ def main(argv: list[str] | None = None) -> int:
     if missing:
         p.error(f"no such file or folder: {', '.join(missing)}")
     work = Path(tempfile.mkdtemp(prefix="helpdesk-mutation-"))
+    # the scratch copy is not beside ../shared, so point the corpus tests at the real one or they skip
+    corpus = ROOT.parent / "shared" / "mail-corpus"
+    if corpus.is_dir():
+        os.environ.setdefault("HELPDESK_TEST_MAIL_CORPUS", str(corpus))
     try:
         copy_tree(work)
         write_config(work, modules, args.tests or list(DEFAULT_TESTS), args.postgres)

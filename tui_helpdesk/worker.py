@@ -37,6 +37,8 @@ log = logging.getLogger(__name__)
 LOCK_NAME = "worker"
 # Short, so a killed holder is replaced within seconds; the heartbeat renews it three times per lease.
 LEASE = timedelta(seconds=15)
+# A host whose database stalls for longer (a slow network disk) can lengthen it; the tests shorten it.
+LEASE_ENV = "HELPDESK_WORKER_LEASE"
 # No worker grants itself a lease this far ahead: one that ends later was written by a pinned clock (an
 # older version wrote leases with HELPDESK_NOW) and belongs to no live process.
 LEASE_CEILING = timedelta(minutes=2)
@@ -89,15 +91,27 @@ def holder_of(engine: Engine) -> tuple[str, datetime] | None:
         return (row.holder, clock.as_utc(row.expires_at)) if row is not None else None
 
 
+def lease_length() -> timedelta:
+    """LEASE, or HELPDESK_WORKER_LEASE seconds (at least 2: the heartbeat beats three times a lease)."""
+    raw = os.environ.get(LEASE_ENV, "").strip()
+    if not raw:
+        return LEASE
+    try:
+        seconds = float(raw)
+    except ValueError:
+        raise ValueError(f"{LEASE_ENV} must be a number of seconds, not {raw!r}") from None
+    return timedelta(seconds=max(seconds, 2.0))
+
+
 class Lease:
     """The lease as one worker holds it: `take()` acquires (or renews) it and starts the heartbeat,
     `drop()` stops the heartbeat and deletes the row. `lost` turns true when a renewal found another
     holder (this process stalled for longer than a lease); the pass then stops at its next step."""
 
-    def __init__(self, engine: Engine, holder: str | None = None, length: timedelta = LEASE) -> None:
+    def __init__(self, engine: Engine, holder: str | None = None, length: timedelta | None = None) -> None:
         self.engine = engine
         self.holder = holder or new_holder()
-        self.length = length
+        self.length = length or lease_length()
         self.lost = False
         self._stop = threading.Event()
         self._beat: threading.Thread | None = None
