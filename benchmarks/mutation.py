@@ -21,8 +21,8 @@ same code, at a fraction of the time).
 from __future__ import annotations
 
 import argparse
-import shutil
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
