@@ -146,8 +146,8 @@ def _pg_snapshots(pg_server: PgServer) -> Iterator[snapshots.PgSnapshots]:
 
 
 @pytest.fixture
-def snapshot(request: pytest.FixtureRequest) -> snapshots.Layers:
-    """`snapshot(url, "name", build)`: fill the test's database with what `build()` writes, built once per
+def built_once(request: pytest.FixtureRequest) -> snapshots.Layers:
+    """`built_once(url, "name", build)`: fill the test's database with what `build()` writes, built once per
     session (and engine kind) and copied into every later test's database; returns build's value (a
     copy) and pins the clock where the build left it. For fixtures whose data every test gets the same;
     see tests/support/snapshots.py (layers: a fixture on top of another's data names its own)."""

@@ -177,9 +177,9 @@ def _seed(engine: Engine, n: int = 60, seed: int = 7) -> Seeded:
 
 
 @pytest.fixture
-def data(engine: Engine, db_url: str, snapshot: Layers) -> Seeded:
+def data(engine: Engine, db_url: str, built_once: Layers) -> Seeded:
     """The seeded desk, built once per session and engine and copied into each test's database."""
-    return snapshot(db_url, "queries-seed", lambda: _seed(engine))
+    return built_once(db_url, "queries-seed", lambda: _seed(engine))
 
 
 @pytest.fixture

@@ -70,8 +70,8 @@ def _desk_layer(run: Run, url: str) -> tuple[str, Callable[[], None]]:
     return "cli-desk", build
 
 
-def _desk(run: Run, url: str, snapshot: Layers) -> Run:
-    snapshot.stack(url, [_desk_layer(run, url)])
+def _desk(run: Run, url: str, built_once: Layers) -> Run:
+    built_once.stack(url, [_desk_layer(run, url)])
     with session_scope(get_engine(url)) as s:
         agent_role = s.execute(select(Role).where(Role.name == "Agent")).scalar_one()
         assert s.execute(select(Agent).where(Agent.username == "sam")).scalar_one().role_id == agent_role.id
@@ -79,19 +79,19 @@ def _desk(run: Run, url: str, snapshot: Layers) -> Run:
 
 
 @pytest.fixture
-def desk(run: Run, db_url: str, snapshot: Layers) -> Run:
+def desk(run: Run, db_url: str, built_once: Layers) -> Run:
     """A small help desk made through the CLI where it can be: root (admin), sam (agent in Support),
     olly (agent in Billing); departments Support, Billing and the archived Old. Made once per session
     and engine, then copied (tests/support/snapshots.py); the clock is pinned at 2026-03-02 09:00."""
-    return _desk(run, db_url, snapshot)
+    return _desk(run, db_url, built_once)
 
 
 @pytest.fixture
 def sqlite_desk(
-    sqlite_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], snapshot: Layers
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], built_once: Layers
 ) -> Run:
     """The same desk, on SQLite only: for tests whose subject is not the database."""
-    return _desk(_runner(sqlite_url, monkeypatch, capsys), sqlite_url, snapshot)
+    return _desk(_runner(sqlite_url, monkeypatch, capsys), sqlite_url, built_once)
 
 
 Make = Callable[..., dict[str, Any]]
@@ -123,12 +123,12 @@ def make(desk: Run) -> Make:
 
 
 @pytest.fixture
-def on_desk(run: Run, db_url: str, snapshot: Layers) -> Callable[[str, Callable[[Run, Make], T]], T]:
+def on_desk(run: Run, db_url: str, built_once: Layers) -> Callable[[str, Callable[[Run, Make], T]], T]:
     """on_desk("name", build): the CLI desk plus what build(run, make) adds, made once per session and
     engine and copied. A fixture using it should not ask for `desk` itself: asked for first, the desk
     would be copied in only to be replaced (a test may still ask for both, in any order)."""
 
     def layer(name: str, build: Callable[[Run, Make], T]) -> T:
-        return snapshot.stack(db_url, [_desk_layer(run, db_url), (name, lambda: build(run, _maker(run)))])[-1]
+        return built_once.stack(db_url, [_desk_layer(run, db_url), (name, lambda: build(run, _maker(run)))])[-1]
 
     return layer

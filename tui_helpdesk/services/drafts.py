@@ -15,11 +15,8 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from tui_helpdesk.models import Ticket, TicketEntry
-
 from . import attachments, tickets
-from .context import Actor, Tx, reading, require_access, transaction
-from .errors import PermissionDenied
+from .context import Actor, Tx, reading, transaction
 from .tickets import NewerEntry, PostedEntry
 
 
@@ -103,21 +100,6 @@ def entry_edit_refusal(engine: Engine, actor: Actor, entry_id: int) -> str | Non
     """Why the actor may not edit this entry (the service's own words), or None when they may.
 
     Asked before an edit dialog opens, so nobody rewrites a reply only to be told no. The rule is
-    tickets.edit_entry's; this only asks it.
-    TODO(helper D): tickets has `can_edit_entry` (a bool) and `_entry_refusal` (the words); a public
-    `entry_refusal(tx, entry_id)` there would let this call it instead of the private one.
-    """
+    tickets.edit_entry's; this only asks it."""
     with reading(engine, actor) as tx:
-        if tickets.can_edit_entry(tx, entry_id):
-            return None
-        entry = tx.session.get(TicketEntry, entry_id)
-        if entry is None:
-            return f"no thread entry {entry_id}"
-        if entry.deleted_at is not None:
-            return f"entry {entry_id} was deleted"
-        ticket = tx.session.get(Ticket, entry.ticket_id)
-        try:
-            require_access(tx, ticket)
-        except PermissionDenied as exc:
-            return str(exc)
-        return tickets._entry_refusal(tx, entry, ticket) or "this entry cannot be edited"
+        return tickets.edit_refusal(tx, entry_id)
