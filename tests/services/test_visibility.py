@@ -183,3 +183,29 @@ def test_an_upgraded_desk_gives_view_any_to_the_roles_that_held_every_permission
     command.upgrade(cfg, "head")
     assert roles["Supervisor"] == [*before, visibility.VIEW_ANY]
     assert roles["Agent"] == list(setup.AGENT_PERMISSIONS)
+
+
+def test_presence_speaks_only_of_tickets_in_scope_and_only_as_oneself(desk, three) -> None:
+    """'Olly is replying to TCK-x' tells that TCK-x exists and is busy: an agent outside its department
+    must not learn it. And a heartbeat always records the actor itself, never a name it passes."""
+    from tui_helpdesk.services import presence
+    from tui_helpdesk.services.context import reading
+
+    support, billing, _ = three
+    ids = [support.id, billing.id]
+    presence.mark(desk.engine, desk.outsider, billing.id, "replying")
+    presence.mark(desk.engine, desk.supervisor, support.id, "viewing")
+    with reading(desk.engine, desk.agent) as tx:  # sam, of Support
+        seen = presence.on_tickets(tx, ids)
+    assert {t: s.agent_name for t, s in seen.items()} == {support.id: "Sue Super"}
+    with reading(desk.engine, desk.admin) as tx:
+        seen = presence.on_tickets(tx, ids)
+    assert {t: (s.agent_name, s.activity) for t, s in seen.items()} == {
+        support.id: ("Sue Super", "viewing"),
+        billing.id: ("Olly Outsider", "replying"),
+    }
+    with reading(desk.engine, desk.outsider) as tx:  # one's own presence is never news
+        assert billing.id not in presence.on_tickets(tx, ids)
+    presence.clear(desk.engine, desk.outsider)
+    with reading(desk.engine, desk.admin) as tx:
+        assert set(presence.on_tickets(tx, ids)) == {support.id}

@@ -337,7 +337,7 @@ async def test_presence_of_another_agent_is_shown(desk: Desk) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await listed(pilot)
         ticket_id = desk.ids[desk.numbers[-1]]
-        presence.mark(desk.engine, desk.sam.agent_id, ticket_id, "replying")
+        presence.mark(desk.engine, desk.sam, ticket_id, "replying")
         queue(app).poll_presence()
         await until(pilot, lambda: ticket_id in lst(app).presence, "sam's presence")
         assert lst(app).presence[ticket_id].agent_name == "Sam Agent"

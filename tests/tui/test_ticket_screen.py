@@ -340,7 +340,7 @@ async def test_escape_sequences_never_reach_the_screen_and_html_is_literal(data:
 
 def _presence(data: Data) -> dict[int, Any]:
     with reading(data.engine) as tx:
-        return presence.on_tickets(tx.session, [data.vpn])
+        return presence.on_tickets(tx, [data.vpn])
 
 
 @pilot_test
@@ -766,7 +766,7 @@ async def test_other_agents_change_shows_without_a_keypress(data: Data) -> None:
         await opened(pilot)
         with transaction(data.engine, data.agent) as tx:
             tickets.note(tx, "TCK-1000", "fresh from sam")
-        presence.mark(data.engine, data.agent.agent_id, data.vpn, "replying")
+        presence.mark(data.engine, data.agent, data.vpn, "replying")
 
         def shown() -> bool:
             screen(app)._poll()  # what the 3-second timer does

@@ -39,7 +39,7 @@ def poll(tx: Tx, ticket_id: int) -> Poll:
 
 
 def others_on(tx: Tx, ticket_id: int) -> list[Seen]:
-    return list(presence.on_tickets(tx.session, [ticket_id], exclude_agent_id=tx.actor.agent_id).values())
+    return list(presence.on_tickets(tx, [ticket_id]).values())
 
 
 def change_counter(tx: Tx) -> int:

@@ -288,7 +288,7 @@ class QueueScreen(Screen[None]):
 
         def work() -> None:
             try:
-                seen = presence.on_tickets(ctx.engine, ids, exclude_agent_id=ctx.actor.agent_id)
+                seen = door.read(ctx.engine, ctx.actor, presence.on_tickets, ids)
             except Exception:  # noqa: BLE001 - presence is a hint; a failed read changes nothing
                 return
             self.app.call_from_thread(self._apply_presence, seen)

@@ -45,7 +45,7 @@ from tui_helpdesk.services import (
     tickets,
 )
 from tui_helpdesk.services.choices import Choice
-from tui_helpdesk.services.context import Tx
+from tui_helpdesk.services.context import Actor, Tx
 from tui_helpdesk.services.errors import Conflict, ServiceError
 from tui_helpdesk.services.links import LINK_KINDS
 from tui_helpdesk.services.lookup import EMAIL_RE
@@ -230,7 +230,7 @@ class TicketScreen(Screen[tuple[str, int] | None]):
         # on_unmount, and `_left` turns any mark that arrives after the clearing into nothing.
         self._presence_lock = threading.Lock()
         self._left = False
-        self._presence_of: tuple[Any, int] | None = None  # (engine, agent id), set on mount
+        self._presence_of: tuple[Any, Actor] | None = None  # (engine, actor), set on mount
 
     # --- layout ---------------------------------------------------------------------------------
 
@@ -246,7 +246,7 @@ class TicketScreen(Screen[tuple[str, int] | None]):
         ctx = self._ctx
         # kept here: after unmount the screen has no app to ask, and a late heartbeat must not crash
         if ctx.actor.agent_id is not None:
-            self._presence_of = (ctx.engine, ctx.actor.agent_id)
+            self._presence_of = (ctx.engine, ctx.actor)
         self.load()
         self._presence_mark("viewing")
         self.set_interval(POLL_SECONDS, self._poll)
@@ -267,8 +267,8 @@ class TicketScreen(Screen[tuple[str, int] | None]):
                 return
             self._left = True
             if self._presence_of is not None:
-                engine, agent_id = self._presence_of
-                _quietly(presence.clear, engine, agent_id, self.ticket_id)
+                engine, actor = self._presence_of
+                _quietly(presence.clear, engine, actor, self.ticket_id)
 
     @property
     def _ctx(self) -> AppContext:
@@ -352,8 +352,8 @@ class TicketScreen(Screen[tuple[str, int] | None]):
         """One presence heartbeat (on a worker thread); after `leave()` it writes nothing."""
         with self._presence_lock:
             if not self._left and self._presence_of is not None:
-                engine, agent_id = self._presence_of
-                _quietly(presence.mark, engine, agent_id, self.ticket_id, activity)
+                engine, actor = self._presence_of
+                _quietly(presence.mark, engine, actor, self.ticket_id, activity)
 
     def _set_activity(self, activity: str) -> None:
         self.activity = activity
