@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from textual.pilot import Pilot
+from textual.widgets import DataTable
 from textual.worker import WorkerState
 
 TIMEOUT = 30.0  # generous: only a broken test waits this long
@@ -52,14 +53,23 @@ async def until(
 
 
 def busy(pilot: Pilot[Any]) -> bool:
-    """A worker is pending or running, or a message waits in the app, a screen or a widget."""
+    """A worker is pending or running, a message waits in the app, a screen or a widget, or a table
+    has rows it has not measured yet."""
     app = pilot.app
     if any(w.state in (WorkerState.PENDING, WorkerState.RUNNING) for w in list(app.workers)):
         return True
     nodes: list[Any] = [app]
     for screen in list(app.screen_stack):
         nodes.extend(screen.walk_children(with_self=True))
-    return any(not node._message_queue.empty() for node in nodes)
+    return any(not node._message_queue.empty() or _unmeasured(node) for node in nodes)
+
+
+def _unmeasured(node: Any) -> bool:
+    # A DataTable sizes its columns to new rows on its next idle, not when they are added: until then
+    # it paints at header width, which a picture taken on a loaded machine caught (cut-off addresses).
+    if not isinstance(node, DataTable):
+        return False
+    return bool(node._require_update_dimensions or node._new_rows or node._updated_cells)
 
 
 async def settled(pilot: Pilot[Any], timeout: float = TIMEOUT) -> None:
