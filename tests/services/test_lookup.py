@@ -110,13 +110,16 @@ def test_a_number_is_found_under_the_old_and_the_new_prefix_and_bare(desk):
 
 
 def test_a_number_lookup_uses_an_index_not_a_scan(desk, db_url):
-    if not db_url.startswith("sqlite"):
-        pytest.skip("the plan is checked on SQLite; PostgreSQL plans a tiny table as a scan anyway")
     new_ticket(desk)
     with reading(desk.engine) as tx:
-        plan = " ".join(str(r[-1]) for r in tx.session.execute(
-            text("EXPLAIN QUERY PLAN SELECT id FROM ticket WHERE number_seq = 1000")
-        ))
+        if db_url.startswith("sqlite"):
+            explain = "EXPLAIN QUERY PLAN SELECT id FROM ticket WHERE number_seq = 1000"
+        else:
+            # a table this small is cheaper to scan, so PostgreSQL is told to avoid that: what is left
+            # is whether an index can serve the lookup at all
+            tx.session.execute(text("SET LOCAL enable_seqscan = off"))
+            explain = "EXPLAIN SELECT id FROM ticket WHERE number_seq = 1000"
+        plan = " ".join(str(r[-1]) for r in tx.session.execute(text(explain)))
     assert "ix_ticket_number_seq" in plan
 
 

@@ -108,19 +108,19 @@ class FilterLine(Vertical):
     def compose(self):
         with Horizontal():
             yield Label("/", id="fl-prompt")
-            yield Input(
+            field = Input(
                 id="fl-input", placeholder="status:open prio:high dept:… words", select_on_focus=False
             )
+            # a steady cursor: no redraw every half second over SSH, and stable snapshots. Set here,
+            # not on mount: a screen replaced while mounting (first-run setup) has no children then.
+            field.cursor_blink = False
+            yield field
         yield Static("", id="fl-hint")
         yield Static("", id="fl-error")
 
     @property
     def input(self) -> Input:
         return self.query_one("#fl-input", Input)
-
-    def on_mount(self) -> None:
-        # a steady cursor: no redraw every half second over SSH, and stable snapshots
-        self.input.cursor_blink = False
 
     def open(self, mode: str, text: str | None = None) -> None:
         self.mode = mode
