@@ -127,6 +127,11 @@ class Lease:
         return True
 
     def _heartbeat(self) -> None:
+        # The kernel hands a process's SIGINT/SIGTERM to any thread that does not block them. Taken
+        # here, the main thread would learn of it only when its blocking read ends (the IMAP timeout,
+        # 30 s on a silent server), so Ctrl-C would seem ignored: leave the signals to the main thread.
+        if hasattr(signal, "pthread_sigmask"):
+            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
         while not self._stop.wait(self.length.total_seconds() / 3):
             try:
                 if not acquire(self.engine, self.holder, self.length):

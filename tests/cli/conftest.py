@@ -57,6 +57,12 @@ def run(db_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixt
     return _runner(db_url, monkeypatch, capsys)
 
 
+@pytest.fixture
+def sqlite_run(sqlite_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Run:
+    """`run` on SQLite only: for tests whose subject is the process, not the database."""
+    return _runner(sqlite_url, monkeypatch, capsys)
+
+
 def _desk_layer(run: Run, url: str) -> tuple[str, Callable[[], None]]:
     def build() -> None:
         clock.set_now("2026-03-02T09:00:00Z")

@@ -72,20 +72,29 @@ def connect(cfg: MailboxConfig | Mailbox) -> IMAPClient:
         if security == "starttls":
             client.starttls(context)
         client.login(user, password)
-    except BaseException:
+    except Exception:
         close(client)
         raise
+    except BaseException:
+        # Ctrl-C or SIGTERM: a polite LOGOUT would wait up to TIMEOUT on a server that stopped
+        # answering, so the interrupted worker would hang instead of stopping; drop the socket.
+        _drop(client)
+        raise
     return client
+
+
+def _drop(client: IMAPClient) -> None:
+    try:
+        client.shutdown()
+    except Exception:  # noqa: BLE001 - the connection may already be gone
+        pass
 
 
 def close(client: IMAPClient) -> None:
     try:
         client.logout()
     except Exception:  # noqa: BLE001 - the connection may already be gone
-        try:
-            client.shutdown()
-        except Exception:  # noqa: BLE001
-            pass
+        _drop(client)
 
 
 def describe_error(exc: BaseException, host: str = "", port: int = 0, folder: str = "") -> str:
