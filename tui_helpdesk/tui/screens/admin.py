@@ -1007,7 +1007,7 @@ class AdminScreen(Screen[None]):
             rows = [r for r in rows if any(needle in str(col.cell(r)).lower() for col in section.columns)]
         self.shown = rows
         table = self.table
-        table.clear()
+        lines: list[list[Text]] = []
         for row in rows:
             cells = []
             for col in section.columns:
@@ -1016,6 +1016,15 @@ class AdminScreen(Screen[None]):
                 if section.is_archived(row):
                     cell.stylize("dim")
                 cells.append(cell)
+            lines.append(cells)
+        # The columns get their widths from the rows here, not from the table's own measuring: that
+        # happens on its next idle, and lines it painted before then stayed at the header's width
+        # (addresses cut to "support" on a busy machine).
+        table.clear(columns=True)
+        for i, col in enumerate(section.columns):
+            width = max([Text(col.title).cell_len, *(cells[i].cell_len for cells in lines)])
+            table.add_column(col.title, width=width)
+        for cells in lines:
             table.add_row(*cells)
         if keep is not None:
             for i, row in enumerate(rows):
