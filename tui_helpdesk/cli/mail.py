@@ -165,23 +165,18 @@ def cmd_ingest(args: argparse.Namespace, ctx: Any) -> int:
     if not raw:
         print("helpdesk: error: no message on standard input", file=sys.stderr)
         return 1
-    from sqlalchemy import select
     from sqlalchemy.exc import DBAPIError
 
     from tui_helpdesk.db import DatabaseUnavailable
 
     try:
         engine = ctx.engine
-        from tui_helpdesk.db import session_scope
-        from tui_helpdesk.models import Mailbox
         from tui_helpdesk.services import inbound as ingest
+        from tui_helpdesk.services import mailboxes
 
         mailbox_id = None
         if args.mailbox:
-            with session_scope(engine, write=False) as s:
-                mailbox_id = s.execute(
-                    select(Mailbox.id).where(Mailbox.address == args.mailbox.strip().lower())
-                ).scalar()
+            mailbox_id = mailboxes.id_for_delivery(engine, args.mailbox)
             if mailbox_id is None:
                 print(
                     f"helpdesk: warning: no mailbox {args.mailbox}; routing by the recipients",

@@ -237,6 +237,15 @@ def delete(tx: Tx, ref: str | int) -> str:
     return "deleted"
 
 
+def id_for_delivery(engine: Engine, address: str) -> int | None:
+    """The mailbox an MTA pipe names (`ingest --mailbox`), or None to route by the recipients. The
+    pipe runs as the mail system, not as a person, so it needs no actor."""
+    with reading(engine) as tx:
+        return tx.session.execute(
+            select(Mailbox.id).where(Mailbox.address == address.strip().lower())
+        ).scalar()
+
+
 def test(engine: Engine, actor: Actor, ref: str | int) -> str:
     """Connect to the mailbox's IMAP server and say, in words, whether it works."""
     from tui_helpdesk.mail import imap
