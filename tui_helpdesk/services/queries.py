@@ -153,6 +153,9 @@ class QueueRow:
     reopened: bool
     merged_into_id: int | None
     archived: bool
+    # the version the row was read at: a bulk action from the queue passes it, so a ticket changed
+    # since the queue showed it is refused instead of overwritten
+    version: int
 
 
 @dataclass(frozen=True)
@@ -436,6 +439,7 @@ def _joined_rows_statement() -> Select:
             T.reopened,
             T.merged_into_id,
             T.archived,
+            T.version,
         )
         .select_from(
             t.outerjoin(c, c.c.id == T.contact_id)
@@ -483,6 +487,7 @@ def _rows_statements(postgres: bool = True) -> tuple[Select, Any]:
         T.reopened,
         T.merged_into_id,
         T.archived,
+        T.version,
     ).where(_id_in(T.id, "ids", postgres))
     parts = [
         select(
@@ -553,6 +558,7 @@ def _load_rows(conn: Connection, ids: list[int]) -> dict[int, QueueRow]:
             reopened=r.reopened,
             merged_into_id=r.merged_into_id,
             archived=r.archived,
+            version=r.version,
         )
     return rows
 
