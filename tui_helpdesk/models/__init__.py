@@ -1,5 +1,6 @@
 """All tables. Importing this package registers every table on SQLModel.metadata."""
 
+from .api_keys import ApiKey
 from .mail import BanRule, EmailTemplate, InboundMessage, Mailbox, OutboundMessage, TicketFilter
 from .org import (
     DEPARTMENT_STATES,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 
 from sqlalchemy import Column, Index, Text
@@ -11,6 +12,11 @@ from ._base import created_field, json_field, text_field
 
 ENTRY_KINDS = ("message", "reply", "note")
 SOURCES = ("email", "phone", "tui", "cli", "api", "web", "scheduled")
+
+
+def new_client_key() -> str:
+    return secrets.token_urlsafe(24)
+
 
 # Each link kind with the kind stored on the other ticket: links are always kept in pairs.
 LINK_INVERSE = {
@@ -88,6 +94,8 @@ class Ticket(SQLModel, table=True):
     closed_at: datetime | None = None
     chaser_sent_at: datetime | None = None
     version: int = Field(default=1)
+    # the customer's read-only link (GET /api/public/tickets/{number}?c=KEY); the notices carry it
+    client_key: str | None = Field(default_factory=new_client_key, max_length=64)
 
 
 class TicketEntry(SQLModel, table=True):
