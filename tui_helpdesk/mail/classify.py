@@ -1,8 +1,11 @@
-"""Is an arriving message from a person, an auto-responder, or a bounce?
+"""Is an arriving message from a person, an auto-responder, a mailing list, or a bounce?
 
-Signals are tried from the most to the least reliable: the MIME report structure (RFC 3462/3464),
-then RFC 3834 and vendor auto-reply headers, list headers and null or daemon senders, and only last
-the subject line. For bounces the original Message-ID, recipient and status are dug out of the
+Only the headers and the MIME structure decide that a message is a machine's: the report structure
+(RFC 3462/3464), RFC 3834 and vendor auto-reply headers, Precedence and list headers, null or daemon
+senders. Words (a subject saying "Out of office", a role address such as postmaster@, a JSON
+notification body) never decide: people write those too. They only raise ``flags``, which the ingest
+shows on the ticket and which keep it from answering (a machine must never be answered, a person must
+never be dropped). For bounces the original Message-ID, recipient and status are dug out of the
 delivery-status and enclosed message parts, so the ingest can put the bounce on the ticket whose mail
 bounced.
 """
@@ -15,26 +18,37 @@ from typing import Literal
 
 from tui_helpdesk.mail.parse import ParsedMessage, normalize_msgid
 
-Kind = Literal["normal", "auto_reply", "bounce"]
+# bulk: list or bulk mail (Precedence, List-Id): a person may stand behind it, so it is not dropped,
+# only never answered.
+Kind = Literal["normal", "auto_reply", "bounce", "bulk"]
+MACHINE_KINDS = frozenset({"auto_reply", "bounce"})
 
-_DAEMON_LOCALPARTS = re.compile(
-    r"^(?:mailer-daemon|mail-daemon|postmaster|mailerdaemon|mdaemon)(?:[+.-]|$)", re.I
+# Mail daemons, never people. Postmaster is deliberately absent: a person reads and writes from it.
+_DAEMON_LOCALPARTS = re.compile(r"^(?:mailer-daemon|mail-daemon|mailerdaemon|mdaemon)(?:[+.-]|$)", re.I)
+# Role addresses that often belong to machines: a flag, never a verdict.
+_ROLE_LOCALPARTS = re.compile(
+    r"^(?:postmaster|post_master|no[-_.]?reply|do[-_.]?not[-_.]?reply|bounces?|mailer|daemon)(?:[+.-]|$)", re.I
 )
 _BOUNCE_SUBJECT = re.compile(
     r"undeliver|undelivered mail|delivery status notification|delivery (?:has )?fail|mail delivery fail|"
     r"failure notice|returned mail|delivery failure|non[- ]?remis|unzustellbar|nicht zustellbar|"
     r"could not be delivered|mail system error|delivery notification|message not delivered|"
     r"delivery problem|rejected:|warning: could not send|error sending your mail|^delivery status\b|"
-    r"メールエラー|mail error notification",
+    r"メールエラー|mail error notification|complaint about message from",
     re.IGNORECASE,
 )
 _AUTO_SUBJECT = re.compile(
-    r"out of (?:the )?office|automatic reply|auto[- ]?reply|autoreply|auto[- ]?response|abwesenheit|"
+    r"out of (?:the )?office|automatic reply|auto[- ]?reply|autoreply|auto[- ]?respon|abwesenheit|"
     r"automatische antwort|r[ée]ponse automatique|respuesta autom[áa]tica|risposta automatica|"
-    r"automatisch antwoord|afwezig|on vacation|away from (?:the )?office|vacation reply|autosvar",
+    r"automatisch antwoord|afwezig|on vacation|away from (?:the )?office|vacation reply|autosvar|"
+    r"auto[- ]?generated|automated message|loop alert",
     re.IGNORECASE,
 )
-_BULK_PRECEDENCE = frozenset({"bulk", "junk", "list", "auto_reply", "auto-reply"})
+# An Amazon SNS/SES notification is a JSON document in a text/plain body.
+_JSON_NOTIFICATION = re.compile(r'^\s*\{\s*"(?:Type|notificationType|eventType)"', re.IGNORECASE)
+_AUTO_PRECEDENCE = frozenset({"auto_reply", "auto-reply"})
+_BULK_PRECEDENCE = frozenset({"bulk", "junk", "list"})
+_LIST_HEADERS = ("list-id", "list-unsubscribe", "x-mlserver", "x-ml-name")
 _AUTOREPLY_HEADERS = (
     "x-autoreply",
     "x-autorespond",
@@ -59,9 +73,30 @@ class Classification:
     status: str | None = None  # RFC 3463 code such as "5.1.1"
     action: str | None = None  # DSN Action: failed, delayed, delivered, relayed, expanded
     report_type: str | None = None
+    # Normal and bulk mail only: why it may be automatic after all (words, role senders). Shown on the
+    # ticket; the message is kept, and not answered.
+    flags: tuple[str, ...] = ()
+
+    @property
+    def machine(self) -> bool:
+        """Decided by headers or structure to be an auto-responder's or a mail system's."""
+        return self.kind in MACHINE_KINDS
+
+    @property
+    def answerable(self) -> bool:
+        """Whether an autoresponse may go back: only to a person's mail that nothing made doubtful."""
+        return self.kind == "normal" and not self.flags
 
 
 def classify(parsed: ParsedMessage) -> Classification:
+    decided = _by_headers(parsed)
+    if decided.kind in MACHINE_KINDS:
+        return decided
+    flags = _flags(parsed)
+    return Classification(decided.kind, decided.reason, flags=flags) if flags else decided
+
+
+def _by_headers(parsed: ParsedMessage) -> Classification:
     headers = parsed.headers
     report = (parsed.report_type or "").lower()
 
@@ -80,6 +115,14 @@ def classify(parsed: ParsedMessage) -> Classification:
     if _DAEMON_LOCALPARTS.match(from_local):
         return _bounce(parsed, f"sender is {from_local}")
     subject = parsed.subject
+    null_from = _null_from(parsed)
+    if null_from:
+        if _BOUNCE_SUBJECT.search(subject) or parsed.enclosed_headers is not None or "daemon" in null_from:
+            return _bounce(parsed, f"null sender ({null_from})")
+        return Classification("auto_reply", f"null sender ({null_from})")
+    return_path = (headers.get("return-path") or "").split("\n")[0]
+    if _DAEMON_LOCALPARTS.match(return_path.strip().strip("<>").partition("@")[0]):
+        return _bounce(parsed, "Return-Path is a mail daemon")
     null_sender = _is_null_return_path(headers.get("return-path"))
     if null_sender and (_BOUNCE_SUBJECT.search(subject) or parsed.enclosed_headers is not None):
         return _bounce(parsed, "null Return-Path and bounce subject or enclosed message")
@@ -92,22 +135,51 @@ def classify(parsed: ParsedMessage) -> Classification:
     for name in _AUTOREPLY_HEADERS:
         if name in headers:
             return Classification("auto_reply", f"{name} header")
+    if "vacation" in (headers.get("x-apple-action") or "").lower():
+        return Classification("auto_reply", "X-Apple-Action: vacation")
     if "x-auto-response-suppress" in headers:
         return Classification("auto_reply", "X-Auto-Response-Suppress header")
-    precedence = (headers.get("precedence") or "").strip().lower()
-    if precedence in _BULK_PRECEDENCE:
-        return Classification("auto_reply", f"Precedence: {precedence}")
-    if "list-id" in headers or "list-unsubscribe" in headers:
-        return Classification("auto_reply", "mailing list (List-Id/List-Unsubscribe)")
+    for header in ("precedence", "x-precedence"):
+        precedence = (headers.get(header) or "").split("\n")[0].strip().lower()
+        label = "Precedence" if header == "precedence" else "X-Precedence"
+        if precedence in _AUTO_PRECEDENCE:
+            return Classification("auto_reply", f"{label}: {precedence}")
+        if precedence in _BULK_PRECEDENCE:
+            return Classification("bulk", f"{label}: {precedence}")
+    if any(name in headers for name in _LIST_HEADERS):
+        return Classification("bulk", "mailing list (List-Id/List-Unsubscribe)")
     if null_sender:
         return Classification("auto_reply", "null Return-Path")
-
-    # Last resort: words in the subject. Only here, because people write "out of office" too.
-    if _BOUNCE_SUBJECT.search(subject):
-        return _bounce(parsed, "bounce subject")
-    if _AUTO_SUBJECT.search(subject):
-        return Classification("auto_reply", "auto-reply subject")
     return Classification("normal", "no automatic-mail signal")
+
+
+def _flags(parsed: ParsedMessage) -> tuple[str, ...]:
+    """Words and role senders that make a message look automatic: reasons to look, not to drop."""
+    flags = []
+    subject = parsed.subject
+    if _BOUNCE_SUBJECT.search(subject):
+        flags.append("bounce subject")
+    if _AUTO_SUBJECT.search(subject):
+        flags.append("auto-reply subject")
+    role = (parsed.from_addr or "").partition("@")[0]
+    if _ROLE_LOCALPARTS.match(role):
+        flags.append(f"role sender {role.lower()}")
+    if _JSON_NOTIFICATION.match(parsed.text[:200]):
+        flags.append("JSON notification body")
+    return tuple(flags)
+
+
+def _null_from(parsed: ParsedMessage) -> str | None:
+    """"From: <>" or "From: MAILER-DAEMON" (no domain): a null sender, named as it was written."""
+    if parsed.from_addr:
+        return None
+    raw = (parsed.headers.get("from") or "").split("\n")[0].strip()
+    inner = raw[raw.find("<") + 1 : raw.rfind(">")].strip() if "<" in raw and ">" in raw else raw
+    if inner in ("", "<>") and "<" in raw:
+        return "From: <>" + (" (mailer-daemon)" if "daemon" in raw.lower() else "")
+    if _DAEMON_LOCALPARTS.match(inner):
+        return f"From: {inner.lower()}"
+    return None
 
 
 def _is_null_return_path(value: str | None) -> bool:
