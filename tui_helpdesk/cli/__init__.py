@@ -76,6 +76,8 @@ COMMAND_MODULES = (
     "tui_helpdesk.cli.mail",
     "tui_helpdesk.cli.lifecycle",
     "tui_helpdesk.cli.admin",
+    "tui_helpdesk.cli.api_keys",
+    "tui_helpdesk.cli.serve",
 )
 
 Handler = Callable[[argparse.Namespace, "CommandContext"], "int | None"]

@@ -17,6 +17,11 @@ class PermissionDenied(ServiceError):
     pass
 
 
+class NoAccess(PermissionDenied):
+    """The ticket is outside the actor's scope (visibility.py). The HTTP API answers 404 for it, as for a
+    ticket that does not exist, so a key cannot probe which numbers exist in other departments."""
+
+
 class Conflict(ServiceError):
     """The change was based on a stale version, or the object's state forbids it."""
 

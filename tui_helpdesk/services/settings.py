@@ -30,6 +30,12 @@ DEFAULTS: dict[str, Any] = {
     # mail from an unknown sender: "create" (osTicket), "domain" (ITFlow: known org domain only), "reject"
     "unknown_sender_policy": "create",
     "add_cc_as_collaborators": True,
+    # an address of a ticket's organization may thread onto it (by header, token or subject number)
+    "thread_org_members": False,
+    # an agent's mail from their own address on a ticket's thread: "note" (internal) or "reply" (sent)
+    "agent_mail_as": "note",
+    # agent alerts per ticket and agent in an hour (0: no limit): a mail loop must not flood the team
+    "alert_rate_limit_per_ticket_per_hour": 10,
     "autoresponse_new_ticket": True,
     "autoresponse_new_message": False,
     "autoresponse_rate_limit_per_hour": 5,
@@ -53,6 +59,9 @@ DEFAULTS: dict[str, Any] = {
     "autoclose_statuses": [],
     "autoclose_chaser_days": 3,
     "autoclose_close_days": 4,
+    # seed 002's status ids in the HTTP API (PUT /api/tickets/{ref}/status {"status": 2}): each a status
+    # name or a state (its default status)
+    "api_status_ids": {"1": "open", "2": "closed", "3": "pending", "4": "pending", "5": "open"},
 }
 
 # Write-only for everyone: every face shows them as "(set)" / "(not set)" and the audit log records that
@@ -63,6 +72,7 @@ _CHOICES = {
     "closed_reopen_policy": {"staff", "never"},
     "late_reply_policy": {"new_ticket", "refuse"},
     "unknown_sender_policy": {"create", "domain", "reject"},
+    "agent_mail_as": {"note", "reply"},
 }
 
 
@@ -105,6 +115,14 @@ def coerce(key: str, value: Any) -> Any:
             value = int(value)
             if value < 0:
                 raise ValidationError(key, "must not be negative")
+        elif isinstance(default, dict):
+            if isinstance(value, str):  # the CLI and the admin form type JSON: {"1": "open", ...}
+                import json
+
+                value = json.loads(value)
+            if not isinstance(value, dict):
+                raise ValueError(value)
+            value = {str(k): str(v) for k, v in value.items()}
         elif isinstance(default, list):
             if isinstance(value, str):
                 value = [v.strip() for v in value.split(",") if v.strip()]

@@ -28,7 +28,7 @@ from sqlalchemy import ColumnElement, bindparam, false, or_, select, union_all
 from tui_helpdesk.models import Agent, DepartmentAccess, Role, Ticket
 
 from .context import Tx
-from .errors import PermissionDenied
+from .errors import NoAccess
 
 VIEW_ANY = "ticket.view_any"
 
@@ -145,7 +145,7 @@ def can_see(tx: Tx, ticket: Ticket) -> bool:
 
 def require_access(tx: Tx, ticket: Ticket) -> None:
     if not can_see(tx, ticket):
-        raise PermissionDenied(f"{tx.actor.username} has no access to the department of {ticket.number}")
+        raise NoAccess(f"{tx.actor.username} has no access to the department of {ticket.number}")
 
 
 def can_view_any(tx: Tx) -> bool:
