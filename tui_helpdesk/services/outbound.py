@@ -141,6 +141,8 @@ def _variables(session: Session, ticket: Ticket, *, whole_message: bool = False,
     values: dict[str, object] = {
         "ticket.id": ticket.id,
         "ticket.number": ticket.number,
+        # the customer's read-only view: GET /api/public/tickets/%{ticket.number}?c=%{ticket.client_key}
+        "ticket.client_key": ticket.client_key or "",
         "ticket.subject": ticket.subject,
         "ticket.status": status.name if status else "",
         "ticket.state": ticket.state,
