@@ -26,7 +26,9 @@ from tui_helpdesk.models import (
 from . import settings
 from .errors import NotFound, ValidationError
 
-EMAIL_RE = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
+# Any syntactically valid address: a domain of dot-separated labels, one label being enough
+# (root@localhost, ops@intranet: local mail is real mail), or an address literal ([192.0.2.1]).
+EMAIL_RE = re.compile(r"^[^@\s<>]+@(?:[^@\s<>.\[\]]+(?:\.[^@\s<>.\[\]]+)*|\[[^@\s<>\[\]]+\])$")
 
 
 # What a user may type for each kind of thing: its id, its name in any case, and (topics) its path
