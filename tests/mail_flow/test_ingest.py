@@ -59,7 +59,8 @@ def test_reply_by_headers_appends_to_the_ticket(desk: MailDesk) -> None:
 
 
 def test_reply_by_references_to_a_customer_message(desk: MailDesk) -> None:
-    first = desk.ingest(message(message_id="<root@customer.test>"))
+    # dave was on the requester's Cc, so he takes part (issue 10: a stranger would get a ticket of his own)
+    first = desk.ingest(message(message_id="<root@customer.test>", cc="dave@customer.test"))
     r = desk.ingest(
         message(sender="dave@customer.test", subject="Re: fire", references="<x@y.test> <root@customer.test>")
     )
@@ -166,7 +167,7 @@ def test_auto_reply_to_our_autoresponse_creates_and_sends_nothing(desk: MailDesk
     assert desk.entries(first.ticket_id)[-1].kind == "note"
     # an unthreaded robot mail neither opens a ticket nor gets an answer
     r2 = desk.ingest(message(sender="robot@list.test", subject="Newsletter", headers={"Precedence": "bulk"}))
-    assert (r2.state, r2.outcome) == ("ignored", "auto_reply")
+    assert (r2.state, r2.outcome) == ("ignored", "bulk")  # issue 10: bulk, from no known customer
     assert desk.tickets() == 1 and len(desk.outbox()) == sent_before
 
 

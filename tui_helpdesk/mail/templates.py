@@ -57,11 +57,11 @@ DEFAULTS: dict[str, tuple[str, str]] = {
     "alert.new_ticket": (
         "New ticket %{ticket.number}: %{ticket.subject}",
         "Hello %{recipient.name},\n\nA new ticket arrived in %{ticket.department}.\n\nFrom: "
-        "%{ticket.requester}\nSubject: %{ticket.subject}\nPriority: %{ticket.priority}\n\n%{message}",
+        "%{sender}\nSubject: %{ticket.subject}\nPriority: %{ticket.priority}\n\n%{message}",
     ),
     "alert.new_message": (
         "New message on %{ticket.number}: %{ticket.subject}",
-        "Hello %{recipient.name},\n\n%{ticket.requester} wrote on %{ticket.number}:\n\n%{message}",
+        "Hello %{recipient.name},\n\n%{sender} wrote on %{ticket.number}:\n\n%{message}",
     ),
     "alert.assignment": (
         "Assigned to you: %{ticket.number} %{ticket.subject}",

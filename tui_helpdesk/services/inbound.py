@@ -50,7 +50,7 @@ from tui_helpdesk.models import (
 )
 from tui_helpdesk.untrusted import clean_line
 
-from . import inbound_match, links, lookup, outbound, settings, tickets
+from . import inbound_match, links, lookup, notify, outbound, settings, tickets
 from .context import Actor, Tx, transaction
 from .errors import ServiceError
 from .tickets import add_participant
@@ -310,13 +310,15 @@ def retry(engine: Engine, journal_id: int, *, attachments_dir: Path | None = Non
 # --- routing -------------------------------------------------------------------------------------------
 
 
-def _classify(parsed: ParsedMessage) -> tuple[str, str | None, str]:
-    """("normal" | "auto_reply" | "bounce", the bounced Message-ID, "recipient: status" of a bounce)."""
-    result: Any = classify_module.classify(parsed)
-    failed = ""
-    if getattr(result, "recipient", None):
-        failed = f"- {result.recipient}: {getattr(result, 'status', None) or 'failed'}"
-    return str(result.kind), getattr(result, "original_message_id", None), failed
+# Tags that flag a mail-made ticket for an agent (shown in the ticket header, searchable with tag:).
+TAG_MERGE = "check-merge"  # a stranger's message pointed at another ticket: merge it if it belongs
+TAG_AUTOMATIC = "maybe-automatic"  # words or a role sender look automatic; no autoresponse went back
+TAG_BULK = "bulk"  # Precedence: bulk/list or list headers; no autoresponse went back
+
+
+def _bounce_summary(verdict: classify_module.Classification) -> str:
+    """"- recipient: status" of a bounce, when the classifier found the recipient."""
+    return f"- {verdict.recipient}: {verdict.status or 'failed'}" if verdict.recipient else ""
 
 
 def _route(tx: Tx, row: InboundMessage, attachments_dir: Path | None, written: list[Path]) -> _Outcome:
@@ -337,14 +339,17 @@ def _route(tx: Tx, row: InboundMessage, attachments_dir: Path | None, written: l
     duplicate = inbound_match.is_duplicate(s, message_id, row.id)
     if duplicate:
         return _Outcome("ignored", "duplicate", reason=duplicate)
+    # Classified before the sender is checked: a bounce's From is often <> or a bare MAILER-DAEMON.
+    verdict = classify_module.classify(parsed)
+    if verdict.kind == "bounce":
+        return _bounce(tx, parsed, verdict.original_message_id, _bounce_summary(verdict))
     sender = parsed.from_addr
     if not sender:
+        if verdict.machine:
+            return _Outcome("ignored", "auto_reply", reason=f"an automatic message ({verdict.reason})")
         raise Quarantine("the message has no usable From address")
     if sender in outbound.our_addresses(s):
         return _Outcome("ignored", "own_mail", reason=f"sent from our own address {sender}")
-    kind, bounced_id, failed = _classify(parsed)
-    if kind == "bounce":
-        return _bounce(tx, parsed, bounced_id, failed)
     banned = filters.is_banned(s, sender)
     if banned:
         return _Outcome("ignored", "banned", reason=f"the sender matches the ban rule {banned}")
@@ -353,19 +358,38 @@ def _route(tx: Tx, row: InboundMessage, attachments_dir: Path | None, written: l
         filters.add_ban(s, sender, note=f"filter: {', '.join(rules.matched)}")
     if rules.reject:
         return _Outcome("ignored", "rejected", reason=f"rejected by the filter {', '.join(rules.matched)}")
-    automatic = kind != "normal"
     match = inbound_match.find_ticket(s, parsed)
-    if automatic:
+    if verdict.machine:
         if match is None:
-            return _Outcome("ignored", "auto_reply", reason="an automatic reply that belongs to no ticket")
+            return _Outcome(
+                "ignored", "auto_reply", reason=f"an automatic reply that belongs to no ticket ({verdict.reason})"
+            )
         ticket = match[0]
         note = tickets.note(tx, ticket.id, _auto_reply_note(parsed))
         return _Outcome("done", "auto_reply", ticket, note.id, reason=f"matched by {match[1]}")
-    ctx = _Context(tx, row, parsed, message_id, rules, attachments_dir, written)
+    ctx = _Context(tx, row, parsed, message_id, rules, attachments_dir, written, verdict)
     pinned = _pin_reference_rows(s)  # noqa: F841 - held until the ticket work is done
     if match is not None:
-        return _reply(ctx, match[0], match[1])
+        ticket, how, pointed_id = match
+        role = inbound_match.sender_role(s, ticket, pointed_id, sender)
+        if role == "agent":
+            return _agent_mail(ctx, ticket, how)
+        if role is not None:
+            return _reply(ctx, ticket, how)
+        # A key is no credential: a stranger's threaded mail opens its own ticket, linked for an agent.
+        return _new_ticket(ctx, pointed_at=(ticket, how))
+    if verdict.kind == "bulk" and not _known_sender(s, sender):
+        return _Outcome(
+            "ignored", "bulk", reason=f"bulk or list mail ({verdict.reason}) from {sender}, who is not a contact"
+        )
     return _new_ticket(ctx)
+
+
+def _known_sender(s: Session, sender: str) -> bool:
+    """A contact already, or an address of a known organization: a real customer."""
+    if s.execute(select(Contact.id).where(Contact.email == sender).limit(1)).first() is not None:
+        return True
+    return lookup.organization_for_domain(s, sender) is not None
 
 
 @dataclass
@@ -377,6 +401,16 @@ class _Context:
     rules: filters.FilterResult
     attachments_dir: Path | None
     written: list[Path]
+    verdict: classify_module.Classification
+
+    @property
+    def flag_tags(self) -> list[str]:
+        return ([TAG_BULK] if self.verdict.kind == "bulk" else []) + ([TAG_AUTOMATIC] if self.verdict.flags else [])
+
+    @property
+    def may_autorespond(self) -> bool:
+        """Never answer a machine, nor anything that may be one (bulk, flagged), nor as a filter says."""
+        return self.verdict.answerable and not self.rules.skip_autoresponse
 
     @property
     def body(self) -> tuple[str, str | None]:
@@ -443,7 +477,11 @@ def _checked_fields(s: Session, rules: filters.FilterResult) -> tuple[dict[str, 
     return good, problems
 
 
-def _new_ticket(ctx: _Context, *, late_from: Ticket | None = None) -> _Outcome:
+def _new_ticket(
+    ctx: _Context, *, late_from: Ticket | None = None, pointed_at: tuple[Ticket, str] | None = None
+) -> _Outcome:
+    """A ticket for the message; ``late_from`` the closed ticket it replied to, ``pointed_at`` the
+    ticket (and key) a non-participant's message pointed at."""
     tx, s, parsed = ctx.tx, ctx.tx.session, ctx.parsed
     sender = parsed.from_addr or ""
     if not _valid(sender):
@@ -478,6 +516,7 @@ def _new_ticket(ctx: _Context, *, late_from: Ticket | None = None) -> _Outcome:
         for t in ctx.rules.tags
         if t and t.strip() and len(t) <= 60 and not any(c.isspace() for c in t.strip())
     ]
+    tags += ctx.flag_tags + ([TAG_MERGE] if pointed_at is not None else [])
     body, full = ctx.body
     ticket = tickets.open_ticket(
         tx,
@@ -507,17 +546,30 @@ def _new_ticket(ctx: _Context, *, late_from: Ticket | None = None) -> _Outcome:
     problems += _store_attachments(ctx, ticket, entry_id)
     if late_from is not None:
         links.link(tx, ticket.id, late_from.id, "related_to")
+    reasons = [f"a late reply to {late_from.number}{moved}"] if late_from is not None else []
+    if pointed_at is not None:
+        other, how = pointed_at
+        links.link(tx, ticket.id, other.id, "related_to")
+        problems.append(
+            f"This message pointed at {other.number} (by {how}), but {sender} takes no part in that ticket, "
+            f"so it opened this one instead. Merge it into {other.number} if it belongs there."
+        )
+        reasons.append(f"pointed at {other.number} by {how}; {sender} is not a participant there")
+    if ctx.verdict.flags or ctx.verdict.kind == "bulk":
+        why = ", ".join(([ctx.verdict.reason] if ctx.verdict.kind == "bulk" else []) + list(ctx.verdict.flags))
+        problems.append(f"This message may be automatic ({why}): no autoresponse was sent.")
+        reasons.append(f"flagged: {why}")
     if problems:
         tickets.note(tx, ticket.id, "\n".join(problems))
     requester = s.get(Contact, ticket.contact_id)
-    if not ctx.rules.skip_autoresponse and requester is not None:
+    if ctx.may_autorespond and requester is not None:
         outbound.queue_autoresponse(
             tx, ticket, requester, "new_ticket", message=body, in_reply_to=ctx.message_id
         )
-    outbound.queue_alert(tx, ticket, "new_ticket", message=body)
+    if requester is not None:
+        notify.mail_arrived(tx, ticket, "new_ticket", requester, message=body)
     outcome = "new_ticket_late" if late_from is not None else "new_ticket"
-    reason = f"a late reply to {late_from.number}{moved}" if late_from is not None else ""
-    return _Outcome("done", outcome, ticket, entry_id, reason=reason)
+    return _Outcome("done", outcome, ticket, entry_id, reason="; ".join(reasons))
 
 
 def _late_department(s: Session, old: Ticket, box: Mailbox | None) -> tuple[int, str]:
@@ -582,21 +634,56 @@ def _reply(ctx: _Context, ticket: Ticket, how: str) -> _Outcome:
                 reason=f"{ticket.number} no longer accepts replies (policy: refuse)",
             )
         return _new_ticket(ctx, late_from=ticket)
+    # Only a participant gets here; their explicit Cc adds collaborators, writing in never does.
     added = []
-    for address in [*_collaborator_addresses(ctx, ""), sender]:
+    for address in _collaborator_addresses(ctx, sender):
         if add_participant(tx, ticket, address):
             added.append(address)
     problems = _store_attachments(ctx, ticket, entry.id)
     if problems:
         tickets.note(tx, ticket.id, "\n".join(problems))
     if result != "reopened":  # a reopen already alerted (notify.reopened)
-        outbound.queue_alert(tx, ticket, "new_message", message=body)
-    if not ctx.rules.skip_autoresponse:
+        notify.mail_arrived(tx, ticket, "new_message", contact, message=body)
+    if ctx.may_autorespond:
         outbound.queue_autoresponse(
             tx, ticket, contact, "new_message", message=body, in_reply_to=ctx.message_id
         )
     reason = f"matched by {how}" + (f"; collaborators added: {', '.join(added)}" if added else "")
     return _Outcome("done", "reopened" if result == "reopened" else "reply", ticket, entry.id, reason=reason)
+
+
+def _agent_mail(ctx: _Context, ticket: Ticket, how: str) -> _Outcome:
+    """An agent's mail from their own address on a ticket's thread (answering an alert, say): a note by
+    that agent, or a reply per the agent_mail_as setting; never a customer message. Done as that agent,
+    so their permissions hold: one who may not see the ticket gets a linked new ticket instead."""
+    from . import visibility
+
+    tx, s = ctx.tx, ctx.tx.session
+    agent = inbound_match.agent_by_address(s, ctx.parsed.from_addr)
+    as_agent = Tx(
+        session=s,
+        actor=Actor(agent_id=agent.id, username=agent.username, is_admin=agent.is_admin, origin="mail"),
+        now=tx.now,
+    )
+    if not visibility.can_see(as_agent, ticket):
+        return _new_ticket(ctx, pointed_at=(ticket, how))
+    body, _full = ctx.body
+    kind = str(settings.get(s, "agent_mail_as"))
+    try:
+        posted = tickets.reply(as_agent, ticket.id, body) if kind == "reply" else tickets.note(as_agent, ticket.id, body)
+    except ServiceError as exc:
+        raise Quarantine(f"{agent.username}'s mail could not be added to {ticket.number}: {exc}") from exc
+    tx.changed = True
+    # the Message-ID makes a second delivery a duplicate; a reply already carries the id we sent it as
+    s.execute(
+        update(TicketEntry)
+        .where(TicketEntry.id == posted.id, TicketEntry.message_id.is_(None))
+        .values(message_id=ctx.message_id)
+    )
+    problems = _store_attachments(ctx, ticket, posted.id)
+    if problems:
+        tickets.note(as_agent, ticket.id, "\n".join(problems))
+    return _Outcome("done", f"agent_{kind}", ticket, posted.id, reason=f"matched by {how}; from agent {agent.username}")
 
 
 def _auto_reply_note(parsed: ParsedMessage) -> str:

@@ -2,21 +2,32 @@
 
 The order is fixed, strongest evidence first: a Message-ID we already hold (a duplicate); the
 In-Reply-To/References headers naming a stored entry or one of our signed outgoing ids; a signed token
-from one of our bodies; the ticket number in the subject, trusted only from the requester or a
-collaborator (anyone can type ``[TCK-1042]``). A merged ticket hands over to the ticket it went into.
-The keys themselves (signatures, subject numbers) are mail/threading.py's.
+from one of our bodies; the ticket number in the subject. A merged ticket hands over to the ticket it
+went into. The keys themselves (signatures, subject numbers) are mail/threading.py's.
+
+Every key can reach a stranger (a customer's Message-ID is in every Cc'd inbox, a token in every
+forwarded reply, anyone can type ``[TCK-1042]``), so a key only says which ticket a message points
+at; whether it may join that ticket is ``participant()``'s answer, the one rule for every key.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlmodel import Session
 
 from tui_helpdesk.mail import threading as keys
 from tui_helpdesk.mail.parse import ParsedMessage
-from tui_helpdesk.models import Collaborator, Contact, InboundMessage, OutboundMessage, Ticket, TicketEntry
+from tui_helpdesk.models import (
+    Agent,
+    Collaborator,
+    Contact,
+    InboundMessage,
+    OutboundMessage,
+    Ticket,
+    TicketEntry,
+)
 
-from . import lookup, outbound
+from . import lookup, outbound, settings
 
 MAX_MERGE_HOPS = 20
 
@@ -80,32 +91,70 @@ def subject_tickets(session: Session, subject: str | None) -> list[Ticket]:
     return list({t.id: t for t in found if t is not None}.values())
 
 
-def is_participant(session: Session, ticket: Ticket, address: str | None) -> bool:
+def agent_by_address(session: Session, address: str | None) -> Agent | None:
+    """The active agent whose own address this is (the agent record, not a name in a header)."""
     if not address:
-        return False
-    contact = session.execute(select(Contact).where(Contact.email == address.lower())).scalars().first()
-    if contact is None:
-        return False
-    if ticket.contact_id == contact.id:
-        return True
-    return session.get(Collaborator, (ticket.id, contact.id)) is not None
+        return None
+    return (
+        session.execute(
+            select(Agent).where(func.lower(Agent.email) == address.strip().lower(), Agent.active.is_(True))
+        )
+        .scalars()
+        .first()
+    )
+
+
+def participant(session: Session, ticket: Ticket, address: str | None) -> str | None:
+    """How the sender of a message takes part in a ticket, or None for a stranger.
+
+    "requester"; "collaborator" (added by an agent or by a participant's Cc: writing in never makes
+    one); "agent" (an active agent's own address); "organization" (an address of the ticket's
+    organization, only when the thread_org_members setting allows it)."""
+    if not address:
+        return None
+    address = address.strip().lower()
+    contact = session.execute(select(Contact).where(Contact.email == address)).scalars().first()
+    if contact is not None:
+        if ticket.contact_id == contact.id:
+            return "requester"
+        if session.get(Collaborator, (ticket.id, contact.id)) is not None:
+            return "collaborator"
+    if agent_by_address(session, address) is not None:
+        return "agent"
+    if ticket.organization_id is not None and settings.get(session, "thread_org_members"):
+        org_id = contact.organization_id if contact is not None else None
+        if org_id is None:
+            org = lookup.organization_for_domain(session, address)
+            org_id = org.id if org is not None else None
+        if org_id == ticket.organization_id:
+            return "organization"
+    return None
+
+
+def is_participant(session: Session, ticket: Ticket, address: str | None) -> bool:
+    return participant(session, ticket, address) is not None
 
 
 def by_subject(session: Session, parsed: ParsedMessage) -> int | None:
-    """The newest ticket named in the subject whose requester or collaborator wrote the message.
+    """The newest ticket named in the subject whose participant wrote the message, else the newest named.
 
     Newest, because a subject can carry an older number beside a newer one (a late reply opened a new
-    ticket while the customer's client kept the old tag): the newer ticket is the live conversation."""
+    ticket while the customer's client kept the old tag): the newer ticket is the live conversation.
+    A ticket the sender takes no part in is still returned when it is the only kind named: the ingest
+    then opens a new ticket linked to it rather than joining it."""
+    named = subject_tickets(session, parsed.subject)
     matches = []
-    for ticket in subject_tickets(session, parsed.subject):
+    for ticket in named:
         target = follow_merges(session, ticket.id) or ticket
         if any(is_participant(session, c, parsed.from_addr) for c in {ticket.id: ticket, target.id: target}.values()):
             matches.append(ticket)
-    return max(matches, key=lambda t: t.id).id if matches else None
+    pick = matches or named
+    return max(pick, key=lambda t: t.id).id if pick else None
 
 
-def find_ticket(session: Session, parsed: ParsedMessage) -> tuple[Ticket, str] | None:
-    """The ticket this message continues, and how it was recognised; None for a new conversation."""
+def find_ticket(session: Session, parsed: ParsedMessage) -> tuple[Ticket, str, int] | None:
+    """The ticket this message continues, how it was recognised, and the id it pointed at (before
+    following merges); None for a new conversation. Whether the sender may join it is sender_role's."""
     for how, finder in (
         ("header", by_headers),
         ("token", lambda s, p: outbound.ticket_from_token(s, p.text, p.html)),
@@ -115,5 +164,15 @@ def find_ticket(session: Session, parsed: ParsedMessage) -> tuple[Ticket, str] |
         if ticket_id is not None:
             ticket = follow_merges(session, ticket_id)
             if ticket is not None:
-                return ticket, how
+                return ticket, how, ticket_id
     return None
+
+
+def sender_role(session: Session, ticket: Ticket, pointed_id: int, address: str | None) -> str | None:
+    """participant() on the ticket, or on the merged ticket the message pointed at (its people were
+    that ticket's before the merge)."""
+    role = participant(session, ticket, address)
+    if role is None and pointed_id != ticket.id:
+        pointed = session.get(Ticket, pointed_id)
+        role = participant(session, pointed, address) if pointed is not None else None
+    return role

@@ -43,6 +43,7 @@ KNOWN_VARIABLES = frozenset(
         "message",
         "assignee",
         "kind",
+        "sender",
     }
 )
 

@@ -7,6 +7,7 @@ mail details. None of these raise for lack of recipients: nobody to tell means n
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -16,7 +17,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from . import outbound
 
 if TYPE_CHECKING:
-    from tui_helpdesk.models import Agent, Department, Team, Ticket, TicketEntry
+    from tui_helpdesk.models import Agent, Contact, Department, Team, Ticket, TicketEntry
 
     from .context import Tx
 
@@ -58,6 +59,47 @@ def created(tx: Tx, ticket: Ticket, message: str = "") -> None:
     """
     outbound.queue_alert(tx, ticket, "new_ticket", message=message)
     outbound.queue_client_notice(tx, ticket, "created", message=message)
+
+
+@_unless_muted
+def mail_arrived(tx: Tx, ticket: Ticket, kind: str, sender: Contact, message: str = "") -> None:
+    """The alert for mail that opened a ticket ("new_ticket") or joined one ("new_message").
+
+    It names who wrote, not the requester: on a thread with collaborators they differ. And each agent
+    hears of one ticket at most alert_rate_limit_per_ticket_per_hour times an hour, so a mail loop with
+    a robot that sets no auto headers (50 messages) cannot become hundreds of alerts."""
+    outbound.queue_alert(
+        tx,
+        ticket,
+        kind,
+        message=message,
+        quiet=_alerted_enough(tx, ticket),
+        variables={"sender": outbound.person_label(sender.name, sender.email)},
+    )
+
+
+def _alerted_enough(tx: Tx, ticket: Ticket) -> set[str]:
+    """The addresses that reached the per-ticket alert limit in the last hour."""
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from tui_helpdesk.models import OutboundMessage
+
+    from . import settings
+
+    limit = int(settings.get(tx.session, "alert_rate_limit_per_ticket_per_hour"))
+    if not limit or ticket.id is None:
+        return set()
+    rows = tx.session.execute(
+        select(OutboundMessage.to_addrs).where(
+            OutboundMessage.ticket_id == ticket.id,
+            OutboundMessage.kind.like("alert.%"),
+            OutboundMessage.created_at >= tx.now - timedelta(hours=1),
+        )
+    ).scalars()
+    counts = Counter(address.lower() for to in rows for address in (to or []))
+    return {address for address, n in counts.items() if n >= limit}
 
 
 @_unless_muted

@@ -150,6 +150,8 @@ def _variables(session: Session, ticket: Ticket, *, whole_message: bool = False,
         "ticket.department": dept.name if dept else "",
         "ticket.requester": (contact.name or contact.email) if contact else "",
         "ticket.requester_email": contact.email if contact else "",
+        # who wrote the message an alert is about; the ingest names the real sender (issue 10)
+        "sender": person_label(contact.name, contact.email) if contact else "",
         "ticket.due": ticket.due_at.strftime("%Y-%m-%d %H:%M UTC") if ticket.due_at else "",
         "ticket.assignee": assignee.name if assignee else "",
         "assignee": assignee.name if assignee else "",
@@ -162,6 +164,10 @@ def _variables(session: Session, ticket: Ticket, *, whole_message: bool = False,
     if not whole_message:
         values["message"] = templates.excerpt(str(values["message"] or ""))
     return values
+
+
+def person_label(name: str | None, email: str) -> str:
+    return f"{name} <{email}>" if name and name != email else email
 
 
 def _thread_ids(session: Session, ticket: Ticket) -> tuple[str | None, list[str]]:
@@ -362,11 +368,15 @@ def queue_alert(tx: Tx, ticket: Ticket, kind: str, **ctx: Any) -> list[OutboundM
         return []
     recipients = [a for a in _alert_recipients(s, ticket, kind, ctx) if a and a.email and a.active]
     recipients = [a for a in recipients if a.id != tx.actor.agent_id]
+    # agents who already had their share of alerts on this ticket (notify's rate limit)
+    quiet = {q.lower() for q in ctx.get("quiet", ())}
+    recipients = [a for a in recipients if a.email.lower() not in quiet]
     team = ctx.get("team")
     extra = {
         "kind": kind.replace("_", " "),
         "message": ctx.get("message", ""),
         "assignee": getattr(ctx.get("agent"), "name", None) or getattr(team, "name", None) or "",
+        **ctx.get("variables", {}),
     }
     rows = []
     for agent in {a.id: a for a in recipients}.values():

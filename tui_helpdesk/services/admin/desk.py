@@ -137,6 +137,9 @@ DESCRIPTIONS: dict[str, str] = {
     "max_message_bytes": "Largest incoming mail, in bytes; bigger mail is kept and quarantined (0: no limit)",
     "attachment_blocked_ext": "File types refused as attachments (comma separated)",
     "unknown_sender_policy": "Mail from an unknown sender: create, domain or reject",
+    "thread_org_members": "Anyone of a ticket's organization may reply onto it by mail (else a linked new ticket)",
+    "agent_mail_as": "An agent's mail on a ticket's thread becomes a note or a reply",
+    "alert_rate_limit_per_ticket_per_hour": "Agent alerts per ticket and agent in an hour (0: no limit)",
     "autoclose_statuses": "Statuses the auto-close chaser watches (comma separated)",
 }
 
