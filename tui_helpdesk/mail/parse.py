@@ -344,7 +344,8 @@ def _decode_part(part: Message, out: _Collected) -> str:
 
 
 def decode_bytes(data: bytes, charset: str | None) -> tuple[str, str | None]:
-    """Decode body bytes: declared charset, else UTF-8, then cp1252, then Latin-1. Never raises.
+    """Decode body bytes: declared charset, else UTF-8, then (undeclared only) the charset
+    charset-normalizer finds, then cp1252, then Latin-1. Never raises.
 
     Returns the text and a defect note when the declared charset was unknown or wrong.
     """
@@ -360,14 +361,65 @@ def decode_bytes(data: bytes, charset: str | None) -> tuple[str, str | None]:
             note = f"bytes do not match declared charset {name!r}"
         except Exception:  # noqa: BLE001 - some codecs (utf-7, iso-2022) raise odd errors
             note = f"decoder for {name!r} failed"
-    for candidate in ("utf-8", "cp1252"):
-        try:
-            return data.decode(candidate), note
-        except UnicodeDecodeError:
-            continue
+    try:
+        return data.decode("utf-8"), note
+    except UnicodeDecodeError:
+        pass
+    if not name:
+        detected = detect_charset(data)
+        if detected is not None:
+            try:
+                return data.decode(detected), note
+            except UnicodeDecodeError:  # the sample fitted, a later byte does not
+                pass
+    try:
+        return data.decode("cp1252"), note
+    except UnicodeDecodeError:
+        pass
     if codec is not None and codec != "cp1252":
         return data.decode(codec, errors="replace"), note
     return data.decode("latin-1"), note
+
+
+# Legacy charsets mail is still sent in without a label, most likely first: a tie goes to the earlier.
+_UNDECLARED_CANDIDATES = (
+    "cp1252", "koi8_r", "cp1251", "cp1250", "iso8859_2", "iso8859_15", "cp1253", "cp1254", "cp1257",
+    "shift_jis", "euc_jp", "gb18030", "big5", "cp949",
+)  # fmt: skip
+_DETECT_SAMPLE = 65536
+_CASE_FLIP = re.compile(r"(?<=[^\W\d_])[^\W\d_]")
+
+
+def detect_charset(data: bytes) -> str | None:
+    """The charset of undeclared, non-UTF-8 bytes, by charset-normalizer; None when nothing fits.
+
+    charset-normalizer proposes the charsets the bytes are plausible in, and scores how messy each
+    decoding is. On a short text (a subject) many tie at no mess at all; a wrong Cyrillic table then
+    gives case flipped inside words ("мЕ ПЮАНРЮЕР" for KOI8-R read as Windows-1251), which decides,
+    and after that the order of _UNDECLARED_CANDIDATES does (Windows-1252 first, as before).
+    """
+    from charset_normalizer import from_bytes
+    from charset_normalizer.md import mess_ratio
+
+    sample = data[:_DETECT_SAMPLE]
+    try:
+        proposed = {e for match in from_bytes(sample, cp_isolation=list(_UNDECLARED_CANDIDATES))
+                    for e in match.could_be_from_charset}  # fmt: skip
+    except Exception:  # noqa: BLE001 - a detector failure only means the old fallback
+        return None
+    options = [e for e in _UNDECLARED_CANDIDATES if e in proposed or e == "cp1252"]
+    scored = []
+    for rank, encoding in enumerate(options):
+        try:
+            text = sample.decode(encoding, errors="strict" if len(data) <= _DETECT_SAMPLE else "ignore")
+        except UnicodeDecodeError:
+            continue
+        letters = sum(1 for c in text if c.isalpha()) or 1
+        flips = sum(
+            1 for m in _CASE_FLIP.finditer(text) if m.group().isupper() and not text[m.start() - 1].isupper()
+        )
+        scored.append((round(mess_ratio(text), 2), round(flips / letters, 2), rank, encoding))
+    return min(scored)[3] if scored else None
 
 
 def _lookup(name: str) -> str | None:
