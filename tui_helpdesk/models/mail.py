@@ -59,6 +59,8 @@ class InboundMessage(SQLModel, table=True):
     attempts: int = Field(default=0)
     processed_at: datetime | None = None
     server_done: bool = Field(default=False)  # flagged/moved/deleted on the IMAP server
+    # the same bytes delivered again while this row is quarantined count here instead of a new row
+    deliveries: int = Field(default=1)
 
 
 class OutboundMessage(SQLModel, table=True):

@@ -37,6 +37,9 @@ class Contact(SQLModel, table=True):
     organization_id: int | None = Field(default=None, foreign_key="organization.id", index=True)
     archived: bool = Field(default=False)
     created_at: datetime = created_field()
+    # Mail to this address bounced (the latest report): agents see it in the ticket header.
+    bounced_at: datetime | None = None
+    bounce_status: str = Field(default="", max_length=200)
 
 
 class Role(SQLModel, table=True):

@@ -127,6 +127,13 @@ def journal(
             ).scalar()
             if existing is not None:
                 return existing, True
+        again = _quarantined_copy(s, message_id, raw)
+        if again is not None:
+            # An MTA retrying, or a folder re-read: one row for the message, counting its deliveries.
+            again.deliveries += 1
+            s.add(again)
+            _advance_last_uid(s, mailbox_id, uidvalidity, uid)
+            return int(again.id), True
         row = InboundMessage(
             mailbox_id=mailbox_id,
             uidvalidity=uidvalidity,
@@ -136,16 +143,34 @@ def journal(
             state="pending",
         )
         s.add(row)
-        if mailbox_id is not None and uid is not None:
-            # Advancing the mailbox's high-water mark with the journal row: a message is either
-            # journaled and skipped next poll, or neither.
-            s.execute(
-                update(Mailbox)
-                .where(Mailbox.id == mailbox_id, Mailbox.last_uid < uid)
-                .values(last_uid=uid, uidvalidity=uidvalidity)
-            )
+        _advance_last_uid(s, mailbox_id, uidvalidity, uid)
         s.flush()
         return int(row.id), False
+
+
+def _advance_last_uid(s: Session, mailbox_id: int | None, uidvalidity: int | None, uid: int | None) -> None:
+    # Advancing the mailbox's high-water mark with the journal row: a message is either journaled and
+    # skipped next poll, or neither.
+    if mailbox_id is not None and uid is not None:
+        s.execute(
+            update(Mailbox)
+            .where(Mailbox.id == mailbox_id, Mailbox.last_uid < uid)
+            .values(last_uid=uid, uidvalidity=uidvalidity)
+        )
+
+
+def _quarantined_copy(s: Session, message_id: str, raw: bytes) -> InboundMessage | None:
+    """The quarantined row holding these very bytes, if any (a Message-ID alone proves nothing)."""
+    candidates = s.execute(
+        select(InboundMessage.id).where(
+            InboundMessage.message_id == message_id, InboundMessage.state == "quarantined"
+        )
+    ).scalars()
+    for journal_id in candidates.all():
+        row = s.get(InboundMessage, journal_id)
+        if row is not None and bytes(row.raw) == raw:
+            return row
+    return None
 
 
 def ingest_raw(
