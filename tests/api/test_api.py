@@ -1,0 +1,186 @@
+"""The HTTP API over a real uvicorn server: the door's rules hold there too (issue 13).
+
+Each test asks what an integration would notice: the status, the error body naming the field, and the
+state left behind (read back over HTTP or from the database).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select
+
+from tui_helpdesk.db import session_scope
+from tui_helpdesk.models import AuditLog, OutboundMessage, Ticket
+
+Desk = Any  # tests/api/conftest.py
+
+
+
+def _audit_count(api: Desk, action: str) -> int:
+    with session_scope(api.engine, write=False) as s:
+        return int(s.execute(select(func.count()).select_from(AuditLog).where(AuditLog.action == action))
+                   .scalar_one())
+
+
+def test_no_key_or_a_bad_key_is_401_and_audited(api: Desk) -> None:
+    api.reset_throttle()
+    before = _audit_count(api, "auth.api_key_refused")
+    with api.client(None) as anonymous:
+        missing = anonymous.get("/tickets")
+        wrong = anonymous.get("/tickets", headers={"Authorization": "Bearer hd_000000000000_nope"})
+    assert (missing.status_code, wrong.status_code) == (401, 401)
+    assert missing.headers["www-authenticate"] == "Bearer"
+    assert "API key" in wrong.json()["error"]
+    assert _audit_count(api, "auth.api_key_refused") == before + 2
+    with api.client("root") as root:
+        assert root.get("/tickets").status_code == 200
+
+
+def test_failed_authentication_is_rate_limited_per_address(api: Desk) -> None:
+    api.reset_throttle()
+    try:
+        with api.client(None, Authorization="Bearer hd_bad_key") as bad:
+            codes = [bad.get("/tickets").status_code for _ in range(api.rate_limit + 1)]
+        assert codes == [401] * api.rate_limit + [429]
+        with api.client("root") as root:
+            limited = root.get("/tickets")  # the address is locked out, whatever key it now sends
+        assert limited.status_code == 429
+        assert int(limited.headers["retry-after"]) >= 1
+    finally:
+        api.reset_throttle()
+    with api.client("root") as root:
+        assert root.get("/tickets").status_code == 200
+
+
+def test_an_agent_outside_the_department_gets_404(api: Desk) -> None:
+    with api.client("olly") as olly:
+        one = olly.get(f"/tickets/{api.support}")
+        replies = olly.get(f"/tickets/{api.support}/replies")
+        reply = olly.post(f"/tickets/{api.support}/replies", json={"message": "hi"})
+        listed = olly.get("/tickets", params={"limit": 50}).json()
+        own = olly.get(f"/tickets/{api.billing}")
+    assert (one.status_code, replies.status_code, reply.status_code) == (404, 404, 404)
+    assert api.support not in one.text  # not even the refusal names the ticket
+    numbers = [t["number"] for t in listed["tickets"]]
+    assert api.support not in numbers and api.billing in numbers
+    assert listed["total"] == len(numbers)
+    assert own.status_code == 200
+
+
+def test_a_plain_agent_cannot_delete_and_a_delete_is_archived_first_and_audited(api: Desk) -> None:
+    number = api.new_ticket()
+    with api.client("root") as root, api.client("sam") as sam:
+        assert root.delete(f"/tickets/{number}").status_code == 409  # not archived yet
+        assert root.put(f"/tickets/{number}/archive").json()["active_state"] == "archived"
+        refused = sam.delete(f"/tickets/{number}")
+        assert refused.status_code == 403
+        assert "ticket.delete" in refused.json()["error"]
+        assert sam.get(f"/tickets/{number}").status_code == 200
+        assert root.delete(f"/tickets/{number}").json() == {"deleted": number}
+        assert root.get(f"/tickets/{number}").status_code == 404
+    with session_scope(api.engine, write=False) as s:
+        kept = s.execute(select(AuditLog.data).where(AuditLog.action == "ticket.deleted")).scalars().all()
+    assert any(d["number"] == number and d["ticket"]["subject"] == "A ticket" for d in kept)
+
+
+def test_a_stale_patch_gets_412_and_changes_nothing(api: Desk) -> None:
+    number = api.new_ticket()
+    with api.client("sam") as sam:
+        version = sam.get(f"/tickets/{number}").json()["version"]
+        ok = sam.patch(f"/tickets/{number}", json={"subject": "First edit"}, headers={"If-Match": str(version)})
+        assert ok.status_code == 200 and ok.json()["version"] > version
+        stale = sam.patch(f"/tickets/{number}", json={"subject": "Second edit"},
+                          headers={"If-Match": f'"{version}"'})
+        assert stale.status_code == 412
+        assert "reload it and try again" in stale.json()["error"]
+        assert sam.get(f"/tickets/{number}").json()["subject"] == "First edit"
+
+
+def test_the_public_view_never_shows_a_note(api: Desk) -> None:
+    key = api.client_key(api.support)
+    with api.client(None) as customer:
+        seen = customer.get(f"/public/tickets/{api.support}", params={"c": key})
+        wrong = customer.get(f"/public/tickets/{api.support}", params={"c": key[:-1] + "x"})
+        unknown = customer.get("/public/tickets/TCK-99999", params={"c": key})
+    assert seen.status_code == 200
+    body = seen.json()
+    assert [r["type"] for r in body["replies"]] == ["message", "reply"]
+    assert "toner" not in seen.text  # the note's words
+    assert not {"assignee", "version", "tags", "custom_fields", "notes"} & set(body)
+    assert wrong.status_code == unknown.status_code == 404
+    assert wrong.json() == unknown.json()
+
+
+def test_invalid_input_is_422_naming_the_field(api: Desk) -> None:
+    with api.client("root") as root:
+        missing = root.post("/tickets", json={"message": "x", "contact_email": "a@b.example"})
+        bad_dept = root.post("/tickets", json={"subject": "s", "message": "m", "contact_email": "a@b.example",
+                                               "department": "Nowhere"})
+        misspelt = root.patch(f"/tickets/{api.support}", json={"subjcet": "x"})
+        bad_status = root.get("/tickets", params={"status": "bogus"})
+        bad_version = root.patch(f"/tickets/{api.support}", json={"subject": "x"}, headers={"If-Match": "v1"})
+    assert missing.status_code == 422 and missing.json()["field"] == "subject"
+    assert bad_dept.status_code == 422 and bad_dept.json()["field"] == "department"
+    assert misspelt.status_code == 422 and misspelt.json()["field"] == "subjcet"
+    assert bad_status.status_code == 422 and bad_status.json()["field"] == "status"
+    assert bad_version.status_code == 422 and bad_version.json()["field"] == "If-Match"
+
+
+def test_a_body_over_the_limit_is_413(api: Desk) -> None:
+    with api.client("root") as root:
+        big = root.post(f"/tickets/{api.support}/replies", json={"message": "x" * (api.max_body + 1)})
+    assert big.status_code == 413
+    assert "larger than" in big.json()["error"]
+
+
+def test_create_reply_and_status_with_and_without_mail(api: Desk) -> None:
+    def outbox(ticket_id: int) -> int:
+        with session_scope(api.engine, write=False) as s:
+            return int(s.execute(select(func.count()).select_from(OutboundMessage)
+                                 .where(OutboundMessage.ticket_id == ticket_id)).scalar_one())
+
+    with api.client("sam") as sam:
+        made = sam.post("/tickets", params={"notify": "false"},
+                        json={"subject": "VPN down", "message": "No VPN since 9.", "contact_email":
+                              "bob@acme.example", "department": "Support", "tags": ["vpn"]})
+        assert made.status_code == 201
+        ticket = made.json()
+        assert (ticket["source"], ticket["tags"], ticket["creator"]) == ("api", ["vpn"], "sam")
+        assert outbox(ticket["id"]) == 0
+        silent = sam.post(f"/tickets/{ticket['number']}/replies", params={"notify": "false"},
+                          json={"message": "Recorded only."})
+        assert silent.status_code == 201 and silent.json()["type"] == "reply"
+        assert outbox(ticket["id"]) == 0
+        sam.post(f"/tickets/{ticket['number']}/replies", json={"message": "Mailed."})
+        assert outbox(ticket["id"]) == 1
+        closed = sam.put(f"/tickets/{ticket['id']}/status", json={"status": 2}, params={"notify": "false"})
+        assert closed.status_code == 200
+        assert closed.json()["status"]["state"] == "closed"  # seed 002's 2 is Closed
+        note = sam.post(f"/tickets/{ticket['number']}/replies", json={"message": "n", "type": "note"}).json()
+        gone = sam.delete(f"/tickets/{ticket['number']}/replies/{note['id']}")
+        assert gone.status_code == 200
+        again = sam.get(f"/tickets/{ticket['number']}").json()
+        assert [n["deleted"] for n in again["notes"]] == [True]
+        assert sam.delete(f"/tickets/{ticket['number']}/replies/{api.note_id}").status_code == 404
+
+
+def test_the_list_pages_by_page_and_by_cursor(api: Desk) -> None:
+    made = [api.new_ticket(subject=f"Paging {i}") for i in range(5)]
+    with api.client("root") as root:
+        first = root.get("/tickets", params={"search": "Paging", "limit": 2, "sort": "created"}).json()
+        assert first["total"] == 5 and len(first["tickets"]) == 2
+        by_cursor = [t["number"] for t in first["tickets"]]
+        cursor = first["next_cursor"]
+        while cursor:
+            page = root.get("/tickets", params={"search": "Paging", "limit": 2, "sort": "created",
+                                                "cursor": cursor}).json()
+            by_cursor += [t["number"] for t in page["tickets"]]
+            cursor = page["next_cursor"]
+        third = root.get("/tickets", params={"search": "Paging", "limit": 2, "sort": "created", "page": 3}).json()
+        asc = root.get("/tickets", params={"search": "Paging", "sort": "created", "order": "asc"}).json()
+    assert by_cursor == list(reversed(made))
+    assert [t["number"] for t in third["tickets"]] == [made[0]]
+    assert [t["number"] for t in asc["tickets"]] == made
+    with session_scope(api.engine, write=False) as s:
+        assert s.execute(select(func.count()).select_from(Ticket)).scalar_one() >= 5
