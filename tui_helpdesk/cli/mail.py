@@ -52,6 +52,15 @@ def register(subparsers: Any) -> None:
     p = quarantine.add_parser("retry", help="process a quarantined message again")
     p.add_argument("id", type=int)
     p.set_defaults(func=cmd_quarantine_retry)
+    ignored = mail.add_parser("ignored", help="messages that became no ticket, with the reason").add_subparsers(
+        dest="ignored_cmd", required=True
+    )
+    p = ignored.add_parser("list", help="list ignored messages, newest first")
+    p.add_argument("--limit", type=int, default=100)
+    p.set_defaults(func=cmd_ignored_list)
+    p = ignored.add_parser("ticket", help="turn an ignored message into a ticket after all")
+    p.add_argument("id", type=int)
+    p.set_defaults(func=cmd_ignored_ticket)
     p = mail.add_parser("journal", help="recent journal rows, any state")
     p.add_argument("--state", choices=("pending", "done", "ignored", "quarantined"))
     p.add_argument("--limit", type=int, default=50)
@@ -272,6 +281,34 @@ def cmd_quarantine_list(args: argparse.Namespace, ctx: Any) -> int:
         rows = mailboxes.journal(tx, "quarantined", args.limit)
     ctx.emit(rows, _journal_lines(rows) or ["the quarantine is empty"])
     return 0
+
+
+def cmd_ignored_list(args: argparse.Namespace, ctx: Any) -> int:
+    from tui_helpdesk.services import mail_admin
+
+    with ctx.reading() as tx:
+        rows = mail_admin.list_ignored(tx, args.limit)
+    ctx.emit(rows, _journal_lines(rows) or ["no ignored mail"])
+    return 0
+
+
+def cmd_ignored_ticket(args: argparse.Namespace, ctx: Any) -> int:
+    from tui_helpdesk.services import mail_admin
+
+    result = mail_admin.ticket_from_ignored(ctx.engine, ctx.actor, args.id)
+    number = ""
+    if result.ticket_id is not None:
+        from tui_helpdesk.services import tickets
+
+        with ctx.reading() as tx:
+            number = tickets.view(tx, result.ticket_id, events=False).number
+    ctx.emit(
+        result,
+        f"message {args.id}: {result.state}: {result.outcome}"
+        + (f" {number}" if number else "")
+        + (f" ({result.reason})" if result.reason else ""),
+    )
+    return 0 if result.state == "done" else 1
 
 
 def cmd_journal(args: argparse.Namespace, ctx: Any) -> int:

@@ -205,9 +205,17 @@ def _result(row: InboundMessage) -> IngestResult:
 
 
 def process(
-    engine: Engine, journal_id: int, *, retry: bool = False, attachments_dir: Path | None = None
+    engine: Engine,
+    journal_id: int,
+    *,
+    retry: bool = False,
+    attachments_dir: Path | None = None,
+    force_ticket: bool = False,
 ) -> IngestResult:
-    """Process one journal row (pending, or quarantined when ``retry``). Never raises on bad mail."""
+    """Process one journal row (pending, or quarantined when ``retry``). Never raises on bad mail.
+
+    ``force_ticket`` turns an ignored row into a new ticket after all (an admin's word from the ignored
+    list): the classification, bans, filters' reject and the unknown-sender policy are not asked again."""
     written: list[Path] = []
     try:
         with transaction(engine, Actor.system("mail")) as tx:
@@ -217,9 +225,13 @@ def process(
                 .with_for_update()
                 .execution_options(populate_existing=True)
             ).scalar_one()
-            if not (row.state == "pending" or (retry and row.state == "quarantined")):
+            if not (
+                row.state == "pending"
+                or (retry and row.state == "quarantined")
+                or (force_ticket and row.state == "ignored")
+            ):
                 return _result(row)  # someone else finished it meanwhile
-            out = _route(tx, row, attachments_dir, written)
+            out = _route(tx, row, attachments_dir, written, force_ticket=force_ticket)
             row.state = out.state
             row.outcome = out.outcome
             row.reason = out.reason
@@ -346,7 +358,9 @@ def _bounce_summary(verdict: classify_module.Classification) -> str:
     return f"- {verdict.recipient}: {verdict.status or 'failed'}" if verdict.recipient else ""
 
 
-def _route(tx: Tx, row: InboundMessage, attachments_dir: Path | None, written: list[Path]) -> _Outcome:
+def _route(
+    tx: Tx, row: InboundMessage, attachments_dir: Path | None, written: list[Path], *, force_ticket: bool = False
+) -> _Outcome:
     s = tx.session
     limit = int(settings.get(s, "max_message_bytes"))
     if limit and len(row.raw) > limit:
@@ -366,6 +380,12 @@ def _route(tx: Tx, row: InboundMessage, attachments_dir: Path | None, written: l
         return _Outcome("ignored", "duplicate", reason=duplicate)
     # Classified before the sender is checked: a bounce's From is often <> or a bare MAILER-DAEMON.
     verdict = classify_module.classify(parsed)
+    if force_ticket:
+        ctx = _Context(tx, row, parsed, message_id, filters.apply(s, parsed), attachments_dir, written, verdict)
+        pinned = _pin_reference_rows(s)  # noqa: F841 - held until the ticket work is done
+        out = _new_ticket(ctx, forced=True)
+        out.reason = "; ".join(r for r in (f"was ignored ({row.outcome}: {row.reason})", out.reason) if r)
+        return out
     if verdict.kind == "bounce":
         return _bounce(tx, parsed, verdict.original_message_id, _bounce_summary(verdict))
     sender = parsed.from_addr
@@ -430,7 +450,8 @@ class _Context:
 
     @property
     def flag_tags(self) -> list[str]:
-        return ([TAG_BULK] if self.verdict.kind == "bulk" else []) + ([TAG_AUTOMATIC] if self.verdict.flags else [])
+        automatic = self.verdict.flags or self.verdict.machine  # machine: an admin made it a ticket anyway
+        return ([TAG_BULK] if self.verdict.kind == "bulk" else []) + ([TAG_AUTOMATIC] if automatic else [])
 
     @property
     def may_autorespond(self) -> bool:
@@ -503,7 +524,11 @@ def _checked_fields(s: Session, rules: filters.FilterResult) -> tuple[dict[str, 
 
 
 def _new_ticket(
-    ctx: _Context, *, late_from: Ticket | None = None, pointed_at: tuple[Ticket, str] | None = None
+    ctx: _Context,
+    *,
+    late_from: Ticket | None = None,
+    pointed_at: tuple[Ticket, str] | None = None,
+    forced: bool = False,
 ) -> _Outcome:
     """A ticket for the message; ``late_from`` the closed ticket it replied to, ``pointed_at`` the
     ticket (and key) a non-participant's message pointed at."""
@@ -512,7 +537,7 @@ def _new_ticket(
     if not _valid(sender):
         raise Quarantine(f"the sender address {sender!r} is not an address a ticket can be opened for")
     contact = s.execute(select(Contact).where(Contact.email == sender)).scalars().first()
-    if contact is None and late_from is None:
+    if contact is None and late_from is None and not forced:
         policy = settings.get(s, "unknown_sender_policy")
         if policy == "reject":
             return _Outcome(
@@ -580,8 +605,8 @@ def _new_ticket(
             f"so it opened this one instead. Merge it into {other.number} if it belongs there."
         )
         reasons.append(f"pointed at {other.number} by {how}; {sender} is not a participant there")
-    if ctx.verdict.flags or ctx.verdict.kind == "bulk":
-        why = ", ".join(([ctx.verdict.reason] if ctx.verdict.kind == "bulk" else []) + list(ctx.verdict.flags))
+    if ctx.verdict.flags or ctx.verdict.kind != "normal":
+        why = ", ".join(([ctx.verdict.reason] if ctx.verdict.kind != "normal" else []) + list(ctx.verdict.flags))
         problems.append(f"This message may be automatic ({why}): no autoresponse was sent.")
         reasons.append(f"flagged: {why}")
     if problems:

@@ -1,5 +1,5 @@
 """Admin use cases for mail: template overrides (globally or per department), ticket filters, the ban list,
-and a look at a quarantined message's headers.
+a look at a quarantined message's headers, and the ignored mail (and making a ticket of one).
 
 Every call checks `require_admin` and writes an audit row; callers run it inside `transaction(engine,
 actor)`. Filters and bans are stored in the shapes mail/filters.py reads (see its docstring).
@@ -10,16 +10,21 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
 
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 
 from tui_helpdesk.mail import templates
-from tui_helpdesk.models import BanRule, Department, EmailTemplate, TicketFilter
+from tui_helpdesk.models import BanRule, Department, EmailTemplate, InboundMessage, TicketFilter
 
 from . import lookup, mailboxes
-from .context import Tx, audit, require_admin
-from .errors import NotFound, ValidationError
+from .context import Actor, Tx, audit, require_admin, transaction
+from .errors import Conflict, NotFound, ValidationError
 from .lookup import normalise_email
+
+if TYPE_CHECKING:
+    from .inbound import IngestResult
 
 # what the outbox fills in for every message (services/outbound.py's _variables), plus per-kind extras
 KNOWN_VARIABLES = frozenset(
@@ -239,6 +244,49 @@ def message_headers(tx: Tx, journal_id: int) -> list[str]:
     raw = mailboxes.raw_message(tx, journal_id)
     head = re.split(rb"\r?\n\r?\n", raw, maxsplit=1)[0]
     return head.decode("utf-8", errors="replace").splitlines()
+
+
+# --- ignored mail ------------------------------------------------------------------------------------
+
+# Ignored rows whose content is already on a ticket or is ours: nothing of a person's is missing there.
+NOT_LOST = ("duplicate", "own_mail")
+
+
+def list_ignored(tx: Tx, limit: int = 100) -> list[mailboxes.JournalInfo]:
+    """Mail that became no ticket (bounces and auto-replies of no ticket, bulk from strangers, bans,
+    filters' rejects, unknown senders, refused late replies), newest first, each with its reason."""
+    require_admin(tx)
+    rows = tx.session.execute(
+        select(InboundMessage)
+        .where(InboundMessage.state == "ignored", InboundMessage.outcome.not_in(NOT_LOST))
+        .order_by(InboundMessage.id.desc())
+        .limit(limit)
+    ).scalars()
+    return [mailboxes._journal_info(tx, row) for row in rows]
+
+
+def ticket_from_ignored(
+    engine: Engine, actor: Actor, journal_id: int, attachments_dir: Path | None = None
+) -> IngestResult:
+    """Open a ticket from an ignored message after all; returns the ingest result (the new ticket)."""
+    from tui_helpdesk.mail.parse import parse_message
+
+    from . import inbound
+
+    with transaction(engine, actor) as tx:
+        require_admin(tx)
+        row = tx.session.get(InboundMessage, journal_id)
+        if row is None:
+            raise NotFound(f"no journal row {journal_id}")
+        if row.state != "ignored":
+            raise Conflict(f"message {journal_id} is {row.state}, not ignored")
+        if row.outcome in NOT_LOST:
+            raise Conflict(f"message {journal_id} was ignored as {row.outcome}: {row.reason}")
+        sender = parse_message(bytes(row.raw)).from_addr or ""
+        if not lookup.EMAIL_RE.match(sender):
+            raise ValidationError("id", f"message {journal_id} has no sender address to open a ticket for")
+        audit(tx, "mail.ticket_from_ignored", "inbound_message", journal_id, outcome=row.outcome)
+    return inbound.process(engine, journal_id, force_ticket=True, attachments_dir=attachments_dir)
 
 
 # --- ticket filters ----------------------------------------------------------------------------------
