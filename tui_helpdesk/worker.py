@@ -17,6 +17,7 @@ import os
 import signal
 import socket
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -176,6 +177,19 @@ def _run_timers(engine: Engine) -> dict[str, int]:
     return dict(lifecycle.run_timers(engine))
 
 
+SWEEP_EVERY = 3600.0  # seconds between two sweeps of the attachment store in a running worker
+
+
+def _sweep(engine: Engine, attachments_dir: Path | None) -> dict[str, int]:
+    from tui_helpdesk.services import attachments
+
+    if attachments_dir is None:
+        from tui_helpdesk.config import load_config
+
+        attachments_dir = load_config().attachments_dir
+    return {"orphans_removed": attachments.sweep_orphans(engine, attachments_dir)}
+
+
 def run_once(
     engine: Engine,
     holder: str | None = None,
@@ -183,8 +197,12 @@ def run_once(
     attachments_dir: Path | None = None,
     errors: list[str] | None = None,
     lease: Lease | None = None,
+    sweep: bool = True,
 ) -> dict[str, int]:
     """One pass. Returns counts; {"skipped": 1} when another worker holds the lease.
+
+    ``sweep`` also removes attachment files left without a row by a killed process (run_forever asks
+    for it once per SWEEP_EVERY: it lists the whole store).
 
     Without `lease` the pass takes its own and releases it when it ends, however it ends. With one
     (run_forever's) the lease stays held after the pass. A failing step (a mailbox that cannot be
@@ -222,6 +240,7 @@ def run_once(
             ("journal", "journal_", lambda: inbound.process_pending(engine, attachments_dir=attachments_dir)),
             ("outbox", "outbox_", lambda: outbound.send_due(engine)),
             ("timers", "timer_", lambda: _run_timers(engine)),
+            ("attachments", "attachments_", lambda: _sweep(engine, attachments_dir) if sweep else {}),
         ):
             if not still_ours():
                 return counts
@@ -266,7 +285,8 @@ class WorkerHandle:
 
 
 def _summary(counts: dict[str, int]) -> str:
-    keys = ("mail_fetched", "outbox_sent", "outbox_retry", "outbox_failed", "journal_quarantined")
+    keys = ("mail_fetched", "outbox_sent", "outbox_retry", "outbox_failed", "journal_quarantined",
+            "attachments_orphans_removed")  # fmt: skip
     parts = [f"{k.split('_', 1)[1]} {counts[k]}" for k in keys if counts.get(k)]
     return ", ".join(parts)
 
@@ -293,11 +313,15 @@ def run_forever(
             except Exception:  # noqa: BLE001 - a broken status line must not stop the mail
                 log.exception("worker status callback failed")
 
+    next_sweep = 0.0
     try:
         while not stop_event.is_set():
             errors: list[str] = []
+            sweep = time.monotonic() >= next_sweep
             try:
-                counts = run_once(engine, errors=errors, lease=lease)
+                counts = run_once(engine, errors=errors, lease=lease, sweep=sweep)
+                if sweep and not counts.get("skipped"):
+                    next_sweep = time.monotonic() + SWEEP_EVERY
             except Exception as exc:  # noqa: BLE001 - e.g. the database went away; try again later
                 errors.append(f"{type(exc).__name__}: {exc}")
                 counts = {}

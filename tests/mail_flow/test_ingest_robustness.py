@@ -38,9 +38,9 @@ def test_a_quarantined_message_delivered_three_times_is_one_row_with_a_count(des
 def _koi8(subject: str, body: str) -> bytes:
     # 8-bit KOI8-R in the Subject and the body, and no charset anywhere (as old Russian mailers sent it)
     head = (
-        "From: ivan@customer.test\r\nTo: support@helpdesk.test\r\nMessage-ID: <koi8-1@customer.test>\r\n"
-        "MIME-Version: 1.0\r\nContent-Type: text/plain\r\nContent-Transfer-Encoding: 8bit\r\n"
-    ).encode()
+        b"From: ivan@customer.test\r\nTo: support@helpdesk.test\r\nMessage-ID: <koi8-1@customer.test>\r\n"
+        b"MIME-Version: 1.0\r\nContent-Type: text/plain\r\nContent-Transfer-Encoding: 8bit\r\n"
+    )
     return head + b"Subject: " + subject.encode("koi8-r") + b"\r\n\r\n" + body.encode("koi8-r") + b"\r\n"
 
 

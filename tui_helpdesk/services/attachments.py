@@ -9,10 +9,14 @@ from __future__ import annotations
 
 import hashlib
 import mimetypes
+import re
 import secrets
 import shutil
+import time
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tui_helpdesk.models import Attachment, Ticket, TicketEntry
 from tui_helpdesk.untrusted import safe_filename
@@ -21,6 +25,9 @@ from . import settings
 from .context import Tx, audit, require_access
 from .errors import NotFound, ValidationError
 from .tickets import load, merge_target
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 CHUNK = 1 << 16
 
@@ -147,3 +154,50 @@ def save(
     finally:
         tmp.unlink(missing_ok=True)
     return dest
+
+
+# --- orphans ---------------------------------------------------------------------------------------------
+
+ORPHAN_GRACE = timedelta(hours=1)
+_STORED_NAME = re.compile(r"^[0-9a-f]{2}/[0-9a-f]{32}$")
+
+
+def sweep_orphans(engine: Engine, attachments_dir: Path, *, grace: timedelta = ORPHAN_GRACE) -> int:
+    """Delete stored files that no attachment row names and that are older than ``grace``; their count.
+
+    A process killed between writing a file and committing its row (kill -9, a power cut) leaves the
+    file behind. A file younger than ``grace`` may belong to a transaction still running, so it stays.
+    Only names of the store's own shape are considered: nothing else in the folder is touched. The age
+    is the file's own, on the wall clock (a pinned help-desk clock says nothing about files).
+    """
+    from sqlalchemy import select
+
+    from tui_helpdesk.db import session_scope
+
+    root = Path(attachments_dir)
+    if not root.is_dir():
+        return 0
+    cutoff = time.time() - grace.total_seconds()
+    removed = 0
+    for bucket in sorted(p for p in root.iterdir() if p.is_dir() and len(p.name) == 2):
+        old: dict[str, Path] = {}
+        for path in bucket.iterdir():
+            name = f"{bucket.name}/{path.name}"
+            try:
+                if _STORED_NAME.match(name) and path.is_file() and path.stat().st_mtime < cutoff:
+                    old[name] = path
+            except OSError:  # removed meanwhile
+                continue
+        if not old:
+            continue
+        with session_scope(engine, write=False) as s:
+            known = set(
+                s.execute(select(Attachment.storage_name).where(Attachment.storage_name.in_(list(old))))
+                .scalars()
+                .all()
+            )
+        for name, path in old.items():
+            if name not in known:
+                path.unlink(missing_ok=True)
+                removed += 1
+    return removed
