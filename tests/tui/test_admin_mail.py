@@ -135,6 +135,24 @@ async def test_quarantined_mail_is_listed_and_retried(desk) -> None:
 
 
 @pilot_test
+async def test_ignored_mail_is_listed_with_its_reason_and_t_makes_a_ticket(desk) -> None:
+    engine, root = desk
+    raw = b"From: news@vendor.example\r\nSubject: Spring \x1b[31msale\r\nPrecedence: bulk\r\n\r\nBuy\r\n"
+    result = ingest.ingest_raw(engine, raw)
+    assert (result.state, result.outcome) == ("ignored", "bulk")
+    app = Harness(engine, root)
+    async with app.run_test(size=(160, 40)) as pilot:
+        await open_section(pilot, "Ignored mail")
+        [row] = table_rows(app)
+        assert row[2:5] == ["news@vendor.example", "Spring sale", "bulk"] and "Precedence: bulk" in row[5]
+        await pilot.press("t")
+        await until(pilot, lambda: table_rows(app) == [], "the message to leave the ignored list")
+    with reading(engine) as tx:
+        row = tx.session.get(InboundMessage, result.journal_id)
+        assert (row.state, row.outcome) == ("done", "new_ticket") and row.ticket_id is not None
+
+
+@pilot_test
 async def test_ban_list_refuses_bad_patterns_and_adds_good_ones(desk) -> None:
     engine, root = desk
     app = Harness(engine, root)

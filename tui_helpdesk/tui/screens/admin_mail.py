@@ -1,5 +1,5 @@
 """Admin sections for mail: mailboxes (with a connection test), templates, ticket filters, the quarantine,
-the outbox and the ban list.
+the ignored mail, the outbox and the ban list.
 
 They plug into the admin screen's registry; `register()` runs each time the admin screen opens. Every
 method here runs in one of the admin screen's thread workers and calls the services; text that came
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tui_helpdesk.services import door, mail_admin, mailboxes
+from tui_helpdesk.services import door, mail_admin, mailboxes, tickets
 from tui_helpdesk.services.context import Tx
 from tui_helpdesk.services.errors import ValidationError
 from tui_helpdesk.untrusted import clean_line
@@ -178,6 +178,42 @@ class QuarantineSection(Section):
         )
 
 
+class IgnoredSection(Section):
+    title = "Ignored mail"
+    noun = "message"
+    row_action = "make a ticket"
+    view_action = "raw headers"
+    can_create = can_edit = can_delete = can_archive = False
+    hint = "mail that became no ticket, and why; t makes a ticket of one after all"
+    columns = (
+        Column("#", lambda r: str(r.id)),
+        Column("Received", lambda r: _when(r.received_at)),
+        Column("From", lambda r: clean_line(r.sender)[:40]),
+        Column("Subject", lambda r: clean_line(r.subject)[:50]),
+        Column("Why", lambda r: clean_line(r.outcome)),
+        Column("Reason", lambda r: clean_line(r.reason)[:70]),
+    )
+
+    def rows(self, tx: Tx, search: str) -> list[Any]:
+        return mail_admin.list_ignored(tx, limit=500)
+
+    def label(self, row: Any) -> str:
+        return f"#{row.id}"
+
+    def is_archived(self, row: Any) -> bool:
+        return False
+
+    def view(self, tx: Tx, key: Any) -> tuple[str, list[str]]:
+        return f"Message #{key}: raw headers", mail_admin.message_headers(tx, key)
+
+    def run_row_action(self, engine: Any, actor: Any, key: Any) -> str:
+        result = mail_admin.ticket_from_ignored(engine, actor, key)
+        if result.state != "done" or result.ticket_id is None:
+            return f"message #{key}: {result.state}: {clean_line(result.reason)}"
+        number = door.read(engine, actor, lambda tx, i: tickets.view(tx, i, events=False).number, result.ticket_id)
+        return f"message #{key} is ticket {number} now"
+
+
 class OutboxSection(Section):
     title = "Outbox"
     noun = "message"
@@ -242,7 +278,8 @@ def register() -> None:
     register_section("Mailboxes", MailboxSection, after="Settings")
     register_section("Templates", TemplateSection, after="Mailboxes")
     register_section("Quarantine", QuarantineSection, after="Templates")
-    register_section("Outbox", OutboxSection, after="Quarantine")
+    register_section("Ignored mail", IgnoredSection, after="Quarantine")
+    register_section("Outbox", OutboxSection, after="Ignored mail")
     register_section("Ticket filters", FilterSection, after="Templates")
     register_section("Ban list", BanSection, after="Outbox")
 
