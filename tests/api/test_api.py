@@ -120,11 +120,15 @@ def test_invalid_input_is_422_naming_the_field(api: Desk) -> None:
         misspelt = root.patch(f"/tickets/{api.support}", json={"subjcet": "x"})
         bad_status = root.get("/tickets", params={"status": "bogus"})
         bad_version = root.patch(f"/tickets/{api.support}", json={"subject": "x"}, headers={"If-Match": "v1"})
+        huge_ticket = root.get("/tickets/" + "9" * 30)  # overflowed SQLite's INTEGER: a 500 before
+        huge_contact = root.get("/contacts/" + "9" * 30)
     assert missing.status_code == 422 and missing.json()["field"] == "subject"
     assert bad_dept.status_code == 422 and bad_dept.json()["field"] == "department"
     assert misspelt.status_code == 422 and misspelt.json()["field"] == "subjcet"
     assert bad_status.status_code == 422 and bad_status.json()["field"] == "status"
     assert bad_version.status_code == 422 and bad_version.json()["field"] == "If-Match"
+    assert huge_ticket.status_code == 404
+    assert huge_contact.status_code == 422 and huge_contact.json()["field"] == "contact_id"
 
 
 def test_a_body_over_the_limit_is_413(api: Desk) -> None:

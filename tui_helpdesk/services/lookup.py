@@ -264,7 +264,7 @@ def ticket(session: Session, ref: str | int, *, lock: bool = False) -> Ticket:
     else:
         text = str(ref).strip().lstrip(":#").strip()
         row = ticket_by_number(session, text, lock=lock)
-        if row is None and text.isdigit():
+        if row is None and text.isdigit() and len(text) <= 18:  # longer is no id (and overflows SQLite)
             row = _first(session, select(Ticket).where(Ticket.id == int(text)), lock)
     if row is None:
         raise NotFound(f"no ticket {ref}")

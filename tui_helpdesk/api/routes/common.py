@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
-from fastapi import Depends, Header, Query, Request
+from fastapi import Depends, Header, Path, Query, Request
 
 from tui_helpdesk.services import door, notify
 from tui_helpdesk.services.context import Actor
@@ -15,6 +15,9 @@ from tui_helpdesk.services.errors import ValidationError
 from ..auth import current_actor, engine_of
 
 T = TypeVar("T")
+
+# a row id in a path: the columns are 32-bit on PostgreSQL, and a bigger number can name no row
+Id = Annotated[int, Path(ge=1, le=2_147_483_647)]
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": None, "description": text}

@@ -9,7 +9,7 @@ from tui_helpdesk.services.admin import catalog, clients
 from tui_helpdesk.services.errors import NotFound
 
 from .. import schemas
-from .common import RESPONSES, Face, face
+from .common import RESPONSES, Face, Id, face
 
 router = APIRouter(responses=RESPONSES)
 
@@ -32,7 +32,7 @@ def list_contacts(f: Face = Depends(face), search: str = "", limit: int = Query(
 
 
 @router.get("/contacts/{contact_id}", response_model=schemas.Contact, tags=["contacts"])
-def get_contact(contact_id: int, f: Face = Depends(face)) -> schemas.Contact:
+def get_contact(contact_id: Id, f: Face = Depends(face)) -> schemas.Contact:
     return _contact(f.read(directory.contact, contact_id))
 
 
@@ -49,7 +49,7 @@ def list_organizations(f: Face = Depends(face), search: str = "", limit: int = Q
 
 
 @router.get("/organizations/{org_id}", response_model=schemas.Organization, tags=["organizations"])
-def get_organization(org_id: int, f: Face = Depends(face)) -> schemas.Organization:
+def get_organization(org_id: Id, f: Face = Depends(face)) -> schemas.Organization:
     return _organization(f.read(directory.organization, org_id))
 
 
@@ -70,7 +70,7 @@ def _pick(rows: list, ident: int, what: str):  # noqa: ANN202 - any of the catal
 
 
 @router.get("/departments/{dept_id}", response_model=schemas.Department, tags=["departments"])
-def get_department(dept_id: int, f: Face = Depends(face)) -> schemas.Department:
+def get_department(dept_id: Id, f: Face = Depends(face)) -> schemas.Department:
     return _department(_pick(f.read(catalog.list_departments), dept_id, "department"))
 
 
@@ -85,7 +85,7 @@ def list_statuses(f: Face = Depends(face)) -> list[schemas.Status]:
 
 
 @router.get("/statuses/{status_id}", response_model=schemas.Status, tags=["statuses"])
-def get_status(status_id: int, f: Face = Depends(face)) -> schemas.Status:
+def get_status(status_id: Id, f: Face = Depends(face)) -> schemas.Status:
     return _status(_pick(f.read(catalog.list_statuses), status_id, "status"))
 
 
@@ -99,5 +99,5 @@ def list_priorities(f: Face = Depends(face)) -> list[schemas.Priority]:
 
 
 @router.get("/priorities/{priority_id}", response_model=schemas.Priority, tags=["priorities"])
-def get_priority(priority_id: int, f: Face = Depends(face)) -> schemas.Priority:
+def get_priority(priority_id: Id, f: Face = Depends(face)) -> schemas.Priority:
     return _priority(_pick(f.read(catalog.list_priorities), priority_id, "priority"))

@@ -11,7 +11,7 @@ from tui_helpdesk.services.context import Tx
 from tui_helpdesk.services.errors import NotFound
 
 from .. import schemas, shape
-from .common import RESPONSES, Face, NotifyParam, face, if_match
+from .common import RESPONSES, Face, Id, NotifyParam, face, if_match
 
 router = APIRouter(tags=["replies"], responses=RESPONSES)
 
@@ -55,6 +55,6 @@ def _delete(tx: Tx, ref: str, reply_id: int, version: int | None) -> schemas.Del
 
 @router.delete("/tickets/{ref}/replies/{reply_id}", response_model=schemas.Deleted,
                summary="Delete a reply or note (soft: the original stays in the audit)")
-def delete_reply(ref: str, reply_id: int, f: Face = Depends(face), version: int | None = Depends(if_match)
+def delete_reply(ref: str, reply_id: Id, f: Face = Depends(face), version: int | None = Depends(if_match)
                  ) -> schemas.Deleted:
     return f.write(_delete, ref, reply_id, version)
