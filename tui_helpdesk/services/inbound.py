@@ -30,8 +30,8 @@ from sqlalchemy import Engine, select, update
 from sqlmodel import Session
 
 from tui_helpdesk.db import session_scope
+from tui_helpdesk.mail import bounces, filters
 from tui_helpdesk.mail import classify as classify_module
-from tui_helpdesk.mail import filters
 from tui_helpdesk.mail import threading as mail_keys
 from tui_helpdesk.mail.parse import ParsedMessage, normalize_msgid, parse_message
 from tui_helpdesk.mail.quotes import strip_reply
@@ -353,11 +353,6 @@ TAG_AUTOMATIC = "maybe-automatic"  # words or a role sender look automatic; no a
 TAG_BULK = "bulk"  # Precedence: bulk/list or list headers; no autoresponse went back
 
 
-def _bounce_summary(verdict: classify_module.Classification) -> str:
-    """"- recipient: status" of a bounce, when the classifier found the recipient."""
-    return f"- {verdict.recipient}: {verdict.status or 'failed'}" if verdict.recipient else ""
-
-
 def _route(
     tx: Tx, row: InboundMessage, attachments_dir: Path | None, written: list[Path], *, force_ticket: bool = False
 ) -> _Outcome:
@@ -386,8 +381,10 @@ def _route(
         out = _new_ticket(ctx, forced=True)
         out.reason = "; ".join(r for r in (f"was ignored ({row.outcome}: {row.reason})", out.reason) if r)
         return out
-    if verdict.kind == "bounce":
-        return _bounce(tx, parsed, verdict.original_message_id, _bounce_summary(verdict))
+    # flufl.bounce also knows bounces that carry no report structure, among mail that is automatic anyway
+    found = bounces.failed_recipients(row.raw) if verdict.kind in ("bounce", "auto_reply", "bulk") else None
+    if verdict.kind == "bounce" or (found is not None and found.permanent):
+        return _bounce(tx, row.raw, parsed, verdict, found)
     sender = parsed.from_addr
     if not sender:
         if verdict.machine:
@@ -741,9 +738,15 @@ def _auto_reply_note(parsed: ParsedMessage) -> str:
     return f"Automatic reply from {parsed.from_addr} ({parsed.subject or NO_SUBJECT}):\n\n{text[:4000]}"
 
 
-def _bounce(tx: Tx, parsed: ParsedMessage, bounced_id: str | None, summary: str) -> _Outcome:
+def _bounce(
+    tx: Tx,
+    raw: bytes,
+    parsed: ParsedMessage,
+    verdict: classify_module.Classification,
+    found: bounces.FailedRecipients | None,
+) -> _Outcome:
     s = tx.session
-    ids = [bounced_id] if bounced_id else []
+    ids = [verdict.original_message_id] if verdict.original_message_id else []
     if parsed.enclosed_headers and parsed.enclosed_headers.get("message-id"):
         ids.append(normalize_msgid(parsed.enclosed_headers["message-id"]))
     ticket: Ticket | None = None
@@ -756,23 +759,29 @@ def _bounce(tx: Tx, parsed: ParsedMessage, bounced_id: str | None, summary: str)
             break
     if ticket is None:
         return _Outcome("ignored", "bounce", reason="a delivery failure for no message of ours")
-    failed = []
-    for group in parsed.delivery_status:
-        recipient = group.get("final-recipient") or group.get("original-recipient")
-        if recipient:
-            status = group.get("status", "")
-            diag = group.get("diagnostic-code", "")
-            failed.append(f"- {recipient.split(';')[-1].strip()}: {status} {diag}".rstrip())
-    if not failed and summary:
-        failed.append(summary)
+    failures = bounces.failures(raw, parsed, verdict.recipient, verdict.status, found)
+    failed = [f"- {clean_line(f.address)}: {clean_line(f.detail)}" for f in failures]
     lines = [f"A message about this ticket could not be delivered (report from {parsed.from_addr}):"]
     if sent is not None:
         lines.append(f"Subject: {sent.subject}; sent to {', '.join(sent.to_addrs or [])}")
         sent.last_error = ("bounced: " + "; ".join(failed))[:2000] if failed else "bounced"
         s.add(sent)
     lines += failed or [strip_reply(parsed.text or "")[:2000]]
+    _mark_bouncing(tx, [f for f in failures if f.permanent])
     note = tickets.note(tx, ticket.id, "\n".join(lines))
     return _Outcome("done", "bounce", ticket, note.id)
+
+
+def _mark_bouncing(tx: Tx, failures: list[bounces.Failure]) -> None:
+    """The contacts mail permanently failed to, with when and why (the latest report): the ticket header
+    shows it."""
+    for failure in failures:
+        found = select(Contact).where(Contact.email == failure.address)
+        contact = tx.session.execute(found).scalars().first()
+        if contact is not None:
+            contact.bounced_at = tx.now
+            contact.bounce_status = clean_line(failure.detail)[:200]
+            tx.session.add(contact)
 
 
 # --- attachments -----------------------------------------------------------------------------------------

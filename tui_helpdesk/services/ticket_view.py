@@ -141,6 +141,8 @@ class TicketDetail:
     thread: tuple[ThreadItem, ...] = ()
     # the newest entry id, for tickets.newer_entries (did someone reply while I was writing?)
     last_entry_id: int = 0
+    # mail to the requester bounced: when and the report's status ("" when it does not)
+    requester_bounce: str = ""
 
     def as_json(self) -> dict[str, Any]:
         return _jsonable(asdict(self))
@@ -220,7 +222,15 @@ def detail(session: Session, ticket: Ticket, *, thread: bool = True, order: str 
         created_at=ticket.created_at, updated_at=ticket.updated_at, first_response_at=ticket.first_response_at,
         resolved_at=ticket.resolved_at, closed_at=ticket.closed_at, thread=items,
         last_entry_id=_last_entry_id(session, ticket),
+        requester_bounce=_bounce_text(contact),
     )
+
+
+def _bounce_text(contact: Contact | None) -> str:
+    if contact is None or contact.bounced_at is None:
+        return ""
+    status = f": {contact.bounce_status}" if contact.bounce_status else ""
+    return f"mail bounced {contact.bounced_at:%Y-%m-%d}{status}"
 
 
 def _last_entry_id(session: Session, ticket: Ticket) -> int:

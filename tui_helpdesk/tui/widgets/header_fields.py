@@ -79,6 +79,8 @@ def field_values(d: TicketDetail) -> dict[str, Text]:
     requester = Text(c(d.requester))
     if d.requester_email and d.requester_email != d.requester:
         requester.append(f" <{c(d.requester_email)}>", style="dim")
+    if d.requester_bounce:
+        requester.append(f" ⚠ {c(d.requester_bounce)[:60]}", style="bold red")
     cti = " › ".join(c(x) for x in (d.category, d.type, d.item) if x)
     status = Text(c(d.status), style=_style(d.status_color))
     if d.reopened:
