@@ -11,8 +11,9 @@
    data, e.g. from a checkout of its repository): its tests name the expected recipients of each.
 
 "Before" is the recipients the bounce note named until now: the message/delivery-status groups, else
-the classifier's one recipient. "After" is mail/bounces.failures. Recognition is classify()'s (this
-change does not touch it).
+the classifier's one recipient. "After" is mail/bounces.failures. Recognised before: classify() says
+bounce; after, as services/inbound decides: that, or automatic/bulk mail in which flufl.bounce finds a
+permanent failure.
 """
 
 from __future__ import annotations
@@ -52,6 +53,11 @@ def after(raw: bytes, parsed) -> set[str]:
     return {f.address for f in bounces.failures(raw, parsed, verdict.recipient, verdict.status)}
 
 
+def recognised_after(raw: bytes, parsed) -> bool:
+    kind = classify.classify(parsed).kind
+    return kind == "bounce" or (kind in ("auto_reply", "bulk") and bool(bounces.failed_recipients(raw).permanent))
+
+
 def label(path: Path) -> str:
     name = path.name
     if "/not/" in path.as_posix():
@@ -76,6 +82,7 @@ def corpus(root: Path) -> None:
     files = sorted(p for p in (base / "maildir").rglob("*.eml") if p.is_file())
     by_label: Counter[str] = Counter()
     recognised: Counter[str] = Counter()
+    recognised_new: Counter[str] = Counter()
     named = {"before": 0, "after": 0}
     exact = {"before": 0, "after": 0}
     with_count = 0
@@ -86,6 +93,7 @@ def corpus(root: Path) -> None:
         by_label[kind] += 1
         is_bounce = classify.classify(parsed).kind == "bounce"
         recognised[kind] += is_bounce
+        recognised_new[kind] += recognised_after(raw, parsed)
         if kind != "bounce" or not is_bounce:
             continue
         rel = path.relative_to(base).as_posix()
@@ -96,10 +104,11 @@ def corpus(root: Path) -> None:
             exact[name] += want is not None and len(found) == want
     total = by_label["bounce"]
     print(f"corpus bounces/sisimai/maildir: {len(files)} samples: " + ", ".join(f"{k} {v}" for k, v in sorted(by_label.items())))
-    print(f"  recognised as a bounce: {recognised['bounce']} of {total} bounces; "
-          f"also (wrongly) {recognised['not']} of {by_label['not']} non-bounces, "
-          f"{recognised['auto_reply']} of {by_label['auto_reply']} auto-replies, "
-          f"{recognised['feedback']} of {by_label['feedback']} feedback reports")
+    for name, counts in (("before", recognised), ("after", recognised_new)):
+        print(f"  {name:6s}: recognised as a bounce: {counts['bounce']} of {total} bounces; "
+              f"also (wrongly) {counts['not']} of {by_label['not']} non-bounces, "
+              f"{counts['auto_reply']} of {by_label['auto_reply']} auto-replies, "
+              f"{counts['feedback']} of {by_label['feedback']} feedback reports")
     for name in ("before", "after"):
         print(f"  {name:6s}: the note names a recipient for {named[name]} of {recognised['bounce']} recognised bounces; "
               f"as many recipients as go-sisimai expects for {exact[name]} of {with_count} with an expectation")
@@ -117,18 +126,20 @@ def flufl(data: Path) -> None:
     samples = sorted(p for p in data.glob("*.txt"))
     with_expected = [p for p in samples if expected.get(p.name)]
     recognised = 0
+    recognised_new = 0
     hits = {"before": 0, "after": 0}
     only = {"before": 0, "after": 0}
     for path in with_expected:
         raw = path.read_bytes()
         parsed = parse_message(raw)
         recognised += classify.classify(parsed).kind == "bounce"
+        recognised_new += recognised_after(raw, parsed)
         want = expected[path.name]
         for name, found in (("before", before(parsed)), ("after", after(raw, parsed))):
             hits[name] += bool(found & want)
             only[name] += bool(found) and found <= want
     print(f"flufl.bounce samples: {len(samples)}, {len(with_expected)} with expected recipients; "
-          f"recognised as a bounce {recognised} of {len(with_expected)}")
+          f"recognised as a bounce {recognised} (before), {recognised_new} (after) of {len(with_expected)}")
     for name in ("before", "after"):
         print(f"  {name:6s}: an expected recipient named for {hits[name]} of {len(with_expected)}; "
               f"only expected recipients for {only[name]}")
