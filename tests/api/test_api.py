@@ -188,3 +188,23 @@ def test_the_list_pages_by_page_and_by_cursor(api: Desk) -> None:
     assert [t["number"] for t in asc["tickets"]] == made
     with session_scope(api.engine, write=False) as s:
         assert s.execute(select(func.count()).select_from(Ticket)).scalar_one() >= 5
+
+
+def test_the_client_key_reaches_the_customers_notice(api: Desk) -> None:
+    from tui_helpdesk.services import mail_admin
+    from tui_helpdesk.services.context import transaction
+
+    with transaction(api.engine, api.actors["root"]) as tx:
+        mail_admin.save_template(tx, "notice.created", "%{ticket.subject}",
+                                 "Follow it at /api/public/tickets/%{ticket.number}?c=%{ticket.client_key}")
+    with api.client("root") as root:
+        made = root.post("/tickets", json={"subject": "Notice me", "message": "Hello.",
+                                           "contact_email": "zoe@acme.example", "department": "Support"}).json()
+    with session_scope(api.engine, write=False) as s:
+        bodies = s.execute(select(OutboundMessage.body).where(OutboundMessage.ticket_id == made["id"])).scalars()
+        key = s.execute(select(Ticket.client_key).where(Ticket.id == made["id"])).scalar_one()
+        notices = [b for b in bodies if "/api/public/tickets/" in b]
+    assert len(notices) == 1
+    assert notices[0].startswith(f"Follow it at /api/public/tickets/{made['number']}?c={key}\n")
+    with api.client(None) as customer:
+        assert customer.get(f"/public/tickets/{made['number']}", params={"c": key}).status_code == 200

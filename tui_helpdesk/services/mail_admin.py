@@ -31,6 +31,7 @@ KNOWN_VARIABLES = frozenset(
     {
         "ticket.id",
         "ticket.number",
+        "ticket.client_key",  # the `c` of the customer's read-only view (GET /api/public/tickets/NUMBER?c=KEY)
         "ticket.subject",
         "ticket.status",
         "ticket.state",
