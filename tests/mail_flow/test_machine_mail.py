@@ -79,7 +79,8 @@ def test_a_null_sender_bounce_of_our_reply_lands_on_its_ticket(lite_desk: MailDe
     sent_before = len(desk.outbox())
     r = desk.ingest(bounce)
     assert (r.state, r.outcome, r.ticket_id) == ("done", "bounce", first.ticket_id)
-    assert desk.entries(first.ticket_id)[-1].kind == "note"
+    note = desk.entries(first.ticket_id)[-1]
+    assert note.kind == "note" and "(report from a null sender, From: <>):" in note.body
     assert len(desk.outbox()) == sent_before
 
 

@@ -761,7 +761,8 @@ def _bounce(
         return _Outcome("ignored", "bounce", reason="a delivery failure for no message of ours")
     failures = bounces.failures(raw, parsed, verdict.recipient, verdict.status, found)
     failed = [f"- {clean_line(f.address)}: {clean_line(f.detail)}" for f in failures]
-    lines = [f"A message about this ticket could not be delivered (report from {parsed.from_addr}):"]
+    reporter = parsed.from_addr or f"a null sender, From: {clean_line(parsed.headers.get('from', ''))}"
+    lines = [f"A message about this ticket could not be delivered (report from {reporter}):"]
     if sent is not None:
         lines.append(f"Subject: {sent.subject}; sent to {', '.join(sent.to_addrs or [])}")
         sent.last_error = ("bounced: " + "; ".join(failed))[:2000] if failed else "bounced"
