@@ -50,10 +50,16 @@ def test_an_oversized_message_is_kept_and_quarantined_with_the_reason(desk: Mail
     r = desk.ingest(raw)
     assert r.state == "quarantined"
     assert "max_message_bytes" in r.reason and f"{len(raw)} bytes" in r.reason and "100000" in r.reason
-    assert desk.tickets() == 0 and desk.outbox() == []
+    assert desk.tickets() == 0
+    # the sender is told, once, however often the message comes again
+    assert desk.ingest(raw).journal_id == r.journal_id
+    [notice] = desk.outbox()
+    assert (notice.kind, notice.to_addrs) == ("notice.too_big", ["carol@customer.test"])
+    assert "Scanned contract" in notice.subject and "0.1 MB" in notice.body
+    assert notice.headers.get("Auto-Submitted") == "auto-generated"
     with session_scope(desk.engine) as s:
         row = s.get(InboundMessage, r.journal_id)
-        assert row.raw == raw and row.state == "quarantined"
+        assert row.raw == raw and row.state == "quarantined" and row.deliveries == 2
     # nothing is lost: once an admin raises the limit, the same journal row opens its ticket
     desk.set("max_message_bytes", 25_000_000)
     again = inbound.retry(desk.engine, r.journal_id, attachments_dir=desk.attachments)
@@ -65,3 +71,28 @@ def test_a_message_at_the_limit_is_accepted(desk: MailDesk) -> None:
     raw = message(subject="Exactly", body="B" * 5_000)
     desk.set("max_message_bytes", len(raw))
     assert desk.ingest(raw).outcome == "new_ticket"
+
+
+def test_oversized_mail_from_a_machine_gets_no_notice(desk: MailDesk) -> None:
+    desk.set("max_message_bytes", 50_000)
+    big = "B" * 60_000
+    machines = [
+        message(subject="Out of office", body=big, headers={"Auto-Submitted": "auto-replied"}),
+        message(sender="MAILER-DAEMON@mx.customer.test", subject="Undelivered", body=big),
+        message(subject="Newsletter", body=big, headers={"Precedence": "bulk", "List-Id": "<news.customer.test>"}),
+        message(subject="null sender", body=big, headers={"Return-Path": "<>"}),
+    ]
+    for raw in machines:
+        assert desk.ingest(raw).state == "quarantined"
+    assert desk.outbox() == []
+    # a person sending two big messages in an hour is told once
+    desk.ingest(message(subject="first", body=big))
+    desk.ingest(message(subject="second", body=big))
+    assert [m.kind for m in desk.outbox()] == ["notice.too_big"]
+
+
+def test_the_default_size_limit_is_50_mb(desk: MailDesk) -> None:
+    from tui_helpdesk.services import settings
+
+    with session_scope(desk.engine) as s:
+        assert settings.get(s, "max_message_bytes") == 50 * 1024 * 1024

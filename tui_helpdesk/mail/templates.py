@@ -49,6 +49,13 @@ DEFAULTS: dict[str, tuple[str, str]] = {
         "Dear %{recipient.name},\n\nWe are waiting for your answer on ticket %{ticket.number}. Without one "
         "it will be closed in a few days.\n\n%{helpdesk.name}",
     ),
+    "notice.too_big": (
+        "Your message was too large: %{message.subject}",
+        "Dear %{recipient.name},\n\nYour message \"%{message.subject}\" is %{message.size} and our help desk accepts "
+        "mail up to %{limit}, so nobody has read it yet. It is kept, and an administrator can still open "
+        "it. To reach us now, please send it again without the large attachments (a link to the files "
+        "works).\n\n%{helpdesk.name}",
+    ),
     "notice.refused": (
         "Re: %{ticket.subject}",
         "Dear %{recipient.name},\n\nTicket %{ticket.number} is closed and does not accept new messages. "

@@ -21,6 +21,7 @@ import logging
 import re
 import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 from email.parser import BytesHeaderParser
 from email.policy import compat32
 from pathlib import Path
@@ -30,7 +31,7 @@ from sqlalchemy import Engine, select, update
 from sqlmodel import Session
 
 from tui_helpdesk.db import session_scope
-from tui_helpdesk.mail import bounces, filters
+from tui_helpdesk.mail import bounces, filters, templates
 from tui_helpdesk.mail import classify as classify_module
 from tui_helpdesk.mail import threading as mail_keys
 from tui_helpdesk.mail.parse import ParsedMessage, normalize_msgid, parse_message
@@ -361,9 +362,9 @@ def _route(
     if limit and len(row.raw) > limit:
         # checked before parsing, which is what a huge message would cost; the raw bytes stay in the
         # journal, so raising the limit and retrying loses nothing
-        raise Quarantine(
-            f"the message is {len(row.raw)} bytes; the limit is {limit} bytes (setting max_message_bytes)"
-        )
+        _tell_sender_too_big(tx, row, limit)
+        reason = f"the message is {len(row.raw)} bytes; the limit is {limit} bytes (setting max_message_bytes)"
+        return _Outcome("quarantined", "too_big", reason=reason)
     parsed = parse_message(row.raw)
     if parsed.fatal:
         raise Quarantine(
@@ -771,6 +772,54 @@ def _bounce(
     _mark_bouncing(tx, [f for f in failures if f.permanent])
     note = tickets.note(tx, ticket.id, "\n".join(lines))
     return _Outcome("done", "bounce", ticket, note.id)
+
+
+_HEADER_END = re.compile(rb"\r?\n\r?\n")
+_HEADER_BLOCK_MAX = 256 * 1024
+
+
+def _tell_sender_too_big(tx: Tx, row: InboundMessage, limit: int) -> None:
+    """One notice to the person who sent mail over the size limit; never to a machine, never twice.
+
+    Only the header block is read (the body is what is too big): a null or daemon sender, an
+    Auto-Submitted, list or bulk message gets nothing, nor does anyone already told this hour (a
+    stream of big forged mail must not turn us into a spammer of the forged address).
+    """
+    s = tx.session
+    end = _HEADER_END.search(row.raw, 0, _HEADER_BLOCK_MAX)
+    head = parse_message(row.raw[: end.end()] if end else row.raw[:_HEADER_BLOCK_MAX] + b"\r\n\r\n")
+    verdict = classify_module.classify(head)
+    sender = head.from_addr or ""
+    if not verdict.answerable or not _valid(sender) or sender in outbound.our_addresses(s):
+        return
+    since = tx.now - timedelta(hours=1)
+    told = s.execute(
+        select(OutboundMessage.to_addrs, OutboundMessage.in_reply_to).where(
+            OutboundMessage.kind == "notice.too_big", OutboundMessage.created_at >= since
+        )
+    ).all()
+    if any(sender in (to or []) or (reply and reply == row.message_id) for to, reply in told):
+        return
+    variables = {
+        "recipient.name": head.from_name or sender,
+        "recipient.email": sender,
+        "message.subject": clean_line(head.subject) or NO_SUBJECT,
+        "message.size": f"{len(row.raw) / 1048576:.1f} MB",
+        "limit": f"{limit / 1048576:.1f} MB",
+        "helpdesk.name": settings.get(s, "helpdesk_name"),
+    }
+    box = _mailbox(s, row, head)
+    rendered = templates.render(s, "notice.too_big", box.department_id if box else None, variables)
+    outbound.queue(
+        tx,
+        ticket=None,
+        kind="notice.too_big",
+        to=[sender],
+        subject=rendered.subject,
+        body=rendered.body,
+        in_reply_to=row.message_id,
+        references=[row.message_id] if row.message_id else [],
+    )
 
 
 def _mark_bouncing(tx: Tx, failures: list[bounces.Failure]) -> None:

@@ -50,6 +50,9 @@ KNOWN_VARIABLES = frozenset(
         "assignee",
         "kind",
         "sender",
+        "message.subject",  # notice.too_big: the refused message's subject, its size and the limit
+        "message.size",
+        "limit",
     }
 )
 

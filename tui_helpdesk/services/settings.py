@@ -25,7 +25,7 @@ DEFAULTS: dict[str, Any] = {
     # largest body of a reply, note or new ticket typed by an agent, in bytes (0: no limit)
     "max_body_bytes": 1_000_000,
     # largest raw message the mail ingest turns into a ticket; a bigger one is kept and quarantined
-    "max_message_bytes": 25_000_000,
+    "max_message_bytes": 50 * 1024 * 1024,
     "attachment_blocked_ext": [".exe", ".bat", ".cmd", ".sh", ".ps1", ".vbs", ".dll", ".so", ".dylib"],
     # mail from an unknown sender: "create" (osTicket), "domain" (ITFlow: known org domain only), "reject"
     "unknown_sender_policy": "create",

@@ -134,7 +134,7 @@ DESCRIPTIONS: dict[str, str] = {
     "edit_window_minutes": "Minutes an agent may edit their own entry",
     "attachment_max_mb": "Largest attachment accepted, in MB",
     "max_body_bytes": "Largest reply, note or new ticket body, in bytes (0: no limit)",
-    "max_message_bytes": "Largest incoming mail, in bytes; bigger mail is kept and quarantined (0: no limit)",
+    "max_message_bytes": "Largest incoming mail, in bytes; bigger mail is kept unread and its sender told (0: no limit)",
     "attachment_blocked_ext": "File types refused as attachments (comma separated)",
     "unknown_sender_policy": "Mail from an unknown sender: create, domain or reject",
     "thread_org_members": "Anyone of a ticket's organization may reply onto it by mail (else a linked new ticket)",
