@@ -85,3 +85,66 @@ def test_no_sisimai_bounce_or_auto_reply_could_be_answered() -> None:
     assert answerable == []
     human = [classify(parse_message(p.read_bytes())) for p in sorted((SISIMAI / "maildir" / "not").iterdir())]
     assert [c.kind for c in human] == ["normal", "normal", "auto_reply"]  # the third is Auto-Submitted
+
+
+@pytest.mark.parametrize(
+    ("sender", "flagged"),
+    [
+        ("bounces@x.org", True),
+        ("bounce+abc@x.org", True),
+        ("bouncer@x.org", False),
+        ("donotreply@x.org", True),
+        ("do-not-reply@x.org", True),
+        ("noreply+x@x.org", True),
+        ("no_reply@x.org", True),
+        ("mailer@x.org", True),
+        ("daemon@x.org", True),
+        ("postmasters@x.org", False),
+        ("Postmaster@x.org", True),
+    ],
+)
+def test_role_senders(sender: str, flagged: bool) -> None:
+    result = _msg(f"From: {sender}\nSubject: hello")
+    assert result.kind == "normal"
+    assert result.flags == ((f"role sender {sender.partition('@')[0].lower()}",) if flagged else ())
+
+
+@pytest.mark.parametrize(
+    ("body", "flagged"),
+    [
+        ('{"notificationType":"Bounce","bounce":{}}', True),
+        ('  {\n "eventType": "Complaint"}', True),
+        ('{"type" : "Notification"}', True),
+        ('{"name": "not a notification"}', False),
+        ('Here is JSON: {"Type": "Notification"}', False),
+    ],
+)
+def test_json_notification_bodies(body: str, flagged: bool) -> None:
+    result = _msg("From: ops@x.org\nSubject: hi", body)
+    assert ("JSON notification body" in result.flags) is flagged
+
+
+@pytest.mark.parametrize(
+    ("headers", "kind", "reason"),
+    [
+        ("From: a@x.org\nX-ML-Name: neko\nSubject: hi", "bulk", "mailing list (List-Id/List-Unsubscribe)"),
+        ("From: a@x.org\nX-Precedence: junk\nSubject: hi", "bulk", "X-Precedence: junk"),
+        ("From: a@x.org\nPrecedence: auto-reply\nSubject: hi", "auto_reply", "Precedence: auto-reply"),
+        ("From: a@x.org\nPrecedence: bulk\nPrecedence: first-class\nSubject: hi", "bulk", "Precedence: bulk"),
+        ("From: <>\nSubject: hi\nContent-Type: multipart/mixed; boundary=B", "bounce", "null sender (From: <>)"),
+        ("From: MAILER-DAEMON\nSubject: hi", "bounce", "null sender (From: mailer-daemon)"),
+        ("From: Bob\nSubject: hi", "normal", "no automatic-mail signal"),
+        ("From: a@x.org\nReturn-Path: <bob@x.org>\nSubject: hi", "normal", "no automatic-mail signal"),
+        ("From: a@x.org\nReturn-Path: <Mailer-Daemon@x.org>\nReturn-Path: <>\nSubject: hi", "bounce",
+         "Return-Path is a mail daemon"),
+    ],
+)
+def test_more_header_rules(headers: str, kind: str, reason: str) -> None:
+    body = "--B\nContent-Type: message/rfc822\n\nFrom: us@x.org\nSubject: ours\n\nhi\n--B--" if "boundary=B" in headers else "hi"
+    result = _msg(headers, body)
+    assert (result.kind, result.reason) == (kind, reason)
+
+
+@pytest.mark.parametrize("subject", ["Loop Alert: Duplicated Message-ID", "An automated message", "auto-generated"])
+def test_more_automatic_subject_words(subject: str) -> None:
+    assert _msg(f"From: a@x.org\nSubject: {subject}").flags == ("auto-reply subject",)
