@@ -158,3 +158,17 @@ def test_an_agent_answering_an_alert_writes_as_that_agent(lite_desk: MailDesk, s
     assert again.outcome == f"agent_{kind}"
     assert desk.ingest(message(sender="sam@helpdesk.test", subject="x", message_id="<dup-agent@helpdesk.test>",
                                in_reply_to=alert.message_id)).outcome == "duplicate"
+
+
+def test_an_address_that_is_no_longer_an_active_agent_s_is_a_stranger(lite_desk: MailDesk) -> None:
+    desk = lite_desk
+    alice_id, number = _alice_ticket(desk)
+    [alert] = [m for m in desk.outbox("alert.new_ticket") if m.to_addrs == ["sam@helpdesk.test"]]
+    with session_scope(desk.engine) as s:
+        from tui_helpdesk.models import Agent
+
+        s.execute(Agent.__table__.update().where(Agent.username == "sam").values(active=False))
+    r = desk.ingest(message(sender="sam@helpdesk.test", subject="Re: x", in_reply_to=alert.message_id))
+    assert r.outcome == "new_ticket" and r.ticket_id != alice_id
+    assert f"pointed at {number} by header" in r.reason
+    assert [e.kind for e in desk.entries(alice_id)] == ["message"]
