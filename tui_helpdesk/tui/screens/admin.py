@@ -116,6 +116,11 @@ class Section:
         """The choices the form's selects offer, loaded in the worker before the form opens."""
         return {}
 
+    def shown_once(self, created: Any) -> tuple[str, list[str]] | None:
+        """A dialog (title, lines) to show after a create: what the service returns only once (a new
+        API key)."""
+        return None
+
     def is_archived(self, row: Any) -> bool:
         if hasattr(row, "archived"):
             return bool(row.archived)
@@ -835,7 +840,11 @@ for _title, _cls in (
 
 
 # Modules that add sections; imported when the screen opens because they import this module.
-SECTION_MODULES = ("tui_helpdesk.tui.screens.admin_lifecycle", "tui_helpdesk.tui.screens.admin_mail")
+SECTION_MODULES = (
+    "tui_helpdesk.tui.screens.admin_lifecycle",
+    "tui_helpdesk.tui.screens.admin_mail",
+    "tui_helpdesk.tui.screens.admin_keys",
+)
 
 
 def load_section_modules() -> None:
@@ -1118,6 +1127,9 @@ class AdminScreen(Screen[None]):
                 self._written(
                     section, f"{'Created' if row is None else 'Saved'} {section.noun} {label!r}", new_key
                 )
+                once = section.shown_once(result) if row is None and result is not None else None
+                if once is not None:
+                    self.app.push_screen(MessageDialog(*once))
             self.table.focus()
 
         self.app.push_screen(
