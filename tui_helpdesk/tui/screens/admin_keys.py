@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from tui_helpdesk.cli.output import fmt_time
 from tui_helpdesk.services import api_keys
 from tui_helpdesk.services.context import Tx
 from tui_helpdesk.untrusted import clean_line
@@ -18,7 +17,7 @@ from .admin_forms import FormField, Options
 
 
 def _when(value: Any, empty: str = "-") -> str:
-    return fmt_time(value) if value else empty
+    return value.strftime("%Y-%m-%d %H:%M") if value else empty
 
 
 class ApiKeySection(Section):
