@@ -208,3 +208,16 @@ def test_the_client_key_reaches_the_customers_notice(api: Desk) -> None:
     assert notices[0].startswith(f"Follow it at /api/public/tickets/{made['number']}?c={key}\n")
     with api.client(None) as customer:
         assert customer.get(f"/public/tickets/{made['number']}", params={"c": key}).status_code == 200
+
+
+def test_a_bug_is_a_plain_500_without_internals(api: Desk) -> None:
+    def boom() -> None:
+        raise RuntimeError("secret internals at /srv/helpdesk/db.py line 42")
+
+    if not any(getattr(r, "path", "") == "/api/test-boom" for r in api.app.router.routes):
+        api.app.add_api_route("/api/test-boom", boom, include_in_schema=False)
+    with api.client("root") as root:
+        answer = root.get("/test-boom")
+    assert answer.status_code == 500
+    assert answer.json() == {"error": "internal error (logged on the server)", "field": None}
+    assert "secret" not in answer.text and "Traceback" not in answer.text
