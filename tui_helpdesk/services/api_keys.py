@@ -31,7 +31,7 @@ from tui_helpdesk.models import Agent, ApiKey
 
 from . import lookup
 from .context import Actor, Tx, audit, reading, transaction
-from .errors import NotFound, PermissionDenied, ServiceError, ValidationError
+from .errors import Conflict, NotFound, PermissionDenied, ServiceError, ValidationError
 
 KEY_PREFIX = "hd"
 ORIGIN = "api"
@@ -170,7 +170,7 @@ def revoke(tx: Tx, key_id: int) -> ApiKeyRow:
         raise NotFound(f"no API key #{key_id}")
     _may_manage(tx, row.agent_id)
     if row.revoked_at is not None:
-        raise ServiceError(f"API key #{key_id} is already revoked")
+        raise Conflict(f"API key #{key_id} is already revoked")
     row.revoked_at = tx.now
     tx.session.add(row)
     audit(tx, "api_key.revoke", "api_key", row.id, prefix=row.prefix)

@@ -87,7 +87,3 @@ def if_match(
         raise ValidationError("If-Match", f"expected the ticket's version number, got {if_match!r}")
     return int(text)
 
-
-def ticket_ref(ref: str) -> str | int:
-    """A path's ticket reference: the number (TCK-1042, 1042) or id, as `ticket show` takes it."""
-    return ref
