@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 
 from tui_helpdesk.db import session_scope
@@ -221,3 +222,26 @@ def test_a_bug_is_a_plain_500_without_internals(api: Desk) -> None:
     assert answer.status_code == 500
     assert answer.json() == {"error": "internal error (logged on the server)", "field": None}
     assert "secret" not in answer.text and "Traceback" not in answer.text
+
+
+def test_seed_002_status_ids_follow_the_setting(api: Desk) -> None:
+    from tui_helpdesk.services.admin import desk as admin_desk
+    from tui_helpdesk.services.context import transaction
+    from tui_helpdesk.services.errors import ValidationError
+
+    number = api.new_ticket()
+    with pytest.raises(ValidationError) as bad, transaction(api.engine, api.actors["root"]) as tx:
+        admin_desk.set_setting(tx, "api_status_ids", "2 closed")
+    assert bad.value.field == "api_status_ids"
+    with transaction(api.engine, api.actors["root"]) as tx:
+        admin_desk.set_setting(tx, "api_status_ids", "2=Resolved, 3=On Hold")
+    try:
+        with api.client("root") as root:
+            two = root.put(f"/tickets/{number}/status", json={"status": 2, "notes": "done"}).json()
+            named = root.put(f"/tickets/{number}/status", json={"status": "Open"}).json()
+            unmapped = root.put(f"/tickets/{number}/status", json={"status": 9999})
+        assert (two["status"]["title"], named["status"]["title"]) == ("Resolved", "Open")
+        assert unmapped.status_code == 422 and unmapped.json()["field"] == "status"
+    finally:
+        with transaction(api.engine, api.actors["root"]) as tx:
+            admin_desk.reset_setting(tx, "api_status_ids")

@@ -59,9 +59,9 @@ DEFAULTS: dict[str, Any] = {
     "autoclose_statuses": [],
     "autoclose_chaser_days": 3,
     "autoclose_close_days": 4,
-    # seed 002's status ids in the HTTP API (PUT /api/tickets/{ref}/status {"status": 2}): each a status
-    # name or a state (its default status)
-    "api_status_ids": {"1": "open", "2": "closed", "3": "pending", "4": "pending", "5": "open"},
+    # seed 002's status ids in the HTTP API (PUT /api/tickets/{ref}/status {"status": 2}): ID=NAME pairs,
+    # each NAME a status or a state (its default status)
+    "api_status_ids": "1=open, 2=closed, 3=pending, 4=pending, 5=open",
 }
 
 # Write-only for everyone: every face shows them as "(set)" / "(not set)" and the audit log records that
@@ -115,14 +115,6 @@ def coerce(key: str, value: Any) -> Any:
             value = int(value)
             if value < 0:
                 raise ValidationError(key, "must not be negative")
-        elif isinstance(default, dict):
-            if isinstance(value, str):  # the CLI and the admin form type JSON: {"1": "open", ...}
-                import json
-
-                value = json.loads(value)
-            if not isinstance(value, dict):
-                raise ValueError(value)
-            value = {str(k): str(v) for k, v in value.items()}
         elif isinstance(default, list):
             if isinstance(value, str):
                 value = [v.strip() for v in value.split(",") if v.strip()]
@@ -133,9 +125,22 @@ def coerce(key: str, value: Any) -> Any:
         raise ValidationError(key, f"expected a {type(default).__name__}, got {value!r}") from exc
     if key in _CHOICES and value not in _CHOICES[key]:
         raise ValidationError(key, f"must be one of {', '.join(sorted(_CHOICES[key]))}")
+    if key == "api_status_ids":
+        id_pairs(value)
     if key == "number_prefix" and (not value or not value.replace("_", "").isalnum()):
         raise ValidationError(key, "letters, digits and _ only")
     return value
+
+
+def id_pairs(text: str) -> dict[str, str]:
+    """`1=open, 2=closed` -> {"1": "open", "2": "closed"}; ValidationError naming api_status_ids."""
+    pairs: dict[str, str] = {}
+    for part in filter(None, (p.strip() for p in str(text or "").split(","))):
+        ident, sep, name = part.partition("=")
+        if not sep or not ident.strip().isdigit() or not name.strip():
+            raise ValidationError("api_status_ids", f"expected ID=NAME pairs (1=open, 2=closed), got {part!r}")
+        pairs[ident.strip()] = name.strip()
+    return pairs
 
 
 def put(session: Session, key: str, value: Any) -> Any:
