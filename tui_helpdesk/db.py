@@ -6,13 +6,16 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import sessionmaker
-from sqlmodel import Session
 
 from tui_helpdesk.resources import migrations_dir
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import sessionmaker
+    from sqlmodel import Session
 
 # the source checkout's root; only meaningful in a checkout (tests find ../shared from it)
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -135,13 +138,22 @@ def dispose_all() -> None:
         _engines.clear()
 
 
+# The ORM (sqlalchemy.orm, SQLModel and pydantic: about half the start-up of a process) is imported by
+# the first session, not by the engine: `helpdesk ingest` journals a message with Core alone.
+
+
 def session_factory(engine: Engine) -> sessionmaker:
+    from sqlalchemy.orm import sessionmaker
+    from sqlmodel import Session
+
     return sessionmaker(engine, class_=Session, expire_on_commit=False)
 
 
 @contextmanager
 def session_scope(engine: Engine, write: bool = True) -> Iterator[Session]:
     """One transaction: commit on success, roll back on any error."""
+    from sqlmodel import Session
+
     bind = engine.execution_options(sqlite_begin="IMMEDIATE") if write and is_sqlite(engine) else engine
     session = Session(bind, expire_on_commit=False)
     try:

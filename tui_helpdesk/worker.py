@@ -291,6 +291,25 @@ def _summary(counts: dict[str, int]) -> str:
     return ", ".join(parts)
 
 
+WAKE_EVERY = 1.0  # seconds: how soon a message journaled by `helpdesk ingest` is processed
+
+
+def _wait(engine: Engine, stop_event: threading.Event, interval: float) -> None:
+    """Sleep until the next pass, but wake as soon as a message waits in the journal: while a worker
+    runs, `helpdesk ingest` only journals (services/inbound_journal), leaving the processing here."""
+    from tui_helpdesk.services.inbound_journal import has_pending
+
+    deadline = time.monotonic() + interval
+    while not stop_event.wait(min(WAKE_EVERY, max(0.0, deadline - time.monotonic()))):
+        if time.monotonic() >= deadline:
+            return
+        try:
+            if has_pending(engine):
+                return
+        except Exception:  # noqa: BLE001 - the database is away; the next pass reports it
+            log.debug("pending check failed", exc_info=True)
+
+
 def run_forever(
     engine: Engine,
     *,
@@ -337,7 +356,7 @@ def run_forever(
             else:
                 summary = _summary(counts)
                 report(f"worker: ok {stamp}" + (f" ({summary})" if summary else ""))
-            stop_event.wait(interval)
+            _wait(engine, stop_event, interval)
     finally:
         lease.drop()
         report("worker: stopped")

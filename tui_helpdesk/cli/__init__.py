@@ -80,6 +80,26 @@ COMMAND_MODULES = (
     "tui_helpdesk.cli.serve",
 )
 
+# The module that registers each top-level command. `helpdesk ingest` (an MTA starts one per message)
+# then builds, and imports, only the mail commands' parser; a line without a known command (`--help`,
+# a typo, the app) gets the whole parser. tests/cli/test_lazy_commands.py checks this against the modules.
+COMMANDS = {
+    **dict.fromkeys(("db", "demo", "setup"), "tui_helpdesk.cli.setup"),
+    "agent": "tui_helpdesk.cli.agents",
+    "setting": "tui_helpdesk.cli.setting",
+    "ticket": "tui_helpdesk.cli.tickets",
+    "worker": "tui_helpdesk.cli.worker",
+    **dict.fromkeys(
+        ("ingest", "mailbox", "mail", "outbox", "template", "filter", "ban"), "tui_helpdesk.cli.mail"
+    ),
+    **dict.fromkeys(
+        ("sla", "schedule", "holiday", "scheduled", "task", "autoclose"), "tui_helpdesk.cli.lifecycle"
+    ),
+    "admin": "tui_helpdesk.cli.admin",
+    "api-key": "tui_helpdesk.cli.api_keys",
+    "serve": "tui_helpdesk.cli.serve",
+}
+
 Handler = Callable[[argparse.Namespace, "CommandContext"], "int | None"]
 
 
@@ -240,7 +260,8 @@ class CommandContext:
         self.out.write(text if text.endswith("\n") or not text else text + "\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(modules: Sequence[str] = COMMAND_MODULES) -> argparse.ArgumentParser:
+    """The parser with the commands of ``modules`` (all of them unless told)."""
     parser = _Parser(
         prog="helpdesk",
         top_level=True,
@@ -249,17 +270,36 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action=_Version, help="print the version and exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for name in COMMAND_MODULES:
+    for name in modules:
         importlib.import_module(name).register(sub)
     return parser
 
 
 @functools.cache
-def _parser() -> argparse.ArgumentParser:
+def _parser(modules: tuple[str, ...] = COMMAND_MODULES) -> argparse.ArgumentParser:
     # Built once per process: building it costs ~50 ms (every subcommand's options), parsing 0.1 ms, and
     # a parser keeps no state between parse_args calls. One process runs main() once; a script or a test
     # calling main() in-process many times paid it every time.
-    return build_parser()
+    return build_parser(modules)
+
+
+def _modules_for(argv: Sequence[str]) -> tuple[str, ...]:
+    """The command modules a command line needs: the one of its command, else all of them."""
+    skip_value = False
+    for token in argv:
+        if skip_value:
+            skip_value = False
+            continue
+        if token == "--as":
+            skip_value = True
+            continue
+        if token in ("-h", "--help", "--version", "--"):
+            break  # the top-level help lists every command
+        if token.startswith("-"):
+            continue
+        module = COMMANDS.get(token)
+        return (module,) if module else COMMAND_MODULES
+    return COMMAND_MODULES
 
 
 # --- main ----------------------------------------------------------------------------------------------
@@ -296,7 +336,7 @@ def _main(argv: Sequence[str] | None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     wants_json = "--json" in argv
     try:
-        args = _parser().parse_args(argv)
+        args = _parser(_modules_for(argv)).parse_args(argv)
     except CliError as exc:
         return _fail(exc.message, exc.code, exc.field, wants_json)
     except SystemExit as exc:  # --help, --version

@@ -18,12 +18,11 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import re
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
-from email.parser import BytesHeaderParser
-from email.policy import compat32
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +35,6 @@ from tui_helpdesk.mail import classify as classify_module
 from tui_helpdesk.mail import threading as mail_keys
 from tui_helpdesk.mail.parse import ParsedMessage, normalize_msgid, parse_message
 from tui_helpdesk.mail.quotes import strip_reply
-from tui_helpdesk.mail.threading import SYNTHETIC_SUFFIX
 from tui_helpdesk.models import (
     Attachment,
     Contact,
@@ -54,6 +52,7 @@ from tui_helpdesk.untrusted import clean_line
 from . import inbound_match, links, lookup, notify, outbound, settings, tickets
 from .context import Actor, Tx, transaction
 from .errors import ServiceError
+from .inbound_journal import IngestResult, journal, journal_message_id
 from .tickets import add_participant
 
 log = logging.getLogger(__name__)
@@ -62,17 +61,6 @@ MAX_RECOVERY_ATTEMPTS = 5
 NO_SUBJECT = "(no subject)"
 NO_TEXT = "(no text)"
 _TOKEN_LINE = re.compile(r"^.*\[ref:\d+-[0-9a-f]{16}\].*$\n?", re.MULTILINE)
-
-
-@dataclass(frozen=True)
-class IngestResult:
-    journal_id: int
-    state: str  # pending | done | ignored | quarantined
-    outcome: str  # new_ticket | reply | reopened | new_ticket_late | refused | bounce | auto_reply | duplicate | ...
-    ticket_id: int | None = None
-    entry_id: int | None = None
-    reason: str = ""
-    already_journaled: bool = False
 
 
 class Quarantine(Exception):
@@ -91,87 +79,7 @@ class _Outcome:
 # --- the journal -------------------------------------------------------------------------------------
 
 
-def journal_message_id(raw: bytes) -> str:
-    """The Message-ID to dedupe on: the header's, or one derived from the bytes when there is none."""
-    found = None
-    try:
-        headers = BytesHeaderParser(policy=compat32).parsebytes(raw)
-        found = normalize_msgid(str(headers.get("message-id") or "")) if headers.get("message-id") else None
-    except Exception:  # noqa: BLE001 - broken headers are the parser's business, not the journal's
-        found = None
-    if found and len(found) <= 400 and "\n" not in found:
-        return clean_line(found)
-    return f"<{hashlib.sha256(raw).hexdigest()[:40]}{SYNTHETIC_SUFFIX}"
-
-
-def journal(
-    engine: Engine,
-    raw: bytes,
-    *,
-    mailbox_id: int | None = None,
-    uidvalidity: int | None = None,
-    uid: int | None = None,
-) -> tuple[int, bool]:
-    """Store the raw bytes and commit; returns (journal id, whether this UID was journaled before)."""
-    if isinstance(raw, str):
-        raw = raw.encode("utf-8", errors="surrogateescape")
-    raw = bytes(raw)
-    message_id = journal_message_id(raw)
-    with session_scope(engine) as s:
-        if mailbox_id is not None and uid is not None:
-            existing = s.execute(
-                select(InboundMessage.id).where(
-                    InboundMessage.mailbox_id == mailbox_id,
-                    InboundMessage.uidvalidity == uidvalidity,
-                    InboundMessage.uid == uid,
-                )
-            ).scalar()
-            if existing is not None:
-                return existing, True
-        again = _quarantined_copy(s, message_id, raw)
-        if again is not None:
-            # An MTA retrying, or a folder re-read: one row for the message, counting its deliveries.
-            again.deliveries += 1
-            s.add(again)
-            _advance_last_uid(s, mailbox_id, uidvalidity, uid)
-            return int(again.id), True
-        row = InboundMessage(
-            mailbox_id=mailbox_id,
-            uidvalidity=uidvalidity,
-            uid=uid,
-            message_id=message_id,
-            raw=raw,
-            state="pending",
-        )
-        s.add(row)
-        _advance_last_uid(s, mailbox_id, uidvalidity, uid)
-        s.flush()
-        return int(row.id), False
-
-
-def _advance_last_uid(s: Session, mailbox_id: int | None, uidvalidity: int | None, uid: int | None) -> None:
-    # Advancing the mailbox's high-water mark with the journal row: a message is either journaled and
-    # skipped next poll, or neither.
-    if mailbox_id is not None and uid is not None:
-        s.execute(
-            update(Mailbox)
-            .where(Mailbox.id == mailbox_id, Mailbox.last_uid < uid)
-            .values(last_uid=uid, uidvalidity=uidvalidity)
-        )
-
-
-def _quarantined_copy(s: Session, message_id: str, raw: bytes) -> InboundMessage | None:
-    """The quarantined row holding these very bytes, if any (a Message-ID alone proves nothing)."""
-    candidates = s.execute(
-        select(InboundMessage.id).where(
-            InboundMessage.message_id == message_id, InboundMessage.state == "quarantined"
-        )
-    ).scalars()
-    for journal_id in candidates.all():
-        row = s.get(InboundMessage, journal_id)
-        if row is not None and bytes(row.raw) == raw:
-            return row
-    return None
+# journal, journal_message_id and IngestResult live in inbound_journal (Core only, for the MTA pipe)
 
 
 def ingest_raw(
@@ -242,7 +150,9 @@ def process(
             row.attempts += 1
             tx.session.add(row)
             tx.changed = True
-            return _result(row)
+            result = _result(row)
+        _unlink_spools(written)  # big parts no attachment row took (refused, a bounce's copy, ...)
+        return result
     except Exception as exc:  # noqa: BLE001 - whatever went wrong, the message is kept and shown
         for path in written:
             path.unlink(missing_ok=True)
@@ -365,7 +275,8 @@ def _route(
         _tell_sender_too_big(tx, row, limit)
         reason = f"the message is {len(row.raw)} bytes; the limit is {limit} bytes (setting max_message_bytes)"
         return _Outcome("quarantined", "too_big", reason=reason)
-    parsed = parse_message(row.raw)
+    parsed = parse_message(row.raw, spool_dir=_attachments_dir(attachments_dir) / SPOOL_FOLDER)
+    written.extend(a.spool for a in parsed.attachments if a.spool is not None)
     if parsed.fatal:
         raise Quarantine(
             "cannot be parsed: " + "; ".join(d for d in parsed.defects if d.startswith("fatal:"))
@@ -837,6 +748,15 @@ def _mark_bouncing(tx: Tx, failures: list[bounces.Failure]) -> None:
 # --- attachments -----------------------------------------------------------------------------------------
 
 
+SPOOL_FOLDER = "incoming"  # big parts decoded while their message is processed (mail/parse.py)
+
+
+def _unlink_spools(paths: list[Path]) -> None:
+    for path in paths:
+        if path.parent.name == SPOOL_FOLDER:
+            path.unlink(missing_ok=True)
+
+
 def _attachments_dir(explicit: Path | None) -> Path:
     if explicit is not None:
         return Path(explicit)
@@ -874,7 +794,10 @@ def _store_attachments(ctx: _Context, ticket: Ticket, entry_id: int | None) -> l
         storage_name = f"{token[:2]}/{token}"
         target = directory / storage_name
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(att.payload)
+        if att.spool is not None:
+            os.replace(att.spool, target)  # decoded there already, on the same disk
+        else:
+            target.write_bytes(att.payload)
         ctx.written.append(target)
         s.add(
             Attachment(
@@ -883,7 +806,7 @@ def _store_attachments(ctx: _Context, ticket: Ticket, entry_id: int | None) -> l
                 filename=att.filename[:255],
                 content_type=att.content_type[:150] or "application/octet-stream",
                 size=att.size,
-                sha256=hashlib.sha256(att.payload).hexdigest(),
+                sha256=att.sha256 or hashlib.sha256(att.payload).hexdigest(),
                 storage_name=storage_name,
                 inline=att.inline,
                 created_at=ctx.tx.now,

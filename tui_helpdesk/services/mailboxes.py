@@ -240,10 +240,9 @@ def delete(tx: Tx, ref: str | int) -> str:
 def id_for_delivery(engine: Engine, address: str) -> int | None:
     """The mailbox an MTA pipe names (`ingest --mailbox`), or None to route by the recipients. The
     pipe runs as the mail system, not as a person, so it needs no actor."""
-    with reading(engine) as tx:
-        return tx.session.execute(
-            select(Mailbox.id).where(Mailbox.address == address.strip().lower())
-        ).scalar()
+    from .inbound_journal import mailbox_id_for
+
+    return mailbox_id_for(engine, address)
 
 
 def test(engine: Engine, actor: Actor, ref: str | int) -> str:

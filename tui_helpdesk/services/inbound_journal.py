@@ -1,0 +1,220 @@
+"""The journal's door: raw bytes into ``inbound_message``, committed, before anything else happens.
+
+Written with SQLAlchemy Core and the standard library only, no ORM and no models: an MTA starts one
+`helpdesk ingest` process per message, and when a worker is running that process only journals the
+message (the worker processes it within a second), so what it imports is what it costs. The tables are
+described here as far as the journal needs them; tests/mail_flow/test_pipe.py checks them against the
+models. services/inbound.py does the processing and re-exports these functions.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.parser import BytesHeaderParser
+from email.policy import compat32
+
+from sqlalchemy import (
+    Boolean,
+    DateTime,
+    Engine,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    column,
+    func,
+    insert,
+    select,
+    table,
+    update,
+)
+
+from tui_helpdesk.db import is_sqlite
+from tui_helpdesk.mail.parse import normalize_msgid
+from tui_helpdesk.mail.threading import SYNTHETIC_SUFFIX
+from tui_helpdesk.untrusted import clean_line
+
+inbound_message = table(
+    "inbound_message",
+    column("id", Integer),
+    column("mailbox_id", Integer),
+    column("uidvalidity", Integer),
+    column("uid", Integer),
+    column("message_id", String),
+    column("raw", LargeBinary),
+    column("received_at", DateTime(timezone=True)),
+    column("state", String),
+    column("outcome", String),
+    column("reason", Text),
+    column("attempts", Integer),
+    column("server_done", Boolean),
+    column("deliveries", Integer),
+)
+mailbox = table(
+    "mailbox", column("id", Integer), column("address", String), column("last_uid", Integer),
+    column("uidvalidity", Integer),
+)  # fmt: skip
+worker_lock = table("worker_lock", column("name", String), column("expires_at", DateTime(timezone=True)))
+
+
+_BLANK_LINE = re.compile(rb"\r?\n\r?\n")
+_HEADER_BLOCK_MAX = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    journal_id: int
+    state: str  # pending | done | ignored | quarantined
+    outcome: str  # new_ticket | reply | reopened | new_ticket_late | refused | bounce | auto_reply | duplicate | ...
+    ticket_id: int | None = None
+    entry_id: int | None = None
+    reason: str = ""
+    already_journaled: bool = False
+
+
+def journal_message_id(raw: bytes) -> str:
+    """The Message-ID to dedupe on: the header's, or one derived from the bytes when there is none."""
+    found = None
+    try:
+        # the header block only: given the whole message, the parser decodes and splits the body too
+        end = _BLANK_LINE.search(raw, 0, _HEADER_BLOCK_MAX)
+        headers = BytesHeaderParser(policy=compat32).parsebytes(
+            raw[: end.end()] if end else raw[:_HEADER_BLOCK_MAX]
+        )
+        found = normalize_msgid(str(headers.get("message-id") or "")) if headers.get("message-id") else None
+    except Exception:  # noqa: BLE001 - broken headers are the parser's business, not the journal's
+        found = None
+    if found and len(found) <= 400 and "\n" not in found:
+        return clean_line(found)
+    return f"<{hashlib.sha256(raw).hexdigest()[:40]}{SYNTHETIC_SUFFIX}"
+
+
+def _now() -> datetime:
+    from tui_helpdesk import clock
+
+    return clock.now()
+
+
+def journal(
+    engine: Engine,
+    raw: bytes,
+    *,
+    mailbox_id: int | None = None,
+    uidvalidity: int | None = None,
+    uid: int | None = None,
+) -> tuple[int, bool]:
+    """Store the raw bytes and commit; returns (journal id, whether this message was journaled before).
+
+    Before means: the same UID of the same mailbox, or the very same bytes sitting in quarantine (an MTA
+    retrying, a folder read again), which then count one more delivery on their row.
+    """
+    if isinstance(raw, str):
+        raw = raw.encode("utf-8", errors="surrogateescape")
+    raw = bytes(raw)
+    message_id = journal_message_id(raw)
+    begin = engine.execution_options(sqlite_begin="IMMEDIATE") if is_sqlite(engine) else engine
+    with begin.begin() as conn:
+        if mailbox_id is not None and uid is not None:
+            existing = conn.execute(
+                select(inbound_message.c.id).where(
+                    inbound_message.c.mailbox_id == mailbox_id,
+                    inbound_message.c.uidvalidity == uidvalidity,
+                    inbound_message.c.uid == uid,
+                )
+            ).scalar()
+            if existing is not None:
+                return int(existing), True
+        again = _quarantined_copy(conn, message_id, raw)
+        if again is not None:
+            conn.execute(
+                update(inbound_message)
+                .where(inbound_message.c.id == again)
+                .values(deliveries=inbound_message.c.deliveries + 1)
+            )
+            _advance_last_uid(conn, mailbox_id, uidvalidity, uid)
+            return again, True
+        journal_id = conn.execute(
+            insert(inbound_message)
+            .values(
+                mailbox_id=mailbox_id,
+                uidvalidity=uidvalidity,
+                uid=uid,
+                message_id=message_id,
+                raw=raw,
+                received_at=_now().astimezone(UTC),
+                state="pending",
+                outcome="",
+                reason="",
+                attempts=0,
+                server_done=False,
+                deliveries=1,
+            )  # fmt: skip
+            .returning(inbound_message.c.id)
+        ).scalar_one()
+        _advance_last_uid(conn, mailbox_id, uidvalidity, uid)
+        return int(journal_id), False
+
+
+def _advance_last_uid(conn, mailbox_id: int | None, uidvalidity: int | None, uid: int | None) -> None:
+    # Advancing the mailbox's high-water mark with the journal row: a message is either journaled and
+    # skipped next poll, or neither.
+    if mailbox_id is not None and uid is not None:
+        conn.execute(
+            update(mailbox)
+            .where(mailbox.c.id == mailbox_id, mailbox.c.last_uid < uid)
+            .values(last_uid=uid, uidvalidity=uidvalidity)
+        )
+
+
+def _quarantined_copy(conn, message_id: str, raw: bytes) -> int | None:
+    """The quarantined row holding these very bytes, if any (a Message-ID alone proves nothing)."""
+    candidates = conn.execute(
+        select(inbound_message.c.id, func.length(inbound_message.c.raw)).where(
+            inbound_message.c.message_id == message_id, inbound_message.c.state == "quarantined"
+        )
+    ).all()
+    for journal_id, size in candidates:
+        if size != len(raw):
+            continue
+        stored = conn.execute(
+            select(inbound_message.c.raw).where(inbound_message.c.id == journal_id)
+        ).scalar()
+        if stored is not None and bytes(stored) == raw:
+            return int(journal_id)
+    return None
+
+
+def mailbox_id_for(engine: Engine, address: str) -> int | None:
+    """The mailbox with this address (`ingest --mailbox`), or None."""
+    with engine.connect() as conn:
+        found = conn.execute(
+            select(mailbox.c.id).where(mailbox.c.address == address.strip().lower())
+        ).scalar()
+    return int(found) if found is not None else None
+
+
+def worker_alive(engine: Engine, name: str = "worker") -> bool:
+    """Whether a worker holds a live lease (tui_helpdesk/worker.py): it will process what is journaled.
+
+    The lease is on the wall clock, as the worker writes it (a pinned help-desk clock never leases)."""
+    with engine.connect() as conn:
+        expires = conn.execute(select(worker_lock.c.expires_at).where(worker_lock.c.name == name)).scalar()
+    if expires is None:
+        return False
+    if expires.tzinfo is None:
+        expires = expires.replace(tzinfo=UTC)
+    return expires > datetime.now(UTC)
+
+
+def has_pending(engine: Engine) -> bool:
+    """Whether a journaled message waits for processing (the worker looks between its passes)."""
+    with engine.connect() as conn:
+        return (
+            conn.execute(
+                select(inbound_message.c.id).where(inbound_message.c.state == "pending").limit(1)
+            ).first()
+            is not None
+        )
