@@ -17,19 +17,23 @@ Conventions:
 
 from __future__ import annotations
 
+import binascii
 import codecs
+import hashlib
 import re
+import secrets
+import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email import policy
 from email.header import decode_header
 from email.message import Message
-from email.parser import BytesParser, HeaderParser
+from email.parser import BytesHeaderParser, BytesParser, HeaderParser
 from email.utils import getaddresses, parsedate_to_datetime
+from pathlib import Path
 from typing import Any
 
-from tui_helpdesk.mail.html_text import html_to_text
 from tui_helpdesk.untrusted import clean, clean_line, safe_filename
 
 # Headers dropped from ``ParsedMessage.headers``: bulky transport and signature headers that no filter
@@ -63,6 +67,10 @@ class Attachment:
     size: int
     inline: bool
     content_id: str | None  # without angle brackets, as cid: URLs use it
+    # A big base64 part is decoded straight into this file (payload is then b""), with its sha256: a
+    # 50 MB message must not be held three times over. The caller moves or deletes the file.
+    spool: Path | None = None
+    sha256: str = ""
 
 
 @dataclass(frozen=True)
@@ -129,11 +137,18 @@ def parse_references(value: str | None) -> tuple[str, ...]:
     return tuple(seen)
 
 
-def parse_message(raw: bytes) -> ParsedMessage:
-    """Parse one message. Never raises: problems are reported in ``defects``."""
+def parse_message(raw: bytes, *, spool_dir: Path | None = None) -> ParsedMessage:
+    """Parse one message. Never raises: problems are reported in ``defects``.
+
+    Base64 parts of ``LIFT_MIN`` bytes or more are decoded into files in ``spool_dir`` (the system's
+    temporary folder when None) before the email package sees the message: see ``Attachment.spool``.
+    """
+    lifted: list[_Lifted] = []
     try:
-        return _parse(raw)
+        return _parse(raw, spool_dir, lifted)
     except Exception as exc:  # noqa: BLE001 - the contract is "never raise"; the caller quarantines
+        for part in lifted:
+            part.path.unlink(missing_ok=True)
         return ParsedMessage(defects=(f"fatal: {type(exc).__name__}: {exc}"[:500],), size=len(raw or b""))
 
 
@@ -148,9 +163,11 @@ class _Collected:
     delivery_status: list[dict[str, str]] = field(default_factory=list)
     enclosed_headers: dict[str, str] | None = None
     defects: list[str] = field(default_factory=list)
+    lifted: dict[str, _Lifted] = field(default_factory=dict)  # marker header value -> decoded part
+    marker: str = ""
 
 
-def _parse(raw: bytes) -> ParsedMessage:
+def _parse(raw: bytes, spool_dir: Path | None, lifted: list[_Lifted]) -> ParsedMessage:
     if not isinstance(raw, bytes | bytearray | memoryview):
         return ParsedMessage(defects=(f"fatal: expected bytes, got {type(raw).__name__}",))
     raw = bytes(raw)
@@ -163,10 +180,13 @@ def _parse(raw: bytes) -> ParsedMessage:
         # An mbox "From " line is not a header; left in, it hides every header after it.
         body_bytes = raw[postmark.end() :]
         defects.append("mbox postmark line removed")
+    marker = f"x-helpdesk-lifted-{secrets.token_hex(8)}"
+    body_bytes = _lift_big_parts(body_bytes, marker, spool_dir, lifted)
     msg = BytesParser(policy=_POLICY).parsebytes(body_bytes)
+    del body_bytes
     headers = _header_map(msg)
 
-    collected = _Collected()
+    collected = _Collected(lifted={str(i): part for i, part in enumerate(lifted)}, marker=marker)
     _collect(msg, collected, depth=0)
     defects.extend(_defect_names(msg))
     defects.extend(collected.defects)
@@ -174,6 +194,8 @@ def _parse(raw: bytes) -> ParsedMessage:
     text = "\n\n".join(t for t in collected.text_parts if t.strip())
     html = "\n".join(collected.html_parts) or None
     if not text.strip() and html:
+        from tui_helpdesk.mail.html_text import html_to_text  # only HTML-only mail pays for it
+
         text = html_to_text(html)
     text = clean(text).strip("\n")
     if not text.strip() and not collected.attachments:
@@ -242,7 +264,7 @@ def _collect(part: Message, out: _Collected, depth: int) -> None:
         body = _decode_part(part, out)
         (out.text_parts if ctype == "text/plain" else out.html_parts).append(body)
         return
-    out.attachments.append(_attachment(part, ctype, disposition, raw_name))
+    out.attachments.append(_attachment(part, ctype, disposition, raw_name, out))
 
 
 def _collect_alternative(children: list[Message], out: _Collected, depth: int) -> None:
@@ -250,7 +272,7 @@ def _collect_alternative(children: list[Message], out: _Collected, depth: int) -
     # which RFC 2046 makes the richest), but every attachment found in any branch.
     branches = []
     for child in children:
-        branch = _Collected()
+        branch = _Collected(lifted=out.lifted, marker=out.marker)
         _collect(child, branch, depth + 1)
         branches.append(branch)
         out.attachments.extend(branch.attachments)
@@ -292,8 +314,11 @@ def _collect_enclosed(part: Message, out: _Collected, depth: int) -> None:
     )
 
 
-def _attachment(part: Message, ctype: str, disposition: str | None, raw_name: str | None) -> Attachment:
-    payload = _safe(lambda: part.get_payload(decode=True), None)
+def _attachment(
+    part: Message, ctype: str, disposition: str | None, raw_name: str | None, out: _Collected
+) -> Attachment:
+    spooled = out.lifted.get(str(part.get(out.marker, "")).strip()) if out.marker in part else None
+    payload = b"" if spooled else _safe(lambda: part.get_payload(decode=True), None)
     if not isinstance(payload, bytes):
         payload = b""
     name = _decode_words(raw_name) if raw_name else None
@@ -306,9 +331,11 @@ def _attachment(part: Message, ctype: str, disposition: str | None, raw_name: st
         filename=safe_filename(name or _default_name(ctype)),
         content_type=clean_line(ctype),
         payload=payload,
-        size=len(payload),
+        size=spooled.size if spooled else len(payload),
         inline=disposition == "inline" or (disposition is None and cid is not None),
         content_id=cid[1:-1] if cid else None,
+        spool=spooled.path if spooled else None,
+        sha256=spooled.sha256 if spooled else "",
     )
 
 
@@ -326,6 +353,119 @@ def _as_bytes(message: Message) -> bytes:
         except Exception:  # noqa: BLE001,S112 - try the next policy
             continue
     return b""
+
+
+# -- big parts ------------------------------------------------------------------------------------
+
+LIFT_MIN = 256 * 1024  # a base64 part this big is decoded into a file, not parsed in memory
+_LIFT_CHUNK = 4 * 1024 * 1024
+_LIFT_MAX_DEPTH = 20
+_BLANK_LINE = re.compile(rb"\r?\n\r?\n")
+
+
+@dataclass(frozen=True)
+class _Lifted:
+    path: Path
+    size: int
+    sha256: str
+
+
+def _lift_big_parts(data: bytes, marker: str, spool_dir: Path | None, lifted: list[_Lifted]) -> bytes:
+    """The message with each big base64 leaf part's body cut out and decoded into a spool file.
+
+    The email package holds a part's body as a list of lines, then as one string, then decodes it: about
+    ten times the part's size at its peak. Here the body is decoded from the raw bytes in chunks, and the
+    part stays in the message with its headers, an empty body and a ``marker`` header naming its file.
+    Anything this scanner is unsure of (no boundary, a part without a blank line) is left as it is.
+    """
+    if len(data) < LIFT_MIN:
+        return data
+    pieces: list[bytes] = []
+    _lift_entity(data, 0, len(data), pieces, marker, spool_dir, lifted, 0)
+    return b"".join(pieces) if lifted else data
+
+
+def _lift_entity(
+    data: bytes, start: int, end: int, out: list[bytes], marker: str, spool_dir: Path | None,
+    lifted: list[_Lifted], depth: int,
+) -> None:  # fmt: skip
+    blank = _BLANK_LINE.search(data, start, min(end, start + 256 * 1024))
+    if blank is None or depth > _LIFT_MAX_DEPTH or end - start < LIFT_MIN:
+        out.append(data[start:end])
+        return
+    head = BytesHeaderParser(policy=_POLICY).parsebytes(data[start : blank.end()])
+    ctype = _safe(lambda: head.get_content_type(), "text/plain")
+    body = blank.end()
+    if ctype.startswith("multipart/"):
+        boundary = _safe(lambda: head.get_boundary(), None)
+        if not boundary:
+            out.append(data[start:end])
+            return
+        out.append(data[start:body])
+        _lift_multipart(data, body, end, b"--" + boundary.encode("utf-8", "surrogateescape"), out, marker,
+                        spool_dir, lifted, depth)  # fmt: skip
+        return
+    encoding = str(head.get("content-transfer-encoding", "")).strip().lower()
+    if encoding != "base64" or ctype.startswith(("text/", "message/")):
+        out.append(data[start:end])
+        return
+    lifted.append(_decode_to_spool(data, body, end, spool_dir))
+    newline = b"\r\n" if data[blank.start() : blank.start() + 1] == b"\r" else b"\n"
+    out.append(data[start : blank.start()] + newline + f"{marker}: {len(lifted) - 1}".encode() + newline + newline)
+
+
+def _lift_multipart(
+    data: bytes, start: int, end: int, delimiter: bytes, out: list[bytes], marker: str,
+    spool_dir: Path | None, lifted: list[_Lifted], depth: int,
+) -> None:  # fmt: skip
+    # delimiter lines start a line: at the very start of the body, or after a line break
+    first = start if data.startswith(delimiter, start) else data.find(b"\n" + delimiter, start, end)
+    if first < 0:
+        out.append(data[start:end])
+        return
+    first = first if first == start else first + 1
+    out.append(data[start:first])  # the preamble
+    pos = first
+    while True:
+        line_end = data.find(b"\n", pos, end)
+        line_end = end if line_end < 0 else line_end + 1
+        out.append(data[pos:line_end])  # the delimiter line itself
+        if data.startswith(delimiter + b"--", pos) or line_end >= end:
+            out.append(data[line_end:end])  # the epilogue
+            return
+        following = data.find(b"\n" + delimiter, line_end, end)
+        if following < 0:
+            _lift_entity(data, line_end, end, out, marker, spool_dir, lifted, depth + 1)
+            return
+        part_end = following - 1 if data[following - 1 : following] == b"\r" else following
+        _lift_entity(data, line_end, part_end, out, marker, spool_dir, lifted, depth + 1)
+        out.append(data[part_end : following + 1])
+        pos = following + 1
+
+
+def _decode_to_spool(data: bytes, start: int, end: int, spool_dir: Path | None) -> _Lifted:
+    if spool_dir is not None:
+        Path(spool_dir).mkdir(parents=True, exist_ok=True)
+    digest = hashlib.sha256()
+    size = 0
+    view = memoryview(data)
+    handle = tempfile.NamedTemporaryFile(dir=spool_dir, prefix="part-", suffix=".spool", delete=False)
+    with handle:
+        carry = b""
+        for offset in range(start, end, _LIFT_CHUNK):
+            chunk = carry + bytes(view[offset : min(end, offset + _LIFT_CHUNK)]).translate(None, b" \t\r\n")
+            usable = len(chunk) - len(chunk) % 4
+            carry = chunk[usable:]
+            decoded = binascii.a2b_base64(chunk[:usable]) if usable else b""
+            handle.write(decoded)
+            digest.update(decoded)
+            size += len(decoded)
+        if carry.strip(b"="):
+            decoded = binascii.a2b_base64(carry + b"=" * (-len(carry) % 4))
+            handle.write(decoded)
+            digest.update(decoded)
+            size += len(decoded)
+    return _Lifted(Path(handle.name), size, digest.hexdigest())
 
 
 # -- bodies and charsets --------------------------------------------------------------------------

@@ -179,6 +179,15 @@ def sweep_orphans(engine: Engine, attachments_dir: Path, *, grace: timedelta = O
         return 0
     cutoff = time.time() - grace.total_seconds()
     removed = 0
+    # big parts a killed ingest had decoded (services/inbound.SPOOL_FOLDER) belong to no row by design
+    spool = root / "incoming"
+    for path in spool.glob("*.spool") if spool.is_dir() else ():
+        try:
+            if path.stat().st_mtime < cutoff:
+                path.unlink(missing_ok=True)
+                removed += 1
+        except OSError:
+            continue
     for bucket in sorted(p for p in root.iterdir() if p.is_dir() and len(p.name) == 2):
         old: dict[str, Path] = {}
         for path in bucket.iterdir():
