@@ -176,7 +176,7 @@ def cmd_ingest(args: argparse.Namespace, ctx: Any) -> int:
     """Journal the message (Core only: committed, nothing can be lost from here), then process it, or,
     while a worker runs, leave that to the worker, which wakes for it within a second: this process
     then never imports the ORM, the models or the services, which was most of its time."""
-    raw = sys.stdin.buffer.read()
+    raw = _read_stdin()
     if not raw:
         print("helpdesk: error: no message on standard input", file=sys.stderr)
         return 1
@@ -214,6 +214,15 @@ def cmd_ingest(args: argparse.Namespace, ctx: Any) -> int:
         return EX_TEMPFAIL
     ctx.emit(result, f"{result.state}: {result.outcome}" + (f" ({result.reason})" if result.reason else ""))
     return 0
+
+
+def _read_stdin() -> bytearray:
+    # In chunks into one growing buffer: read() of a pipe joins its chunks at the end, a second copy
+    # of a 50 MB message. The journal stores a bytearray as it is.
+    buf = bytearray()
+    while chunk := sys.stdin.buffer.read1(1 << 20):
+        buf += chunk
+    return buf
 
 
 # --- mailboxes -----------------------------------------------------------------------------------------

@@ -172,7 +172,7 @@ def _parse(raw: bytes, spool_dir: Path | None, lifted: list[_Lifted]) -> ParsedM
         return ParsedMessage(defects=(f"fatal: expected bytes, got {type(raw).__name__}",))
     raw = bytes(raw)
     defects: list[str] = []
-    if not raw.strip():
+    if not raw or raw.isspace():  # (strip() would copy a big message)
         return ParsedMessage(defects=("fatal: empty message",), size=len(raw))
     body_bytes = raw
     postmark = _MBOX_POSTMARK.match(raw)
@@ -358,7 +358,7 @@ def _as_bytes(message: Message) -> bytes:
 # -- big parts ------------------------------------------------------------------------------------
 
 LIFT_MIN = 256 * 1024  # a base64 part this big is decoded into a file, not parsed in memory
-_LIFT_CHUNK = 4 * 1024 * 1024
+_LIFT_CHUNK = 1024 * 1024  # three copies of a chunk are alive while it is decoded
 _LIFT_MAX_DEPTH = 20
 _BLANK_LINE = re.compile(rb"\r?\n\r?\n")
 

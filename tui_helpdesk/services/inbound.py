@@ -27,6 +27,8 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, select, update
+from sqlalchemy.orm import defer
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session
 
 from tui_helpdesk.db import session_scope
@@ -52,7 +54,7 @@ from tui_helpdesk.untrusted import clean_line
 from . import inbound_match, links, lookup, notify, outbound, settings, tickets
 from .context import Actor, Tx, transaction
 from .errors import ServiceError
-from .inbound_journal import IngestResult, journal, journal_message_id
+from .inbound_journal import IngestResult, journal, journal_message_id, read_raw
 from .tickets import add_participant
 
 log = logging.getLogger(__name__)
@@ -131,9 +133,12 @@ def process(
             row = tx.session.execute(
                 select(InboundMessage)
                 .where(InboundMessage.id == journal_id)
+                .options(defer(InboundMessage.raw))
                 .with_for_update()
                 .execution_options(populate_existing=True)
             ).scalar_one()
+            # the raw bytes once, read in place (a row SELECT held a 50 MB message twice on the way in)
+            set_committed_value(row, "raw", read_raw(tx.session.connection(), journal_id))
             if not (
                 row.state == "pending"
                 or (retry and row.state == "quarantined")
