@@ -137,6 +137,12 @@ def test_json_notification_bodies(body: str, flagged: bool) -> None:
         ("From: a@x.org\nReturn-Path: <bob@x.org>\nSubject: hi", "normal", "no automatic-mail signal"),
         ("From: a@x.org\nReturn-Path: <Mailer-Daemon@x.org>\nReturn-Path: <>\nSubject: hi", "bounce",
          "Return-Path is a mail daemon"),
+        # the delivering MTA's Return-Path is the first; a daemon in an older one below it is history
+        ("From: a@x.org\nReturn-Path: <a@x.org>\nReturn-Path: <MAILER-DAEMON@x.org>\nSubject: hi", "normal",
+         "no automatic-mail signal"),
+        ("From: a@x.org\nPrecedence: first-class\nPrecedence: bulk\nSubject: hi", "normal",
+         "no automatic-mail signal"),
+        ("From: <>\nFrom: MAILER-DAEMON\nSubject: hi", "auto_reply", "null sender (From: <>)"),
     ],
 )
 def test_more_header_rules(headers: str, kind: str, reason: str) -> None:

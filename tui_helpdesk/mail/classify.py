@@ -13,7 +13,7 @@ bounced.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from tui_helpdesk.mail.parse import ParsedMessage, normalize_msgid
@@ -92,8 +92,7 @@ def classify(parsed: ParsedMessage) -> Classification:
     decided = _by_headers(parsed)
     if decided.kind in MACHINE_KINDS:
         return decided
-    flags = _flags(parsed)
-    return Classification(decided.kind, decided.reason, flags=flags) if flags else decided
+    return replace(decided, flags=_flags(parsed))
 
 
 def _by_headers(parsed: ParsedMessage) -> Classification:
