@@ -52,13 +52,15 @@ def reply_added(tx: Tx, ticket: Ticket, entry: TicketEntry) -> None:
 
 
 @_unless_muted
-def created(tx: Tx, ticket: Ticket, message: str = "") -> None:
-    """A ticket an agent opened: the new-ticket alert (and distribution list) and the client notice.
+def created(tx: Tx, ticket: Ticket, message: str = "", *, client: bool = True) -> None:
+    """A ticket an agent opened: the new-ticket alert (and distribution list) and, unless the agent
+    said not to (`client=False`), the client notice.
 
     Mail-created tickets get their alert and autoresponse from the ingest instead.
     """
     outbound.queue_alert(tx, ticket, "new_ticket", message=message)
-    outbound.queue_client_notice(tx, ticket, "created", message=message)
+    if client:
+        outbound.queue_client_notice(tx, ticket, "created", message=message)
 
 
 @_unless_muted

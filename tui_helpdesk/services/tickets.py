@@ -268,8 +268,12 @@ def open_ticket(
     full_body: str | None = None,
     body_format: str = "markdown",
     organization: str | int | None = None,
+    notify_client: bool = True,
 ) -> Ticket:
     """Open a ticket. An agent creates it on behalf of a contact; the mail ingest as the system.
+
+    `notify_client=False` opens it without the "we received your request" notice to the requester
+    (an agent logging a phone call the customer needs no mail about).
 
     Returns the row; callers that show the result use `create`, which adds the detail."""
     s = tx.session
@@ -356,7 +360,7 @@ def open_ticket(
     if tx.actor.origin != "mail":  # the ingest sends its own autoresponse and alerts
         from tui_helpdesk.services import notify
 
-        notify.created(tx, ticket, body)
+        notify.created(tx, ticket, body, client=_flag(notify_client, "notify_client"))
     tx.session.flush()
     return ticket
 

@@ -69,6 +69,7 @@ QUEUE_BINDINGS: list[Binding] = [
     _b("y", "copy_number", "Copy number", "queue.copy", show=False),
     _b("S", "save_view", "Save view", "queue.save_view", show=False),
     _b("E", "export", "Export CSV", "queue.export", show=False),
+    _b("N", "new_ticket", "New ticket", "queue.new_ticket", show=False),
 ]
 
 

@@ -22,10 +22,10 @@ from textual.screen import Screen
 from textual.widgets import Footer, OptionList, Static
 
 from tui_helpdesk import clock
-from tui_helpdesk.services import door, filter_query, links, presence, queries, tickets, views
-from tui_helpdesk.services.context import Tx, reading
-from tui_helpdesk.services.errors import ServiceError
-from tui_helpdesk.services.queries import SORTS, TicketQuery
+from tui_helpdesk.services import bulk, door, filter_query, links, presence, queries, tickets, views
+from tui_helpdesk.services.context import Tx
+from tui_helpdesk.services.errors import ServiceError, StaleVersion
+from tui_helpdesk.services.queries import SORTS, QueueRow, TicketQuery
 from tui_helpdesk.tui.context import AppContext
 from tui_helpdesk.tui.keymap import QUEUE_BINDINGS
 from tui_helpdesk.tui.screens.queue_dialogs import (
@@ -127,9 +127,9 @@ class QueueScreen(Screen[None]):
 
         def work() -> None:
             try:
-                with reading(ctx.engine, ctx.actor) as tx:
-                    depts = views.department_names(tx)
-                    saved = views.list_views(tx)
+                depts, saved = door.read(
+                    ctx.engine, ctx.actor, lambda tx: (views.department_names(tx), views.list_views(tx))
+                )
             except Exception as exc:  # noqa: BLE001
                 self.app.call_from_thread(self.app.notify, f"Cannot read the views: {exc}", severity="error")
                 return
@@ -184,15 +184,12 @@ class QueueScreen(Screen[None]):
         ctx = self.ctx
 
         def work() -> None:
+            def build(tx: Tx) -> TicketQuery:
+                base = dataclasses.replace(self._base_query(entry, tx), sort=sort)
+                return filter_query.resolve_text(tx.session, text, ctx.actor.agent_id, base) if text else base
+
             try:
-                with reading(ctx.engine, ctx.actor) as tx:
-                    base = self._base_query(entry, tx)
-                    base = dataclasses.replace(base, sort=sort)
-                    query = (
-                        filter_query.resolve_text(tx.session, text, ctx.actor.agent_id, base)
-                        if text
-                        else base
-                    )
+                query = door.read(ctx.engine, ctx.actor, build)
             except filter_query.FilterError as exc:
                 self.app.call_from_thread(self._filter_failed, exc)
                 return
@@ -219,24 +216,27 @@ class QueueScreen(Screen[None]):
         saved = [e for e in self.sidebar.entries if e.kind == "view"]
 
         def work() -> None:
+            def count_all(tx: Tx) -> dict[str, int | None]:
+                c = queries.sidebar_counts(tx)
+                counts: dict[str, int | None] = {
+                    "builtin:mine": c.mine,
+                    "builtin:unassigned": c.unassigned,
+                    "builtin:open": c.open,
+                    "builtin:pending": c.pending,
+                    "builtin:overdue": c.overdue,
+                    "builtin:resolved": c.resolved,
+                    "builtin:all": c.all,
+                }
+                counts.update({f"dept:{k}": v for k, v in c.departments.items()})
+                for e in saved:
+                    try:
+                        counts[e.key] = queries.count(tx, self._base_query(e, tx))
+                    except Exception:  # noqa: BLE001 - a view naming a deleted status counts as unknown
+                        counts[e.key] = None
+                return counts
+
             try:
-                with reading(ctx.engine, ctx.actor) as tx:
-                    c = queries.sidebar_counts(tx)
-                    counts: dict[str, int | None] = {
-                        "builtin:mine": c.mine,
-                        "builtin:unassigned": c.unassigned,
-                        "builtin:open": c.open,
-                        "builtin:pending": c.pending,
-                        "builtin:overdue": c.overdue,
-                        "builtin:resolved": c.resolved,
-                        "builtin:all": c.all,
-                    }
-                    counts.update({f"dept:{k}": v for k, v in c.departments.items()})
-                    for e in saved:
-                        try:
-                            counts[e.key] = queries.count(tx, self._base_query(e, tx))
-                        except Exception:  # noqa: BLE001 - a view naming a deleted status counts as unknown
-                            counts[e.key] = None
+                counts = door.read(ctx.engine, ctx.actor, count_all)
             except Exception as exc:  # noqa: BLE001
                 self.app.call_from_thread(self.app.notify, f"Cannot count: {exc}", severity="error")
                 return
@@ -501,7 +501,7 @@ class QueueScreen(Screen[None]):
 
             self.run_worker(work, thread=True, group="save", exit_on_error=False)
 
-        self.app.push_screen(ConfirmScreen(f"Delete the view {name!r}?"), go)
+        self.app.push_screen(ConfirmScreen(f"Delete the view {name!r}?", default_no=True), go)
 
     def _view_deleted(self, entry: ViewEntry) -> None:
         self.notify(f"Deleted view {entry.label!r}")
@@ -607,6 +607,16 @@ class QueueScreen(Screen[None]):
 
         self.app.push_screen(TicketScreen(ticket_id, queue_ids=queue_ids), closed)
 
+    def action_new_ticket(self) -> None:
+        from tui_helpdesk.tui.screens.new_ticket import NewTicketScreen
+
+        def created(ticket_id: int | None) -> None:
+            self.data_changed()
+            if ticket_id is not None:
+                self.open_ticket(ticket_id)
+
+        self.app.push_screen(NewTicketScreen(), created)
+
     def _open_next(self, current: int, queue_ids: list[int]) -> None:
         """Triage: after an action on a ticket, the next one of the list opens."""
         if current in queue_ids:
@@ -628,8 +638,7 @@ class QueueScreen(Screen[None]):
 
         def work() -> None:
             try:
-                with reading(ctx.engine, ctx.actor) as tx:
-                    ticket_id, _number = views.find_ticket(tx, ref)
+                ticket_id, _number = door.read(ctx.engine, ctx.actor, views.find_ticket, ref)
             except ServiceError as exc:
                 self.app.call_from_thread(self.notify, str(exc), severity="error")
                 return
@@ -649,7 +658,7 @@ class QueueScreen(Screen[None]):
 
     # --- bulk actions ---------------------------------------------------------------------------
 
-    def _targets(self) -> dict[int, str]:
+    def _targets(self) -> dict[int, QueueRow]:
         targets = self.ticket_list.marked_or_current()
         if not targets:
             self.notify("No ticket here.", severity="warning")
@@ -658,50 +667,57 @@ class QueueScreen(Screen[None]):
     def bulk(
         self,
         question: str,
-        targets: dict[int, str],
-        each: Callable[[Tx, int], Any],
+        targets: dict[int, QueueRow],
+        each: bulk.Each,
         done: str,
         confirm: bool = True,
+        default_no: bool = False,
     ) -> None:
-        """Ask (stating the count), then run `each` per ticket, one transaction each."""
+        """Ask (stating the count), then run `each(tx, ticket_id, version)` per ticket, one transaction
+        each, at the version the row was seen at. `default_no` focuses "No" (closing, deleting)."""
         if not targets:
             return
 
         def go(yes: bool | None) -> None:
             if yes:
-                self._run_bulk(targets, each, done)
+                self._run_bulk(list(targets.values()), each, done)
 
         if confirm:
-            self.app.push_screen(ConfirmScreen(question, _list_numbers(targets)), go)
+            self.app.push_screen(ConfirmScreen(question, _list_numbers(targets), default_no=default_no), go)
         else:
             go(True)
 
-    def _run_bulk(self, targets: dict[int, str], each: Callable[[Tx, int], Any], done: str) -> None:
+    def _run_bulk(self, rows: list[QueueRow], each: bulk.Each, done: str) -> None:
         ctx = self.ctx
-        self._set_task(f"{done.lower()} {len(targets)}…")
+        self._set_task(f"{done.lower()} {len(rows)}…")
 
         def work() -> None:
-            ok, failed = 0, []
-            for ticket_id, number in targets.items():
-                try:
-                    door.write(ctx.engine, ctx.actor, each, ticket_id)
-                    ok += 1
-                except ServiceError as exc:
-                    failed.append(f"{number}: {exc}")
-                except Exception as exc:  # noqa: BLE001
-                    failed.append(f"{number}: {exc}")
-            self.app.call_from_thread(self._bulk_done, done, ok, failed)
+            try:
+                result = bulk.run(ctx.engine, ctx.actor, rows, each)
+            except Exception as exc:  # noqa: BLE001 - the database went away: say so
+                self.app.call_from_thread(self._bulk_done, done, bulk.BulkResult((), (), (str(exc),)))
+                return
+            self.app.call_from_thread(self._bulk_done, done, result)
 
         self.run_worker(work, thread=True, group="bulk", exit_on_error=False)
 
-    def _bulk_done(self, done: str, ok: int, failed: list[str]) -> None:
+    def _bulk_done(self, done: str, result: bulk.BulkResult) -> None:
         self._set_task("")
+        ok = len(result.done)
         noun = "ticket" if ok == 1 else "tickets"
-        if failed:
+        if result.refused:
+            parts = []
+            if result.skipped:
+                parts.append(f"skipped {len(result.skipped)} changed since you saw them")
+            if result.failed:
+                parts.append(f"{len(result.failed)} refused")
+            shown = list(result.refused[:5])
+            if len(result.refused) > 5:
+                shown.append(f"and {len(result.refused) - 5} more")
             self.notify(
-                f"{done} {ok} {noun}; {len(failed)} failed:\n" + "\n".join(failed[:5]),
-                severity="error",
-                timeout=8,
+                f"{done} {ok} {noun}; {', '.join(parts)}:\n" + "\n".join(clean_line(t) for t in shown),
+                severity="error" if not ok else "warning",
+                timeout=10,
             )
         else:
             self.notify(f"{done} {ok} {noun}")
@@ -723,7 +739,7 @@ class QueueScreen(Screen[None]):
                 self.bulk(
                     f"Assign {self._count_words(targets)} to {agent}?",
                     targets,
-                    lambda tx, tid: tickets.assign(tx, tid, agent),
+                    lambda tx, tid, v: tickets.assign(tx, tid, agent, expected_version=v),
                     "Assigned",
                 )
 
@@ -735,7 +751,7 @@ class QueueScreen(Screen[None]):
         self.bulk(
             f"Assign {self._count_words(targets)} to you?",
             targets,
-            lambda tx, tid: tickets.assign_to_me(tx, tid),
+            lambda tx, tid, v: tickets.assign_to_me(tx, tid, expected_version=v),
             "Assigned",
             confirm=len(targets) > 1,
         )
@@ -750,7 +766,7 @@ class QueueScreen(Screen[None]):
                 self.bulk(
                     f"Set {self._count_words(targets)} to {status}?",
                     targets,
-                    lambda tx, tid: tickets.set_status(tx, tid, status),
+                    lambda tx, tid, v: tickets.set_status(tx, tid, status, expected_version=v),
                     f"Set to {status}:",
                 )
 
@@ -761,7 +777,7 @@ class QueueScreen(Screen[None]):
         self.bulk(
             f"Resolve {self._count_words(targets)}?",
             targets,
-            lambda tx, tid: tickets.resolve(tx, tid),
+            lambda tx, tid, v: tickets.resolve(tx, tid, expected_version=v),
             "Resolved",
         )
 
@@ -770,8 +786,9 @@ class QueueScreen(Screen[None]):
         self.bulk(
             f"Close {self._count_words(targets)}?",
             targets,
-            lambda tx, tid: tickets.set_status(tx, tid, "closed"),
+            lambda tx, tid, v: tickets.set_status(tx, tid, "closed", expected_version=v),
             "Closed",
+            default_no=True,
         )
 
     def action_set_priority(self) -> None:
@@ -784,7 +801,9 @@ class QueueScreen(Screen[None]):
                 self.bulk(
                     f"Set the priority of {self._count_words(targets)} to {prio}?",
                     targets,
-                    lambda tx, tid: tickets.update_fields(tx, tid, {"priority": prio}, reason=BULK_REASON),
+                    lambda tx, tid, v: tickets.update_fields(
+                        tx, tid, {"priority": prio}, reason=BULK_REASON, expected_version=v
+                    ),
                     f"Priority {prio}:",
                 )
 
@@ -800,7 +819,7 @@ class QueueScreen(Screen[None]):
                 self.bulk(
                     f"Move {self._count_words(targets)} to {dept}?",
                     targets,
-                    lambda tx, tid: tickets.transfer(tx, tid, dept, reason=BULK_REASON),
+                    lambda tx, tid, v: tickets.transfer(tx, tid, dept, reason=BULK_REASON, expected_version=v),
                     f"Moved to {dept}:",
                 )
 
@@ -811,10 +830,10 @@ class QueueScreen(Screen[None]):
         if not targets:
             return
 
-        def each(tag: str) -> Callable[[Tx, int], Any]:
-            def run(tx: Tx, tid: int) -> Any:
+        def each(tag: str) -> bulk.Each:
+            def run(tx: Tx, tid: int, version: int) -> Any:
                 current = tickets.view(tx, tid, events=False).tags
-                return tickets.set_tags(tx, tid, [*current, tag])
+                return tickets.set_tags(tx, tid, [*current, tag], expected_version=version)
 
             return run
 
@@ -836,7 +855,7 @@ class QueueScreen(Screen[None]):
                 self.bulk(
                     f"Link {self._count_words(targets)} to {other}?",
                     targets,
-                    lambda tx, tid: links.link(tx, tid, other),
+                    lambda tx, tid, v: links.link(tx, tid, other, expected_version=v),
                     f"Linked to {other}:",
                 )
 
@@ -860,11 +879,20 @@ class QueueScreen(Screen[None]):
 
             def work() -> None:
                 try:
-                    door.write(ctx.engine, ctx.actor, links.merge, parent.id, list(children))
-                except ServiceError as exc:
-                    self.app.call_from_thread(self._bulk_done, "Merged", 0, [str(exc)])
+                    door.write(
+                        ctx.engine, ctx.actor, links.merge, parent.id, list(children), expected_version=parent.version
+                    )
+                except StaleVersion as exc:
+                    result = bulk.BulkResult((), (bulk.stale_reason(parent.number, exc),), ())
+                    self.app.call_from_thread(self._bulk_done, "Merged", result)
                     return
-                self.app.call_from_thread(self._bulk_done, f"Merged into {parent.number}:", len(children), [])
+                except ServiceError as exc:
+                    self.app.call_from_thread(self._bulk_done, "Merged", bulk.BulkResult((), (), (str(exc),)))
+                    return
+                merged = tuple(r.number for r in children.values())
+                self.app.call_from_thread(
+                    self._bulk_done, f"Merged into {parent.number}:", bulk.BulkResult(merged, (), ())
+                )
 
             self.run_worker(work, thread=True, group="bulk", exit_on_error=False)
 
@@ -907,8 +935,8 @@ def _builtin_filter(entry: ViewEntry) -> str:
     }.get(entry.ident, "")
 
 
-def _list_numbers(targets: dict[int, str], limit: int = 8) -> str:
-    numbers = list(targets.values())
+def _list_numbers(targets: dict[int, QueueRow], limit: int = 8) -> str:
+    numbers = [r.number for r in targets.values()]
     text = ", ".join(numbers[:limit])
     if len(numbers) > limit:
         text += f" and {len(numbers) - limit} more"

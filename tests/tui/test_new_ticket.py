@@ -1,0 +1,200 @@
+"""The new-ticket form (`N` in the queue) against a real SQLite database, as an agent types it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+from test_ticket_screen import Data, build, on_top, pilot_test
+from textual.app import App
+from textual.pilot import Pilot
+from textual.widgets import Checkbox, Input, OptionList, Select, TextArea
+from waiting import settled, until
+
+from tui_helpdesk import clock, db
+from tui_helpdesk.db import session_scope
+from tui_helpdesk.models import Attachment, Contact, Department, OutboundMessage, Ticket
+from tui_helpdesk.tui.app import HelpdeskApp
+from tui_helpdesk.tui.context import AppContext
+from tui_helpdesk.tui.screens.new_ticket import NewTicketScreen
+from tui_helpdesk.tui.screens.ticket import TicketScreen
+
+
+@pytest.fixture
+def data(sqlite_url: str, tmp_path: Path) -> Data:
+    return build(db.get_engine(sqlite_url), tmp_path / "data")
+
+
+@pytest.fixture(autouse=True)
+def _unpin_clock():
+    yield
+    clock.set_now(None)
+
+
+class FormHarness(App[None]):
+    """Pushes the form alone and records what it dismissed with."""
+
+    def __init__(self, data: Data) -> None:
+        super().__init__()
+        self.ctx = AppContext(data.engine, data.admin, data.config)
+        self.results: list[Any] = []
+
+    def on_mount(self) -> None:
+        self.push_screen(NewTicketScreen(), self.results.append)
+
+
+async def form_ready(pilot: Pilot) -> NewTicketScreen:
+    form = await on_top(pilot, NewTicketScreen)
+    await until(pilot, lambda: len(form.query_one("#nt-department", Select)._options) > 1, "departments loaded")
+    return form
+
+
+def dept_id(data: Data, name: str) -> int:
+    with session_scope(data.engine, write=False) as s:
+        return s.execute(select(Department.id).where(Department.name == name)).scalar_one()
+
+
+def tickets_titled(data: Data, subject: str) -> list[Ticket]:
+    with session_scope(data.engine, write=False) as s:
+        rows = list(s.execute(select(Ticket).where(Ticket.subject == subject)).scalars())
+        for r in rows:
+            s.expunge(r)
+        return rows
+
+
+def error_of(form: NewTicketScreen, field: str) -> str:
+    return str(form.query_one(f"#nt-error-{field}").render())
+
+
+async def type_into(pilot: Pilot, form: NewTicketScreen, wid: str, text: str) -> None:
+    form.query_one(wid).focus()
+    await pilot.press(*text)
+
+
+@pilot_test
+async def test_N_in_the_queue_creates_for_a_searched_contact_and_opens_it(data: Data) -> None:
+    app = HelpdeskApp(data.config, data.engine, data.admin, poll_interval=0)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await until(pilot, lambda: type(app.screen).__name__ == "QueueScreen", "the queue")
+        await pilot.press("N")
+        form = await form_ready(pilot)
+        await pilot.press(*"alic")
+        matches = form.query_one("#nt-matches", OptionList)
+        await until(pilot, lambda: matches.display and matches.option_count == 1, "Alice offered")
+        await pilot.press("enter")
+        await until(pilot, lambda: form.contact is not None, "Alice taken")
+        # the organization defaults from the contact
+        assert form.query_one("#nt-organization", Select).value == form.contact.organization_id
+        assert form.query_one("#nt-requester", Input).value == "alice@acme.com"
+        form.query_one("#nt-department", Select).value = dept_id(data, "Billing")
+        await type_into(pilot, form, "#nt-subject", "Phone: invoice copy")
+        await type_into(pilot, form, "#nt-body", "She called for a copy of March.")
+        form.query_one("#nt-notify", Checkbox).value = False
+        await pilot.press("ctrl+s")
+        ticket = await on_top(pilot, TicketScreen)
+        await until(pilot, lambda: ticket.detail is not None, "the new ticket open")
+        assert ticket.detail.subject == "Phone: invoice copy"
+        assert ticket.detail.requester_email == "alice@acme.com"
+        assert ticket.detail.organization == "Acme Corp"
+        assert ticket.detail.department == "Billing"
+    [row] = tickets_titled(data, "Phone: invoice copy")
+    assert row.source == "tui"
+    with session_scope(data.engine, write=False) as s:
+        kinds = list(s.execute(select(OutboundMessage.kind).where(OutboundMessage.ticket_id == row.id)).scalars())
+    assert "notice.created" not in kinds  # "send the customer a copy" was off
+
+
+@pilot_test
+async def test_errors_show_beside_their_field_and_nothing_typed_is_lost(data: Data) -> None:
+    app = FormHarness(data)
+    async with app.run_test(size=(120, 36)) as pilot:
+        form = await form_ready(pilot)
+        await pilot.press(*"not-an-address")
+        form.query_one("#nt-department", Select).value = dept_id(data, "Support")
+        await type_into(pilot, form, "#nt-body", "Details here.")
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: "required" in error_of(form, "subject"), "the subject's error")
+        await type_into(pilot, form, "#nt-subject", "Laptop will not boot")
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: "not an email address" in error_of(form, "requester"), "the requester's error")
+        assert error_of(form, "subject") == ""
+        # everything typed is still there
+        assert form.query_one("#nt-body", TextArea).text == "Details here."
+        assert form.query_one("#nt-subject", Input).value == "Laptop will not boot"
+        assert form.query_one("#nt-requester", Input).has_focus
+        assert tickets_titled(data, "Laptop will not boot") == []
+        form.query_one("#nt-requester", Input).value = "dave@newco.example"
+        await type_into(pilot, form, "#nt-name", "Dave New")
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: app.results, "the form to close")
+    [row] = tickets_titled(data, "Laptop will not boot")
+    assert app.results == [row.id]
+    with session_scope(data.engine, write=False) as s:
+        dave = s.get(Contact, row.contact_id)
+        assert (dave.email, dave.name) == ("dave@newco.example", "Dave New")
+
+
+@pilot_test
+async def test_cc_topic_cascade_and_attachments_go_with_the_ticket(data: Data, tmp_path: Path) -> None:
+    good = tmp_path / "screenshot.txt"
+    good.write_text("error 0x80070005")
+    bad = tmp_path / "setup.exe"
+    bad.write_bytes(b"MZ")
+    app = FormHarness(data)
+    async with app.run_test(size=(120, 36)) as pilot:
+        form = await form_ready(pilot)
+        await pilot.press(*"carol@acme.com")
+        form.query_one("#nt-department", Select).value = dept_id(data, "Support")
+        await type_into(pilot, form, "#nt-subject", "Access denied")
+        await type_into(pilot, form, "#nt-body", "See the file.")
+        await type_into(pilot, form, "#nt-cc", "boss@acme.com")
+        form.query_one("#nt-files", Input).value = f"{good}, {bad}"
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: ".exe are not accepted" in error_of(form, "files"), "the file's error")
+        assert tickets_titled(data, "Access denied") == []
+        form.query_one("#nt-files", Input).value = str(good)
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: app.results, "the form to close")
+    [row] = tickets_titled(data, "Access denied")
+    with session_scope(data.engine, write=False) as s:
+        files = list(s.execute(select(Attachment.filename).where(Attachment.ticket_id == row.id)).scalars())
+    assert files == ["screenshot.txt"]
+    from tui_helpdesk.services import tickets
+    from tui_helpdesk.services.context import reading
+
+    with reading(data.engine, data.admin) as tx:
+        assert tickets.view(tx, row.number).collaborators == ("boss@acme.com",)
+
+
+@pilot_test
+async def test_escape_asks_before_discarding_what_was_typed(data: Data) -> None:
+    from tui_helpdesk.tui.widgets.pickers import ConfirmScreen
+
+    app = FormHarness(data)
+    async with app.run_test(size=(120, 36)) as pilot:
+        form = await form_ready(pilot)
+        await type_into(pilot, form, "#nt-subject", "Half written")
+        await pilot.press("escape")
+        await on_top(pilot, ConfirmScreen)
+        await pilot.press("n")
+        await on_top(pilot, NewTicketScreen)
+        assert form.query_one("#nt-subject", Input).value == "Half written"
+        await pilot.press("escape")
+        await on_top(pilot, ConfirmScreen)
+        await pilot.press("y")
+        await until(pilot, lambda: app.results == [None], "the form to close")
+
+
+def test_new_ticket_form_80x24(data: Data, snap_compare) -> None:
+    async def ready(pilot: Pilot) -> None:
+        form = await form_ready(pilot)
+        await pilot.press(*"alic")
+        matches = form.query_one("#nt-matches", OptionList)
+        await until(pilot, lambda: matches.display and matches.option_count == 1, "Alice offered")
+        await settled(pilot)
+        for widget in form.query("Input, TextArea"):
+            widget.cursor_blink = False  # type: ignore[attr-defined]
+
+    assert snap_compare(FormHarness(data), terminal_size=(80, 24), run_before=ready)
