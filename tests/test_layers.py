@@ -64,10 +64,11 @@ def test_the_app_imports_nothing_from_the_cli() -> None:
 
 # --- the app never writes on its own (issue 9: "no screen opens a writing transaction") ------------------
 
-# What only services may use: the transaction, the session factory for writes, the audit trail, and
-# SQL itself. `Engine` is allowed (screens pass it on as a handle, as a type).
+# What only services may use: the transactions (reading ones too: a screen reads through
+# services.door.read), the session factory for writes, the audit trail, and SQL itself. `Engine` is
+# allowed (screens pass it on as a handle, as a type).
 _APP_FORBIDDEN_NAMES = {
-    "tui_helpdesk.services.context": {"transaction", "audit", "event", "touch", "bump_counter"},
+    "tui_helpdesk.services.context": {"transaction", "reading", "audit", "event", "touch", "bump_counter"},
     "tui_helpdesk.db": {"session_scope"},
     "sqlalchemy": {"select", "delete", "update", "insert", "text", "func", "Session"},
     "sqlalchemy.orm": {"Session", "sessionmaker"},
@@ -88,7 +89,7 @@ def _app_writes(path: Path, source: str | None = None) -> list[str]:
         elif isinstance(node, ast.Call):
             func = node.func
             name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
-            if name in {"transaction", "session_scope", "audit"}:
+            if name in {"transaction", "reading", "session_scope", "audit"}:
                 bad.append(f"{where} calls {name}()")
             # session.add(...), tx.session.execute(...), s.delete(...)
             if isinstance(func, ast.Attribute) and func.attr in _SESSION_WRITES:
@@ -96,7 +97,7 @@ def _app_writes(path: Path, source: str | None = None) -> list[str]:
                 owner_name = owner.id if isinstance(owner, ast.Name) else getattr(owner, "attr", "")
                 if owner_name in {"session", "s", "sess"}:
                     bad.append(f"{where} calls {owner_name}.{func.attr}()")
-        elif isinstance(node, ast.Attribute) and node.attr in {"transaction", "session_scope"}:
+        elif isinstance(node, ast.Attribute) and node.attr in {"transaction", "reading", "session_scope"}:
             bad.append(f"{where} uses .{node.attr}")
     return bad
 
@@ -112,6 +113,9 @@ def test_the_write_checker_catches_each_way_round_the_door() -> None:
         "        s.add(1)\n"
         "    tx.session.execute(2)\n"
         "    context.transaction(engine, None)\n"
+        "    with reading(engine, None) as tx:\n"
+        "        pass\n"
+        "    context.reading(engine, None)\n"
     )
     found = "\n".join(_app_writes(probe, source))
     for expected in (
@@ -122,12 +126,15 @@ def test_the_write_checker_catches_each_way_round_the_door() -> None:
         "calls s.add()",
         "calls session.execute()",
         "calls transaction()",
+        "imports tui_helpdesk.services.context.reading",
+        "calls reading()",
+        "uses .reading",
     ):
         assert expected in found, expected
-    assert "Engine" not in found and "reading" not in found
+    assert "Engine" not in found
 
 
 def test_no_module_of_the_app_opens_a_transaction_or_runs_sql() -> None:
     bad = [f"{p.relative_to(PACKAGE.parent)}: {b}" for p in sorted((PACKAGE / "tui").rglob("*.py"))
            for b in _app_writes(p)]
-    assert bad == [], "the app writes only through services.door / a service function:\n" + "\n".join(bad)
+    assert bad == [], "the app reads and writes only through services.door:\n" + "\n".join(bad)

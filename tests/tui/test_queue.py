@@ -278,7 +278,7 @@ async def test_assign_to_me_on_marked_tickets_asks_and_declining_changes_nothing
     async with app.run_test(size=SIZE) as pilot:
         t = await listed(pilot)
         await pilot.press("v", "v")
-        marked = list(t.marked.values())
+        marked = [r.number for r in t.marked.values()]
         assert len(marked) == 2
         await pilot.press("A")
         await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the confirmation")
@@ -479,3 +479,40 @@ def test_layout_drops_columns_to_fit_80_columns() -> None:
 
 def test_now_is_pinned_for_the_fixture(desk: Desk) -> None:
     assert clock.now().isoformat().startswith(NOW[:16])
+
+
+@pilot_test
+async def test_a_bulk_action_skips_a_ticket_changed_since_the_queue_showed_it(desk: Desk) -> None:
+    # issue 9: each row goes with the version it was seen at; the changed one is refused, named, the rest done
+    app = desk.app(desk.sam)
+    async with app.run_test(size=SIZE) as pilot:
+        t = await listed(pilot)
+        await pilot.press("v", "v", "v")
+        marked = [r.number for r in t.marked.values()]
+        assert len(marked) == 3
+        clock.set_now("2026-03-02T10:42:00Z")
+        with transaction(desk.engine, desk.admin) as tx:
+            tickets.set_tags(tx, marked[1], ["changed"])  # root changes one behind sam's back
+        await pilot.press("A")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the confirmation")
+        await pilot.press("y")
+        await until(pilot, lambda: notified(app, "Assigned 2 tickets; skipped 1"), "the bulk result")
+        assert notified(app, f"{marked[1]} changed by root at 10:42")
+        assert [desk.detail(n).assignee_username for n in marked] == ["sam", "", "sam"]
+        assert list(desk.detail(marked[1]).tags) == ["changed"]
+
+
+@pilot_test
+async def test_closing_from_the_queue_focuses_no_and_enter_declines(desk: Desk) -> None:
+    app = desk.app()
+    async with app.run_test(size=SIZE) as pilot:
+        t = await listed(pilot)
+        number = t.current_row.number
+        await pilot.press("v", "v")
+        await pilot.press("C")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the confirmation")
+        assert app.screen.focused is not None and app.screen.focused.id == "no"
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, QueueScreen), "back on the queue")
+        await settle(pilot)
+        assert desk.detail(number).state != "closed"

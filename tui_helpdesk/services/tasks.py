@@ -13,8 +13,9 @@ from .tickets import load
 
 
 def create_task(tx: Tx, ref: str | int, title: str, *, description: str = "", assignee: str | int | None = None,
-                due_at: datetime | None = None) -> Task:
-    ticket = load(tx, ref)
+                due_at: datetime | None = None, expected_version: int | None = None) -> Task:
+    """`expected_version` is the ticket's version the person saw (a stale one is refused)."""
+    ticket = load(tx, ref, expected_version)
     require(tx, ticket, "ticket.edit")
     title = (title or "").strip()
     if not title:
@@ -31,12 +32,14 @@ def create_task(tx: Tx, ref: str | int, title: str, *, description: str = "", as
     return task
 
 
-def close_task(tx: Tx, task_id: int, *, summary: str = "") -> Task:
-    """Closing a task leaves an internal note on its ticket and tells the ticket's assignee."""
+def close_task(tx: Tx, task_id: int, *, summary: str = "", expected_version: int | None = None) -> Task:
+    """Closing a task leaves an internal note on its ticket and tells the ticket's assignee.
+
+    `expected_version` is the version of the task's ticket the person saw."""
     task = tx.session.get(Task, task_id)
     if task is None:
         raise NotFound(f"no task {task_id}")
-    ticket = load(tx, task.ticket_id)
+    ticket = load(tx, task.ticket_id, expected_version)
     require_access(tx, ticket)
     if task.closed_at is not None:
         raise Conflict(f"task {task_id} is already closed")

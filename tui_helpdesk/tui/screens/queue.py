@@ -724,9 +724,9 @@ class QueueScreen(Screen[None]):
         self.ticket_list.clear_marks()
         self.data_changed()
 
-    def _count_words(self, targets: dict[int, str]) -> str:
+    def _count_words(self, targets: dict[int, QueueRow]) -> str:
         if len(targets) == 1:
-            return next(iter(targets.values()))
+            return next(iter(targets.values())).number
         return f"{len(targets)} tickets"
 
     def action_assign(self) -> None:

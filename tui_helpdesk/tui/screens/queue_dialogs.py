@@ -17,17 +17,19 @@ Source = Callable[[str], list[str]]  # prefix -> values; runs in a thread
 
 
 class ConfirmScreen(ModalScreen[bool]):
-    """A yes/no question; y or Enter confirms, n or Esc declines."""
+    """A yes/no question; y confirms, n or Esc declines, Enter presses the focused button: "Yes", or
+    "No" when `default_no` (closing, deleting: a reflexive Enter must not do what cannot be undone)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("y", "answer(True)", "Yes", id="confirm.yes"),
         Binding("n,escape", "answer(False)", "No", id="confirm.no"),
     ]
 
-    def __init__(self, question: str, detail: str = "") -> None:
+    def __init__(self, question: str, detail: str = "", *, default_no: bool = False) -> None:
         super().__init__()
         self.question = question
         self.detail = detail
+        self.default_no = default_no
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
@@ -39,7 +41,7 @@ class ConfirmScreen(ModalScreen[bool]):
                 yield Button("No (n)", id="no")
 
     def on_mount(self) -> None:
-        self.query_one("#yes", Button).focus()
+        self.query_one("#no" if self.default_no else "#yes", Button).focus()
 
     @on(Button.Pressed)
     def _pressed(self, event: Button.Pressed) -> None:

@@ -957,6 +957,7 @@ class TicketScreen(Screen[tuple[str, int] | None]):
         """Add a task, or close an open one (closing leaves an internal note and alerts the assignee)."""
         if self.detail is None:
             return
+        v = self.detail.version
         open_tasks = [t for t in self.detail.tasks if t.closed_at is None]
         items = [PickItem("new", "New task…")] + [
             PickItem(t.id, f"Close: {clean_line(t.title)}", clean_line(t.assignee) or "unassigned")
@@ -970,7 +971,9 @@ class TicketScreen(Screen[tuple[str, int] | None]):
                 self.ask(
                     "Close the task",
                     lambda summary: self.act(
-                        "close task", lambda tx: tasks.close_task(tx, value, summary=summary), note="task closed"
+                        "close task",
+                        lambda tx: tasks.close_task(tx, value, summary=summary, expected_version=v),
+                        note="task closed",
                     ),
                     label="Summary (optional)",
                     help_text="added to the internal note on the ticket",
@@ -979,7 +982,8 @@ class TicketScreen(Screen[tuple[str, int] | None]):
         self.pick(f"Tasks on {self.ref}", items, chosen)
 
     def _new_task(self) -> None:
-        ref = self.ref
+        assert self.detail is not None
+        ref, v = self.ref, self.detail.version
 
         def with_title(title: str) -> None:
             self.ask(
@@ -989,7 +993,7 @@ class TicketScreen(Screen[tuple[str, int] | None]):
                     lambda who: self.act(
                         "add task",
                         lambda tx: tasks.create_task(
-                            tx, ref, title, assignee=who.strip() or None, due_at=parse_due(due)
+                            tx, ref, title, assignee=who.strip() or None, due_at=parse_due(due), expected_version=v
                         ),
                         note=f"task added: {title}",
                     ),

@@ -238,7 +238,8 @@ class TicketList(ScrollView, can_focus=True):
         self.total = 0
         self.total_known = False
         self.cursor = 0
-        self.marked: dict[int, str] = {}  # ticket id -> number
+        # ticket id -> the row as it was when marked (its version goes with a bulk action)
+        self.marked: dict[int, QueueRow] = {}
         self.presence: dict[int, Any] = {}  # ticket id -> presence.Seen
         self._win: list[QueueRow] = []
         self._win_start = 0
@@ -311,11 +312,11 @@ class TicketList(ScrollView, can_focus=True):
         start = max(0, self.cursor - self._win_start)
         return [r.id for r in self._win[start:]]
 
-    def marked_or_current(self) -> dict[int, str]:
+    def marked_or_current(self) -> dict[int, QueueRow]:
         if self.marked:
             return dict(self.marked)
         row = self.current_row
-        return {row.id: row.number} if row else {}
+        return {row.id: row} if row else {}
 
     def clear_marks(self) -> None:
         self.marked.clear()
@@ -711,7 +712,7 @@ class TicketList(ScrollView, can_focus=True):
         if on is None:
             on = row.id not in self.marked
         if on:
-            self.marked[row.id] = row.number
+            self.marked[row.id] = row
         else:
             self.marked.pop(row.id, None)
 
@@ -767,17 +768,17 @@ class TicketList(ScrollView, can_focus=True):
             self.app.notify("Marks cleared")
             return
         if self._at_start and self._at_end and len(self._win) <= MARK_ALL_LIMIT:
-            self._mark_all_done(self._gen, [(r.id, r.number) for r in self._win], self.total)
+            self._mark_all_done(self._gen, list(self._win), self.total)
             return
         query, gen, total = self.query_, self._gen, self.total
 
         def read() -> None:
             try:
-                rows: list[tuple[int, str]] = []
+                rows: list[QueueRow] = []
                 after = None
                 while len(rows) < MARK_ALL_LIMIT:
                     page = self._read(queries.fetch_page, query, after, min(500, MARK_ALL_LIMIT - len(rows)))
-                    rows.extend((r.id, r.number) for r in page.rows)
+                    rows.extend(page.rows)
                     if page.at_end or page.next is None:
                         break
                     after = page.next
@@ -788,10 +789,10 @@ class TicketList(ScrollView, can_focus=True):
 
         self.run_worker(read, thread=True, group="mark_all", exclusive=True, exit_on_error=False)
 
-    def _mark_all_done(self, gen: int, rows: list[tuple[int, str]], total: int) -> None:
+    def _mark_all_done(self, gen: int, rows: list[QueueRow], total: int) -> None:
         if gen != self._gen:
             return
-        self.marked = dict(rows)
+        self.marked = {r.id: r for r in rows}
         self.refresh()
         self.post_message(self.Changed(self))
         if total > len(rows):
