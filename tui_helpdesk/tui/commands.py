@@ -32,6 +32,12 @@ def screen_commands(screen: Any) -> list[Command]:
     extra = getattr(screen, "palette_commands", None)
     if callable(extra):
         out.extend(extra())
+    if getattr(screen.app, "ctx", None) is not None:
+        # a contact's or organization's page is reachable from every screen; imported here so
+        # start-up does not load the page
+        from tui_helpdesk.tui.screens.client import palette_entries
+
+        out.extend(palette_entries(screen))
     return out
 
 

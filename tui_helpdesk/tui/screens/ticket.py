@@ -88,7 +88,9 @@ TICKET_BINDINGS: list[Binding] = [
     _b("E", "toggle_events", "Events", "events"),
     _b("R", "release", "Release", "release", show=False),
     _b("T", "transfer", "Transfer", "transfer", show=False),
-    _b("l", "link", "Link", "link", show=False),
+    _b("l", "links", "Links", "link", show=False),
+    _b("u", "requester_page", "Requester's page", "requester", show=False),
+    _b("O", "organization_page", "Organization's page", "organization", show=False),
     _b("m", "merge", "Merge", "merge", show=False),
     _b("t", "tags", "Tags", "tags", show=False),
     _b("o", "reopen", "Reopen", "reopen", show=False),
@@ -824,6 +826,27 @@ class TicketScreen(Screen[tuple[str, int] | None]):
             search=self._search_tickets(self.detail.id),
             placeholder="number or words of the subject",
         )
+
+    def action_links(self) -> None:
+        from tui_helpdesk.tui.screens.ticket_links import open_links
+
+        open_links(self)
+
+    def action_requester_page(self) -> None:
+        from tui_helpdesk.tui.screens.client import ClientScreen
+
+        if self.detail is not None and self.detail.contact_id is not None:
+            self.app.push_screen(ClientScreen(contact_id=self.detail.contact_id))
+
+    def action_organization_page(self) -> None:
+        from tui_helpdesk.tui.screens.client import ClientScreen
+
+        if self.detail is None:
+            return
+        if self.detail.organization_id is None:
+            self.say(f"{self.detail.number} has no organization", error=True)
+            return
+        self.app.push_screen(ClientScreen(organization_id=self.detail.organization_id))
 
     def action_merge(self) -> None:
         if self.detail is None:
