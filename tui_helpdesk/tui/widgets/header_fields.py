@@ -101,6 +101,8 @@ def field_values(d: TicketDetail) -> dict[str, Text]:
             links.append(", ")
         links.append(f"{link.kind.replace('_', ' ')} ", style="dim")
         links.append(c(link.number), style="bold")
+        # a parent's children (and every other link) carry their state: which are still open matters
+        links.append(f" {link.state}", style="dim")
     if d.merged_into:
         links.append(("; " if links.plain else "") + "merged into ", style="dim")
         links.append(c(d.merged_into), style="bold yellow")
