@@ -70,6 +70,7 @@ QUEUE_BINDINGS: list[Binding] = [
     _b("S", "save_view", "Save view", "queue.save_view", show=False),
     _b("E", "export", "Export CSV", "queue.export", show=False),
     _b("N", "new_ticket", "New ticket", "queue.new_ticket", show=False),
+    _b("R", "triage", "Triage", "queue.triage", show=False),
 ]
 
 

@@ -594,18 +594,28 @@ class QueueScreen(Screen[None]):
 
     @on(TicketList.Opened)
     def _opened(self, event: TicketList.Opened) -> None:
-        self.open_ticket(event.row.id, self.ticket_list.ids_from_cursor())
+        self.open_ticket(event.row.id, self.ticket_list.loaded_ids())
 
-    def open_ticket(self, ticket_id: int, queue_ids: list[int] | None = None) -> None:
+    def action_triage(self) -> None:
+        """Triage mode: the cursor's ticket opens, and each action that finishes with it opens the next."""
+        row = self.ticket_list.current_row
+        if row is None:
+            self.notify("No ticket here.", severity="warning")
+            return
+        self.open_ticket(row.id, self.ticket_list.loaded_ids(), triage=True)
+
+    def open_ticket(self, ticket_id: int, queue_ids: list[int] | None = None, triage: bool = False) -> None:
+        """`queue_ids` is the list's order as shown (the whole loaded window, so `[` can walk back
+        from any row); the ticket screen moves through it and names the id to open next."""
         # imported here, not at the top: start-up paints the queue without loading the ticket screen
         from tui_helpdesk.tui.screens.ticket import TicketScreen
 
         def closed(result: Any) -> None:
-            if isinstance(result, tuple) and result and result[0] == "next":
-                self._open_next(ticket_id, queue_ids or [])
+            if isinstance(result, tuple) and len(result) == 2 and result[0] == "next":
+                self._open_next(result[1], queue_ids or [], triage)
             self.data_changed()
 
-        self.app.push_screen(TicketScreen(ticket_id, queue_ids=queue_ids), closed)
+        self.app.push_screen(TicketScreen(ticket_id, queue_ids=queue_ids, triage=triage), closed)
 
     def action_new_ticket(self) -> None:
         from tui_helpdesk.tui.screens.new_ticket import NewTicketScreen
@@ -617,21 +627,15 @@ class QueueScreen(Screen[None]):
 
         self.app.push_screen(NewTicketScreen(), created)
 
-    def _open_next(self, current: int, queue_ids: list[int]) -> None:
-        """Triage: after an action on a ticket, the next one of the list opens."""
-        if current in queue_ids:
-            rest = queue_ids[queue_ids.index(current) + 1 :]
-        else:
-            rest = queue_ids
-        if not rest:
-            self.notify("That was the last ticket of the list.")
-            return
+    def _open_next(self, ticket_id: int, queue_ids: list[int], triage: bool) -> None:
+        """`]`, `[` or triage on the ticket screen named the ticket to open: open it in the same order,
+        and put the list's cursor on it so going back lands where the agent is."""
         tl = self.ticket_list
         for offset, row in enumerate(tl.loaded_rows()):
-            if row.id == rest[0]:
+            if row.id == ticket_id:
                 tl.move_to(tl._win_start + offset)
                 break
-        self.open_ticket(rest[0], rest)
+        self.open_ticket(ticket_id, queue_ids, triage)
 
     def open_ref(self, ref: str) -> None:
         ctx = self.ctx

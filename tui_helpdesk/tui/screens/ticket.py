@@ -250,6 +250,8 @@ class TicketScreen(Screen[tuple[str, int] | None]):
         if ctx.actor.agent_id is not None:
             self._presence_of = (ctx.engine, ctx.actor)
         self.load()
+        if self.triage:
+            self.say("triage mode: each action that finishes with a ticket opens the next")
         self._presence_mark("viewing")
         self.set_interval(POLL_SECONDS, self._poll)
         self.set_interval(HEARTBEAT_SECONDS, lambda: self._presence_mark(self.activity))
@@ -282,10 +284,20 @@ class TicketScreen(Screen[tuple[str, int] | None]):
         assert self.detail is not None
         return self.detail.number
 
+    def triage_left(self) -> int:
+        """Tickets of the queue after this one (triage mode counts them down)."""
+        if self.ticket_id not in self.queue_ids:
+            return len(self.queue_ids)
+        return len(self.queue_ids) - self.queue_ids.index(self.ticket_id) - 1
+
     def say(self, text: str, error: bool = False) -> None:
-        """The message line under the thread (and a toast, so it is noticed)."""
+        """The message line under the thread (and a toast, so it is noticed); in triage mode the line
+        keeps the count of tickets left."""
         line = self.query_one("#ticket-message", Static)
-        line.update(Text(clean_line(text), style="bold red" if error else "green"))
+        shown = Text(clean_line(text), style="bold red" if error else "green")
+        if self.triage:
+            shown.append(f"  │ triage: {self.triage_left()} left", style="bold")
+        line.update(shown)
         line.display = True
         self.notify(clean_line(text), severity="error" if error else "information", timeout=6)
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 from rich.text import Text
+from textual.binding import Binding, BindingType
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
@@ -44,6 +46,14 @@ def builtin_entries() -> list[ViewEntry]:
 
 class ViewSidebar(OptionList):
     """An OptionList whose options are ViewEntry keys; counts are drawn right-aligned."""
+
+    # the list's own keys (UX.md): the sidebar moves like the ticket list beside it
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("j", "cursor_down", "Down", show=False, id="sidebar.down"),
+        Binding("k", "cursor_up", "Up", show=False, id="sidebar.up"),
+        Binding("g", "first", "First", show=False, id="sidebar.first"),
+        Binding("G", "last", "Last", show=False, id="sidebar.last"),
+    ]
 
     DEFAULT_CSS = """
     ViewSidebar { width: 22; border: none; padding: 0; scrollbar-size-vertical: 1; }

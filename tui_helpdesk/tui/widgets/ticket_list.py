@@ -24,7 +24,7 @@ from sqlalchemy import Engine
 from textual import events
 from textual.binding import BindingType
 from textual.cache import LRUCache
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
@@ -253,6 +253,7 @@ class TicketList(ScrollView, can_focus=True):
         self._now = clock.now()
         self._cache: LRUCache[tuple[Any, ...], Strip] = LRUCache(2000)
         self._last_highlight: int | None = None
+        self._cursor_scrolling = False  # the cursor is scrolling the view: the view must not move it back
         self.loading_rows = False
         self.fetch_count = 0  # keyset reads issued (tests and benchmarks read it)
 
@@ -307,10 +308,9 @@ class TicketList(ScrollView, can_focus=True):
         top = int(self.scroll_y)
         return [r for i in range(top, top + self._body_height()) if (r := self.row_at(i)) is not None]
 
-    def ids_from_cursor(self) -> list[int]:
-        """Ticket ids from the cursor to the end of the loaded window (triage mode walks them)."""
-        start = max(0, self.cursor - self._win_start)
-        return [r.id for r in self._win[start:]]
+    def loaded_ids(self) -> list[int]:
+        """Ticket ids of the loaded window in the list's order (the ticket screen's `[`/`]` and triage)."""
+        return [r.id for r in self._win]
 
     def marked_or_current(self) -> dict[int, QueueRow]:
         if self.marked:
@@ -393,12 +393,14 @@ class TicketList(ScrollView, can_focus=True):
             self.total = top + len(page.rows)
             self.total_known = True
         self._update_number_width()
+        follow = False
         if keep_id is not None:
             for i, r in enumerate(self._win):
                 if r.id == keep_id:
                     self.cursor = top + i
+                    follow = True
                     break
-        self._after_window_change()
+        self._after_window_change(follow_cursor=follow)
 
     def _apply_count(self, gen: int, n: int) -> None:
         if gen != self._gen:
@@ -409,7 +411,9 @@ class TicketList(ScrollView, can_focus=True):
         self.total_known = True
         self._after_window_change()
 
-    def _after_window_change(self) -> None:
+    def _after_window_change(self, follow_cursor: bool = False) -> None:
+        """Rows arrived. The view stays where the user put it (a far scroll or scrollbar drag is theirs,
+        issue 11) unless the cursor itself moved (G, a reloaded ticket that moved)."""
         total = max(self.total, self._win_start + len(self._win))
         self.total = total
         self.virtual_size = Size(self.size.width, total + 1)
@@ -417,7 +421,11 @@ class TicketList(ScrollView, can_focus=True):
             self.cursor = 0
         elif self.cursor >= total:
             self.cursor = total - 1
-        self._scroll_cursor_visible()
+            follow_cursor = True
+        if follow_cursor:
+            self._scroll_cursor_visible()
+        else:
+            self._cursor_into_view()
         self.refresh()
         self._ensure_loaded()
         self._highlight()
@@ -446,14 +454,6 @@ class TicketList(ScrollView, can_focus=True):
             self._fetch_edge(forward=True)
         if lo < win_lo and not self._at_start and not self._loading_back:
             self._fetch_edge(forward=False)
-        if (
-            self.row_at(self.cursor) is None
-            and self.cursor < self.total
-            and not (self._loading_fwd or self._loading_back)
-        ):
-            # the viewport lost track of the cursor (seen after bursts of page keys): follow it
-            self._scroll_cursor_visible()
-            self._walk_to(max(0, self.cursor - self._body_height() + 1))
 
     def _fetch_edge(self, forward: bool) -> None:
         query, gen = self.query_, self._gen
@@ -502,7 +502,7 @@ class TicketList(ScrollView, can_focus=True):
                 shift = -self._win_start
                 self._win_start = 0
                 self.cursor = max(0, self.cursor + shift)
-                self.scroll_to(y=max(0, self.scroll_y + shift), animate=False, immediate=True)
+                self._scroll_to_row(max(0, int(self.scroll_y) + shift))
         if self._at_end:
             self.total = self._win_start + len(self._win)
         self._trim()
@@ -531,7 +531,7 @@ class TicketList(ScrollView, can_focus=True):
         from_end = total - top
         want = self._body_height() + MARGIN
         if from_end <= want + PAGE or top >= total:
-            self.jump_end()
+            self.jump_end(move_cursor=False)
             return
         win_hi = self._win_start + len(self._win)
         start_row = self._win[-1] if self._win and top >= win_hi else None
@@ -578,8 +578,9 @@ class TicketList(ScrollView, can_focus=True):
         self._update_number_width()
         self._after_window_change()
 
-    def jump_end(self) -> None:
-        """Show the last rows: one backward keyset read, never a walk through the list."""
+    def jump_end(self, move_cursor: bool = True) -> None:
+        """Show the last rows: one backward keyset read, never a walk through the list. The cursor goes
+        to the last row (G), or, when the view was scrolled there, onto the rows shown."""
         if self.query_ is None:
             return
         query, gen = self.query_, self._gen
@@ -596,11 +597,11 @@ class TicketList(ScrollView, can_focus=True):
             except Exception as exc:  # noqa: BLE001
                 self.app.call_from_thread(self._failed, gen, exc)
                 return
-            self.app.call_from_thread(self._apply_last, gen, page)
+            self.app.call_from_thread(self._apply_last, gen, page, move_cursor)
 
         self.run_worker(read, thread=True, group="walk", exclusive=True, exit_on_error=False)
 
-    def _apply_last(self, gen: int, page: Page) -> None:
+    def _apply_last(self, gen: int, page: Page, move_cursor: bool = True) -> None:
         if gen != self._gen:
             return
         self._walking = False
@@ -611,9 +612,10 @@ class TicketList(ScrollView, can_focus=True):
         self._at_start = page.at_start
         self._at_end = True
         self.total = total
-        self.cursor = max(0, total - 1)
+        if move_cursor:
+            self.cursor = max(0, total - 1)
         self._update_number_width()
-        self._after_window_change()
+        self._after_window_change(follow_cursor=move_cursor)
 
     # --- cursor and scrolling -------------------------------------------------------------------
 
@@ -632,17 +634,41 @@ class TicketList(ScrollView, can_focus=True):
         self._highlight()
 
     def _refresh_row(self, index: int) -> None:
+        # a line of the viewport (the header is line 0); ScrollView.refresh_line takes a virtual line
+        # and subtracts the scroll offset again, which left the old highlight painted once scrolled
         y = index - int(self.scroll_y) + 1
         if 1 <= y < self.size.height:
-            self.refresh_line(y)
+            self.refresh(Region(0, y, self.size.width, 1))
+
+    def _scroll_to_row(self, top: int) -> None:
+        self._cursor_scrolling = True
+        try:
+            self.scroll_to(y=top, animate=False, immediate=True)
+        finally:
+            self._cursor_scrolling = False
 
     def _scroll_cursor_visible(self) -> None:
         top = int(self.scroll_y)
         h = self._body_height()
         if self.cursor < top:
-            self.scroll_to(y=self.cursor, animate=False, immediate=True)
+            self._scroll_to_row(self.cursor)
         elif self.cursor >= top + h:
-            self.scroll_to(y=self.cursor - h + 1, animate=False, immediate=True)
+            self._scroll_to_row(self.cursor - h + 1)
+
+    def _cursor_into_view(self) -> None:
+        """The user scrolled the view (wheel, scrollbar): the cursor moves onto the nearest row shown, as
+        in vim, so the highlighted row stays the one Enter and x act on."""
+        if self.total == 0:
+            return
+        top = int(self.scroll_y)
+        lo, hi = top, min(self.total - 1, top + self._body_height() - 1)
+        if lo <= self.cursor <= hi or hi < lo:
+            return
+        old = self.cursor
+        self.cursor = lo if self.cursor < lo else hi
+        self._refresh_row(old)
+        self._refresh_row(self.cursor)
+        self._highlight()
 
     def _highlight(self) -> None:
         row = self.current_row
@@ -654,11 +680,15 @@ class TicketList(ScrollView, can_focus=True):
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
         super().watch_scroll_y(old_value, new_value)
         if round(old_value) != round(new_value):
+            if not self._cursor_scrolling:
+                self._cursor_into_view()
             self._ensure_loaded()
 
     def on_resize(self, event: events.Resize) -> None:
         self._cache.clear()
         self.virtual_size = Size(self.size.width, self.total + 1)
+        # the list got shorter (the preview opened, the terminal shrank): keep the cursor's row on screen
+        self._scroll_cursor_visible()
         if self.query_ is not None:
             self._ensure_loaded()
 
@@ -670,7 +700,7 @@ class TicketList(ScrollView, can_focus=True):
 
     def action_first(self) -> None:
         self._set_cursor(0)
-        self.scroll_to(y=0, animate=False, immediate=True)
+        self._scroll_to_row(0)
         if self._win_start > 0 or not self._win:
             self.set_query(self.query_, keep_position=True) if self.query_ else None
 
@@ -682,7 +712,7 @@ class TicketList(ScrollView, can_focus=True):
 
     def _move_page(self, rows: int) -> None:
         target = max(0, min(self.cursor + rows, self.total - 1))
-        self.scroll_to(y=max(0, self.scroll_y + rows), animate=False, immediate=True)
+        self._scroll_to_row(max(0, int(self.scroll_y) + rows))
         self._set_cursor(target)
 
     def action_half_page_down(self) -> None:
