@@ -9,6 +9,8 @@ import os
 import tracemalloc
 from pathlib import Path
 
+from support.corpus import CORPUS, needs_corpus
+
 from tui_helpdesk.mail.parse import LIFT_MIN, parse_message
 
 
@@ -50,3 +52,32 @@ def test_parsing_a_big_part_holds_no_copy_of_it(tmp_path: Path) -> None:
         tracemalloc.stop()
     # before: the email package's lines, joined string and decoded bytes, several times the message
     assert peak < len(raw) // 2, f"peak {peak / 1e6:.1f} MB for a {len(raw) / 1e6:.1f} MB message"
+
+
+@needs_corpus
+def test_lifting_every_base64_part_of_the_corpus_changes_nothing(tmp_path: Path, monkeypatch) -> None:
+    """With the threshold at 64 bytes every base64 part of real mail is lifted: the parse must be the one
+    the email package gives on its own (text, attachments byte for byte, reports, enclosed headers)."""
+    from tui_helpdesk.mail import parse
+
+    def summary(parsed: parse.ParsedMessage) -> tuple:
+        files = []
+        for a in parsed.attachments:
+            data = a.spool.read_bytes() if a.spool else a.payload
+            files.append((a.filename, a.content_type, hashlib.sha256(data).hexdigest(), a.inline, a.content_id))
+        return (parsed.text, parsed.html, parsed.subject, tuple(files), parsed.delivery_status,
+                parsed.enclosed_headers, parsed.fatal)  # fmt: skip
+
+    lifted = checked = 0
+    for path in sorted(CORPUS.rglob("*.eml")):
+        raw = path.read_bytes()
+        if b"transfer-encoding: base64" not in raw.lower() or len(raw) > 200_000 or checked >= 80:
+            continue
+        checked += 1
+        monkeypatch.setattr(parse, "LIFT_MIN", 10**12)
+        plain = summary(parse_message(raw))
+        monkeypatch.setattr(parse, "LIFT_MIN", 64)
+        got = parse_message(raw, spool_dir=tmp_path)
+        lifted += any(a.spool for a in got.attachments)
+        assert summary(got) == plain, path
+    assert lifted >= 30, lifted
