@@ -168,18 +168,25 @@ def audit(tx: Tx, action: str, object_type: str, object_id: int | None, /, **dat
     tx.changed = True
 
 
+# Events the system records on its own: they show in the thread and step the version (a copy seen
+# before them is stale), but are no activity on the ticket, so they do not move it to the top of the
+# "last updated" sort (issue 12: a failed notice bumped a quiet ticket above real work).
+QUIET_EVENTS = frozenset({"mail_failed", "overdue"})
+
+
 def event(tx: Tx, ticket: Ticket, name: str, /, **data: Any) -> None:
     """A ticket event in the thread, plus its audit row; touches the ticket's version and time."""
     clean = _jsonable(data)
     tx.session.add(
         TicketEvent(ticket_id=ticket.id, kind=name, agent_id=tx.actor.agent_id, data=clean, created_at=tx.now)
     )
-    touch(tx, ticket)
+    touch(tx, ticket, activity=name not in QUIET_EVENTS)
     audit(tx, f"ticket.{name}", "ticket", ticket.id, **clean)
 
 
-def touch(tx: Tx, ticket: Ticket) -> None:
-    ticket.updated_at = tx.now
+def touch(tx: Tx, ticket: Ticket, activity: bool = True) -> None:
+    if activity:
+        ticket.updated_at = tx.now
     if ticket.id not in tx.touched:  # one version step per transaction, however many changes
         ticket.version += 1
         tx.touched.add(ticket.id)

@@ -22,7 +22,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, OptionList, Static
 
 from tui_helpdesk import clock
-from tui_helpdesk.services import bulk, door, filter_query, links, presence, queries, tickets, views
+from tui_helpdesk.services import bulk, choices, door, filter_query, links, presence, queries, tickets, views
 from tui_helpdesk.services.context import Tx
 from tui_helpdesk.services.errors import ServiceError, StaleVersion
 from tui_helpdesk.services.queries import SORTS, QueueRow, TicketQuery
@@ -827,7 +827,13 @@ class QueueScreen(Screen[None]):
                     f"Moved to {dept}:",
                 )
 
-        self.app.push_screen(PickScreen("Move to department", _values(self.ctx.engine, "dept")), chosen)
+        engine = self.ctx.engine
+
+        def active(prefix: str) -> list[str]:
+            # a ticket moves to an active department only: archived ones stay filterable, not offered here
+            return [c.name for c in choices.departments(engine) if prefix.lower() in c.name.lower()]
+
+        self.app.push_screen(PickScreen("Move to department", active), chosen)
 
     def action_tag(self) -> None:
         targets = self._targets()

@@ -153,7 +153,10 @@ def cell_text(row: QueueRow, key: str, now: datetime) -> str:
         if row.due_at is None or row.state in ("resolved", "closed"):
             return ""
         left = row.due_at - now
-        return ("-" if left.total_seconds() < 0 else "") + age(left)
+        if left.total_seconds() < 0:
+            # pending waits on the customer: the clock is not the agent's, so no "-3d" to chase
+            return "" if row.state == "pending" else "-" + age(left)
+        return age(left)
     raise KeyError(key)
 
 
@@ -906,7 +909,7 @@ class TicketList(ScrollView, can_focus=True):
                 style = base + _style(row.priority_color)
             elif key == "status":
                 style = base + _style(row.status_color)
-            elif key == "due" and row.due_at is not None and row.state not in ("resolved", "closed"):
+            elif key == "due" and row.due_at is not None and row.state not in ("resolved", "closed", "pending"):
                 left = row.due_at - now
                 if row.is_overdue or left.total_seconds() < 0:
                     style = base + get("ticket-list--overdue")
