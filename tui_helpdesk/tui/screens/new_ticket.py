@@ -33,7 +33,6 @@ from tui_helpdesk.services.choices import Choice
 from tui_helpdesk.services.errors import ServiceError, ValidationError
 from tui_helpdesk.services.ticket_create import create_with_files
 from tui_helpdesk.tui.context import ctx_of
-from tui_helpdesk.tui.widgets.composer import editor_command
 from tui_helpdesk.tui.widgets.pickers import ConfirmScreen
 from tui_helpdesk.untrusted import clean_line
 
@@ -372,6 +371,9 @@ class NewTicketScreen(Screen[int | None]):
         self.app.push_screen(ConfirmScreen("Discard this new ticket?", yes="Discard", no="Keep writing"), answered)
 
     def action_editor(self) -> None:
+        # imported here: the composer module loads the Markdown renderer, which the form does not need
+        from tui_helpdesk.tui.widgets.composer import editor_command
+
         body = self.query_one("#nt-body", TextArea)
         with tempfile.NamedTemporaryFile("w+", suffix=".md", delete=False, encoding="utf-8") as fh:
             fh.write(body.text)

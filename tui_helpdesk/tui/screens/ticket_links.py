@@ -98,6 +98,7 @@ class LinksScreen(ModalScreen[tuple[str, str] | None]):
         state = r.state or "—"
         out.append(f" {state:<9}", style="dim" if r.state in DONE else "green")
         out.append(f" {clean_line(r.subject)[:60]}")
+        out.no_wrap, out.overflow = True, "ellipsis"  # one line per link at 80 columns
         return out
 
     def on_mount(self) -> None:
