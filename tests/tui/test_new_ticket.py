@@ -198,3 +198,50 @@ def test_new_ticket_form_80x24(data: Data, snap_compare) -> None:
             widget.cursor_blink = False  # type: ignore[attr-defined]
 
     assert snap_compare(FormHarness(data), terminal_size=(80, 24), run_before=ready)
+
+
+@pilot_test
+async def test_topics_show_as_their_tree_and_the_cti_cascade_narrows(data: Data) -> None:
+    from tui_helpdesk.models import Classification, HelpTopic
+
+    with session_scope(data.engine) as s:
+        accounts = HelpTopic(name="Accounts")
+        s.add(accounts)
+        s.flush()
+        s.add(HelpTopic(name="Password reset", parent_id=accounts.id, department_id=dept_id(data, "Billing")))
+        hardware = Classification(kind="category", name="Hardware")
+        s.add_all([hardware, Classification(kind="category", name="Software")])
+        s.flush()
+        laptop = Classification(kind="type", name="Laptop", parent_id=hardware.id)
+        s.add(laptop)
+        s.flush()
+        s.add(Classification(kind="item", name="Battery", parent_id=laptop.id))
+    app = FormHarness(data)
+    async with app.run_test(size=(120, 36)) as pilot:
+        form = await form_ready(pilot)
+        topic = form.query_one("#nt-topic", Select)
+        labels = [str(prompt) for prompt, _ in topic._options[1:]]
+        assert labels.index("Accounts") < labels.index("Accounts › Password reset")
+        topic.value = dict((str(p), v) for p, v in topic._options[1:])["Accounts › Password reset"]
+        kind_type = form.query_one("#nt-type", Select)
+        assert kind_type.disabled  # nothing to narrow before a category
+        category = form.query_one("#nt-category", Select)
+        category.value = dict((str(p), v) for p, v in category._options[1:])["Hardware"]
+        await until(pilot, lambda: not kind_type.disabled and len(kind_type._options) == 2, "Hardware's types")
+        kind_type.value = kind_type._options[1][1]
+        item = form.query_one("#nt-item", Select)
+        await until(pilot, lambda: not item.disabled and len(item._options) == 2, "Laptop's items")
+        item.value = item._options[1][1]
+        await pilot.press(*"carol@acme.com")
+        await type_into(pilot, form, "#nt-subject", "Battery dies")
+        await type_into(pilot, form, "#nt-body", "After an hour.")
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: app.results, "the form to close")
+    from tui_helpdesk.services import tickets
+    from tui_helpdesk.services.context import reading
+
+    [row] = tickets_titled(data, "Battery dies")
+    with reading(data.engine, data.admin) as tx:
+        d = tickets.view(tx, row.number)
+    assert (d.topic, d.department) == ("Password reset", "Billing")  # the department came from the topic
+    assert (d.category, d.type, d.item) == ("Hardware", "Laptop", "Battery")

@@ -81,6 +81,28 @@ def topics(bind: Bind) -> list[Choice]:
         return [Choice(r.id, r.name) for r in conn.execute(stmt)]
 
 
+def topic_paths(bind: Bind) -> list[Choice]:
+    """Active help topics as the tree they are: each named by its path ("Accounts › Password reset"),
+    a parent before its children."""
+    t = HelpTopic.__table__.c
+    with _connect(bind) as conn:
+        rows = {r.id: r for r in conn.execute(select(t.id, t.name, t.parent_id, t.active))}
+
+    def path(topic_id: int) -> list[str]:
+        names: list[str] = []
+        seen: set[int] = set()
+        current: int | None = topic_id
+        while current is not None and current in rows and current not in seen:  # a cycle stops the walk
+            seen.add(current)
+            names.append(rows[current].name)
+            current = rows[current].parent_id
+        return names[::-1]
+
+    paths = [(path(r.id), r.id) for r in rows.values() if r.active]
+    paths.sort(key=lambda p: [n.lower() for n in p[0]])
+    return [Choice(topic_id, " › ".join(names)) for names, topic_id in paths]
+
+
 def organizations(bind: Bind) -> list[Choice]:
     t = Organization.__table__.c
     stmt = select(t.id, t.name).where(t.archived.is_(False)).order_by(t.name)

@@ -165,7 +165,7 @@ class NewTicketScreen(Screen[int | None]):
         ctx = ctx_of(self)
         engine = ctx.engine
         options = Options(
-            choices.departments(engine), choices.topics(engine), choices.priorities(engine),
+            choices.departments(engine), choices.topic_paths(engine), choices.priorities(engine),
             choices.organizations(engine), choices.classifications(engine, "category", None),
             bool(door.read(engine, ctx.actor, lambda tx: settings.get(tx.session, "notify_client_on_create"))),
         )
