@@ -43,7 +43,7 @@ from tui_helpdesk.tui.screens.ticket import TicketScreen
 from tui_helpdesk.tui.widgets.composer import ComposerScreen
 from tui_helpdesk.tui.widgets.header_fields import HeaderFields
 from tui_helpdesk.tui.widgets.pickers import ConfirmScreen, PickerScreen, PromptScreen, TextScreen
-from tui_helpdesk.tui.widgets.thread import EntryBox, ThreadView
+from tui_helpdesk.tui.widgets.thread import ThreadView
 
 NOW = "2026-03-02T09:00:00Z"
 EVIL_SUBJECT = "Invoice \x1b]0;pwned\x07question\x1b[2J"
@@ -206,6 +206,11 @@ def screen(app: App) -> TicketScreen:
     return s
 
 
+def _boxes(app: App) -> list[Any]:
+    """The thread's entries and event lines, as it draws them."""
+    return screen(app).query_one(ThreadView).boxes()
+
+
 def row(engine: Engine, ticket_id: int) -> Ticket:
     with session_scope(engine, write=False) as s:
         t = s.get(Ticket, ticket_id)
@@ -278,7 +283,7 @@ async def test_header_and_thread_show_every_kind_distinctly(data: Data) -> None:
             "10m",
         ):
             assert expected in text
-        boxes = screen(app).query(EntryBox)
+        boxes = _boxes(app)
         kinds = [b.item.kind for b in boxes if b.item.kind != "event"]
         assert kinds == ["message", "reply", "note"]
         titles = {b.item.kind: str(b.border_title) for b in boxes if b.item.kind != "event"}
@@ -308,7 +313,7 @@ async def test_events_toggle_with_E(data: Data) -> None:
     app = Harness(data, data.vpn)
     async with app.run_test(size=(120, 40)) as pilot:
         await opened(pilot)
-        events = lambda: [b for b in screen(app).query(EntryBox) if b.item.kind == "event"]  # noqa: E731
+        events = lambda: [b for b in _boxes(app) if b.item.kind == "event"]  # noqa: E731
         assert any(b.item.event_kind == "status" for b in events())
         await pilot.press("E")
         await until(pilot, lambda: events() == [], "the events to be hidden")
@@ -324,7 +329,7 @@ async def test_escape_sequences_never_reach_the_screen_and_html_is_literal(data:
         await settled(pilot)  # every entry drawn before the screenshot
         out = app.export_screenshot()  # every cell of the screen as drawn
         shown = _header(app)
-        body = _plain(app, next(b for b in screen(app).query(EntryBox) if b.item.kind == "message").body())
+        body = _plain(app, next(b for b in _boxes(app) if b.item.kind == "message").body())
         for text in (shown, body):
             assert "\x1b]" not in text and "\x1b[2J" not in text and "\x07" not in text
         assert "pwned" not in shown  # the OSC title payload is removed with its introducer
@@ -674,12 +679,12 @@ async def test_delete_own_entry_leaves_a_placeholder_and_others_are_refused(data
         await pilot.press(*"mine")
         await pilot.press("ctrl+s")
         await gone(pilot, composer)
-        await until(pilot, lambda: any(b.item.body == "mine" for b in screen(app).query(EntryBox)), "the note")
+        await until(pilot, lambda: any(b.item.body == "mine" for b in _boxes(app)), "the note")
         await settled(pilot)  # the thread puts its selection back after drawing; G comes after that
         await pilot.press("G", "D")
         await on_top(pilot, ConfirmScreen)
         await pilot.press("y")
-        deleted = lambda: [b for b in screen(app).query(EntryBox) if b.item.deleted]  # noqa: E731
+        deleted = lambda: [b for b in _boxes(app) if b.item.deleted]  # noqa: E731
         await until(pilot, deleted, "a deleted entry")
         assert len(deleted()) == 1 and "deleted entry" in _plain(app, deleted()[0].body())
 
@@ -770,7 +775,7 @@ async def test_other_agents_change_shows_without_a_keypress(data: Data) -> None:
 
         def shown() -> bool:
             screen(app)._poll()  # what the 3-second timer does
-            return any(b.item.body == "fresh from sam" for b in screen(app).query(EntryBox)) and (
+            return any(b.item.body == "fresh from sam" for b in _boxes(app)) and (
                 "Sam Agent is replying" in _header(app)
             )
 

@@ -102,7 +102,10 @@ class TicketEntry(SQLModel, table=True):
     """One thread entry: a customer message, a public reply or an internal note."""
 
     __tablename__ = "ticket_entry"
-    __table_args__ = (Index("ix_entry_ticket", "ticket_id", "id"),)
+    __table_args__ = (
+        Index("ix_entry_ticket", "ticket_id", "id"),
+        Index("ix_entry_ticket_time", "ticket_id", "created_at", "id"),  # a thread read a page at a time
+    )
     id: int | None = Field(default=None, primary_key=True)
     ticket_id: int = Field(foreign_key="ticket.id")
     kind: str = Field(max_length=10)
@@ -138,7 +141,10 @@ class EntryRevision(SQLModel, table=True):
 
 class TicketEvent(SQLModel, table=True):
     __tablename__ = "ticket_event"
-    __table_args__ = (Index("ix_event_ticket", "ticket_id", "id"),)
+    __table_args__ = (
+        Index("ix_event_ticket", "ticket_id", "id"),
+        Index("ix_event_ticket_time", "ticket_id", "created_at", "id"),
+    )
     id: int | None = Field(default=None, primary_key=True)
     ticket_id: int = Field(foreign_key="ticket.id")
     kind: str = Field(max_length=30)

@@ -1,30 +1,47 @@
-"""The ticket as a screen shows it, read in one transaction: the detail, who else has it open, the
-statuses a picker offers, and the change counter the read saw (so a poll knows when to read again)."""
+"""The ticket as a screen shows it, read in one transaction: the detail, the newest page of its thread,
+who else has it open, the statuses a picker offers, and the change counter the read saw (so a poll
+knows when to read again)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from . import choices, presence, tickets
+from . import choices, lookup, presence, visibility
 from .choices import Choice
 from .context import CHANGE_COUNTER, Tx, read_counter
 from .presence import Seen
-from .ticket_view import TicketDetail
+from .ticket_view import Cursor, ThreadPage, TicketDetail, detail, thread_page
+
+PAGE = 60  # thread items read at a time: more than any terminal shows at once
 
 
 @dataclass(frozen=True)
 class TicketPage:
-    detail: TicketDetail
+    detail: TicketDetail  # its `thread` is empty: the items are in `thread`
+    thread: ThreadPage
     seen: list[Seen]  # other agents with the ticket open
     statuses: list[Choice]
     counter: int
 
 
-def load(tx: Tx, ticket_id: int, number: str | None = None) -> TicketPage:
-    """`number` when the caller has it; a screen opened on an id resolves it here (digits are numbers)."""
-    number = number or choices.ticket_number(tx.session, ticket_id)
-    detail = tickets.view(tx, number, order="ASC", events=True)
-    return TicketPage(detail, others_on(tx, detail.id), choices.statuses(tx.session), change_counter(tx))
+def load(tx: Tx, ticket_id: int, number: str | None = None, *, items: int = PAGE) -> TicketPage:
+    """`number` when the caller has it; a screen opened on an id resolves it here (digits are numbers).
+    `items`: at least this many of the newest thread items (a reload keeps what the agent scrolled to)."""
+    ticket = _findable(tx, number or choices.ticket_number(tx.session, ticket_id))
+    shown = detail(tx.session, ticket, thread=False)
+    page = thread_page(tx.session, ticket, limit=max(items, 1))
+    return TicketPage(shown, page, others_on(tx, ticket.id), choices.statuses(tx.session), change_counter(tx))
+
+
+def earlier(tx: Tx, number: str, before: Cursor, *, items: int = PAGE) -> ThreadPage:
+    """The page of thread items just before `before` (the oldest item a screen has)."""
+    return thread_page(tx.session, _findable(tx, number), limit=items, before=before)
+
+
+def _findable(tx: Tx, ref: str):
+    ticket = lookup.ticket(tx.session, ref)
+    visibility.require_findable(tx, ticket)  # as tickets.view: ticket.view_any reaches any ticket
+    return ticket
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import false, func, select, true
 from sqlmodel import Session
 
 from tui_helpdesk.models import (
@@ -241,13 +241,70 @@ def _last_entry_id(session: Session, ticket: Ticket) -> int:
     ).scalar_one()
 
 
-def thread_items(session: Session, ticket: Ticket, *, order: str = "ASC", events: bool = True,
-                 staff: bool = True) -> list[ThreadItem]:
-    """The thread of a ticket and of every ticket merged into it, oldest first (or newest with DESC)."""
+# the position of an item in thread order: entries before events at the same instant
+Cursor = tuple[datetime, bool, int]
+
+
+def cursor_of(item: ThreadItem) -> Cursor:
+    return (item.created_at, item.kind == "event", item.id)
+
+
+@dataclass(frozen=True)
+class ThreadPage:
+    """The newest `len(items)` items before a cursor, oldest first, and how many come before them."""
+
+    items: tuple[ThreadItem, ...]
+    earlier: int
+
+
+def _merged_numbers(session: Session, ticket: Ticket) -> dict[int, str]:
     numbers = {ticket.id: ticket.number}
     numbers.update(
         session.execute(select(Ticket.id, Ticket.number).where(Ticket.merged_into_id == ticket.id)).all()
     )
+    return numbers
+
+
+def _before(created, ident, is_event: bool, before: Cursor | None):
+    """SQL for "strictly earlier in thread order than `before`" on an entry or event table."""
+    if before is None:
+        return true()
+    at, cursor_is_event, cursor_id = before
+    if is_event:
+        same = (ident < cursor_id) if cursor_is_event else false()
+    else:
+        same = true() if cursor_is_event else (ident < cursor_id)
+    return (created < at) | ((created == at) & same)
+
+
+def thread_page(session: Session, ticket: Ticket, *, limit: int, before: Cursor | None = None,
+                events: bool = True, staff: bool = True) -> ThreadPage:
+    """A screen shows the newest page first and asks for earlier pages as the agent scrolls up, so a
+    5,000-entry ticket costs what a 50-entry one does to open."""
+    items = thread_items(session, ticket, events=events, staff=staff, limit=limit, before=before)
+    ids = list(_merged_numbers(session, ticket))
+    first = cursor_of(items[0]) if items else before
+    counted = select(func.count()).select_from(TicketEntry).where(
+        TicketEntry.ticket_id.in_(ids), _before(TicketEntry.created_at, TicketEntry.id, False, first)
+    )
+    if not staff:
+        counted = counted.where(TicketEntry.kind != "note", TicketEntry.deleted_at.is_(None))
+    earlier = session.execute(counted).scalar_one()
+    if events and staff:
+        earlier += session.execute(
+            select(func.count()).select_from(TicketEvent).where(
+                TicketEvent.ticket_id.in_(ids), _before(TicketEvent.created_at, TicketEvent.id, True, first)
+            )
+        ).scalar_one()
+    return ThreadPage(tuple(items), int(earlier))
+
+
+def thread_items(session: Session, ticket: Ticket, *, order: str = "ASC", events: bool = True,
+                 staff: bool = True, limit: int | None = None, before: Cursor | None = None) -> list[ThreadItem]:
+    """The thread of a ticket and of every ticket merged into it, oldest first (or newest with DESC).
+
+    With `limit`, only the newest `limit` items earlier than `before` (the whole thread without it)."""
+    numbers = _merged_numbers(session, ticket)
     ids = list(numbers)
     agents: dict[int, Agent] = {}
     contacts: dict[int, Contact] = {}
@@ -266,16 +323,24 @@ def thread_items(session: Session, ticket: Ticket, *, order: str = "ASC", events
             contacts[ident] = session.get(Contact, ident)
         return contacts[ident]
 
+    query = select(TicketEntry).where(
+        TicketEntry.ticket_id.in_(ids), _before(TicketEntry.created_at, TicketEntry.id, False, before)
+    )
+    if not staff:
+        query = query.where(TicketEntry.kind != "note", TicketEntry.deleted_at.is_(None))
+    if limit is not None:
+        query = query.order_by(TicketEntry.created_at.desc(), TicketEntry.id.desc()).limit(limit)
+    entries = list(session.execute(query).scalars())
     files: dict[int, list[AttachmentView]] = {}
-    for a in session.execute(select(Attachment).where(Attachment.ticket_id.in_(ids)).order_by(Attachment.id)).scalars():
+    attached = select(Attachment).where(Attachment.ticket_id.in_(ids))
+    if limit is not None:
+        attached = select(Attachment).where(Attachment.entry_id.in_([e.id for e in entries]))
+    for a in session.execute(attached.order_by(Attachment.id)).scalars():
         files.setdefault(a.entry_id or 0, []).append(
             AttachmentView(id=a.id, entry_id=a.entry_id, filename=a.filename, content_type=a.content_type,
                            size=a.size, inline=a.inline)
         )
     items: list[ThreadItem] = []
-    entries = session.execute(
-        select(TicketEntry).where(TicketEntry.ticket_id.in_(ids)).order_by(TicketEntry.created_at, TicketEntry.id)
-    ).scalars()
     for e in entries:
         if e.kind == "note" and not staff:
             continue
@@ -303,9 +368,12 @@ def thread_items(session: Session, ticket: Ticket, *, order: str = "ASC", events
             )
         )
     if events and staff:
-        for ev in session.execute(
-            select(TicketEvent).where(TicketEvent.ticket_id.in_(ids)).order_by(TicketEvent.created_at, TicketEvent.id)
-        ).scalars():
+        happened = select(TicketEvent).where(
+            TicketEvent.ticket_id.in_(ids), _before(TicketEvent.created_at, TicketEvent.id, True, before)
+        )
+        if limit is not None:
+            happened = happened.order_by(TicketEvent.created_at.desc(), TicketEvent.id.desc()).limit(limit)
+        for ev in session.execute(happened).scalars():
             a = agent(ev.agent_id)
             items.append(
                 ThreadItem(kind="event", id=ev.id, ticket_id=ev.ticket_id, created_at=ev.created_at,
@@ -313,7 +381,9 @@ def thread_items(session: Session, ticket: Ticket, *, order: str = "ASC", events
                            agent_id=ev.agent_id, ticket_number=numbers.get(ev.ticket_id, ""))
             )
     # entries before events at the same instant: the reply, then the status change it caused
-    items.sort(key=lambda i: (i.created_at, i.kind == "event", i.id))
+    items.sort(key=cursor_of)
+    if limit is not None:
+        items = items[-limit:] if limit else []
     if order.upper() == "DESC":
         items.reverse()
     return items

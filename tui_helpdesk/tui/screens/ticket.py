@@ -50,7 +50,7 @@ from tui_helpdesk.services.errors import Conflict, ServiceError
 from tui_helpdesk.services.links import LINK_KINDS
 from tui_helpdesk.services.lookup import EMAIL_RE
 from tui_helpdesk.services.presence import Seen
-from tui_helpdesk.services.ticket_view import ThreadItem, TicketDetail
+from tui_helpdesk.services.ticket_view import Cursor, ThreadItem, ThreadPage, TicketDetail, cursor_of
 from tui_helpdesk.tui import markdown
 from tui_helpdesk.tui.context import AppContext, ctx_of
 from tui_helpdesk.tui.widgets.composer import ComposerScreen, Draft
@@ -168,13 +168,25 @@ class TicketScreen(Screen[tuple[str, int] | None]):
 
     class Loaded(Message):
         def __init__(
-            self, detail: TicketDetail, seen: list[Seen], statuses: list[Choice], counter: int
+            self,
+            detail: TicketDetail,
+            seen: list[Seen],
+            statuses: list[Choice],
+            counter: int,
+            thread: ThreadPage | None = None,
         ) -> None:
             super().__init__()
             self.detail = detail
+            self.thread = thread or ThreadPage(detail.thread, 0)
             self.seen = seen
             self.statuses = statuses
             self.counter = counter
+
+    class EarlierLoaded(Message):
+        def __init__(self, ticket_id: int, page: ThreadPage) -> None:
+            super().__init__()
+            self.ticket_id = ticket_id
+            self.page = page
 
     class LoadFailed(Message):
         def __init__(self, error: str) -> None:
@@ -224,6 +236,9 @@ class TicketScreen(Screen[tuple[str, int] | None]):
         self.seen: list[Seen] = []
         self.statuses: list[Choice] = []
         self.show_events = True
+        # the thread as loaded so far: the newest pages; `earlier` items before them are not read yet
+        self.thread_items: list[ThreadItem] = []
+        self.earlier = 0
         self.counter = -1
         self.activity = "viewing"
         self._pending_draft: tuple[Draft, str] | None = None
@@ -306,14 +321,19 @@ class TicketScreen(Screen[tuple[str, int] | None]):
     @work(thread=True, exclusive=True, group="ticket-load")
     def load(self) -> None:
         ctx = self._ctx
+        # a reload keeps as many items as the agent had scrolled back to, and the new ones
+        items = max(ticket_page.PAGE, len(self.thread_items) + 10)
         try:
             page = door.read(
-                ctx.engine, ctx.actor, ticket_page.load, self.ticket_id, self.detail.number if self.detail else None
+                ctx.engine, ctx.actor, ticket_page.load, self.ticket_id, self.detail.number if self.detail else None,
+                items=items,
             )
         except ServiceError as exc:
             self.post_message(self.LoadFailed(str(exc)))
             return
-        self.post_message(self.Loaded(page.detail, page.seen, self.statuses or page.statuses, page.counter))
+        self.post_message(
+            self.Loaded(page.detail, page.seen, self.statuses or page.statuses, page.counter, page.thread)
+        )
 
     def on_ticket_screen_loaded(self, message: Loaded) -> None:
         self.detail = message.detail
@@ -321,6 +341,8 @@ class TicketScreen(Screen[tuple[str, int] | None]):
         self.seen = message.seen
         self.statuses = message.statuses
         self.counter = message.counter
+        self.thread_items = list(message.thread.items)
+        self.earlier = message.thread.earlier
         self.query_one(HeaderFields).show(message.detail, message.seen)
         self._show_thread()
         if self._pending_draft is not None:
@@ -334,8 +356,30 @@ class TicketScreen(Screen[tuple[str, int] | None]):
     def _show_thread(self) -> None:
         assert self.detail is not None
         self.query_one(ThreadView).show(
-            self.detail.thread, ticket_id=self.detail.id, show_events=self.show_events
+            self.thread_items, ticket_id=self.detail.id, show_events=self.show_events, earlier=self.earlier
         )
+
+    def on_thread_view_need_earlier(self, message: ThreadView.NeedEarlier) -> None:
+        if self.detail is not None and self.thread_items:
+            count = self.earlier if message.everything else ticket_page.PAGE
+            self._load_earlier(self.detail.number, self.detail.id, cursor_of(self.thread_items[0]), count)
+
+    @work(thread=True, exclusive=True, group="ticket-earlier")
+    def _load_earlier(self, number: str, ticket_id: int, before: Cursor, count: int) -> None:
+        ctx = self._ctx
+        try:
+            page = door.read(ctx.engine, ctx.actor, ticket_page.earlier, number, before, items=max(count, 1))
+        except ServiceError as exc:
+            self.post_message(self.LoadFailed(str(exc)))
+            return
+        self.post_message(self.EarlierLoaded(ticket_id, page))
+
+    def on_ticket_screen_earlier_loaded(self, message: EarlierLoaded) -> None:
+        if self.detail is None or message.ticket_id != self.detail.id:
+            return
+        self.thread_items[:0] = message.page.items
+        self.earlier = message.page.earlier
+        self.query_one(ThreadView).prepend(message.page.items, message.page.earlier)
 
     @work(thread=True, exclusive=True, group="ticket-poll")
     def _poll(self) -> None:
