@@ -269,8 +269,16 @@ def open_client_picker(screen: Screen[Any], kind: str) -> None:
             screen.app.push_screen(ClientScreen(organization_id=value))
 
     title = "Open a contact's page" if kind == "contact" else "Open an organization's page"
-    picker: PickerScreen = PickerScreen(title, search=search, placeholder="a name or an address")
+    picker: PickerScreen = _ClientPicker(title, search=search, placeholder="a name or an address")
     screen.app.push_screen(picker, chosen)
+
+
+class _ClientPicker(PickerScreen):
+    def on_mount(self) -> None:
+        # the picker's own hint speaks of tickets; it is set on mount, so this one follows it
+        self.call_after_refresh(
+            self.query_one("#picker-msg", Static).update, "type two letters of a name, an address or a domain"
+        )
 
 
 def palette_entries(screen: Screen[Any]) -> list[tuple[str, str, Callable[[], Any]]]:
