@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from alembic import context
+from sqlmodel import SQLModel
 
 import tui_helpdesk.models  # noqa: F401 - registers every table
-from sqlmodel import SQLModel
+from tui_helpdesk.models.search import include_object
 
 target_metadata = SQLModel.metadata
 
@@ -39,6 +40,7 @@ def run_migrations_online() -> None:
                 target_metadata=target_metadata,
                 render_as_batch=sqlite,
                 compare_type=True,
+                include_object=include_object,
             )
             with context.begin_transaction():
                 context.run_migrations()

@@ -138,7 +138,7 @@ def test_parse_terms_quotes_and_free_words():
         ("sort", "priority"),
     ]
     assert p.words == ("printer", "paper jam")
-    assert p.text == "printer paper jam"
+    assert p.text == 'printer "paper jam"'  # as typed: the search reads the phrase
     dept = p.terms[2]
     assert dept == Term(
         "department", "Field Ops", 'dept:"Field Ops"', line.index("dept"), line.index(" printer")

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from tui_helpdesk.services.context import Tx
 
 LINK_TYPES = ("related_to", "parent_of", "child_of", "caused_by", "duplicate_of")
-SORTS = ("newest", "oldest", "updated", "priority", "due")
+SORTS = ("newest", "oldest", "updated", "priority", "due", "relevance")
 STATES = ("new", "open", "pending", "resolved", "closed")
 
 
@@ -246,7 +246,8 @@ def _list_query(args: argparse.Namespace, ctx: CommandContext, tx: Tx) -> Any:
     if args.text:
         words.append(args.text)
     # no scope here: the services list only what the actor may see
-    combined = filter_query.ParsedFilter(tuple(terms), tuple(words))
+    search_text = " ".join(t for t in (parsed.text, args.text or "") if t)
+    combined = filter_query.ParsedFilter(tuple(terms), tuple(words), search_text)
     return filter_query.resolve(tx.session, combined, tx.actor.agent_id)
 
 
@@ -543,7 +544,9 @@ def register(sub: Any) -> None:
     p.add_argument("--topic")
     p.add_argument("--overdue", action="store_true")
     p.add_argument("--archived", action="store_true", help="archived tickets instead of the queue")
-    p.add_argument("--text", help="words in the subject")
+    p.add_argument(
+        "--text", help="words searched in the whole ticket: \"a phrase\", -word excludes, word* a prefix"
+    )
     p.add_argument("--query", "-q", help="the filter language: 'status:open dept:Support tag:vpn printer'")
     p.add_argument("--sort", choices=SORTS)
     p.add_argument("--limit", type=int, default=50)

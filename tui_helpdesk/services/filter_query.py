@@ -4,7 +4,9 @@
 
 Terms are `field:value`; a value with spaces is quoted (`dept:"Field Ops"`). Terms of one field are
 alternatives (status:new status:open, or status:new,open), except tags, which must all be present.
-Words that are not terms are one case-insensitive phrase matched in the subject.
+Words that are not terms are searched in the whole ticket (services/search.py): every word must occur
+somewhere, "a phrase" as written, -word excludes, word* is a prefix, accents and case do not matter;
+sort:relevance ranks the hits (newest first otherwise).
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from tui_helpdesk.models.org import STATES
 
 from . import lookup
 from .errors import ValidationError
-from .queries import SORTS, Bind, TicketQuery, _connect
+from .queries import QUERY_SORTS, Bind, TicketQuery, _connect
 
 # Field name -> canonical field; the short forms are what people type.
 FIELDS: dict[str, str] = {
@@ -93,11 +95,15 @@ class Term:
 @dataclass(frozen=True)
 class ParsedFilter:
     terms: tuple[Term, ...]
-    words: tuple[str, ...]  # free words and quoted phrases, in order
+    words: tuple[str, ...]  # free words and quoted phrases, in order, without their quotes
+    # the free words as typed (quotes, -word and word* kept): what the search reads
+    search_text: str = ""
 
     @property
     def text(self) -> str:
-        return " ".join(self.words)
+        if self.search_text:
+            return self.search_text
+        return " ".join(f'"{w}"' if any(ch.isspace() for ch in w) else w for w in self.words)
 
 
 @dataclass(frozen=True)
@@ -145,6 +151,7 @@ def _split_term(token: str) -> tuple[str, str] | None:
 def parse(text: str) -> ParsedFilter:
     terms: list[Term] = []
     words: list[str] = []
+    raw_words: list[str] = []
     for token, start, end in _tokens(text):
         raw = text[start:end]
         # A token that starts with a quote is a phrase even if it holds a colon.
@@ -152,6 +159,7 @@ def parse(text: str) -> ParsedFilter:
         if split is None:
             if token:
                 words.append(token)
+                raw_words.append(raw)
             continue
         name, value = split
         if name not in FIELDS:
@@ -160,7 +168,7 @@ def parse(text: str) -> ParsedFilter:
         if not value.strip():
             raise FilterError(raw, "needs a value", start, end)
         terms.append(Term(FIELDS[name], value.strip(), raw, start, end))
-    return ParsedFilter(tuple(terms), tuple(words))
+    return ParsedFilter(tuple(terms), tuple(words), " ".join(raw_words))
 
 
 # --- resolving names to ids ---------------------------------------------------------------------
@@ -297,8 +305,8 @@ def resolve(
                     else:
                         raise fail(f"unknown value (is: {', '.join(IS_VALUES)})")
                 elif term.field == "sort":
-                    if low not in SORTS:
-                        raise fail(f"unknown sort (sorts: {', '.join(SORTS)})")
+                    if low not in QUERY_SORTS:
+                        raise fail(f"unknown sort (sorts: {', '.join(QUERY_SORTS)})")
                     set_single(term, "sort", low)
     if "assignee_id" in single and flags.get("unassigned"):
         raise FilterError("assignee:none", "cannot be combined with another assignee")
@@ -307,6 +315,9 @@ def resolve(
     changes.update(flags)
     if parsed.words:
         changes["text"] = parsed.text
+        if "sort" not in single and base.sort == "updated":
+            # hits come newest first from the index at any size; "updated" would read every hit
+            changes["sort"] = "newest"
     return replace(base, **changes)
 
 
@@ -371,7 +382,7 @@ def _value_candidates(conn: Connection, field: str, prefix: str) -> list[str]:
     if field == "is":
         return [v for v in IS_VALUES if v.startswith(low)]
     if field == "sort":
-        return [v for v in SORTS if v.startswith(low)]
+        return [v for v in QUERY_SORTS if v.startswith(low)]
     return []
 
 

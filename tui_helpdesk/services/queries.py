@@ -69,6 +69,8 @@ from .context import Tx
 from .visibility import Scope
 
 SORTS = ("updated", "newest", "oldest", "priority", "due")
+# "relevance" ranks free-word hits (services/search.py); without words it lists like "updated".
+QUERY_SORTS = (*SORTS, "relevance")
 # The sidebar's "open" means waiting on us; "active" adds tickets waiting on the customer.
 OPEN_STATES = ("new", "open")
 ACTIVE_STATES = ("new", "open", "pending")
@@ -106,12 +108,15 @@ class TicketQuery:
     overdue: bool = False
     # False: the normal queue (not archived, not merged); True: archived only; None: everything
     archived: bool | None = False
-    text: str = ""  # case-insensitive substring of the subject
+    # free words, full-text searched (services/search.py): phrases in quotes, -word, prefix*
+    text: str = ""
+    # False for a customer-facing search: internal notes never match
+    search_notes: bool = True
     sort: str = "updated"
 
     def __post_init__(self) -> None:
-        if self.sort not in SORTS:
-            raise ValueError(f"unknown sort {self.sort!r}; expected one of {', '.join(SORTS)}")
+        if self.sort not in QUERY_SORTS:
+            raise ValueError(f"unknown sort {self.sort!r}; expected one of {', '.join(QUERY_SORTS)}")
         bad = [s for s in self.states if s not in STATES]
         if bad:
             raise ValueError(f"unknown state {bad[0]!r}; expected one of {', '.join(STATES)}")
@@ -208,6 +213,7 @@ _SEGMENTS: dict[str, tuple[_Segment, ...]] = {
         _Segment((), False, T.due_at.is_(None), pad=1),
     ),
 }
+_SEGMENTS["relevance"] = _SEGMENTS["updated"]
 
 
 def _segment_index(sort: str, cursor: Cursor) -> int:
@@ -218,7 +224,7 @@ def _segment_index(sort: str, cursor: Cursor) -> int:
 
 def cursor_of(row: QueueRow, sort: str) -> Cursor:
     """The cursor that sits on `row` under `sort` (to resume a list at a known row)."""
-    if sort == "updated":
+    if sort in ("updated", "relevance"):
         return Cursor((row.updated_at,), row.id)
     if sort in ("newest", "oldest"):
         return Cursor((row.created_at,), row.id)
@@ -233,7 +239,7 @@ def cursor_of(row: QueueRow, sort: str) -> Cursor:
 
 
 def _filters(
-    q: TicketQuery, scope: Scope | None
+    q: TicketQuery, scope: Scope | None, conn: Connection | None = None
 ) -> tuple[list[ColumnElement[bool]], list[tuple[Any, tuple[Any, ...]]]]:
     """Conditions, plus the equality dimensions worth scanning one value at a time.
 
@@ -292,7 +298,13 @@ def _filters(
     if q.overdue:
         conds.append(T.is_overdue == true())
     if q.text.strip():
-        conds.append(T.subject.icontains(q.text.strip(), autoescape=True))
+        if conn is None:
+            raise ValueError("free words need the connection to compile their search")
+        from . import search
+
+        matched = search.condition(conn, q.text, q.search_notes)
+        if matched is not None:
+            conds.append(matched)
     if scope is not None and not scope.implied_by(q.department_ids, q.assignee_id):
         visible = visibility.condition(scope)
         if visible is not None:
@@ -363,7 +375,7 @@ def _scan_segment(
 def _scan(
     conn: Connection, q: TicketQuery, scope: Scope, cursor: Cursor | None, backward: bool, n: int
 ) -> list[tuple[tuple[Any, ...], int]]:
-    conds, fan = _filters(q, scope)
+    conds, fan = _filters(q, scope, conn)
     segments = _SEGMENTS[q.sort]
     if cursor is None:
         start = len(segments) - 1 if backward else 0
@@ -576,6 +588,12 @@ def fetch_page(
         raise ValueError("limit must be at least 1")
     scope = visibility.scope_of(tx)
     with _connect(tx.session) as conn:
+        if query.text.strip():
+            from . import search
+
+            matched = search.handles(conn, query)
+            if matched is not None:
+                return search.fetch_page(tx, query, matched, after, limit, backward)
         keys = _scan(conn, query, scope, after, backward, limit + 1)
         more = len(keys) > limit
         keys = keys[:limit]
@@ -613,17 +631,19 @@ def _count_where(conn: Connection, conds: list[ColumnElement[bool]]) -> int:
     return int(conn.execute(select(func.count()).select_from(Ticket.__table__).where(*conds)).scalar_one())
 
 
-def _flat_filters(q: TicketQuery, scope: Scope | None) -> list[ColumnElement[bool]]:
+def _flat_filters(
+    q: TicketQuery, scope: Scope | None, conn: Connection | None = None
+) -> list[ColumnElement[bool]]:
     """The filters as one condition list (counting has no order to keep, so IN lists are fine)."""
-    conds, fan = _filters(q, scope)
+    conds, fan = _filters(q, scope, conn)
     return conds + [col.in_(values) for col, values in fan]
 
 
 def _count(conn: Connection, q: TicketQuery, scope: Scope) -> int:
     if scope.implied_by(q.department_ids, q.assignee_id):
-        return _count_where(conn, _flat_filters(q, None))
+        return _count_where(conn, _flat_filters(q, None, conn))
     # The scope's OR defeats index ranges, so its disjoint parts are counted one by one.
-    base = _flat_filters(q, None)
+    base = _flat_filters(q, None, conn)
     return sum(_count_where(conn, [*base, part]) for part in visibility.disjoint_conditions(scope))
 
 
@@ -631,6 +651,12 @@ def count(tx: Tx, query: TicketQuery) -> int:
     """Exact number of tickets the query lists for the actor (the virtual list's length)."""
     scope = visibility.scope_of(tx)
     with _connect(tx.session) as conn:
+        if query.text.strip():
+            from . import search
+
+            matched = search.handles(conn, query)
+            if matched is not None:
+                return search.count(tx, query, matched)
         return _count(conn, query, scope)
 
 
@@ -641,7 +667,13 @@ def position_of(tx: Tx, query: TicketQuery, cursor: Cursor) -> int:
     total = 0
     scope = visibility.scope_of(tx)
     with _connect(tx.session) as conn:
-        base = _flat_filters(query, scope)
+        if query.text.strip():
+            from . import search
+
+            matched = search.handles(conn, query)
+            if matched is not None:
+                return search.position_of(tx, query, matched, cursor)
+        base = _flat_filters(query, scope, conn)
         for i in range(start):
             seg = segments[i]
             total += _count_where(conn, base + ([seg.where] if seg.where is not None else []))

@@ -1,0 +1,163 @@
+"""Full-text search (services/search.py) through the queue's one door, on SQLite FTS5 and PostgreSQL."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+from sqlalchemy import select, update
+
+from tui_helpdesk.db import session_scope
+from tui_helpdesk.models import Organization, Ticket, TicketEntry
+from tui_helpdesk.services import filter_query, links, queries, search, tickets
+from tui_helpdesk.services.context import reading
+from tui_helpdesk.services.queries import TicketQuery
+
+
+@pytest.fixture
+def found_desk(desk):
+    """Four tickets with words in every field the search covers."""
+    with desk.tx() as tx:
+        a = tickets.create(tx, subject="Printer on fire", body="The toner smells of burnt café beans",
+                           contact_email="alice@acme.example", contact_name="Alice Zebedee", department="Support")
+        tickets.note(tx, a.number, "internal: suspect the quokka firmware")
+        tickets.set_tags(tx, a.number, ["hardware"])
+        b = tickets.create(tx, subject="VPN drops", body="The paper jam again, then the tunnel fell over",
+                           contact_email="bob@globex.example", department="Support")
+        tickets.reply(tx, b.number, "Please restart the concentrator")
+        c = tickets.create(tx, subject="Invoice missing", body="paper invoice for March",
+                           contact_email="carol@initech.example", department="Billing")
+        d = tickets.create(tx, subject="Jam session", body="jam paper feeder", contact_email="dan@acme.example",
+                           department="Support")
+    with session_scope(desk.engine) as s:
+        org = Organization(name="Umbrella Corp")
+        s.add(org)
+        s.flush()
+        s.execute(update(Ticket).where(Ticket.number == c.number).values(organization_id=org.id))
+    return desk, (a.number, b.number, c.number, d.number)
+
+
+def found(desk, text: str, actor=None, **kw) -> list[str]:
+    with reading(desk.engine, actor or desk.admin) as tx:
+        q = TicketQuery(text=text, **{"sort": "newest", **kw})
+        rows = [r.number for r in queries.fetch_page(tx, q, limit=50).rows]
+        assert queries.count(tx, q) == len(rows)
+        return rows
+
+
+def test_words_anywhere_in_the_ticket(found_desk):
+    desk, (a, b, c, d) = found_desk
+    assert found(desk, "toner") == [a]  # a message body
+    assert found(desk, "concentrator") == [b]  # a reply
+    assert found(desk, "quokka") == [a]  # a note, for agents
+    assert found(desk, "alice@acme.example") == [a]  # the requester's email
+    assert found(desk, "zebedee") == [a]  # the requester's name
+    assert found(desk, "umbrella") == [c]  # the organization
+    assert found(desk, "hardware") == [a]  # a tag
+    assert found(desk, a) == [a]  # the number
+    assert found(desk, a.split("-")[-1]) == [a]  # its digits
+    assert found(desk, "printer toner") == [a]  # subject and body together
+
+
+def test_order_phrase_exclusion_prefix_accents(found_desk):
+    desk, (a, b, c, d) = found_desk
+    assert found(desk, "paper") == [d, c, b]  # newest first
+    assert found(desk, '"paper jam"') == [b]
+    assert found(desk, "paper -invoice") == [d, b]
+    assert found(desk, 'paper -"paper jam"') == [d, c]
+    assert found(desk, "concentr*") == [b]
+    assert found(desk, "cafe") == [a] and found(desk, "CAFÉ") == [a]
+    assert found(desk, "jam", sort="relevance")[0] == d  # subject and body beat a body alone
+    assert found(desk, "-paper") == [a]  # exclusion alone: everything else
+    assert found(desk, "nothinglikethis") == []
+
+
+def test_combined_with_filters_and_visibility(found_desk):
+    desk, (a, b, c, d) = found_desk
+    assert found(desk, "paper", department_ids=(_dept(desk, "Billing"),)) == [c]
+    assert found(desk, "paper", actor=desk.agent) == [d, b]  # sam sees Support only
+    assert found(desk, "invoice", actor=desk.outsider) == [c]
+    assert found(desk, "toner", actor=desk.outsider) == []
+    with reading(desk.engine, desk.admin) as tx:
+        q = filter_query.resolve_text(tx.session, 'dept:Support "paper jam" sort:relevance', None)
+        assert [r.number for r in queries.fetch_page(tx, q).rows] == [b]
+
+
+def _dept(desk, name: str) -> int:
+    from tui_helpdesk.models import Department
+
+    with session_scope(desk.engine) as s:
+        return s.execute(select(Department.id).where(Department.name == name)).scalar_one()
+
+
+def test_customer_scope_never_matches_notes(found_desk):
+    desk, (a, *_) = found_desk
+    assert found(desk, "quokka", search_notes=False) == []
+    assert found(desk, "toner quokka", search_notes=False) == []
+    assert found(desk, "toner", search_notes=False) == [a]
+    assert found(desk, "hardware", search_notes=False) == [a]
+
+
+def test_keyset_pages_and_positions(found_desk):
+    desk, (a, b, c, d) = found_desk
+    for sort in ("newest", "relevance", "oldest"):
+        with reading(desk.engine, desk.admin) as tx:
+            q = TicketQuery(text="paper", sort=sort)
+            first = queries.fetch_page(tx, q, limit=2)
+            rest = queries.fetch_page(tx, q, after=first.next, limit=2)
+            everything = [r.number for r in queries.fetch_page(tx, q, limit=10).rows]
+            assert [r.number for r in first.rows + rest.rows] == everything and rest.at_end
+            assert len(everything) == 3
+            back = queries.fetch_page(tx, q, after=rest.prev, limit=2, backward=True)
+            assert [r.number for r in back.rows] == everything[:2]
+            assert queries.position_of(tx, q, rest.prev) == 2
+
+
+def test_edits_deletes_redactions_and_merges_keep_the_index_in_step(found_desk):
+    desk, (a, b, c, d) = found_desk
+    with session_scope(desk.engine) as s:
+        entry_id = s.execute(
+            select(TicketEntry.id).where(TicketEntry.body.contains("concentrator"))
+        ).scalar_one()
+    with desk.tx() as tx:
+        tickets.edit_entry(tx, entry_id, "Please reboot the flux capacitor")
+    assert found(desk, "concentrator") == [] and found(desk, "capacitor") == [b]
+    with desk.tx() as tx:
+        tickets.delete_entry(tx, entry_id)
+    assert found(desk, "capacitor") == []
+    with session_scope(desk.engine) as s:
+        message_id = s.execute(select(TicketEntry.id).where(TicketEntry.body.contains("toner"))).scalar_one()
+    with desk.tx() as tx:
+        tickets.redact_entry(tx, message_id, reason="personal data")
+    assert found(desk, "toner") == [] and found(desk, "printer") == [a]
+    with desk.tx() as tx:
+        tickets.set_tags(tx, a, ["firmware"])
+    assert found(desk, "hardware") == [] and found(desk, "firmware") == [a]
+    with desk.tx() as tx:
+        links.merge(tx, d, [b])
+    # the merged child leaves the queue; its thread is now the parent's, and so are its words
+    assert found(desk, "tunnel") == [d]
+    assert found(desk, "tunnel", archived=None) == [d, b]
+
+
+def test_words_of_only_punctuation_match_no_filter(found_desk):
+    desk, numbers = found_desk
+    assert len(found(desk, '* - ""')) == 4
+    assert search.parse_words('-"a b" c* d') == (
+        search.Item("a b", negated=True), search.Item("c", prefix=True), search.Item("d")
+    )
+    assert search.terms('-nope "paper jam" caf*') == ("paper", "jam", "caf")
+
+
+def test_free_words_reach_the_query_as_typed_newest_first_unless_sorted(found_desk):
+    desk, (a, b, c, d) = found_desk
+    parsed = filter_query.parse('status:open "paper jam" -toner caf*')
+    assert parsed.text == '"paper jam" -toner caf*'
+    assert dataclasses.replace(parsed, search_text="").text == '"paper jam" -toner caf*'
+    with reading(desk.engine, desk.admin) as tx:
+        assert filter_query.resolve_text(tx.session, "paper", None).sort == "newest"
+        updated = filter_query.resolve_text(tx.session, "paper sort:updated", None)
+        assert updated.sort == "updated"
+        # the queue's own scan, with the hits as a filter
+        assert {r.number for r in queries.fetch_page(tx, updated).rows} == {b, c, d}
+        assert queries.count(tx, updated) == 3
