@@ -27,6 +27,7 @@ from .tickets import (
     Tag,
     Task,
     Ticket,
+    TicketCount,
     TicketEntry,
     TicketEvent,
     TicketLink,

@@ -65,7 +65,11 @@ class InboundMessage(SQLModel, table=True):
 
 class OutboundMessage(SQLModel, table=True):
     __tablename__ = "outbound_message"
-    __table_args__ = (Index("ix_outbound_due", "state", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outbound_due", "state", "next_attempt_at"),
+        # the autoresponse rate limit: one range per autoresponse kind over the last hour
+        Index("ix_outbound_kind_created", "kind", "created_at"),
+    )
     id: int | None = Field(default=None, primary_key=True)
     ticket_id: int | None = Field(default=None, foreign_key="ticket.id", index=True)
     entry_id: int | None = Field(default=None, foreign_key="ticket_entry.id")

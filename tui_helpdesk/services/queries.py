@@ -64,7 +64,7 @@ from tui_helpdesk.models import (
 )
 from tui_helpdesk.models.org import STATES
 
-from . import visibility
+from . import counters, visibility
 from .context import Tx
 from .visibility import Scope
 
@@ -724,18 +724,12 @@ def sidebar_counts(tx: Tx) -> SidebarCounts:
     """Every sidebar number for the actor, in the transaction `tx`.
 
     The departments are the ones the actor sees (every department for admins); each number is the
-    count() of the list its entry opens, so an entry never promises tickets its list leaves out."""
+    count() of the list its entry opens, so an entry never promises tickets its list leaves out. The
+    numbers are sums over the maintained counters (services/counters.py), never a count of tickets."""
     scope = visibility.scope_of(tx)
     agent_id = tx.actor.agent_id
+    counts = dict.fromkeys(SIDEBAR_ENTRIES, 0)
     with _connect(tx.session) as conn:
-        counts = {
-            name: (
-                0
-                if name == "mine" and agent_id is None
-                else _count(conn, sidebar_query(name, agent_id), scope)
-            )
-            for name in SIDEBAR_ENTRIES
-        }
         if scope.department_ids is None:
             dept_ids = list(
                 conn.execute(select(Department.__table__.c.id).order_by(Department.__table__.c.id)).scalars()
@@ -743,12 +737,21 @@ def sidebar_counts(tx: Tx) -> SidebarCounts:
         else:
             dept_ids = list(scope.department_ids)
         per_dept = dict.fromkeys(dept_ids, 0)
-        if dept_ids:
-            # Every one of these departments is in the scope, so their lists need no further condition.
-            stmt = (
-                select(T.department_id, func.count())
-                .where(T.visible == true(), T.department_id.in_(dept_ids), T.state.in_(OPEN_STATES))
-                .group_by(T.department_id)
-            )
-            per_dept.update({int(d): int(n) for d, n in conn.execute(stmt)})
-    return SidebarCounts(**counts, departments=per_dept)
+        for dept, mine, unassigned, state, overdue, n in counters.rows(conn, agent_id):
+            mine = bool(mine) and agent_id is not None
+            if mine and state in ACTIVE_STATES:
+                counts["mine"] += n
+            if state in OPEN_STATES and dept in per_dept:
+                per_dept[dept] += n
+            if not scope.admits(dept, agent_id if mine else None):
+                continue
+            counts["all"] += n
+            if state in OPEN_STATES:
+                counts["open"] += n
+                if unassigned:
+                    counts["unassigned"] += n
+            elif state in ("pending", "resolved"):
+                counts[state] += n
+            if overdue and state in ACTIVE_STATES:
+                counts["overdue"] += n
+    return SidebarCounts(**{k: int(v) for k, v in counts.items()}, departments=per_dept)

@@ -32,7 +32,13 @@ from tui_helpdesk.models import (
     TimeEntry,
 )
 
-from . import lookup, settings, sla, visibility
+from . import (
+    counters,  # noqa: F401 - registers the flush hook that keeps the sidebar counters exact
+    lookup,
+    settings,
+    sla,
+    visibility,
+)
 from .context import (
     Tx,
     audit,
