@@ -133,7 +133,11 @@ def source(session: Session, code: str, department_id: int | None) -> tuple[str,
 def render(
     session: Session, code: str, department_id: int | None, variables: Mapping[str, object]
 ) -> Rendered:
-    subject, body = source(session, code, department_id)
+    return fill(*source(session, code, department_id), variables)
+
+
+def fill(subject: str, body: str, variables: Mapping[str, object]) -> Rendered:
+    """A template's text with the variables put in (one template read, many recipients)."""
     # A header must be one line whatever a variable held.
     subject = " ".join(substitute(subject, variables).split())
     return Rendered(subject=subject, body=substitute(body, variables).strip() + "\n")

@@ -12,7 +12,7 @@ at; whether it may join that ticket is ``participant()``'s answer, the one rule 
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlmodel import Session
 
 from tui_helpdesk.mail import threading as keys
@@ -66,12 +66,7 @@ def by_headers(session: Session, parsed: ParsedMessage) -> int | None:
         ours = outbound.ticket_from_message_id(session, mid)
         if ours is not None:
             return ours
-        found = session.execute(
-            select(TicketEntry.ticket_id)
-            .where(TicketEntry.message_id == mid)
-            .order_by(TicketEntry.id)
-            .limit(1)
-        ).scalar()
+        found = session.execute(entry_ticket_by_message_id(mid)).scalar()
         if found is not None:
             return found
         # Our unsigned outgoing rows (none are made today, but the table is the record of what we sent).
@@ -83,6 +78,12 @@ def by_headers(session: Session, parsed: ParsedMessage) -> int | None:
         if found is not None:
             return found
     return None
+
+
+def entry_ticket_by_message_id(mid: str) -> Select:
+    """The ticket of the first entry with this Message-ID: one range of ix_entry_message_id
+    (message_id, id), already in id order, so no planner prefers walking the thread table by id."""
+    return select(TicketEntry.ticket_id).where(TicketEntry.message_id == mid).order_by(TicketEntry.id).limit(1)
 
 
 def subject_tickets(session: Session, subject: str | None) -> list[Ticket]:

@@ -1,0 +1,56 @@
+"""A new ticket's alerts cost the same statements whatever the size of the department (issue 11)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import event, func, select
+
+from tui_helpdesk.db import session_scope
+from tui_helpdesk.models import Agent, Department, OutboundMessage
+from tui_helpdesk.services import tickets
+
+
+@contextmanager
+def _statements(engine) -> Iterator[list[str]]:
+    seen: list[str] = []
+
+    def record(_conn, _cursor, statement, _params, _context, _many) -> None:
+        seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+def _hire(desk, n: int) -> None:
+    with session_scope(desk.engine) as s:
+        support = s.execute(select(Department).where(Department.name == "Support")).scalar_one()
+        start = s.execute(select(func.count()).select_from(Agent)).scalar_one()
+        for i in range(start, start + n):
+            s.add(Agent(username=f"extra{i}", name=f"Extra {i}", email=f"extra{i}@example.com",
+                        primary_department_id=support.id))
+
+
+def _open_one(desk) -> tuple[int, int]:
+    """(statements run, alerts queued) for one new Support ticket."""
+    with _statements(desk.engine) as seen, desk.tx() as tx:
+        t = tickets.create(tx, subject="Printer jam", body="Jammed", contact_email="bob@acme.example",
+                           department="Support", detail=False)
+    with session_scope(desk.engine) as s:
+        alerts = s.execute(select(func.count()).select_from(OutboundMessage).where(
+            OutboundMessage.ticket_id == t.id, OutboundMessage.kind == "alert.new_ticket")).scalar_one()
+    return len(seen), alerts
+
+
+def test_alerts_for_a_new_ticket_are_one_insert_whatever_the_department_size(desk):
+    _open_one(desk)  # the caches (settings, templates) warm
+    small, small_alerts = _open_one(desk)
+    _hire(desk, 12)
+    big, big_alerts = _open_one(desk)
+    assert big_alerts == small_alerts + 12  # every agent is still told
+    assert big == small  # no statement per agent
+
