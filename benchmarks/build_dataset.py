@@ -7,6 +7,7 @@ ids increasing with created_at. `build(engine, n, seed)` is importable so other 
 from __future__ import annotations
 
 import argparse
+import math
 import random
 import sys
 import time
@@ -23,7 +24,9 @@ from tui_helpdesk.models import (
     Contact,
     Department,
     HelpTopic,
+    InboundMessage,
     Organization,
+    OutboundMessage,
     Priority,
     Status,
     Tag,
@@ -176,20 +179,41 @@ def _reference_data(conn: Connection, rng: random.Random, now: datetime) -> dict
 
 
 def build(
-    engine: Engine, n: int = 1_000_000, seed: int = 1, entries: float = 0.0, now: datetime | None = None
+    engine: Engine,
+    n: int = 1_000_000,
+    seed: int = 1,
+    entries: float = 5.0,
+    now: datetime | None = None,
+    long_every: int = 10_000,
+    long_size: int = 500,
 ) -> None:
-    """Fill an empty, migrated database with n tickets (and thread entries for a fraction `entries`)."""
+    """Fill an empty, migrated database with n tickets and about `entries` thread entries per ticket.
+
+    Every `long_every`-th ticket gets a thread of `long_size` entries (the 500-entry ticket of the
+    issue); the rest get a spread around the mean, so n=1M, entries=5 gives about 5M entries. The
+    text is varied (templates filled from word lists, error codes, names), so a search sees common and
+    rare words. Tickets of the last year also get the journal and outbox rows ingest looks at."""
     rng = random.Random(seed)
+    text_rng = random.Random(seed + 1)
     now = now or clock.now()
     start = now - timedelta(days=3 * 365)
     span = (now - start).total_seconds()
+    year_ago = span - 365 * 86400
     table = Ticket.__table__
+    entry_table = TicketEntry.__table__
+    # the mean of 1 + floor(Exp(rate)) is 1 + 1/(e^rate - 1): solve for the per-ticket mean asked
+    others_mean = max(entries - (long_size / long_every if long_every else 0), 1.0)
+    rate = math.log(1 + 1 / max(others_mean - 1, 0.01))
+    secondary = {
+        t: list(t.indexes)
+        for t in (table, entry_table, InboundMessage.__table__, OutboundMessage.__table__)
+    }
     with engine.begin() as conn:
         ref = _reference_data(conn, rng, now)
         # Loading without the secondary indexes and building them once at the end is several times faster.
-        indexes = [ix for ix in table.indexes]
-        for ix in indexes:
-            ix.drop(conn)
+        for ixs in secondary.values():
+            for ix in ixs:
+                ix.drop(conn)
 
         offsets = sorted(rng.random() * span for _ in range(n))
         dept_ids = list(range(1, len(DEPARTMENTS) + 1))
@@ -201,6 +225,9 @@ def build(
         rows: list[dict[str, Any]] = []
         tags: list[dict[str, Any]] = []
         entry_rows: list[dict[str, Any]] = []
+        inbound_rows: list[dict[str, Any]] = []
+        outbound_rows: list[dict[str, Any]] = []
+        entry_id = 0
         for i in range(n):
             tid = i + 1
             created = start + timedelta(seconds=int(offsets[i]))
@@ -233,11 +260,13 @@ def build(
             if not archived and not active and tid > 1 and rng.random() < 0.005:
                 merged_into = rng.randint(max(1, tid - 5000), tid - 1)  # a recent earlier ticket
             pr = PRIORITIES[prios[i]]
+            subject = rng.choice(ISSUES) + rng.choice(DETAILS)
             rows.append(
                 {
                     "id": tid,
                     "number": f"TCK-{100000 + tid}",
-                    "subject": rng.choice(ISSUES) + rng.choice(DETAILS),
+                    "number_seq": 100000 + tid,
+                    "subject": subject,
                     "contact_id": contact,
                     "organization_id": ref["contact_org"][contact],
                     "department_id": dept,
@@ -254,7 +283,7 @@ def build(
                     "archived": archived,
                     "merged_into_id": merged_into,
                     "visible": not archived and merged_into is None,
-                    "reopened": rng.random() < 0.03,
+                    "reopened": rng.random() < 0.03 and state != "closed",
                     "resolution_notes": "",
                     "custom_fields": {},
                     "created_at": created,
@@ -265,35 +294,213 @@ def build(
             if rng.random() < 0.2:
                 for tag in rng.sample(range(1, len(TAGS) + 1), rng.choice((1, 1, 1, 2, 3))):
                     tags.append({"ticket_id": tid, "tag_id": tag})
-            if entries and rng.random() < entries:
-                for k in range(rng.randint(1, 4)):
+            if entries:
+                count = (
+                    long_size
+                    if long_every and tid % long_every == 0
+                    else 1 + min(int(rng.expovariate(rate)), 60)
+                )
+                recent = offsets[i] > year_ago
+                client = ref["contact_org"][contact] or 0
+                step = max(60, int((updated - created).total_seconds() / count)) if count else 60
+                for k in range(count):
+                    entry_id += 1
+                    kind = "message" if k % 2 == 0 else ("note" if rng.random() < 0.2 else "reply")
+                    at = created + timedelta(seconds=step * k)
+                    if kind == "message":
+                        mid = f"<{text_rng.getrandbits(64):016x}.{tid}@client{client}.example>"
+                        body = _customer_text(text_rng, subject, k)
+                    elif kind == "reply":
+                        mid = f"<hd.{tid}.{entry_id}@desk.example>"
+                        body = _agent_text(text_rng)
+                    else:
+                        mid = None
+                        body = _note_text(text_rng)
                     entry_rows.append(
                         {
+                            "id": entry_id,
                             "ticket_id": tid,
-                            "kind": "message" if k % 2 == 0 else "reply",
-                            "contact_id": contact if k % 2 == 0 else None,
-                            "agent_id": assignee if k % 2 else None,
-                            "body": "Hello,\n\nThe problem is still there.\n\nThanks"
-                            if k % 2 == 0
-                            else "Please try again now.",
+                            "kind": kind,
+                            "contact_id": contact if kind == "message" else None,
+                            "agent_id": (assignee or 1) if kind != "message" else None,
+                            "body": body,
+                            "message_id": mid,
                             "recipients": {},
-                            "created_at": created + timedelta(minutes=30 * k),
+                            "created_at": at,
                         }
                     )
+                    if recent and kind == "message":
+                        inbound_rows.append(
+                            {
+                                "message_id": mid,
+                                "raw": b"(pruned)",
+                                "received_at": at,
+                                "state": "done",
+                                "outcome": "new_ticket" if k == 0 else "reply",
+                                "reason": "",
+                                "ticket_id": tid,
+                                "entry_id": entry_id,
+                                "processed_at": at,
+                                "server_done": True,
+                            }
+                        )
+                        if k == 0:
+                            outbound_rows.append(_outbound(tid, "autoresponse", contact, client, subject, at))
+                    elif recent and kind == "reply":
+                        row = _outbound(tid, "reply", contact, client, subject, at)
+                        row["entry_id"], row["message_id"] = entry_id, mid
+                        outbound_rows.append(row)
             if len(rows) >= BATCH:
                 _insert(conn, table, rows)
                 rows.clear()
+            if len(entry_rows) >= BATCH:
+                _insert(conn, table, rows)  # the entries' tickets first (foreign keys)
+                rows.clear()
+                _insert(conn, entry_table, entry_rows)
+                entry_rows.clear()
+                _insert(conn, InboundMessage.__table__, inbound_rows)
+                inbound_rows.clear()
+                _insert(conn, OutboundMessage.__table__, outbound_rows)
+                outbound_rows.clear()
+            if tid % 100_000 == 0:
+                print(f"  {tid:,} tickets, {entry_id:,} entries", file=sys.stderr, flush=True)
         _insert(conn, table, rows)
         _insert(conn, TicketTag.__table__, tags)
-        _insert(conn, TicketEntry.__table__, entry_rows)
-        for ix in indexes:
-            ix.create(conn)
+        _insert(conn, entry_table, entry_rows)
+        _insert(conn, InboundMessage.__table__, inbound_rows)
+        _insert(conn, OutboundMessage.__table__, outbound_rows)
+        print("  building indexes", file=sys.stderr, flush=True)
+        for ixs in secondary.values():
+            for ix in ixs:
+                ix.create(conn)
         if not is_sqlite(engine):
-            conn.execute(text("SELECT setval(pg_get_serial_sequence('ticket', 'id'), :n)"), {"n": max(n, 1)})
+            for name, top in (("ticket", n), ("ticket_entry", entry_id)):
+                conn.execute(
+                    text(f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), :n)"), {"n": max(top, 1)}
+                )
+        _after_load(conn)
     # Fresh statistics for the planner; on PostgreSQL, VACUUM also sets the visibility map, without
     # which an index-only scan still visits the table for every row.
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.exec_driver_sql("ANALYZE" if is_sqlite(engine) else "VACUUM ANALYZE")
+
+
+def _after_load(conn: Connection) -> None:
+    """Whatever the schema derives from the loaded rows (counters, search index) is rebuilt from them."""
+    try:
+        from tui_helpdesk.services import counters
+    except ImportError:  # a schema without maintained counters
+        return
+    counters.rebuild(conn)
+
+
+def _outbound(tid: int, kind: str, contact: int, client: int, subject: str, at: datetime) -> dict[str, Any]:
+    return {
+        "ticket_id": tid,
+        "kind": kind,
+        "from_addr": "support@desk.example",
+        "to_addrs": [f"user{contact}@client{client}.example"],
+        "cc_addrs": [],
+        "subject": f"[TCK-{100000 + tid}] {subject}",
+        "body": "",
+        "message_id": f"<hd.{tid}.{kind}.{int(at.timestamp())}@desk.example>",
+        "headers": {},
+        "state": "sent",
+        "attempts": 1,
+        "next_attempt_at": at,
+        "last_error": "",
+        "created_at": at,
+        "sent_at": at,
+    }
+
+
+GREETINGS = ["Hello,", "Hi,", "Hi team,", "Good morning,", "Hello support,", "Dear helpdesk,", "Hey,", ""]
+SIGNOFFS = ["Thanks", "Thank you", "Regards", "Best regards", "Cheers", "Many thanks", "Kind regards"]
+PRODUCTS = [
+    "Outlook", "the VPN client", "Teams", "the laptop", "the printer on floor 3", "SharePoint", "Excel",
+    "the badge reader", "the payroll portal", "Salesforce", "Zoom", "the docking station", "OneDrive",
+    "the CRM", "Chrome", "the invoicing system", "the shared drive", "Wi-Fi in the east wing", "Jira",
+    "the phone system", "the warehouse scanner", "SAP", "the expenses app", "my second monitor",
+]
+SYMPTOMS = [
+    "keeps crashing when I open it", "shows an error about the certificate", "is very slow since this morning",
+    "will not accept my password", "asks me to sign in again every few minutes", "does not start at all",
+    "freezes after a couple of minutes", "says my licence has expired", "cannot reach the server",
+    "prints blank pages", "drops the connection every hour or so", "shows someone else's account",
+    "lost all my settings after the update", "is stuck on the loading screen", "sends duplicate emails",
+    "refuses the attachment", "reports that the disk is full", "shows the wrong time zone",
+]
+CONTEXTS = [
+    "I already tried restarting it.", "This started after the update last night.",
+    "My colleagues in {city} have the same problem.", "It worked fine yesterday.",
+    "I need this fixed before the meeting with {client} on {day}.", "I cleared the cache but nothing changed.",
+    "The error code is {code}.", "Screenshot attached.", "It only happens on the office network, not at home.",
+    "Reinstalling did not help.", "Could you please look at it today?", "Ticket {ref} was about the same thing.",
+    "Our manager {name} asked me to raise this.", "We have about {num} people affected.",
+    "It happens roughly every {num} minutes.", "I am working from {city} this week.",
+]
+AGENT_LINES = [
+    "Thanks for reporting this.", "I have reset your account; please try to log in again.",
+    "Could you send a screenshot of the error message?", "We pushed a fix for {product} this morning.",
+    "Please restart {product} and let me know if the problem is still there.",
+    "I have escalated this to the {dept} team.", "The licence has been renewed until {day}.",
+    "This is a known issue with version {version}; an update is scheduled for {day}.",
+    "I could not reproduce it on my side. Does it still happen?", "Error {code} means the token expired.",
+    "I have added you to the group; it can take an hour to apply.", "A technician will visit {city} on {day}.",
+    "Please try the steps in the knowledge base article {kb}.", "I am closing this ticket; reply if it returns.",
+    "The replacement part has been ordered.", "We changed the DNS settings for {product}.",
+]
+NOTE_LINES = [
+    "Customer called, confirmed the issue persists.", "Checked the logs: {code} at {time}.",
+    "Waiting on the vendor ({client}) for a patch.", "Same root cause as {ref}.",
+    "Spoke with {name}; they will test tomorrow.", "Do not close before the {dept} team confirms.",
+    "Possible phishing, forwarded headers to security.", "Billing adjusted by {num} EUR.",
+]
+CITIES = ["Leeds", "Lyon", "Porto", "Gdansk", "Utrecht", "Malmo", "Cork", "Brno", "Graz", "Turku", "Bilbao"]
+CLIENTS = ["Acme", "Globex", "Initech", "Umbrella", "Hooli", "Vandelay", "Stark", "Wayne", "Tyrell", "Cyberdyne"]
+NAMES = ["Amélie", "Bjørn", "Chiara", "Dmitri", "Eóin", "François", "Grete", "Håkon", "Inès", "José", "Zoë"]
+DAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "the 14th", "the end of the month"]
+DEPTS = [d for d, _ in DEPARTMENTS]
+
+
+def _fill(rng: random.Random, line: str) -> str:
+    if "{" not in line:
+        return line
+    return line.format(
+        city=rng.choice(CITIES),
+        client=rng.choice(CLIENTS),
+        day=rng.choice(DAYS),
+        code=f"0x{rng.getrandbits(24):06X}" if rng.random() < 0.5 else f"E{rng.randint(100, 9999)}",
+        ref=f"TCK-{rng.randint(100001, 999999)}",
+        name=rng.choice(NAMES),
+        num=rng.randint(2, 90),
+        product=rng.choice(PRODUCTS),
+        dept=rng.choice(DEPTS),
+        version=f"{rng.randint(1, 12)}.{rng.randint(0, 20)}.{rng.randint(0, 99)}",
+        kb=f"KB{rng.randint(1000, 99999)}",
+        time=f"{rng.randint(0, 23):02d}:{rng.randint(0, 59):02d}",
+    )
+
+
+def _customer_text(rng: random.Random, subject: str, k: int) -> str:
+    parts = [rng.choice(GREETINGS)]
+    if k == 0:
+        parts.append(f"{subject}: {rng.choice(PRODUCTS)} {rng.choice(SYMPTOMS)}.")
+    else:
+        parts.append(rng.choice(["It is still not working.", "Thanks, that helped.", "Any news on this?",
+                                 f"Now {rng.choice(PRODUCTS)} {rng.choice(SYMPTOMS)}."]))
+    parts.extend(_fill(rng, rng.choice(CONTEXTS)) for _ in range(rng.randint(0, 3)))
+    parts.append(f"{rng.choice(SIGNOFFS)}\n{rng.choice(NAMES)}")
+    return "\n\n".join(p for p in parts if p)
+
+
+def _agent_text(rng: random.Random) -> str:
+    lines = [_fill(rng, rng.choice(AGENT_LINES)) for _ in range(rng.randint(1, 3))]
+    return "Hello,\n\n" + " ".join(lines) + f"\n\n{rng.choice(SIGNOFFS)}"
+
+
+def _note_text(rng: random.Random) -> str:
+    return " ".join(_fill(rng, rng.choice(NOTE_LINES)) for _ in range(rng.randint(1, 2)))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -302,11 +509,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("-n", type=int, default=1_000_000, help="number of tickets (default 1,000,000)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument(
-        "--entries", type=float, default=0.0, help="fraction of tickets given a thread (e.g. 0.01)"
+        "--entries", type=float, default=5.0, help="thread entries per ticket on average (default 5; 0: none)"
     )
+    parser.add_argument("--url", help="a database URL instead of PATH (e.g. postgresql://...)")
     parser.add_argument("--force", action="store_true", help="replace an existing file")
     args = parser.parse_args(argv)
     path = Path(args.path)
+    if args.url:
+        t0 = time.perf_counter()
+        build(get_engine(args.url), args.n, args.seed, args.entries, now=datetime(2025, 6, 1, 12, 0, tzinfo=UTC))
+        print(f"built {args.n:,} tickets in {args.url} in {time.perf_counter() - t0:.1f} s")
+        return 0
     if path.exists():
         if not args.force:
             print(f"{path} exists; use --force to replace it", file=sys.stderr)
