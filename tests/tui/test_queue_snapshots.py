@@ -62,3 +62,30 @@ def test_bulk_confirmation(desk: Desk, snap_compare) -> None:
         await settle(pilot)
 
     assert snap_compare(desk.app(), terminal_size=(100, 30), run_before=confirm)
+
+
+def test_queue_highlight_after_paging_with_preview(desk: Desk, snap_compare) -> None:
+    # issue 12 item 1: the highlighted row is the cursor's, with the preview open, after g ctrl+d j j
+    async def paged(pilot) -> None:
+        await listed(pilot)
+        await pilot.press("p", "g", "ctrl+d", "j", "j")
+        t = pilot.app.screen.query_one("#tickets")
+        preview = pilot.app.screen.query_one("#preview")
+        await until(pilot, lambda: t.current_row is not None and preview.ticket_id == t.current_row.id, "preview")
+        await settle(pilot)
+
+    assert snap_compare(desk.app(), terminal_size=(120, 36), run_before=paged)
+
+
+def test_close_confirmation_focuses_no(desk: Desk, snap_compare) -> None:
+    async def confirm(pilot) -> None:
+        await listed(pilot)
+        await pilot.press("v", "v", "C")
+        await until(pilot, lambda: isinstance(pilot.app.screen, ConfirmScreen), "the confirmation")
+        await settle(pilot)
+
+    assert snap_compare(desk.app(), terminal_size=(100, 30), run_before=confirm)
+
+
+def test_queue_200x50(desk: Desk, snap_compare) -> None:
+    assert snap_compare(desk.app(), terminal_size=(200, 50), run_before=_shown)

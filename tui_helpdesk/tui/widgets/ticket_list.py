@@ -922,6 +922,11 @@ class TicketList(ScrollView, can_focus=True):
         used = sum(cell_len(s.text) for s in segs)
         if used < width:
             segs.append(Segment(" " * (width - used), base))
+        if cursor_here and base.bgcolor is not None:
+            # the component styles (overdue number, marks, presence) carry their own background: the
+            # cursor's goes over them, so the whole row reads as the one the keys act on
+            under = Style(bgcolor=base.bgcolor)
+            segs = [Segment(seg.text, (seg.style or Style()) + under) for seg in segs]
         return Strip(segs).crop(0, width)
 
 
