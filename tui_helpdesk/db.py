@@ -107,6 +107,20 @@ def upgrade(engine: Engine) -> None:
     from alembic import command
 
     command.upgrade(alembic_config(engine), "head")
+    refresh_statistics(engine)
+
+
+def refresh_statistics(engine: Engine) -> dict[str, int]:
+    """Fresh planner statistics, after migrations and once an hour in the worker.
+
+    Without them a 1M-ticket desk left by a bulk load or an old version plans from stale numbers
+    (and SQLite from none at all). SQLite's ANALYZE reads at most `analysis_limit` rows per index,
+    so it takes milliseconds on any size; PostgreSQL's samples a fixed number of rows per table."""
+    with engine.begin() as conn:  # ANALYZE runs inside a transaction on both engines
+        if is_sqlite(engine):
+            conn.exec_driver_sql("PRAGMA analysis_limit = 1000")
+        conn.exec_driver_sql("ANALYZE")
+    return {"refreshed": 1}
 
 
 def ensure_schema(engine: Engine) -> None:

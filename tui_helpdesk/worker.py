@@ -30,7 +30,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 
 from tui_helpdesk import clock
-from tui_helpdesk.db import session_scope
+from tui_helpdesk.db import refresh_statistics, session_scope
 from tui_helpdesk.models import WorkerLock
 
 log = logging.getLogger(__name__)
@@ -241,6 +241,7 @@ def run_once(
             ("outbox", "outbox_", lambda: outbound.send_due(engine)),
             ("timers", "timer_", lambda: _run_timers(engine)),
             ("attachments", "attachments_", lambda: _sweep(engine, attachments_dir) if sweep else {}),
+            ("statistics", "statistics_", lambda: refresh_statistics(engine) if sweep else {}),
         ):
             if not still_ours():
                 return counts
