@@ -265,8 +265,11 @@ class TicketScreen(Screen[tuple[str, int] | None]):
         if ctx.actor.agent_id is not None:
             self._presence_of = (ctx.engine, ctx.actor)
         self.load()
-        if self.triage:
-            self.say("triage mode: each action that finishes with a ticket opens the next")
+        if self.triage:  # on the line only: a toast on every ticket would repeat it
+            line = self.query_one("#ticket-message", Static)
+            line.update(Text(f"triage: {self.triage_left()} left; an action that finishes opens the next",
+                             style="bold"))
+            line.display = True
         self._presence_mark("viewing")
         self.set_interval(POLL_SECONDS, self._poll)
         self.set_interval(HEARTBEAT_SECONDS, lambda: self._presence_mark(self.activity))
