@@ -22,6 +22,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
+from tui_helpdesk.resources import stylesheet
 from tui_helpdesk.services import admin, door
 from tui_helpdesk.services.context import PERMISSIONS, Tx
 from tui_helpdesk.services.errors import Conflict, ServiceError, ValidationError
@@ -864,6 +865,8 @@ def load_section_modules() -> None:
 
 class AdminScreen(Screen[None]):
     """Admin sections, their rows, and the forms to change them. Admins only."""
+
+    CSS_PATH = stylesheet("admin.tcss")  # read when the admin screen first opens, not at start-up
 
     BINDINGS = [
         Binding("escape", "back", "Back", id="admin.back"),

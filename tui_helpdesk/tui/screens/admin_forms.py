@@ -20,6 +20,7 @@ from textual.screen import ModalScreen
 from textual.widget import Widget
 from textual.widgets import Button, Input, Label, Select, SelectionList, Static, Switch, TextArea
 
+from tui_helpdesk.resources import stylesheet
 from tui_helpdesk.services.errors import ServiceError, ValidationError
 from tui_helpdesk.untrusted import clean, clean_line
 
@@ -45,6 +46,8 @@ def _widget_id(name: str) -> str:
 
 class AdminForm(ModalScreen[bool]):
     """Create or edit one row. Dismisses True when saved."""
+
+    CSS_PATH = stylesheet("admin.tcss")  # read when the admin screen first opens, not at start-up
 
     BINDINGS = [
         Binding("ctrl+s", "save", "Save", id="admin.form.save"),
