@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import func, select, text
 
+from tui_helpdesk import db
 from tui_helpdesk.db import get_engine, is_sqlite, session_scope
 from tui_helpdesk.models import Ticket, TicketEntry
 from tui_helpdesk.services import inbound, notify, queries, tickets
@@ -42,10 +43,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("target", help="a SQLite file or a database URL")
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--ingest", type=int, default=200, help="messages ingested for the msg/s figure")
+    parser.add_argument("--upto", help="migrate only to this revision (e.g. to leave a slow later migration out)")
     args = parser.parse_args(argv)
     url = args.target if "://" in args.target else f"sqlite:///{Path(args.target).resolve()}"
     t0 = time.perf_counter()
-    engine = get_engine(url)  # migrates to head (counters, indexes) on first use
+    if args.upto:
+        from alembic import command
+
+        engine = get_engine(url, migrate=False)
+        command.upgrade(db.alembic_config(engine), args.upto)
+        db.refresh_statistics(engine)
+    else:
+        engine = get_engine(url)  # migrates to head (counters, indexes) on first use
     print(f"opened (and migrated) in {time.perf_counter() - t0:.1f} s", flush=True)
     admin = Actor(agent_id=1, username="agent001", is_admin=True, origin="cli")
     agent = Actor(agent_id=2, username="agent002", origin="cli")
@@ -55,7 +64,8 @@ def main(argv: list[str] | None = None) -> int:
         long_id = conn.execute(
             select(TicketEntry.ticket_id).group_by(TicketEntry.ticket_id).having(func.count() >= 500).limit(1)
         ).scalar()
-    print(f"{n:,} tickets; engine {engine.dialect.name}; median of {args.runs}\n", flush=True)
+        entries = conn.execute(select(func.max(TicketEntry.id))).scalar_one()
+    print(f"{n:,} tickets, {entries or 0:,} entries; {engine.dialect.name}; median of {args.runs}\n", flush=True)
     print("| step | median | floor | target |\n| --- | --- | --- | --- |")
     runs = args.runs
 

@@ -81,9 +81,14 @@ def by_headers(session: Session, parsed: ParsedMessage) -> int | None:
 
 
 def entry_ticket_by_message_id(mid: str) -> Select:
-    """The ticket of the first entry with this Message-ID: one range of ix_entry_message_id
-    (message_id, id), already in id order, so no planner prefers walking the thread table by id."""
-    return select(TicketEntry.ticket_id).where(TicketEntry.message_id == mid).order_by(TicketEntry.id).limit(1)
+    """The ticket of the first entry with this Message-ID, read from ix_entry_message_id (message_id, id).
+
+    As min(id), not ORDER BY id LIMIT 1: SQLite's statistics count the NULLs of entries without a
+    Message-ID (notes, replies typed in the app) as one value shared by most rows, and after ANALYZE it
+    walked the whole thread table in id order for the first match (5M rows). An aggregate has no
+    order to walk; PostgreSQL turns it back into the same ordered range of the index."""
+    first = select(func.min(TicketEntry.id)).where(TicketEntry.message_id == mid).scalar_subquery()
+    return select(TicketEntry.ticket_id).where(TicketEntry.id == first)
 
 
 def subject_tickets(session: Session, subject: str | None) -> list[Ticket]:
