@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import pytest
 from sqlalchemy import Engine, select
+from support.snapshots import Layers
 
 from tui_helpdesk import clock
 from tui_helpdesk.db import session_scope
@@ -35,7 +36,13 @@ class Desk:
 
 
 @pytest.fixture
-def desk(engine: Engine) -> Desk:
+def desk(engine: Engine, db_url: str, built_once: Layers) -> Desk:
+    """Built once per session and engine, then copied (tests/support/snapshots.py); clock at 2026-03-02 09:00."""
+    actors = built_once(db_url, "service-desk", lambda: _build_desk(engine))
+    return Desk(engine=engine, **actors)
+
+
+def _build_desk(engine: Engine) -> dict[str, Actor]:
     clock.set_now("2026-03-02T09:00:00Z")  # a Monday
     with session_scope(engine) as s:
         setup.create_first_admin(s, "root", "Root Admin", "root@example.com")
@@ -52,10 +59,9 @@ def desk(engine: Engine) -> Desk:
                     primary_department_id=support.id, role_id=roles["Supervisor"].id))
         s.add(Department(name="Old", state="archived"))
     with session_scope(engine) as s:
-        return Desk(
-            engine=engine,
-            admin=resolve_actor(s, "root", "cli"),
-            agent=resolve_actor(s, "sam", "cli"),
-            outsider=resolve_actor(s, "olly", "cli"),
-            supervisor=resolve_actor(s, "sue", "cli"),
-        )
+        return {
+            "admin": resolve_actor(s, "root", "cli"),
+            "agent": resolve_actor(s, "sam", "cli"),
+            "outsider": resolve_actor(s, "olly", "cli"),
+            "supervisor": resolve_actor(s, "sue", "cli"),
+        }

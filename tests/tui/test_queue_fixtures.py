@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Engine, select
+from support.snapshots import Layers
 from waiting import settled, until
 
 from tui_helpdesk import clock, db
@@ -110,9 +111,15 @@ def build_desk(engine: Engine, url: str, n: int = 24) -> Desk:
 
 
 @pytest.fixture
-def desk(sqlite_url: str) -> Iterator[Desk]:
+def desk(sqlite_url: str, built_once: Layers) -> Iterator[Desk]:
+    """build_desk's 24 tickets, built once per session and copied (tests/support/snapshots.py)."""
     engine = db.get_engine(sqlite_url)
-    yield build_desk(engine, sqlite_url)
+
+    def build() -> dict[str, Any]:
+        d = build_desk(engine, sqlite_url)
+        return {"admin": d.admin, "sam": d.sam, "numbers": d.numbers, "ids": d.ids}
+
+    yield Desk(engine, sqlite_url, **built_once(sqlite_url, "tui-queue-desk", build))
     clock.set_now(None)
 
 
