@@ -26,6 +26,7 @@ from tui_helpdesk.services import bulk, choices, door, filter_query, links, pres
 from tui_helpdesk.services.context import Tx
 from tui_helpdesk.services.errors import ServiceError, StaleVersion
 from tui_helpdesk.services.queries import SORTS, QueueRow, TicketQuery
+from tui_helpdesk.services.search import terms as search_terms
 from tui_helpdesk.tui.context import AppContext
 from tui_helpdesk.tui.keymap import QUEUE_BINDINGS
 from tui_helpdesk.tui.screens.queue_dialogs import (
@@ -208,6 +209,8 @@ class QueueScreen(Screen[None]):
         self.view_query = query
         self.sort = query.sort
         self.query_ready = True
+        for preview in self.query(Preview):
+            preview.set_terms(search_terms(query.text))
         self.ticket_list.set_query(query, keep_position=keep_position)
         self.refresh_status()
 

@@ -1,4 +1,5 @@
-"""The preview pane: the highlighted ticket's latest messages, read in a worker."""
+"""The preview pane: the highlighted ticket's latest messages, read in a worker, with the words of
+the list's search marked."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from textual.widgets import Static
 
 from tui_helpdesk.services import door, tickets
 from tui_helpdesk.services.context import Actor
+from tui_helpdesk.tui.highlight import highlight_terms
 
 try:
     from tui_helpdesk.untrusted import clean, clean_line
@@ -36,10 +38,16 @@ class Preview(VerticalScroll, can_focus=False):
         self.engine = engine
         self.actor = actor
         self.ticket_id: int | None = None
+        self.terms: tuple[str, ...] = ()  # the list's search words, marked where they occur
+        self.shown = Text()  # the ticket's text as last shown, marks included
         self._body = Static("", id="preview-body")
 
     def compose(self):
         yield self._body
+
+    def set_terms(self, terms: tuple[str, ...]) -> None:
+        """The words to mark (services.search.terms of the list's free words); shown from the next ticket."""
+        self.terms = tuple(terms)
 
     def show_ticket(self, ticket_id: int | None) -> None:
         self.ticket_id = ticket_id
@@ -68,9 +76,16 @@ class Preview(VerticalScroll, can_focus=False):
 
     def _show_detail(self, detail) -> None:
         text = Text()
-        text.append(detail.number, style="bold")
-        text.append("  " + clean_line(detail.subject))
-        text.append(f"\n{clean_line(detail.requester)} <{clean_line(detail.requester_email)}>", style="dim")
+        mark = self.terms
+        text.append(highlight_terms(detail.number, mark))
+        text.stylize("bold", 0, len(detail.number))
+        text.append("  ")
+        text.append(highlight_terms(clean_line(detail.subject), mark))
+        text.append("\n")
+        text.append(
+            highlight_terms(f"{clean_line(detail.requester)} <{clean_line(detail.requester_email)}>", mark),
+            style="dim",
+        )
         entries = [i for i in detail.thread if i.kind in KIND_LABEL][:LATEST]
         if not entries:
             text.append("\n\nNo messages yet.", style="dim")
@@ -79,6 +94,7 @@ class Preview(VerticalScroll, can_focus=False):
             text.append(KIND_LABEL[item.kind], style=KIND_STYLE[item.kind])
             text.append(f" · {clean_line(item.author)} · {item.created_at:%Y-%m-%d %H:%M}\n", style="dim")
             # plain Text, never markup: a body cannot style itself or smuggle escapes
-            text.append("(deleted)" if item.deleted else clean(item.body).strip())
+            text.append(Text("(deleted)") if item.deleted else highlight_terms(clean(item.body).strip(), mark))
+        self.shown = text
         self._body.update(text)
         self.scroll_home(animate=False)
