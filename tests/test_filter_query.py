@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import Engine
+from support.snapshots import Layers
 
 from tui_helpdesk.db import session_scope
 from tui_helpdesk.models import (
@@ -44,7 +45,12 @@ class Ids:
 
 
 @pytest.fixture
-def ids(engine: Engine) -> Ids:
+def ids(engine: Engine, db_url: str, built_once: Layers) -> Ids:
+    """Seeded once per session and engine, then copied (tests/support/snapshots.py)."""
+    return built_once(db_url, "filter-query-ids", lambda: _seed(engine))
+
+
+def _seed(engine: Engine) -> Ids:
     with session_scope(engine) as s:
         depts = [Department(name=n) for n in ("Support", "Field Ops", "Finance")]
         statuses = [
