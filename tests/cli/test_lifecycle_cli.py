@@ -197,6 +197,19 @@ def test_tasks_due_before_the_ticket_and_closing_leaves_a_note(desk: Run, make: 
     assert any("Swap disk" in n and "Disk swapped" in n for n in notes)
 
 
+def test_task_writes_refuse_a_stale_ticket_version(desk: Run, make: Make) -> None:
+    ticket = make()
+    seen = ticket["version"]
+    ok(desk("ticket", "edit", ticket["number"], "--set", "subject=Changed meanwhile", "--reason", "x"))
+    stale = desk("--json", "task", "add", ticket["number"], "Swap disk", "--if-version", str(seen))
+    assert stale.code == EXIT_CONFLICT and "changed" in stale.err
+    now = ok(desk("--json", "ticket", "show", ticket["number"])).data["version"]
+    added = ok(desk("--json", "task", "add", ticket["number"], "Swap disk", "--if-version", str(now))).data
+    stale_close = desk("task", "close", str(added["id"]), "--if-version", str(seen))
+    assert stale_close.code == EXIT_CONFLICT
+    ok(desk("task", "close", str(added["id"]), "--if-version", str(now)))  # still open: the stale close did nothing
+
+
 @pytest.mark.parametrize(
     ("argv", "field"),
     [

@@ -429,6 +429,7 @@ def cmd_task_add(args: argparse.Namespace, ctx: CommandContext) -> int:
             description=args.description or "",
             assignee=_agent(ctx, args.assignee),
             due_at=due,
+            expected_version=args.expect_version,
         )
         result = _task_json(task, tickets.load(tx, task.ticket_id).number)
     ctx.emit(result, f"task {result['id']} added to {result['ticket']}: {result['title']}")
@@ -440,7 +441,7 @@ def cmd_task_close(args: argparse.Namespace, ctx: CommandContext) -> int:
 
     task_id = _int(args.id, "id")
     with ctx.transaction() as tx:
-        task = tasks.close_task(tx, task_id, summary=args.summary or "")
+        task = tasks.close_task(tx, task_id, summary=args.summary or "", expected_version=args.expect_version)
         result = _task_json(task, tickets.load(tx, task.ticket_id).number)
     ctx.emit(result, f"task {result['id']} on {result['ticket']} closed")
     return 0
@@ -595,11 +596,24 @@ def _tasks(sub: Any) -> None:
     p.add_argument("--description", default="")
     p.add_argument("--assignee", metavar="USERNAME", help="username or me")
     p.add_argument("--due", metavar="ISO", help="due time, before the ticket's own")
+    _if_version(p)
     p.set_defaults(func=cmd_task_add)
     p = s.add_parser("close", help="close a task (leaves a note on the ticket)")
     p.add_argument("id", metavar="ID")
     p.add_argument("--summary", default="", help="what was done (goes into the note)")
+    _if_version(p)
     p.set_defaults(func=cmd_task_close)
+
+
+def _if_version(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--if-version",
+        "--expect-version",
+        dest="expect_version",
+        type=int,
+        metavar="N",
+        help="refuse (exit 5) unless the task's ticket is still at version N",
+    )
 
 
 def _autoclose(sub: Any) -> None:
