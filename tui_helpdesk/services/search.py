@@ -43,6 +43,8 @@ from sqlalchemy import (
     tuple_,
 )
 from sqlalchemy.dialects.postgresql import DOUBLE_PRECISION, TSQUERY
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.selectable import Join
 
 from tui_helpdesk.models import Ticket
 
@@ -220,10 +222,26 @@ def _score(m: Match) -> Any:
     return -literal_column(_BM25, Float)
 
 
+class _HitsFirst(Join):
+    """The index's hits joined to their tickets, the hits read first (see _cross_join)."""
+
+    inherit_cache = True
+
+
+@compiles(_HitsFirst, "sqlite")
+def _cross_join(element: _HitsFirst, compiler: Any, **kw: Any) -> str:
+    # SQLite's CROSS JOIN keeps the left table outer. Without it the planner walks a ticket index
+    # and probes the index per ticket: a count took 10-15 s at 200k tickets, 0.2-150 ms this way.
+    return compiler.visit_join(element, **kw).replace(" JOIN ", " CROSS JOIN ", 1)
+
+
 def _joined(m: Match, *cols: Any) -> Select:
     key, where = _hits(m)
-    source = _PG if m.postgres else _FTS
-    return select(*cols).select_from(source.join(Ticket.__table__, T.id == key)).where(where)
+    if m.postgres:
+        source = _PG.join(Ticket.__table__, T.id == key)
+    else:
+        source = _HitsFirst(_FTS, Ticket.__table__, T.id == key)
+    return select(*cols).select_from(source).where(where)
 
 
 def _other_filters(tx: Tx, q: queries.TicketQuery) -> list[ColumnElement[bool]]:
