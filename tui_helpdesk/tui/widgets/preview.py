@@ -82,10 +82,9 @@ class Preview(VerticalScroll, can_focus=False):
         text.append("  ")
         text.append(highlight_terms(clean_line(detail.subject), mark))
         text.append("\n")
-        text.append(
-            highlight_terms(f"{clean_line(detail.requester)} <{clean_line(detail.requester_email)}>", mark),
-            style="dim",
-        )
+        who = highlight_terms(f"{clean_line(detail.requester)} <{clean_line(detail.requester_email)}>", mark)
+        who.stylize("dim")  # Rich refuses a style beside an appended Text
+        text.append(who)
         entries = [i for i in detail.thread if i.kind in KIND_LABEL][:LATEST]
         if not entries:
             text.append("\n\nNo messages yet.", style="dim")
