@@ -94,19 +94,16 @@ def _track(session: Session, _context: Any, _instances: Any) -> None:
 
 def rebuild(conn: Connection) -> None:
     """Recount from the ticket table (after a bulk load or a bulk UPDATE that bypassed the ORM)."""
+    # one expression object in SELECT and GROUP BY: PostgreSQL matches them only when they render the
+    # same bound parameter
+    assignee = func.coalesce(_T.assignee_id, literal(0))
     conn.execute(TicketCount.__table__.delete())
     conn.execute(
         TicketCount.__table__.insert().from_select(
             ["department_id", "assignee_id", "state", "is_overdue", "n"],
-            select(
-                _T.department_id,
-                func.coalesce(_T.assignee_id, literal(0)),
-                _T.state,
-                _T.is_overdue,
-                func.count(),
-            )
+            select(_T.department_id, assignee, _T.state, _T.is_overdue, func.count())
             .where(_T.visible == true())
-            .group_by(_T.department_id, func.coalesce(_T.assignee_id, literal(0)), _T.state, _T.is_overdue),
+            .group_by(_T.department_id, assignee, _T.state, _T.is_overdue),
         )
     )
 
