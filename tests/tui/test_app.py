@@ -124,3 +124,44 @@ async def test_ctrl_q_quits_from_anywhere(desk: Desk) -> None:
         await pilot.press("ctrl+q")
         await until(pilot, lambda: not app.is_running, "the app to quit")
     assert not app.is_running
+
+
+@pilot_test
+async def test_a_plain_agent_makes_their_own_key_on_their_settings_screen(desk: Desk) -> None:
+    """F4 opens the agent's own settings: only the personal sections, only their own keys, and a key
+    made there acts as them."""
+    from textual.widgets import DataTable, Input, Select, Static
+
+    from tui_helpdesk.services import api_keys
+    from tui_helpdesk.services.context import transaction
+    from tui_helpdesk.tui.screens.admin import AdminScreen
+    from tui_helpdesk.tui.screens.admin_forms import AdminForm, MessageDialog
+
+    with transaction(desk.engine, desk.admin) as tx:
+        api_keys.create(tx, "root", name="root's own")
+    app = desk.app(desk.sam)
+
+    def key_names() -> list[str]:
+        table = app.screen.query_one("#admin-table", DataTable)
+        return [str(table.get_row_at(i)[0]) for i in range(table.row_count)]
+
+    async with app.run_test(size=(120, 34)) as pilot:
+        await listed(pilot)
+        await pilot.press("f4")
+        await until(pilot, lambda: isinstance(app.screen, AdminScreen), "the settings screen")
+        assert [s.title for s in app.screen.sections] == ["API keys"]
+        await until(pilot, lambda: isinstance(app.focused, DataTable), "the keys table")
+        assert key_names() == []  # root's key is not listed to sam
+        await pilot.press("n")
+        await until(pilot, lambda: isinstance(app.screen, AdminForm), "the new key form")
+        form = app.screen
+        form.query_one("#field-username", Select).value = desk.sam.agent_id
+        form.query_one("#field-name", Input).value = "my laptop"
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: isinstance(app.screen, MessageDialog), "the key, shown once")
+        shown = "\n".join(str(s.render()) for s in app.screen.query(Static))
+        key = next(word for word in shown.split() if word.startswith("hd_"))
+        assert api_keys.authenticate(desk.engine, key).username == "sam"
+        await pilot.press("escape")
+        await until(pilot, lambda: isinstance(app.screen, AdminScreen) and key_names() == ["my laptop"],
+                    "sam's key listed")

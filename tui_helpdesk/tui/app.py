@@ -178,6 +178,14 @@ class HelpdeskApp(App[None]):
 
         self.push_screen(AdminScreen())
 
+    def action_my_settings(self) -> None:
+        """Every agent's own settings: the sections marked personal (their API keys)."""
+        if self.ctx is None:
+            return
+        from tui_helpdesk.tui.screens.admin import AdminScreen
+
+        self.push_screen(AdminScreen(personal=True))
+
 
 def resolve_start(config: Config, engine: Engine) -> tuple[Actor | None, str, str]:
     """(actor, login, problem): problem is "" when the login is an agent, "no-agents" on a new

@@ -70,6 +70,9 @@ class Section:
     can_archive: ClassVar[bool] = True
     filter_in_database: ClassVar[bool] = False  # large tables (contacts) filter in SQL, the rest in memory
     hint: ClassVar[str] = ""
+    # Shown to every agent on their own settings screen (F4), where the services limit the rows to
+    # the agent's own (an API key section, say); the other sections are the admins' alone.
+    personal: ClassVar[bool] = False
 
     # An optional extra action on the selected row (test a mailbox, retry a message), key `t`.
     row_action: ClassVar[str] = ""
@@ -884,10 +887,11 @@ class AdminScreen(Screen[None]):
         Binding("k", "cursor_up", "Up", id="admin.up", show=False),
     ]
 
-    def __init__(self) -> None:
+    def __init__(self, personal: bool = False) -> None:
         super().__init__(classes="admin-screen")
         load_section_modules()
-        self.sections: list[Section] = [cls() for _, cls in SECTIONS]
+        self.personal = personal
+        self.sections: list[Section] = [cls() for _, cls in SECTIONS if cls.personal or not personal]
         self.section: Section = self.sections[0]
         self.all_rows: list[Any] = []
         self.shown: list[Any] = []
@@ -897,7 +901,7 @@ class AdminScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         ctx = ctx_of(self)
-        self.allowed = bool(ctx.actor.is_admin)
+        self.allowed = bool(ctx.actor.is_admin) or self.personal
         if not self.allowed:
             yield Static(
                 Text(

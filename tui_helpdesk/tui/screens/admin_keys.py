@@ -26,6 +26,7 @@ class ApiKeySection(Section):
     can_edit = False
     can_archive = False
     hint = "n new key (shown once), d revoke; requests with a key act as its agent"
+    personal = True  # an agent's own settings list and make their own keys (api_keys decides whose)
     columns = (
         Column("Name", lambda r: clean_line(r.name) or "-"),
         Column("Owner", lambda r: r.owner),
@@ -44,6 +45,8 @@ class ApiKeySection(Section):
         return api_keys.list_keys(tx)
 
     def options(self, tx: Tx) -> dict[str, Options]:
+        if not tx.actor.is_admin:  # the only agent a plain agent may make a key for
+            return {"agents": [(tx.actor.username, tx.actor.agent_id)]}
         return {"agents": _agents(tx)}
 
     def key(self, row: Any) -> Any:
