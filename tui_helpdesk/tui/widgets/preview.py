@@ -3,6 +3,8 @@ the list's search marked."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.text import Text
 from sqlalchemy import Engine
 from textual.containers import VerticalScroll
@@ -41,13 +43,18 @@ class Preview(VerticalScroll, can_focus=False):
         self.terms: tuple[str, ...] = ()  # the list's search words, marked where they occur
         self.shown = Text()  # the ticket's text as last shown, marks included
         self._body = Static("", id="preview-body")
+        self._detail: Any = None  # the ticket last shown, to mark again when the words change
 
     def compose(self):
         yield self._body
 
     def set_terms(self, terms: tuple[str, ...]) -> None:
-        """The words to mark (services.search.terms of the list's free words); shown from the next ticket."""
-        self.terms = tuple(terms)
+        """The words to mark (services.search.terms of the list's free words). The ticket shown is marked
+        again at once: the list may keep the same row under the cursor while the words change."""
+        terms = tuple(terms)
+        changed, self.terms = terms != self.terms, terms
+        if changed and self._detail is not None and self._detail.id == self.ticket_id:
+            self._show_detail(self._detail)
 
     def show_ticket(self, ticket_id: int | None) -> None:
         self.ticket_id = ticket_id
@@ -75,6 +82,7 @@ class Preview(VerticalScroll, can_focus=False):
         self.run_worker(work, thread=True, group="preview", exclusive=True, exit_on_error=False)
 
     def _show_detail(self, detail) -> None:
+        self._detail = detail
         text = Text()
         mark = self.terms
         text.append(highlight_terms(detail.number, mark))
