@@ -140,12 +140,27 @@ class MailboxSection(Section):
         return mailboxes.test(engine, actor, key)
 
 
-class QuarantineSection(Section):
-    title = "Quarantine"
+class _JournalSection(Section):
+    """Rows of the inbound journal (quarantined, ignored): read-only, `v` shows the raw headers."""
+
     noun = "message"
-    row_action = "retry"
     view_action = "raw headers"
     can_create = can_edit = can_delete = can_archive = False
+
+    def label(self, row: Any) -> str:
+        return f"#{row.id}"
+
+    def is_archived(self, row: Any) -> bool:
+        return False
+
+    def view(self, tx: Tx, key: Any) -> tuple[str, list[str]]:
+        """The message's header block as it arrived; the dialog cleans each line."""
+        return f"Message #{key}: raw headers", mail_admin.message_headers(tx, key)
+
+
+class QuarantineSection(_JournalSection):
+    title = "Quarantine"
+    row_action = "retry"
     hint = "mail that could not be processed; its raw bytes are kept"
     columns = (
         Column("#", lambda r: str(r.id)),
@@ -159,16 +174,6 @@ class QuarantineSection(Section):
     def rows(self, tx: Tx, search: str) -> list[Any]:
         return mailboxes.journal(tx, "quarantined", limit=500)
 
-    def label(self, row: Any) -> str:
-        return f"#{row.id}"
-
-    def is_archived(self, row: Any) -> bool:
-        return False
-
-    def view(self, tx: Tx, key: Any) -> tuple[str, list[str]]:
-        """The message's header block as it arrived; the dialog cleans each line."""
-        return f"Message #{key}: raw headers", mail_admin.message_headers(tx, key)
-
     def run_row_action(self, engine: Any, actor: Any, key: Any) -> str:
         result = mailboxes.retry_quarantined(engine, actor, key)
         if result.state == "quarantined":
@@ -178,12 +183,9 @@ class QuarantineSection(Section):
         )
 
 
-class IgnoredSection(Section):
+class IgnoredSection(_JournalSection):
     title = "Ignored mail"
-    noun = "message"
     row_action = "make a ticket"
-    view_action = "raw headers"
-    can_create = can_edit = can_delete = can_archive = False
     hint = "mail that became no ticket, and why; t makes a ticket of one after all"
     columns = (
         Column("#", lambda r: str(r.id)),
@@ -196,15 +198,6 @@ class IgnoredSection(Section):
 
     def rows(self, tx: Tx, search: str) -> list[Any]:
         return mail_admin.list_ignored(tx, limit=500)
-
-    def label(self, row: Any) -> str:
-        return f"#{row.id}"
-
-    def is_archived(self, row: Any) -> bool:
-        return False
-
-    def view(self, tx: Tx, key: Any) -> tuple[str, list[str]]:
-        return f"Message #{key}: raw headers", mail_admin.message_headers(tx, key)
 
     def run_row_action(self, engine: Any, actor: Any, key: Any) -> str:
         result = mail_admin.ticket_from_ignored(engine, actor, key)
