@@ -1,6 +1,7 @@
 """All tables. Importing this package registers every table on SQLModel.metadata."""
 
 from .api_keys import ApiKey
+from .drafts import ReplyDraft
 from .mail import BanRule, EmailTemplate, InboundMessage, Mailbox, OutboundMessage, TicketFilter
 from .org import (
     DEPARTMENT_STATES,
@@ -15,6 +16,7 @@ from .org import (
     Status,
 )
 from .people import Agent, Contact, DepartmentAccess, Organization, OrganizationDomain, Role, Team, TeamMember
+from .ssh import AgentTotp, SshKey
 from .system import AuditLog, Counter, Presence, ScheduledTicket, Setting, WorkerLock
 from .views import CannedResponse, SavedView
 from .tickets import (
