@@ -1,7 +1,11 @@
 """All tables. Importing this package registers every table on SQLModel.metadata."""
 
 from .api_keys import ApiKey
+from .billing import BillingRate, Invoice, InvoiceLine
+from .custom_fields import FIELD_TARGETS, FIELD_TYPES, Asset, CustomField, TicketAsset, TicketFieldValue
+from .deletion import TicketDeletion
 from .drafts import ReplyDraft
+from .kb import KbArticle, KbAttachment, KbCategory
 from .mail import BanRule, EmailTemplate, InboundMessage, Mailbox, OutboundMessage, TicketFilter
 from .org import (
     DEPARTMENT_STATES,

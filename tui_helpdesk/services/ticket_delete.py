@@ -18,6 +18,7 @@ from tui_helpdesk.models import (
     InboundMessage,
     OutboundMessage,
     Presence,
+    ReplyDraft,
     Task,
     Ticket,
     TicketEntry,
@@ -52,7 +53,7 @@ def delete(tx: Tx, ref: str | int, *, expected_version: int | None = None) -> st
         s.execute(update(model).where(model.ticket_id == tid).values(ticket_id=None, entry_id=None))
     s.execute(sql_delete(EntryRevision).where(EntryRevision.entry_id.in_(entry_ids)))
     s.execute(sql_delete(TicketLink).where(or_(TicketLink.ticket_id == tid, TicketLink.other_id == tid)))
-    for model in (TimeEntry, Attachment, TicketTag, Collaborator, Task, Presence, TicketEvent):
+    for model in (TimeEntry, Attachment, TicketTag, Collaborator, Task, Presence, TicketEvent, ReplyDraft):
         s.execute(sql_delete(model).where(model.ticket_id == tid))
     s.execute(sql_delete(TicketEntry).where(TicketEntry.ticket_id == tid))
     s.execute(sql_delete(Ticket).where(Ticket.id == tid))
