@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, Index, LargeBinary
+from sqlalchemy import Column, ForeignKey, Index, Integer, LargeBinary
 from sqlmodel import Field, SQLModel
 
 from ._base import created_field, json_field, text_field
@@ -49,7 +49,7 @@ class InboundMessage(SQLModel, table=True):
     uidvalidity: int | None = None
     uid: int | None = None
     message_id: str | None = Field(default=None, max_length=500, index=True)
-    raw: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    size: int = Field(default=0)  # of the raw bytes (InboundRaw), so lists and limits never read them
     received_at: datetime = created_field()
     state: str = Field(default="pending", max_length=20, index=True)  # pending|done|ignored|quarantined
     outcome: str = Field(default="", max_length=40)  # new_ticket|reply|bounce|auto_reply|duplicate|...
@@ -61,6 +61,18 @@ class InboundMessage(SQLModel, table=True):
     server_done: bool = Field(default=False)  # flagged/moved/deleted on the IMAP server
     # the same bytes delivered again while this row is quarantined count here instead of a new row
     deliveries: int = Field(default=1)
+
+
+class InboundRaw(SQLModel, table=True):
+    """A journaled message's bytes, in a table of their own: a state change rewrites the journal row,
+    and on SQLite a row holding 50 MB is read and written whole each time. Written once, read only by
+    the ingest and by an admin who asks for them."""
+
+    __tablename__ = "inbound_raw"
+    journal_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("inbound_message.id", ondelete="CASCADE"), primary_key=True)
+    )
+    raw: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
 
 
 class OutboundMessage(SQLModel, table=True):
