@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import secrets
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import Column, Index, Text
 from sqlmodel import Field, SQLModel
+
+from tui_helpdesk import clock
 
 from ._base import created_field, json_field, text_field
 
@@ -220,7 +222,14 @@ class Attachment(SQLModel, table=True):
 
 
 class TimeEntry(SQLModel, table=True):
+    """Minutes an agent worked on a ticket on a day; locked once an invoice bills them."""
+
     __tablename__ = "time_entry"
+    __table_args__ = (
+        # reports and invoices read a period's entries by day; the uninvoiced ones of a ticket
+        Index("ix_time_entry_work_date", "work_date", "ticket_id"),
+        Index("ix_time_entry_invoice", "invoice_id"),
+    )
     id: int | None = Field(default=None, primary_key=True)
     ticket_id: int = Field(foreign_key="ticket.id", index=True)
     agent_id: int = Field(foreign_key="agent.id")
@@ -229,6 +238,11 @@ class TimeEntry(SQLModel, table=True):
     billable: bool = Field(default=True)
     note: str = Field(default="", max_length=500)
     created_at: datetime = created_field()
+    work_date: date = Field(default_factory=lambda: clock.now().date())  # the desk's (UTC) day
+    invoice_id: int | None = Field(default=None, foreign_key="invoice.id")
+    version: int = Field(default=1)
+    updated_at: datetime | None = None
+    updated_by_id: int | None = Field(default=None, foreign_key="agent.id")
 
 
 class Task(SQLModel, table=True):
