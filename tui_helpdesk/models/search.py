@@ -15,8 +15,17 @@ FTS_TABLE = "search_fts"
 PG_TABLE = "ticket_search"
 
 
+# The knowledge base's article index (migration 0018, services/kb.py), the same two shapes.
+KB_FTS_TABLE = "kb_fts"
+KB_PG_TABLE = "kb_search"
+
+
 def is_search_table(name: str | None) -> bool:
-    return bool(name) and (name == PG_TABLE or name == FTS_TABLE or str(name).startswith(FTS_TABLE + "_"))
+    if not name:
+        return False
+    return name in (PG_TABLE, FTS_TABLE, KB_PG_TABLE, KB_FTS_TABLE) or str(name).startswith(
+        (FTS_TABLE + "_", KB_FTS_TABLE + "_")
+    )
 
 
 def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:

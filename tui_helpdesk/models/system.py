@@ -18,7 +18,13 @@ class Setting(SQLModel, table=True):
 
 class AuditLog(SQLModel, table=True):
     __tablename__ = "audit_log"
-    __table_args__ = (Index("ix_audit_object", "object_type", "object_id"),)
+    # the audit viewer filters by who, object and action and pages newest first by id (services/audit.py)
+    __table_args__ = (
+        Index("ix_audit_object", "object_type", "object_id"),
+        Index("ix_audit_at", "at"),
+        Index("ix_audit_actor_id", "actor", "id"),
+        Index("ix_audit_action_id", "action", "id"),
+    )
     id: int | None = Field(default=None, primary_key=True)
     at: datetime = created_field()
     agent_id: int | None = Field(default=None, foreign_key="agent.id")

@@ -62,6 +62,12 @@ DEFAULTS: dict[str, Any] = {
     # seed 002's status ids in the HTTP API (PUT /api/tickets/{ref}/status {"status": 2}): ID=NAME pairs,
     # each NAME a status or a state (its default status)
     "api_status_ids": "1=open, 2=closed, 3=pending, 4=pending, 5=open",
+    # `helpdesk serve --ssh` (services/ssh_access.py): a TOTP code from every agent, not only those who
+    # turned it on; minutes without a keystroke before a session is closed (0: never); session limits
+    "ssh_require_totp": False,
+    "ssh_idle_timeout_minutes": 30,
+    "ssh_max_sessions_per_agent": 3,
+    "ssh_max_sessions": 40,
 }
 
 # Write-only for everyone: every face shows them as "(set)" / "(not set)" and the audit log records that

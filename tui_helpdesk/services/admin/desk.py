@@ -141,6 +141,10 @@ DESCRIPTIONS: dict[str, str] = {
     "agent_mail_as": "An agent's mail on a ticket's thread becomes a note or a reply",
     "alert_rate_limit_per_ticket_per_hour": "Agent alerts per ticket and agent in an hour (0: no limit)",
     "autoclose_statuses": "Statuses the auto-close chaser watches (comma separated)",
+    "ssh_require_totp": "Every agent needs a TOTP code to log in over SSH (helpdesk agent totp enable)",
+    "ssh_idle_timeout_minutes": "Minutes without a keystroke before an SSH session is closed (0: never)",
+    "ssh_max_sessions_per_agent": "SSH sessions one agent may hold at once",
+    "ssh_max_sessions": "SSH sessions the server holds at once",
 }
 
 
