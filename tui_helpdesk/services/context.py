@@ -36,6 +36,7 @@ PERMISSIONS = (
     "ticket.archive",
     "ticket.view_any",  # find any ticket by its number or id, outside the agent's scope (visibility.py)
     "entry.edit_any",  # edit or delete others' replies and notes, and one's own after the edit window
+    "kb.edit",  # write, publish and unpublish knowledge-base articles (held in any of the agent's roles)
 )
 ALL_PERMISSIONS = frozenset(PERMISSIONS)
 CHANGE_COUNTER = "changes"
