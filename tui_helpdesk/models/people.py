@@ -17,6 +17,7 @@ class Organization(SQLModel, table=True):
     notes: str = text_field()
     archived: bool = Field(default=False)
     created_at: datetime = created_field()
+    custom_fields: dict = json_field(dict)  # values of the admin's organization fields (models/custom_fields.py)
 
 
 class OrganizationDomain(SQLModel, table=True):
@@ -40,6 +41,7 @@ class Contact(SQLModel, table=True):
     # Mail to this address bounced (the latest report): agents see it in the ticket header.
     bounced_at: datetime | None = None
     bounce_status: str = Field(default="", max_length=200)
+    custom_fields: dict = json_field(dict)  # values of the admin's contact fields (models/custom_fields.py)
 
 
 class Role(SQLModel, table=True):
