@@ -20,6 +20,7 @@ from .org import (
     Status,
 )
 from .people import Agent, Contact, DepartmentAccess, Organization, OrganizationDomain, Role, Team, TeamMember
+from .reports import FACT_KINDS, ReportBacklog, ReportFact
 from .ssh import AgentTotp, SshKey
 from .system import AuditLog, Counter, Presence, ScheduledTicket, Setting, WorkerLock
 from .views import CannedResponse, SavedView

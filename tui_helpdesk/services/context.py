@@ -19,6 +19,7 @@ from tui_helpdesk import clock
 from tui_helpdesk.db import session_scope
 from tui_helpdesk.models import Agent, AuditLog, Counter, DepartmentAccess, Role, Ticket, TicketEvent
 
+from . import report_facts  # noqa: F401  (registers the reports' flush hook: every write keeps them)
 from .errors import NotFound, PermissionDenied
 
 # Role permissions. Admins hold all of them everywhere.

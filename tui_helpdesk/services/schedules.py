@@ -91,3 +91,26 @@ def add_business_hours(session: Session, schedule_id: int, start: datetime, hour
         return start + timedelta(hours=hours)
     days = set(session.execute(select(Holiday.day).where(Holiday.schedule_id == schedule_id)).scalars())
     return add_business_time(start, timedelta(hours=hours), zone(schedule.timezone), parse_hours(schedule.hours), days)
+
+
+def working_time_between(start: datetime, end: datetime, tz: ZoneInfo,
+                         hours: Mapping[int, list[tuple[time, time]]], holidays: set[date]) -> timedelta:
+    """The working time inside [start, end): the inverse of add_business_time (reports' durations)."""
+    start, end = start.astimezone(UTC), end.astimezone(UTC)
+    total = timedelta(0)
+    day = start.astimezone(tz).date()
+    last = end.astimezone(tz).date()
+    while day <= last:
+        if day not in holidays:
+            for begin, stop in hours.get(day.weekday(), []):
+                b = max(_local(day, begin, tz).astimezone(UTC), start)
+                e = min(_local(day, stop, tz).astimezone(UTC), end)
+                if e > b:
+                    total += e - b
+        day += timedelta(days=1)
+    return total
+
+
+def business_time_between(session: Session, schedule: Schedule, start: datetime, end: datetime) -> timedelta:
+    days = set(session.execute(select(Holiday.day).where(Holiday.schedule_id == schedule.id)).scalars())
+    return working_time_between(start, end, zone(schedule.timezone), parse_hours(schedule.hours), days)
