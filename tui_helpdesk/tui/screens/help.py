@@ -44,9 +44,21 @@ def bindings_of(screen: Screen) -> list[HelpRow]:
     return sorted(rows, key=lambda r: r.description.lower())
 
 
+class HelpSearch(Input):
+    """The search box: `q` on an empty box leaves the help (as q leaves elsewhere); after other letters
+    it is a letter of the search ("quit")."""
+
+    def check_consume_key(self, key: str, character: str | None) -> bool:
+        if key == "q" and not self.value:
+            return False
+        return super().check_consume_key(key, character)
+
+
 class HelpScreen(ModalScreen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "close", "Close", id="help.close"),
+        # priority, so it comes before the search box; the box gives up `q` only while it is empty
+        Binding("q", "close", "Close", show=False, id="help.quit", priority=True),
         Binding("down", "move(1)", "Down", show=False, id="help.down"),
         Binding("up", "move(-1)", "Up", show=False, id="help.up"),
     ]
@@ -60,7 +72,7 @@ class HelpScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog", id="help-box"):
             yield Label(f"Keys: {self.title_text}", classes="dialog-title", markup=False)
-            yield Input(placeholder="search keys and actions", id="help-search")
+            yield HelpSearch(placeholder="search keys and actions", id="help-search")
             yield OptionList(id="help-list")
             for note in self.notes:
                 yield Label(note, classes="dialog-detail", markup=False)
