@@ -190,6 +190,16 @@ def _sweep(engine: Engine, attachments_dir: Path | None) -> dict[str, int]:
     return {"orphans_removed": attachments.sweep_orphans(engine, attachments_dir)}
 
 
+def _purge_deleted(engine: Engine, attachments_dir: Path | None) -> dict[str, int]:
+    from tui_helpdesk.services import ticket_delete
+
+    if attachments_dir is None:
+        from tui_helpdesk.config import load_config
+
+        attachments_dir = load_config().attachments_dir
+    return ticket_delete.purge_due(engine, attachments_dir)
+
+
 def run_once(
     engine: Engine,
     holder: str | None = None,
@@ -240,6 +250,7 @@ def run_once(
             ("journal", "journal_", lambda: inbound.process_pending(engine, attachments_dir=attachments_dir)),
             ("outbox", "outbox_", lambda: outbound.send_due(engine)),
             ("timers", "timer_", lambda: _run_timers(engine)),
+            ("deleted tickets", "deleted_", lambda: _purge_deleted(engine, attachments_dir)),
             ("attachments", "attachments_", lambda: _sweep(engine, attachments_dir) if sweep else {}),
             ("statistics", "statistics_", lambda: refresh_statistics(engine) if sweep else {}),
         ):
@@ -287,7 +298,7 @@ class WorkerHandle:
 
 def _summary(counts: dict[str, int]) -> str:
     keys = ("mail_fetched", "outbox_sent", "outbox_retry", "outbox_failed", "journal_quarantined",
-            "attachments_orphans_removed")  # fmt: skip
+            "attachments_orphans_removed", "deleted_purged")  # fmt: skip
     parts = [f"{k.split('_', 1)[1]} {counts[k]}" for k in keys if counts.get(k)]
     return ", ".join(parts)
 

@@ -6,11 +6,13 @@ state left behind (read back over HTTP or from the database).
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 
+from tui_helpdesk import clock
 from tui_helpdesk.db import session_scope
 from tui_helpdesk.models import AuditLog, OutboundMessage, Ticket
 
@@ -69,19 +71,22 @@ def test_an_agent_outside_the_department_gets_404(api: Desk) -> None:
     assert own.status_code == 200
 
 
-def test_a_plain_agent_cannot_delete_and_a_delete_is_archived_first_and_audited(api: Desk) -> None:
+def test_a_plain_agent_cannot_delete_and_a_delete_archives_then_the_purge_keeps_the_audit(api: Desk) -> None:
+    from tui_helpdesk.services import ticket_delete
+
     number = api.new_ticket()
     with api.client("root") as root, api.client("sam") as sam:
-        assert root.delete(f"/tickets/{number}").status_code == 409  # not archived yet
-        assert root.put(f"/tickets/{number}/archive").json()["active_state"] == "archived"
         refused = sam.delete(f"/tickets/{number}")
         assert refused.status_code == 403
         assert "ticket.delete" in refused.json()["error"]
         assert sam.get(f"/tickets/{number}").status_code == 200
         assert root.delete(f"/tickets/{number}").json() == {"deleted": number}
+        assert root.get(f"/tickets/{number}").json()["active_state"] == "archived"  # restorable until purged
+        assert root.delete(f"/tickets/{number}").status_code == 409
+        ticket_delete.purge_due(api.engine, None, now=clock.now() + timedelta(days=400))
         assert root.get(f"/tickets/{number}").status_code == 404
     with session_scope(api.engine, write=False) as s:
-        kept = s.execute(select(AuditLog.data).where(AuditLog.action == "ticket.deleted")).scalars().all()
+        kept = s.execute(select(AuditLog.data).where(AuditLog.action == "ticket.purged")).scalars().all()
     assert any(d["number"] == number and d["ticket"]["subject"] == "A ticket" for d in kept)
 
 

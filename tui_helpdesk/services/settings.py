@@ -62,6 +62,11 @@ DEFAULTS: dict[str, Any] = {
     # seed 002's status ids in the HTTP API (PUT /api/tickets/{ref}/status {"status": 2}): ID=NAME pairs,
     # each NAME a status or a state (its default status)
     "api_status_ids": "1=open, 2=closed, 3=pending, 4=pending, 5=open",
+    # the HTTP API's address as customers reach it (https://help.example.com): a published knowledge-base
+    # article's public text is at <this>/api/public/kb/<slug>; empty: no links to articles are offered
+    "kb_public_url": "",
+    # days a deleted ticket stays archived (and restorable) before the worker purges it and its files
+    "ticket_delete_retention_days": 30,
     # `helpdesk serve --ssh` (services/ssh_access.py): a TOTP code from every agent, not only those who
     # turned it on; minutes without a keystroke before a session is closed (0: never); session limits
     "ssh_require_totp": False,
@@ -133,6 +138,8 @@ def coerce(key: str, value: Any) -> Any:
         raise ValidationError(key, f"must be one of {', '.join(sorted(_CHOICES[key]))}")
     if key == "api_status_ids":
         id_pairs(value)
+    if key == "kb_public_url" and value and not value.startswith(("http://", "https://")):
+        raise ValidationError(key, "an address starting with https:// (or http://)")
     if key == "number_prefix" and (not value or not value.replace("_", "").isalnum()):
         raise ValidationError(key, "letters, digits and _ only")
     return value

@@ -182,7 +182,7 @@ def patch_ticket(ref: str, body: schemas.TicketPatch, f: Face = Depends(face),
 
 
 @router.delete("/tickets/{ref}", response_model=schemas.Deleted,
-               summary="Delete an archived ticket (ticket.delete; the audit keeps a copy)")
+               summary="Delete a ticket: archived now, purged later (ticket.delete; the audit keeps a copy)")
 def delete_ticket(ref: str, f: Face = Depends(face), version: int | None = Depends(if_match)
                   ) -> schemas.Deleted:
     number = f.write(ticket_delete.delete, ref, expected_version=version)
