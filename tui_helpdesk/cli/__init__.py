@@ -78,6 +78,7 @@ COMMAND_MODULES = (
     "tui_helpdesk.cli.admin",
     "tui_helpdesk.cli.api_keys",
     "tui_helpdesk.cli.serve",
+    "tui_helpdesk.cli.report",
 )
 
 # The module that registers each top-level command. `helpdesk ingest` (an MTA starts one per message)
@@ -98,6 +99,7 @@ COMMANDS = {
     "admin": "tui_helpdesk.cli.admin",
     "api-key": "tui_helpdesk.cli.api_keys",
     "serve": "tui_helpdesk.cli.serve",
+    "report": "tui_helpdesk.cli.report",
 }
 
 Handler = Callable[[argparse.Namespace, "CommandContext"], "int | None"]
