@@ -27,6 +27,10 @@ DEFAULTS: dict[str, Any] = {
     # largest raw message the mail ingest turns into a ticket; a bigger one is kept and quarantined
     "max_message_bytes": 50 * 1024 * 1024,
     "attachment_blocked_ext": [".exe", ".bat", ".cmd", ".sh", ".ps1", ".vbs", ".dll", ".so", ".dylib"],
+    # files in one upload (a reply, a note, a new ticket, one incoming mail): seed 001's 10
+    "attachment_max_files": 10,
+    # the ISO 4217 code of hourly rates and invoices (services/billing.py)
+    "billing_currency": "USD",
     # mail from an unknown sender: "create" (osTicket), "domain" (ITFlow: known org domain only), "reject"
     "unknown_sender_policy": "create",
     "add_cc_as_collaborators": True,
@@ -140,6 +144,10 @@ def coerce(key: str, value: Any) -> Any:
         id_pairs(value)
     if key == "kb_public_url" and value and not value.startswith(("http://", "https://")):
         raise ValidationError(key, "an address starting with https:// (or http://)")
+    if key == "billing_currency" and not (len(value) == 3 and value.isalpha()):
+        raise ValidationError(key, "a three-letter currency code (ISO 4217), e.g. EUR")
+    if key == "attachment_max_files" and value < 1:
+        raise ValidationError(key, "must be at least 1")
     if key == "number_prefix" and (not value or not value.replace("_", "").isalnum()):
         raise ValidationError(key, "letters, digits and _ only")
     return value

@@ -475,7 +475,7 @@ def _add_entry(tx: Tx, ticket: Ticket, kind: str, body: str, time_spent: int, bi
     tx.session.flush()
     if time_spent:
         tx.session.add(TimeEntry(ticket_id=ticket.id, agent_id=tx.actor.agent_id, entry_id=entry.id,
-                                 minutes=time_spent, billable=billable, created_at=tx.now))
+                                 minutes=time_spent, billable=billable, created_at=tx.now, work_date=tx.now.date()))
     touch(tx, ticket)
     return entry
 
@@ -991,17 +991,9 @@ def restore(tx: Tx, ref: str | int, *, expected_version: int | None = None) -> T
 
 
 def log_time(tx: Tx, ref: str | int, minutes: int, *, billable: bool = True, note: str = "",
-             expected_version: int | None = None) -> TimeEntry:
-    ticket = load(tx, ref, expected_version)
-    require_access(tx, ticket)
-    if tx.actor.agent_id is None:
-        raise PermissionDenied("time is logged by an agent")
-    minutes = _int(minutes, "minutes", minimum=1)
-    billable = _flag(billable, "billable")
-    note = _text(note, "note", required=False, limit=500)
-    row = TimeEntry(ticket_id=ticket.id, agent_id=tx.actor.agent_id, minutes=minutes, billable=billable,
-                    note=note, created_at=tx.now)
-    tx.session.add(row)
-    tx.session.flush()
-    event(tx, ticket, "time_logged", minutes=minutes, billable=billable)
-    return row
+             expected_version: int | None = None, work_date: Any = None) -> Any:
+    """Log the actor's time; the rules are time_entries.add's (returns its TimeRow)."""
+    from . import time_entries
+
+    return time_entries.add(tx, ref, minutes, billable=billable, note=note, work_date=work_date,
+                            expected_version=expected_version)

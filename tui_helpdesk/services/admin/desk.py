@@ -136,6 +136,8 @@ DESCRIPTIONS: dict[str, str] = {
     "max_body_bytes": "Largest reply, note or new ticket body, in bytes (0: no limit)",
     "max_message_bytes": "Largest incoming mail, in bytes; bigger mail is kept unread and its sender told (0: no limit)",
     "attachment_blocked_ext": "File types refused as attachments (comma separated)",
+    "attachment_max_files": "Files accepted in one upload (a reply, a note, a new ticket, a mail)",
+    "billing_currency": "Currency of hourly rates and invoices (ISO 4217, e.g. EUR)",
     "unknown_sender_policy": "Mail from an unknown sender: create, domain or reject",
     "thread_org_members": "Anyone of a ticket's organization may reply onto it by mail (else a linked new ticket)",
     "agent_mail_as": "An agent's mail on a ticket's thread becomes a note or a reply",
@@ -223,7 +225,7 @@ def _extra_checks(key: str, value: Any) -> Any:
         return cleaned
     if key == "attachment_max_mb" and value < 1:
         raise ValidationError(key, "must be at least 1 MB")
-    if key == "number_prefix":
+    if key in ("number_prefix", "billing_currency"):
         return value.upper()
     if key in {"default_from"} and value:
         return c.email(value, key)
