@@ -618,7 +618,8 @@ class QueueScreen(Screen[None]):
                 self._open_next(result[1], queue_ids or [], triage)
             self.data_changed()
 
-        self.app.push_screen(TicketScreen(ticket_id, queue_ids=queue_ids, triage=triage), closed)
+        terms = search_terms(self.view_query.text) if self.view_query is not None else ()
+        self.app.push_screen(TicketScreen(ticket_id, queue_ids=queue_ids, triage=triage, terms=terms), closed)
 
     def action_new_ticket(self) -> None:
         from tui_helpdesk.tui.screens.new_ticket import NewTicketScreen

@@ -1,7 +1,8 @@
 """The ticket: header fields, the thread, the composer, and every action on a ticket from the keyboard.
 
 Contract with whoever pushes this screen (the queue):
-- `TicketScreen(ticket_id, queue_ids=None, triage=False)`; ids are ticket ids, not numbers.
+- `TicketScreen(ticket_id, queue_ids=None, triage=False, terms=())`; ids are ticket ids, not numbers;
+  `terms` are the queue's search words (services.search.terms), marked in the thread.
 - It dismisses with None when the agent goes back (Esc / q), and with `("next", ticket_id)` when
   the agent moves on in `queue_ids`: in triage mode after an action that finishes with a ticket
   (reply sent, status set, resolved, reopened, assigned, released, transferred, merged, archived),
@@ -227,9 +228,16 @@ class TicketScreen(Screen[tuple[str, int] | None]):
             super().__init__()
             self.seen = seen
 
-    def __init__(self, ticket_id: int, queue_ids: list[int] | None = None, triage: bool = False) -> None:
+    def __init__(
+        self,
+        ticket_id: int,
+        queue_ids: list[int] | None = None,
+        triage: bool = False,
+        terms: Sequence[str] = (),
+    ) -> None:
         super().__init__()
         self.ticket_id = ticket_id
+        self.terms = tuple(terms)  # the queue's search words, marked in the thread
         self.queue_ids = list(queue_ids or [])
         self.triage = triage
         self.detail: TicketDetail | None = None
@@ -259,7 +267,10 @@ class TicketScreen(Screen[tuple[str, int] | None]):
 
     def on_mount(self) -> None:
         self.query_one("#ticket-message", Static).display = False
-        self.query_one(ThreadView).focus()
+        thread = self.query_one(ThreadView)
+        if self.terms:
+            thread.set_terms(self.terms)
+        thread.focus()
         ctx = self._ctx
         # kept here: after unmount the screen has no app to ask, and a late heartbeat must not crash
         if ctx.actor.agent_id is not None:

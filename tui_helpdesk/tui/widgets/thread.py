@@ -100,10 +100,13 @@ CACHE_ENTRIES = 2000  # rendered entries kept (per width): far more than a scree
 
 
 def highlight_terms(text: Text, terms: Sequence[str]) -> None:
-    """Mark the words a search matched (H5's function may replace this through ThreadView.highlighter)."""
-    words = [t for t in terms if t]
-    if words:
-        text.highlight_words(words, style="reverse", case_sensitive=False)
+    """Mark the words a search matched, as the search matches them (prefix, accents and case ignored)
+    and in the preview's style (tui/highlight.py), so the ticket marks what the queue found."""
+    from tui_helpdesk.services.search import spans
+    from tui_helpdesk.tui.highlight import MATCH_STYLE
+
+    for start, end in spans(text.plain, tuple(t for t in terms if t)):
+        text.stylize(MATCH_STYLE, start, end)
 
 
 class EntryBox:
