@@ -81,6 +81,8 @@ COMMAND_MODULES = (
     "tui_helpdesk.cli.report",
 )
 
+    "tui_helpdesk.cli.time_entries",
+    "tui_helpdesk.cli.invoice",
 # The module that registers each top-level command. `helpdesk ingest` (an MTA starts one per message)
 # then builds, and imports, only the mail commands' parser; a line without a known command (`--help`,
 # a typo, the app) gets the whole parser. tests/cli/test_lazy_commands.py checks this against the modules.
@@ -104,6 +106,8 @@ COMMANDS = {
 
 Handler = Callable[[argparse.Namespace, "CommandContext"], "int | None"]
 
+    "time": "tui_helpdesk.cli.time_entries",
+    **dict.fromkeys(("invoice", "rate"), "tui_helpdesk.cli.invoice"),
 
 class CliError(Exception):
     """A failure detected by the CLI itself, with its exit code and the field at fault."""

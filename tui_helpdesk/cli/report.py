@@ -25,6 +25,9 @@ def register(sub: Any) -> None:
     add_summary(reports)
     add_backlog(reports)
     add_replies(reports)
+    from tui_helpdesk.cli.report_time import add_time
+
+    add_time(reports)
 
 
 def add_period_options(p: argparse.ArgumentParser, *, by: bool = True) -> None:
