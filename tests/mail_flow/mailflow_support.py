@@ -93,6 +93,11 @@ class MailDesk:
         with session_scope(self.engine, write=False) as s:
             return s.get(Ticket, ticket_id)
 
+    def raw(self, journal_id: int) -> bytes:
+        """A journal row's bytes, as the ingest reads them."""
+        with self.engine.connect() as conn:
+            return inbound.read_raw(conn, journal_id)
+
 
 def build_desk(engine: Engine, tmp_path: Path, *, smtp: tuple[str, int] | None = None) -> MailDesk:
     clock.set_now("2026-03-02T09:00:00Z")
@@ -128,5 +133,3 @@ def build_desk(engine: Engine, tmp_path: Path, *, smtp: tuple[str, int] | None =
             box_id,
             tmp_path / "attachments",
         )
-
-

@@ -21,6 +21,7 @@ from sqlalchemy import select, update
 from tui_helpdesk import clock, worker
 from tui_helpdesk.db import get_engine, session_scope
 from tui_helpdesk.models import InboundMessage, Mailbox, OutboundMessage, Ticket, TicketEvent, WorkerLock
+from tui_helpdesk.services import inbound
 
 
 def test_only_one_worker_holds_the_lease(lite_desk: MailDesk) -> None:
@@ -62,8 +63,8 @@ def test_run_once_fetches_sends_and_recovers(sqlite_url, tmp_path: Path, clean_i
                 imap_password=clean_imap.users["support"],
             )
         )
-        # a journal row left pending by a crashed process
-        s.add(InboundMessage(raw=message(subject="left behind"), message_id="<left@customer.test>"))
+    # a journal row left pending by a crashed process
+    inbound.journal(desk.engine, message(subject="left behind"))
     clean_imap.append("support", message(subject="from imap"))
     counts = worker.run_once(desk.engine, "me", attachments_dir=desk.attachments)
     assert counts["mail_fetched"] == 1 and counts["journal_done"] == 1
@@ -158,10 +159,14 @@ def test_cli_mailbox_and_queues(sqlite_url: str, tmp_path: Path, capsys, monkeyp
 
     r = desk.ingest(b"Subject: no sender\r\n\r\nhello\r\n")
     assert r.state == "quarantined"
+    assert desk.ingest(b"Subject: no sender\r\n\r\nhello\r\n").journal_id == r.journal_id  # the MTA again
     code, out, _ = run("mail", "quarantine", "list", "--json")
     assert code == 0
     [held] = json.loads(out)
     assert (held["id"], held["subject"], held["state"]) == (r.journal_id, "no sender", "quarantined")
+    assert held["deliveries"] == 2
+    code, out, _ = run("mail", "quarantine", "list")
+    assert code == 0 and "no sender" in out and "delivered 2 times" in out
     assert "no usable From" in held["reason"]
     code, out, _ = run("mail", "quarantine", "retry", str(r.journal_id))
     assert code == 1 and "no usable From" in out

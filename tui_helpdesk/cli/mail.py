@@ -294,6 +294,7 @@ def _journal_lines(rows: list[Any]) -> list[str]:
     return [
         f"{r.id:>5}  {r.received_at:%Y-%m-%d %H:%M}  {r.state}/{r.outcome}  {r.sender}  {r.subject}"
         + (f"  [{r.ticket}]" if r.ticket else "")
+        + (f"  delivered {r.deliveries} times" if r.deliveries > 1 else "")
         + (f"\n       reason: {r.reason}" if r.reason else "")
         for r in rows
     ]

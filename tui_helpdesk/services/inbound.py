@@ -27,8 +27,6 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, select, update
-from sqlalchemy.orm import defer
-from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session
 
 from tui_helpdesk.db import session_scope
@@ -54,7 +52,7 @@ from tui_helpdesk.untrusted import clean_line
 from . import inbound_match, links, lookup, notify, outbound, settings, tickets
 from .context import Actor, Tx, transaction
 from .errors import ServiceError
-from .inbound_journal import IngestResult, journal, journal_message_id, read_raw
+from .inbound_journal import IngestResult, journal, journal_message_id, read_raw, read_raw_head
 from .tickets import add_participant
 
 log = logging.getLogger(__name__)
@@ -133,12 +131,9 @@ def process(
             row = tx.session.execute(
                 select(InboundMessage)
                 .where(InboundMessage.id == journal_id)
-                .options(defer(InboundMessage.raw))
                 .with_for_update()
                 .execution_options(populate_existing=True)
             ).scalar_one()
-            # the raw bytes once, read in place (a row SELECT held a 50 MB message twice on the way in)
-            set_committed_value(row, "raw", read_raw(tx.session.connection(), journal_id))
             if not (
                 row.state == "pending"
                 or (retry and row.state == "quarantined")
@@ -274,19 +269,21 @@ def _route(
 ) -> _Outcome:
     s = tx.session
     limit = int(settings.get(s, "max_message_bytes"))
-    if limit and len(row.raw) > limit:
-        # checked before parsing, which is what a huge message would cost; the raw bytes stay in the
-        # journal, so raising the limit and retrying loses nothing
+    if limit and row.size > limit:
+        # checked before reading the bytes, let alone parsing them; they stay in the journal, so raising
+        # the limit and retrying loses nothing
         _tell_sender_too_big(tx, row, limit)
-        reason = f"the message is {len(row.raw)} bytes; the limit is {limit} bytes (setting max_message_bytes)"
+        reason = f"the message is {row.size} bytes; the limit is {limit} bytes (setting max_message_bytes)"
         return _Outcome("quarantined", "too_big", reason=reason)
-    parsed = parse_message(row.raw, spool_dir=_attachments_dir(attachments_dir) / SPOOL_FOLDER)
+    # read once, in place (a row SELECT held a 50 MB message twice), and only here
+    raw = read_raw(s.connection(), int(row.id))
+    parsed = parse_message(raw, spool_dir=_attachments_dir(attachments_dir) / SPOOL_FOLDER)
     written.extend(a.spool for a in parsed.attachments if a.spool is not None)
     if parsed.fatal:
         raise Quarantine(
             "cannot be parsed: " + "; ".join(d for d in parsed.defects if d.startswith("fatal:"))
         )
-    message_id = row.message_id or journal_message_id(row.raw)
+    message_id = row.message_id or journal_message_id(raw)
     duplicate = inbound_match.is_duplicate(s, message_id, row.id)
     if duplicate:
         return _Outcome("ignored", "duplicate", reason=duplicate)
@@ -299,9 +296,10 @@ def _route(
         out.reason = "; ".join(r for r in (f"was ignored ({row.outcome}: {row.reason})", out.reason) if r)
         return out
     # flufl.bounce also knows bounces that carry no report structure, among mail that is automatic anyway
-    found = bounces.failed_recipients(row.raw) if verdict.kind in ("bounce", "auto_reply", "bulk") else None
+    found = bounces.failed_recipients(raw) if verdict.kind in ("bounce", "auto_reply", "bulk") else None
     if verdict.kind == "bounce" or (found is not None and found.permanent):
-        return _bounce(tx, row.raw, parsed, verdict, found)
+        return _bounce(tx, raw, parsed, verdict, found)
+    del raw  # parsed: a big message must not stay in memory while the ticket work runs
     sender = parsed.from_addr
     if not sender:
         if verdict.machine:
@@ -702,8 +700,9 @@ def _tell_sender_too_big(tx: Tx, row: InboundMessage, limit: int) -> None:
     stream of big forged mail must not turn us into a spammer of the forged address).
     """
     s = tx.session
-    end = _HEADER_END.search(row.raw, 0, _HEADER_BLOCK_MAX)
-    head = parse_message(row.raw[: end.end()] if end else row.raw[:_HEADER_BLOCK_MAX] + b"\r\n\r\n")
+    start = read_raw_head(s.connection(), int(row.id), _HEADER_BLOCK_MAX)
+    end = _HEADER_END.search(start)
+    head = parse_message(start[: end.end()] if end else start + b"\r\n\r\n")
     verdict = classify_module.classify(head)
     sender = head.from_addr or ""
     if not verdict.answerable or not _valid(sender) or sender in outbound.our_addresses(s):
@@ -720,7 +719,7 @@ def _tell_sender_too_big(tx: Tx, row: InboundMessage, limit: int) -> None:
         "recipient.name": head.from_name or sender,
         "recipient.email": sender,
         "message.subject": clean_line(head.subject) or NO_SUBJECT,
-        "message.size": f"{len(row.raw) / 1048576:.1f} MB",
+        "message.size": f"{row.size / 1048576:.1f} MB",
         "limit": f"{limit / 1048576:.1f} MB",
         "helpdesk.name": settings.get(s, "helpdesk_name"),
     }

@@ -44,7 +44,7 @@ inbound_message = table(
     column("uidvalidity", Integer),
     column("uid", Integer),
     column("message_id", String),
-    column("raw", LargeBinary),
+    column("size", Integer),
     column("received_at", DateTime(timezone=True)),
     column("state", String),
     column("outcome", String),
@@ -53,6 +53,8 @@ inbound_message = table(
     column("server_done", Boolean),
     column("deliveries", Integer),
 )
+# The bytes apart from the row: a state change rewrites the row, and must not rewrite 50 MB with it.
+inbound_raw = table("inbound_raw", column("journal_id", Integer), column("raw", LargeBinary))
 mailbox = table(
     "mailbox", column("id", Integer), column("address", String), column("last_uid", Integer),
     column("uidvalidity", Integer),
@@ -62,6 +64,7 @@ worker_lock = table("worker_lock", column("name", String), column("expires_at", 
 
 _BLANK_LINE = re.compile(rb"\r?\n\r?\n")
 _HEADER_BLOCK_MAX = 1024 * 1024
+_BLOB_CHUNK = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -144,7 +147,7 @@ def journal(
                 uidvalidity=uidvalidity,
                 uid=uid,
                 message_id=message_id,
-                raw=raw,
+                size=len(raw),
                 received_at=_now().astimezone(UTC),
                 state="pending",
                 outcome="",
@@ -155,8 +158,25 @@ def journal(
             )  # fmt: skip
             .returning(inbound_message.c.id)
         ).scalar_one()
+        _write_raw(conn, int(journal_id), raw)
         _advance_last_uid(conn, mailbox_id, uidvalidity, uid)
         return int(journal_id), False
+
+
+def _write_raw(conn, journal_id: int, raw: bytes | bytearray) -> None:
+    """The bytes, written once. On SQLite as a zeroblob filled through the blob API in chunks: a bound
+    50 MB parameter is copied by the driver and again into the record, where this goes page by page."""
+    dbapi = conn.connection.driver_connection if conn.dialect.name == "sqlite" else None
+    if dbapi is None or not hasattr(dbapi, "blobopen") or not raw:
+        conn.execute(insert(inbound_raw).values(journal_id=journal_id, raw=bytes(raw)))
+        return
+    conn.exec_driver_sql(
+        "INSERT INTO inbound_raw (journal_id, raw) VALUES (?, zeroblob(?))", (journal_id, len(raw))
+    )
+    view = memoryview(raw)
+    with dbapi.blobopen("inbound_raw", "raw", journal_id) as blob:
+        for start in range(0, len(view), _BLOB_CHUNK):
+            blob.write(view[start : start + _BLOB_CHUNK])
 
 
 def _advance_last_uid(conn, mailbox_id: int | None, uidvalidity: int | None, uid: int | None) -> None:
@@ -173,17 +193,14 @@ def _advance_last_uid(conn, mailbox_id: int | None, uidvalidity: int | None, uid
 def _quarantined_copy(conn, message_id: str, raw: bytes) -> int | None:
     """The quarantined row holding these very bytes, if any (a Message-ID alone proves nothing)."""
     candidates = conn.execute(
-        select(inbound_message.c.id, func.length(inbound_message.c.raw)).where(
-            inbound_message.c.message_id == message_id, inbound_message.c.state == "quarantined"
+        select(inbound_message.c.id).where(
+            inbound_message.c.message_id == message_id,
+            inbound_message.c.state == "quarantined",
+            inbound_message.c.size == len(raw),
         )
-    ).all()
-    for journal_id, size in candidates:
-        if size != len(raw):
-            continue
-        stored = conn.execute(
-            select(inbound_message.c.raw).where(inbound_message.c.id == journal_id)
-        ).scalar()
-        if stored is not None and bytes(stored) == raw:
+    ).scalars()
+    for journal_id in candidates.all():
+        if read_raw(conn, int(journal_id)) == raw:
             return int(journal_id)
     return None
 
@@ -194,9 +211,25 @@ def read_raw(conn, journal_id: int) -> bytes:
     if conn.dialect.name == "sqlite":
         dbapi = conn.connection.driver_connection
         if hasattr(dbapi, "blobopen"):
-            with dbapi.blobopen("inbound_message", "raw", journal_id, readonly=True) as blob:
-                return blob.read()
-    raw = conn.execute(select(inbound_message.c.raw).where(inbound_message.c.id == journal_id)).scalar_one()
+            try:
+                with dbapi.blobopen("inbound_raw", "raw", journal_id, readonly=True) as blob:
+                    return blob.read()
+            except dbapi.OperationalError:  # no such row: the SELECT below says so as every engine does
+                pass
+    raw = conn.execute(select(inbound_raw.c.raw).where(inbound_raw.c.journal_id == journal_id)).scalar_one()
+    return bytes(raw)
+
+
+def read_raw_head(conn, journal_id: int, limit: int) -> bytes:
+    """The first ``limit`` bytes of a journal row's message (its header block, for one too big to read)."""
+    if conn.dialect.name == "sqlite":
+        dbapi = conn.connection.driver_connection
+        if hasattr(dbapi, "blobopen"):
+            with dbapi.blobopen("inbound_raw", "raw", journal_id, readonly=True) as blob:
+                return blob.read(limit)
+    raw = conn.execute(
+        select(func.substr(inbound_raw.c.raw, 1, limit)).where(inbound_raw.c.journal_id == journal_id)
+    ).scalar_one()
     return bytes(raw)
 
 

@@ -286,7 +286,7 @@ def ticket_from_ignored(
             raise Conflict(f"message {journal_id} is {row.state}, not ignored")
         if row.outcome in NOT_LOST:
             raise Conflict(f"message {journal_id} was ignored as {row.outcome}: {row.reason}")
-        sender = parse_message(bytes(row.raw)).from_addr or ""
+        sender = parse_message(inbound.read_raw(tx.session.connection(), journal_id)).from_addr or ""
         if not lookup.EMAIL_RE.match(sender):
             raise ValidationError("id", f"message {journal_id} has no sender address to open a ticket for")
         audit(tx, "mail.ticket_from_ignored", "inbound_message", journal_id, outcome=row.outcome)

@@ -22,6 +22,7 @@ from tui_helpdesk.untrusted import clean_line
 from . import lookup
 from .context import Actor, Tx, audit, reading, require_admin, transaction
 from .errors import Conflict, NotFound, ValidationError
+from .inbound_journal import read_raw, read_raw_head
 
 SECURITY = ("ssl", "starttls", "none")
 AFTER_FETCH = ("seen", "move", "delete")
@@ -73,6 +74,7 @@ class JournalInfo:
     attempts: int
     ticket: str
     size: int
+    deliveries: int = 1  # the same bytes delivered again while quarantined count on the one row
 
 
 @dataclass(frozen=True)
@@ -270,7 +272,7 @@ def _sender_subject(raw: bytes) -> tuple[str, str]:
 
 
 def _journal_info(tx: Tx, row: InboundMessage) -> JournalInfo:
-    sender, subject = _sender_subject(row.raw)
+    sender, subject = _sender_subject(read_raw_head(tx.session.connection(), int(row.id), 65536))
     box = tx.session.get(Mailbox, row.mailbox_id) if row.mailbox_id else None
     ticket = tx.session.get(Ticket, row.ticket_id) if row.ticket_id else None
     return JournalInfo(
@@ -285,7 +287,8 @@ def _journal_info(tx: Tx, row: InboundMessage) -> JournalInfo:
         reason=clean_line(row.reason),
         attempts=row.attempts,
         ticket=ticket.number if ticket else "",
-        size=len(row.raw),
+        size=row.size,
+        deliveries=row.deliveries,
     )
 
 
@@ -303,7 +306,7 @@ def raw_message(tx: Tx, journal_id: int) -> bytes:
     row = tx.session.get(InboundMessage, journal_id)
     if row is None:
         raise NotFound(f"no journal row {journal_id}")
-    return row.raw
+    return read_raw(tx.session.connection(), journal_id)
 
 
 def retry_quarantined(engine: Engine, actor: Actor, journal_id: int):
