@@ -77,12 +77,14 @@ COMMAND_MODULES = (
     "tui_helpdesk.cli.lifecycle",
     "tui_helpdesk.cli.admin",
     "tui_helpdesk.cli.api_keys",
+    "tui_helpdesk.cli.kb",
+    "tui_helpdesk.cli.audit",
     "tui_helpdesk.cli.serve",
     "tui_helpdesk.cli.report",
-)
-
     "tui_helpdesk.cli.time_entries",
     "tui_helpdesk.cli.invoice",
+)
+
 # The module that registers each top-level command. `helpdesk ingest` (an MTA starts one per message)
 # then builds, and imports, only the mail commands' parser; a line without a known command (`--help`,
 # a typo, the app) gets the whole parser. tests/cli/test_lazy_commands.py checks this against the modules.
@@ -100,14 +102,16 @@ COMMANDS = {
     ),
     "admin": "tui_helpdesk.cli.admin",
     "api-key": "tui_helpdesk.cli.api_keys",
+    "kb": "tui_helpdesk.cli.kb",
+    "audit": "tui_helpdesk.cli.audit",
     "serve": "tui_helpdesk.cli.serve",
     "report": "tui_helpdesk.cli.report",
+    "time": "tui_helpdesk.cli.time_entries",
+    **dict.fromkeys(("invoice", "rate"), "tui_helpdesk.cli.invoice"),
 }
 
 Handler = Callable[[argparse.Namespace, "CommandContext"], "int | None"]
 
-    "time": "tui_helpdesk.cli.time_entries",
-    **dict.fromkeys(("invoice", "rate"), "tui_helpdesk.cli.invoice"),
 
 class CliError(Exception):
     """A failure detected by the CLI itself, with its exit code and the field at fault."""
