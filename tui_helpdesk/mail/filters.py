@@ -28,6 +28,7 @@ _REGEX_LIMIT = 20000  # characters of the body a regex sees; keeps a careless pa
 @dataclass
 class FilterResult:
     fields: dict[str, Any] = field(default_factory=dict)
+    custom: dict[str, Any] = field(default_factory=dict)  # custom field values (cf.NAME=VALUE actions)
     tags: list[str] = field(default_factory=list)
     reject: bool = False
     skip_autoresponse: bool = False
@@ -130,6 +131,10 @@ def apply(session: Session, parsed: ParsedMessage) -> FilterResult:
         for key in FIELD_ACTIONS:
             if actions.get(key) not in (None, "") and key not in result.fields:
                 result.fields[key] = actions[key]
+        custom = actions.get("custom")
+        if isinstance(custom, dict):
+            for name, value in custom.items():
+                result.custom.setdefault(str(name), value)
         tags = actions.get("tag") or actions.get("tags") or []
         result.tags += [tags] if isinstance(tags, str) else [str(t) for t in tags]
         result.reject = result.reject or bool(actions.get("reject")) or bool(actions.get("ban"))

@@ -15,7 +15,8 @@ from sqlmodel import Session
 
 from tui_helpdesk.models import EmailTemplate
 
-_VAR = re.compile(r"%\{([a-z_]+(?:\.[a-z_]+)*)\}")
+# segments may hold digits after their first letter: custom fields are %{ticket.custom.po2}
+_VAR = re.compile(r"%\{([a-z_][a-z0-9_]*(?:\.[a-z_][a-z0-9_]*)*)\}")
 # What of a body an alert or notice quotes: enough to triage by, never the whole (a 10 MB body
 # copied into every agent's alert is the outbox's size times the department's).
 EXCERPT_CHARS = 2000
@@ -41,8 +42,8 @@ DEFAULTS: dict[str, tuple[str, str]] = {
     ),
     "notice.closed": (
         "Closed: %{ticket.subject}",
-        "Dear %{recipient.name},\n\nTicket %{ticket.number} is now closed. If you need more help, write to "
-        "us again.\n\n%{helpdesk.name}",
+        "Dear %{recipient.name},\n\nTicket %{ticket.number} is now closed.%{ticket.resolution_block}\n\n"
+        "If you need more help, write to us again.\n\n%{helpdesk.name}",
     ),
     "notice.chaser": (
         "Re: %{ticket.subject}",

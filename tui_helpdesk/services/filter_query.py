@@ -7,11 +7,15 @@ alternatives (status:new status:open, or status:new,open), except tags, which mu
 Words that are not terms are searched in the whole ticket (services/search.py): every word must occur
 somewhere, "a phrase" as written, -word excludes, word* is a prefix, accents and case do not matter;
 sort:relevance ranks the hits (newest first otherwise).
+
+Custom fields are `cf.NAME:VALUE` (`cf.po:4711`), or a comparison for numbers, dates and text
+(`cf.due:<2026-12-31`, `cf.hours:>=2`); their values are typed by the field's definition.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from datetime import date
 from typing import Any
 
 from sqlalchemy import Connection, func, select
@@ -19,6 +23,7 @@ from sqlalchemy import Connection, func, select
 from tui_helpdesk.models import (
     Agent,
     Contact,
+    CustomField,
     Department,
     HelpTopic,
     Organization,
@@ -26,6 +31,7 @@ from tui_helpdesk.models import (
     Status,
     Tag,
     Team,
+    TicketFieldValue,
 )
 from tui_helpdesk.models.org import STATES
 
@@ -143,9 +149,14 @@ def _tokens(text: str) -> list[tuple[str, int, int]]:
 
 def _split_term(token: str) -> tuple[str, str] | None:
     name, sep, value = token.partition(":")
-    if not sep or not name or not name.replace("_", "").isalpha():
+    if not sep or not name:
         return None
-    return name.lower(), value
+    low = name.lower()
+    if low.startswith("cf.") and len(low) > 3 and low[3:].replace("_", "").isalnum():
+        return low, value
+    if not name.replace("_", "").isalpha():
+        return None
+    return low, value
 
 
 def parse(text: str) -> ParsedFilter:
@@ -162,6 +173,11 @@ def parse(text: str) -> ParsedFilter:
                 raw_words.append(raw)
             continue
         name, value = split
+        if name.startswith("cf."):
+            if not value.strip():
+                raise FilterError(raw, "needs a value", start, end)
+            terms.append(Term(name, value.strip(), raw, start, end))
+            continue
         if name not in FIELDS:
             known = ", ".join(FIELD_NAMES)
             raise FilterError(raw, f"unknown field {name!r} (known: {known})", start, end)
@@ -200,6 +216,47 @@ def _values(term: Term) -> list[str]:
     return [term.value]
 
 
+_COMPARISONS = ("<=", ">=", "<", ">", "=")
+
+
+def _custom_term(conn: Connection, term: Term) -> tuple[str, str, Any]:
+    """(name, op, value) for TicketQuery.custom, the value typed by the field's definition."""
+    name = term.field[3:]
+    op = next((o for o in _COMPARISONS if term.value.startswith(o)), "=")
+    text = term.value[len(op):].strip() if term.value.startswith(op) else term.value
+
+    def fail(message: str) -> FilterError:
+        return FilterError(term.text, message, term.start, term.end)
+
+    if not text:
+        raise fail("needs a value after the comparison")
+    F = CustomField.__table__.c
+    kind = conn.execute(select(F.type).where(F.target == "ticket", F.name == name)).scalar()
+    if kind is None:
+        V = TicketFieldValue.__table__.c
+        if conn.execute(select(V.ticket_id).where(V.name == name).limit(1)).first() is None:
+            raise fail(f"no custom field called {name!r}")
+        kind = "text"
+    if kind == "number":
+        try:
+            return name, op, float(text.replace(",", "."))
+        except ValueError:
+            raise fail(f"{text!r} is not a number") from None
+    if kind == "date":
+        try:
+            return name, op, date.fromisoformat(text).isoformat()
+        except ValueError:
+            raise fail(f"{text!r} is not a date (YYYY-MM-DD)") from None
+    if kind == "checkbox":
+        low = text.lower()
+        if low in ("yes", "true", "1", "y", "on"):
+            return name, "=", "yes"
+        if low in ("no", "false", "0", "n", "off"):
+            return name, "=", "no"
+        raise fail(f"{text!r}: a checkbox is yes or no")
+    return name, op, text.lower()
+
+
 def resolve(
     bind: Bind, parsed: ParsedFilter, me_agent_id: int | None, base: TicketQuery | None = None
 ) -> TicketQuery:
@@ -216,6 +273,7 @@ def resolve(
     }
     single: dict[str, Any] = {}
     flags: dict[str, Any] = {}
+    custom: list[tuple[str, str, Any]] = []
 
     def set_single(term: Term, key: str, value: Any) -> None:
         if key in single and single[key] != value:
@@ -224,6 +282,9 @@ def resolve(
 
     with _connect(bind) as conn:
         for term in parsed.terms:
+            if term.field.startswith("cf."):
+                custom.append(_custom_term(conn, term))
+                continue
 
             def fail(message: str, term: Term = term) -> FilterError:
                 return FilterError(term.text, message, term.start, term.end)
@@ -313,6 +374,8 @@ def resolve(
     changes: dict[str, Any] = {k: tuple(dict.fromkeys(v)) for k, v in multi.items() if v}
     changes.update(single)
     changes.update(flags)
+    if custom:
+        changes["custom"] = tuple(dict.fromkeys(custom))
     if parsed.words:
         changes["text"] = parsed.text
         if "sort" not in single and base.sort == "updated":
@@ -404,7 +467,19 @@ def complete(bind: Bind, text: str, cursor_pos: int | None = None) -> Completion
     if not sep:
         low = name.lower()
         fields = tuple(f"{f}:" for f in FIELD_NAMES if f.startswith(low))
+        if low.startswith("c"):
+            F = CustomField.__table__.c
+            with _connect(bind) as conn:
+                names = conn.execute(select(F.name).where(F.target == "ticket", F.active.is_(True))
+                                     .order_by(F.sort_order, F.name)).scalars()
+                fields += tuple(f"cf.{n}:" for n in names if f"cf.{n}".startswith(low))
         return Completion(start, pos, fields)
+    if name.lower().startswith("cf."):
+        F = CustomField.__table__.c
+        with _connect(bind) as conn:
+            choices = conn.execute(select(F.choices).where(F.target == "ticket", F.name == name[3:].lower())).scalar()
+        options = [ch for ch in (choices or []) if str(ch).lower().startswith(value.lower())]
+        return Completion(start, pos, tuple(f"{name}:{_quote(str(ch))}" for ch in options))
     field = FIELDS.get(name.lower())
     if field is None:
         return Completion(start, pos, ())

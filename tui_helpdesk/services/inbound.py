@@ -49,7 +49,7 @@ from tui_helpdesk.models import (
 )
 from tui_helpdesk.untrusted import clean_line
 
-from . import inbound_match, links, lookup, notify, outbound, settings, tickets
+from . import custom_fields, inbound_match, links, lookup, notify, outbound, settings, tickets
 from .context import Actor, Tx, transaction
 from .errors import ServiceError
 from .inbound_journal import IngestResult, journal, journal_message_id, read_raw, read_raw_head
@@ -432,6 +432,14 @@ def _checked_fields(s: Session, rules: filters.FilterResult) -> tuple[dict[str, 
             good[key] = checks[key](value).id
         except ServiceError as exc:
             problems.append(f"filter action {key}={value!r} ignored: {exc}")
+    custom: dict[str, Any] = {}
+    for name, value in rules.custom.items():
+        try:  # a field renamed or retyped since the filter was saved must not lose the message
+            custom.update(custom_fields.clean_values(s, "ticket", {name: value}))
+        except ServiceError as exc:
+            problems.append(f"filter action cf.{name}={value!r} ignored: {exc}")
+    if custom:
+        good["custom"] = custom
     return good, problems
 
 
@@ -496,6 +504,7 @@ def _new_ticket(
         assignee=fields.get("assignee"),
         team=fields.get("team"),
         tags=tags,
+        custom_fields=fields.get("custom"),
         cc=_collaborator_addresses(ctx, sender),
         source="email",
         message_id=ctx.message_id,

@@ -14,11 +14,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
 
 from tui_helpdesk.mail import templates
 from tui_helpdesk.models import BanRule, Department, EmailTemplate, InboundMessage, TicketFilter
 
-from . import lookup, mailboxes
+from . import custom_fields, lookup, mailboxes
 from .context import Actor, Tx, audit, require_admin, transaction
 from .errors import Conflict, NotFound, ValidationError
 from .lookup import normalise_email
@@ -53,13 +54,17 @@ KNOWN_VARIABLES = frozenset(
         "message.subject",  # notice.too_big: the refused message's subject, its size and the limit
         "message.size",
         "limit",
+        "ticket.resolution",  # the resolution notes; the block is "How we resolved it:" and them, or nothing
+        "ticket.resolution_block",
     }
 )
+# %{ticket.custom.NAME}: one per custom field the desk defines (an undefined NAME is empty, not refused)
+CUSTOM_PREFIX = "ticket.custom."
 
 
 def template_variables() -> list[str]:
     """Every variable a template may use, as written in one: `%{ticket.number}`."""
-    return [f"%{{{name}}}" for name in sorted(KNOWN_VARIABLES)]
+    return [f"%{{{name}}}" for name in sorted(KNOWN_VARIABLES)] + [f"%{{{CUSTOM_PREFIX}NAME}}"]
 
 
 @dataclass(frozen=True)
@@ -111,6 +116,7 @@ def list_templates(tx: Tx) -> list[TemplateRow]:
 
 def check_text(field: str, text: str) -> None:
     unknown = sorted({m.group(1) for m in templates._VAR.finditer(text)} - KNOWN_VARIABLES)
+    unknown = [u for u in unknown if not (u.startswith(CUSTOM_PREFIX) and len(u) > len(CUSTOM_PREFIX))]
     if unknown:
         raise ValidationError(field, "unknown variable " + ", ".join(f"%{{{u}}}" for u in unknown))
 
@@ -308,6 +314,7 @@ FILTER_ACTIONS = (
     "reject",
     "skip_autoresponse",
     "ban",
+    "cf.NAME",  # sets a custom field: cf.po=4711
 )
 _FLAGS = ("reject", "skip_autoresponse", "ban")
 
@@ -362,6 +369,9 @@ def parse_actions(tx: Tx, lines: list[str] | str) -> dict[str, object]:
     for n, line in enumerate([x.strip() for x in lines if x.strip()], 1):
         key, _, value = (p.strip() for p in line.partition("="))
         key = key.lower()
+        if key.startswith("cf.") and key != "cf.name":
+            out.setdefault("custom", {})[key[3:]] = _custom_action(s, n, key[3:], value)  # type: ignore[index]
+            continue
         if key not in FILTER_ACTIONS:
             raise ValidationError(
                 "actions", f"line {n}: unknown action {key!r} ({', '.join(FILTER_ACTIONS)})"
@@ -396,10 +406,26 @@ def parse_actions(tx: Tx, lines: list[str] | str) -> dict[str, object]:
     return out
 
 
+def _custom_action(s: Session, n: int, name: str, value: str) -> object:
+    """A filter's cf.NAME=VALUE: the field must exist and the value suit it, checked as the ticket will be."""
+    field = custom_fields.by_name(s, name, "ticket")
+    if field is None:
+        raise ValidationError("actions", f"line {n}: no ticket field called {name!r} (Admin > Custom fields)")
+    try:
+        cleaned = custom_fields.clean_value(field, value)
+    except ValidationError as exc:
+        raise ValidationError("actions", f"line {n}: {exc.message}") from None
+    if cleaned is None:
+        raise ValidationError("actions", f"line {n}: cf.{name} needs a value (cf.{name}=...)")
+    return cleaned
+
+
 def _filter_row(f: TicketFilter) -> FilterRow:
     actions = []
     for k, v in (f.actions or {}).items():
-        if v is True:
+        if k == "custom" and isinstance(v, dict):
+            actions.extend(f"cf.{name}={custom_fields.display(None, x)}" for name, x in v.items())
+        elif v is True:
             actions.append(k)
         elif isinstance(v, list):
             actions.extend(f"{k}={x}" for x in v)

@@ -41,7 +41,7 @@ from tui_helpdesk.models import (
 )
 from tui_helpdesk.untrusted import clean_line
 
-from . import settings
+from . import custom_fields, settings
 from .context import Actor, Tx, event, transaction
 
 SYNTHETIC_SUFFIX = keys.SYNTHETIC_SUFFIX
@@ -159,7 +159,12 @@ def _variables(session: Session, ticket: Ticket, *, whole_message: bool = False,
         "message": "",
         "agent.name": "",
         "agent.signature": "",
+        # seed 001: the resolution notes are the submitter's to read; the block is empty without notes
+        "ticket.resolution": ticket.resolution_notes or "",
+        "ticket.resolution_block": custom_fields.resolution_block(ticket.resolution_notes),
     }
+    custom = custom_fields.template_values(session, ticket.custom_fields)
+    values.update({f"ticket.custom.{name}": value for name, value in custom.items()})
     values.update(extra)
     if not whole_message:
         values["message"] = templates.excerpt(str(values["message"] or ""))

@@ -22,6 +22,7 @@ from __future__ import annotations
 import functools
 import heapq
 import itertools
+import operator
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -60,6 +61,7 @@ from tui_helpdesk.models import (
     Status,
     Team,
     Ticket,
+    TicketFieldValue,
     TicketTag,
 )
 from tui_helpdesk.models.org import STATES
@@ -105,6 +107,9 @@ class TicketQuery:
     contact_id: int | None = None
     tag_ids: tuple[int, ...] = ()  # every tag must be on the ticket
     topic_id: int | None = None
+    # custom fields: (name, op, value), op one of = < <= > >=; a float compares numbers, text compares the
+    # case-folded text (dates are YYYY-MM-DD, so text order is date order); all must hold
+    custom: tuple[tuple[str, str, Any], ...] = ()
     overdue: bool = False
     # False: the normal queue (not archived, not merged); True: archived only; None: everything
     archived: bool | None = False
@@ -295,6 +300,8 @@ def _filters(
         conds.append(T.topic_id == q.topic_id)
     for tag_id in dict.fromkeys(q.tag_ids):
         conds.append(T.id.in_(select(TT.ticket_id).where(TT.tag_id == tag_id)))
+    for name, op, value in q.custom:
+        conds.append(T.id.in_(_custom_match(name, op, value)))
     if q.overdue:
         conds.append(T.is_overdue == true())
     if q.text.strip():
@@ -310,6 +317,16 @@ def _filters(
         if visible is not None:
             conds.append(visible)
     return conds, fan
+
+
+_OPS = {"=": operator.eq, "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
+
+
+def _custom_match(name: str, op: str, value: Any) -> Any:
+    """Tickets with a value of field `name` matching: one range of ticket_field_value's (name, value) index."""
+    V = TicketFieldValue.__table__.c
+    column = V.num_value if isinstance(value, float) else V.text_value
+    return select(V.ticket_id).where(V.name == name, _OPS[op](column, value))
 
 
 def _fan_combos(fan: list[tuple[Any, tuple[Any, ...]]]) -> tuple[list[list[ColumnElement[bool]]], list]:

@@ -39,6 +39,7 @@ from . import (
     sla,
     visibility,
 )
+from . import custom_fields as field_rules
 from .context import (
     Tx,
     audit,
@@ -291,7 +292,6 @@ def open_ticket(
         body = _body(tx, body)
     source = _choice(source, "source", SOURCES) if source not in (None, "") else None
     body_format = _choice(body_format, "body_format", BODY_FORMATS)
-    custom_fields = _custom(custom_fields or {}, "custom_fields")
     topic_row = lookup.topic(s, topic) if topic not in (None, "") else None
     if department not in (None, ""):
         dept = lookup.department(s, department, for_new_ticket=True)
@@ -302,6 +302,8 @@ def open_ticket(
     if tx.actor.agent_id is not None and not tx.actor.is_admin:
         if "ticket.create" not in permissions_in(tx, dept.id):
             raise PermissionDenied(f"{tx.actor.username} may not create tickets in {dept.name}")
+    custom_fields = field_rules.clean_ticket_values(
+        tx, custom_fields, topic_id=topic_row.id if topic_row else None, department_id=dept.id, creating=True)
     if contact_id is not None:
         contact = s.get(Contact, _int(contact_id, "contact"))
         if contact is None:
@@ -772,6 +774,8 @@ def _change_status(tx: Tx, ticket: Ticket, status: Status, notes: str | None) ->
     if old_state in DONE_STATES and status.state in OPEN_STATES:
         _reopen(tx, ticket, status, reason="status changed")
         return
+    if status.state in DONE_STATES and old_state not in DONE_STATES:
+        field_rules.check_required_to_close(tx, ticket)
     old_status = tx.session.get(Status, ticket.status_id)
     _set_status(tx, ticket, status)
     if status.state == "resolved" and notes is not None:
@@ -850,6 +854,14 @@ def update_fields(tx: Tx, ref: str | int, changes: dict[str, Any], *, reason: st
         if name not in EDITABLE_FIELDS:
             raise ValidationError(name, f"not an editable field (editable: {', '.join(EDITABLE_FIELDS)})")
         old: Any
+        if name == "custom":  # merged into the existing values; None removes one; errors name custom.NAME
+            old = dict(ticket.custom_fields or {})
+            value = field_rules.clean_ticket_values(tx, value, topic_id=ticket.topic_id,
+                                                      department_id=ticket.department_id, creating=False,
+                                                      field="custom")
+            ticket.custom_fields = field_rules.merge(old, value)
+            event(tx, ticket, "field_edited", field=name, old=old, new=value, reason=reason)
+            continue
         with _as_field(name):
             if name == "subject":
                 old, ticket.subject = ticket.subject, _text(value, "subject", limit=255)
