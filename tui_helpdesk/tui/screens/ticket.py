@@ -98,6 +98,7 @@ TICKET_BINDINGS: list[Binding] = [
     _b("X", "archive", "Archive/restore", "archive", show=False),
     _b("c", "add_cc", "Add CC", "cc", show=False),
     _b("L", "log_time", "Log time", "time", show=False),
+    _b("H", "time_entries", "Time entries", "time_entries", show=False),
     _b("w", "tasks", "Tasks", "tasks", show=False),
     _b("D", "delete_entry", "Delete entry", "delete_entry", show=False),
     _b("ctrl+e", "edit_entry", "Edit entry", "edit_entry", show=False),
@@ -927,6 +928,11 @@ class TicketScreen(Screen[tuple[str, int] | None]):
             self.confirm(
                 f"Merge {child} into {ref}?\n\n{child} is closed and hidden from queues; its thread, requester "
                 f"and CCs move to {ref}. This cannot be undone from the app.",
+    def action_time_entries(self) -> None:
+        from tui_helpdesk.tui.screens.ticket_time import open_time
+
+        open_time(self)
+
                 lambda: self.act(
                     "merge",
                     lambda tx: links.merge(tx, ref, [child], expected_version=v),
