@@ -52,6 +52,7 @@ QUEUE_BINDINGS: list[Binding] = [
     _b("O", "pick_sort", "Pick sort", "queue.pick_sort", show=False),
     _b("c", "pick_columns", "Columns", "queue.columns", show=False),
     _b("p", "toggle_preview", "Preview", "queue.preview"),
+    _b("b", "toggle_sidebar", "Views", "queue.toggle_sidebar"),
     _b("J", "preview_down", "Scroll preview down", "queue.preview_down", show=False),
     _b("K", "preview_up", "Scroll preview up", "queue.preview_up", show=False),
     _b("right_square_bracket,l", "next_view", "Next view", "queue.next_view", show=False),

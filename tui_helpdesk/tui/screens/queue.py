@@ -14,12 +14,12 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, OptionList, Static
+from textual.widgets import OptionList, Static
 
 from tui_helpdesk import clock
 from tui_helpdesk.services import bulk, choices, door, filter_query, links, presence, queries, tickets, views
@@ -35,8 +35,10 @@ from tui_helpdesk.tui.screens.queue_dialogs import (
     PickScreen,
     PromptScreen,
 )
+from tui_helpdesk.tui.widgets.columns import view_defaults
 from tui_helpdesk.tui.widgets.filter_line import FilterLine
 from tui_helpdesk.tui.widgets.preview import Preview
+from tui_helpdesk.tui.widgets.queue_footer import FULL_WIDTH, QueueFooter
 from tui_helpdesk.tui.widgets.sidebar import ViewEntry, ViewSidebar, builtin_entries
 from tui_helpdesk.tui.widgets.ticket_list import (
     COLUMNS,
@@ -48,6 +50,7 @@ from tui_helpdesk.tui.widgets.ticket_list import (
 )
 
 DEFAULT_VIEW = "builtin:open"
+SIDEBAR_MIN_WIDTH = 100  # below this the sidebar folds away by itself (`b` shows it again)
 BULK_REASON = "bulk change from the queue"
 EXPORT_PAGE = 1000
 
@@ -82,6 +85,10 @@ class QueueScreen(Screen[None]):
         self.query_ready = False
         self.task_text = ""  # long jobs (export, bulk) report here
         self._presence_note = ""
+        # the sort and columns the agent gave each view this session: going back to a view restores them
+        self.view_state: dict[str, tuple[str, tuple[str, ...]]] = {}
+        self.sidebar_wanted: bool | None = None  # None: follow the width (SIDEBAR_MIN_WIDTH)
+        self._sidebar_peek = False  # shown by tab while folded: folds again once a view is chosen
 
     # --- layout ---------------------------------------------------------------------------------
 
@@ -93,7 +100,7 @@ class QueueScreen(Screen[None]):
                 yield TicketList(self.ctx.engine, self.ctx.actor, id="tickets")
                 yield Preview(self.ctx.engine, self.ctx.actor, id="preview")
         yield Static("", id="status-line")
-        yield Footer()
+        yield QueueFooter(id="footer")
 
     @property
     def ticket_list(self) -> TicketList:
@@ -112,6 +119,7 @@ class QueueScreen(Screen[None]):
         return self.query_one("#preview", Preview)
 
     def on_mount(self) -> None:
+        self.fit_to_width()
         self.ticket_list.focus()
         self.preview.display = False
         self.sidebar.set_entries(builtin_entries(), self.view_key)
@@ -157,13 +165,26 @@ class QueueScreen(Screen[None]):
             entry = self.sidebar.entry(key)
         self.view_key = key
         self.sidebar.select_key(key)
-        if entry is not None and entry.kind == "view":
-            self.sort = entry.sort if entry.sort in SORTS else "updated"
-            if entry.columns:
-                self.set_columns(entry.columns)
+        self.sort, columns = self.view_settings(entry)
+        self.set_columns(columns, remember=False)
         self.filter_text = ""
         self.filter_line.filter_text = ""
         self.apply_query()
+
+    def view_settings(self, entry: ViewEntry | None) -> tuple[str, tuple[str, ...]]:
+        """(sort, columns) a view opens with: what the agent gave it this session, else what the saved
+        view stores, else the built-in view's defaults (columns.BUILTIN_DEFAULTS)."""
+        if entry is None:
+            return view_defaults("builtin", "open")
+        if entry.key in self.view_state:
+            return self.view_state[entry.key]
+        if entry.kind == "view":
+            sort = entry.sort if entry.sort in SORTS else "updated"
+            return sort, entry.columns or view_defaults("builtin", "open")[1]
+        return view_defaults(entry.kind, entry.ident)
+
+    def _remember_view(self) -> None:
+        self.view_state[self.view_key] = (self.sort, self.columns)
 
     def _base_query(self, entry: ViewEntry | None, tx: Tx) -> TicketQuery:
         """The list behind a sidebar entry; the services keep it to what the actor may see."""
@@ -207,7 +228,9 @@ class QueueScreen(Screen[None]):
 
     def _show_query(self, query: TicketQuery, keep_position: bool) -> None:
         self.view_query = query
-        self.sort = query.sort
+        if query.sort != self.sort:
+            self.sort = query.sort  # a `sort:` in the filter line
+            self._remember_view()
         self.query_ready = True
         for preview in self.query(Preview):
             preview.set_terms(search_terms(query.text))
@@ -252,6 +275,7 @@ class QueueScreen(Screen[None]):
         if event.option.id:
             self.choose_view(event.option.id)
             self.ticket_list.focus()
+            self._end_peek()
 
     def _step_view(self, step: int) -> None:
         keys = [e.key for e in self.sidebar.entries]
@@ -269,8 +293,38 @@ class QueueScreen(Screen[None]):
     def action_focus_sidebar(self) -> None:
         if self.sidebar.has_focus:
             self.ticket_list.focus()
+            self._end_peek()
         else:
+            if not self.sidebar.display:
+                self._sidebar_peek = True
+                self.sidebar.display = True
             self.sidebar.focus()
+
+    def _end_peek(self) -> None:
+        if self._sidebar_peek:
+            self._sidebar_peek = False
+            self.fit_to_width()
+
+    def action_toggle_sidebar(self) -> None:
+        """`b`: fold the sidebar away or show it; the choice holds at any width until the app closes."""
+        self._sidebar_peek = False
+        self.sidebar_wanted = not self.sidebar.display
+        self.fit_to_width()
+
+    def fit_to_width(self) -> None:
+        """The sidebar folds below SIDEBAR_MIN_WIDTH unless the agent said otherwise; the footer keeps to
+        the keys that matter below FULL_WIDTH."""
+        width = self.size.width or self.app.size.width
+        if not self._sidebar_peek:
+            show = self.sidebar_wanted if self.sidebar_wanted is not None else width >= SIDEBAR_MIN_WIDTH
+            if self.sidebar.display != show:
+                self.sidebar.display = show
+                if not show and self.sidebar.has_focus:
+                    self.ticket_list.focus()
+        self.query_one(QueueFooter).narrow = width < FULL_WIDTH
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.fit_to_width()
 
     # --- changes from elsewhere -----------------------------------------------------------------
 
@@ -318,6 +372,10 @@ class QueueScreen(Screen[None]):
         parts.append(f"  {total} tickets  sort:{self.sort}")
         if self.filter_text:
             parts.append(f"  /{self.filter_text}", style="italic")
+        if tl.hidden_columns:
+            # a ticked column that cannot fit is said, never silently gone
+            names = ", ".join(COLUMNS[c].title for c in tl.hidden_columns)
+            parts.append(f"  no room for {names}", style="yellow")
         if tl.marked:
             parts.append(f"  {len(tl.marked)} marked", style="bold yellow")
         row = tl.current_row
@@ -424,12 +482,13 @@ class QueueScreen(Screen[None]):
 
     def set_sort(self, sort: str) -> None:
         self.sort = sort
+        self._remember_view()
         self.apply_query()
 
     def action_cycle_sort(self) -> None:
+        # no toast: the status line says sort:NAME already
         i = SORTS.index(self.sort) if self.sort in SORTS else 0
         self.set_sort(SORTS[(i + 1) % len(SORTS)])
-        self.notify(f"Sorted by {self.sort}", timeout=1.5)
 
     def action_pick_sort(self) -> None:
         def chosen(value: str | None) -> None:
@@ -438,9 +497,11 @@ class QueueScreen(Screen[None]):
 
         self.app.push_screen(PickScreen("Sort by", list(SORTS)), chosen)
 
-    def set_columns(self, columns: tuple[str, ...]) -> None:
+    def set_columns(self, columns: tuple[str, ...], remember: bool = True) -> None:
         self.columns = columns
         self.ticket_list.set_columns(columns)
+        if remember:
+            self._remember_view()
 
     def action_pick_columns(self) -> None:
         def chosen(value: tuple[str, ...] | None) -> None:

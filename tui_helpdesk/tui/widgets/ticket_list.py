@@ -13,7 +13,6 @@ far scrollbar drag walks pages in a worker while placeholder rows are shown.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, ClassVar, TypeVar
 
@@ -34,6 +33,15 @@ from tui_helpdesk.services import door, queries
 from tui_helpdesk.services.context import Actor
 from tui_helpdesk.services.queries import Page, QueueRow, TicketQuery, cursor_of
 from tui_helpdesk.tui.keymap import LIST_BINDINGS
+from tui_helpdesk.tui.widgets.columns import (
+    COLUMNS,
+    DEFAULT_COLUMNS,
+    GAP,
+    PREFIX,
+    Layout,
+    arrange,
+    title_of,
+)
 
 try:
     from tui_helpdesk.untrusted import clean_line
@@ -54,34 +62,8 @@ MARK_ALL_LIMIT = 1000
 _R = TypeVar("_R")
 
 
-@dataclass(frozen=True)
-class Column:
-    key: str
-    title: str
-    width: int  # 0: takes the remaining width
-
-
-COLUMNS: dict[str, Column] = {
-    c.key: c
-    for c in (
-        Column("number", "Number", 9),
-        Column("subject", "Subject", 0),
-        Column("requester", "Requester", 16),
-        Column("organization", "Organization", 14),
-        Column("department", "Dept", 11),
-        Column("status", "Status", 11),
-        Column("priority", "Prio", 7),
-        Column("assignee", "Assignee", 12),
-        Column("updated", "Upd", 4),
-        Column("due", "Due", 5),
-    )
-}
-DEFAULT_COLUMNS: tuple[str, ...] = tuple(COLUMNS)
-# Dropped first when the terminal is too narrow for the chosen columns.
-DROP_ORDER = ("organization", "requester", "department", "updated", "assignee", "due", "status", "priority")
-SUBJECT_MIN = 16
-PREFIX = 4  # mark, presence, reopened, a space
-GAP = 1
+# The columns, their widths and the order they are dropped in live in columns.py (one place).
+__all__ = ["COLUMNS", "DEFAULT_COLUMNS", "GAP", "PREFIX", "TicketList", "layout"]
 
 
 def age(delta: timedelta) -> str:
@@ -103,29 +85,15 @@ def _style(color: str) -> Style:
         return Style()
 
 
-def layout(width: int, columns: tuple[str, ...]) -> list[tuple[str, int]]:
-    """(column key, width) that fit in `width` cells, subject taking what is left."""
-    chosen = [c for c in columns if c in COLUMNS]
-    if "number" not in chosen:
-        chosen.insert(0, "number")
+def layout(
+    width: int, columns: tuple[str, ...], sort: str = "", natural: dict[str, int] | None = None
+) -> list[tuple[str, int]]:
+    """(column key, width) that fit in `width` cells (columns.arrange decides)."""
+    return list(arrange(width, columns, sort, natural).cells)
 
-    def need(cols: list[str]) -> int:
-        fixed = sum(COLUMNS[c].width + GAP for c in cols if c != "subject")
-        return PREFIX + fixed + (SUBJECT_MIN if "subject" in cols else 0)
 
-    for drop in DROP_ORDER:
-        if need(chosen) <= width:
-            break
-        if drop in chosen:
-            chosen.remove(drop)
-    fixed = sum(COLUMNS[c].width + GAP for c in chosen if c != "subject")
-    subject = max(0, width - PREFIX - fixed)
-    out = []
-    for c in chosen:
-        w = subject if c == "subject" else COLUMNS[c].width
-        if w > 0:
-            out.append((c, w))
-    return out
+# the text columns whose longest value on the loaded rows widens them (columns.arrange)
+_MEASURED = ("number", "requester", "organization", "department", "status", "priority", "assignee")
 
 
 def cell_text(row: QueueRow, key: str, now: datetime) -> str:
@@ -258,6 +226,10 @@ class TicketList(ScrollView, can_focus=True):
         self._last_highlight: int | None = None
         self._cursor_scrolling = False  # the cursor is scrolling the view: the view must not move it back
         self.loading_rows = False
+        # longest value per text column on the rows loaded since the list was set (columns.arrange)
+        self._natural: dict[str, int] = {}
+        self._arranged: tuple[Any, Layout] | None = None
+        self.hidden_columns: tuple[str, ...] = ()  # chosen but too wide to show (the status line says so)
         self.fetch_count = 0  # keyset reads issued (tests and benchmarks read it)
 
     def _read(self, fn: Callable[..., _R], *args: Any, **kwargs: Any) -> _R:
@@ -274,6 +246,7 @@ class TicketList(ScrollView, can_focus=True):
             self.scroll_to(y=0, animate=False, immediate=True)
             self.marked.clear()
             self._range_anchor = None
+            self._natural = {}
         self._reset_window()
         self._load_initial(keep_position)
 
@@ -434,12 +407,20 @@ class TicketList(ScrollView, can_focus=True):
         self._highlight()
         self.post_message(self.Changed(self))
 
-    def _update_number_width(self) -> None:
-        longest = max((len(r.number) for r in self._win), default=0)
-        width = max(8, longest)
-        if COLUMNS["number"].width < width:
-            COLUMNS["number"] = Column("number", "Number", width)
+    def _update_number_width(self, rows: Any = None) -> None:
+        """Measure the text columns of the rows read (the window by default): a column widens to its
+        longest value when there is room."""
+        natural = self._natural
+        grew = False
+        for row in self._win if rows is None else rows:
+            for key in _MEASURED:
+                n = cell_len(cell_text(row, key, self._now))
+                if n > natural.get(key, 0):
+                    natural[key] = n
+                    grew = True
+        if grew:
             self._cache.clear()
+            self.refresh()
 
     def _ensure_loaded(self) -> None:
         """Start the reads that keep MARGIN rows loaded beyond both edges of the viewport."""
@@ -509,7 +490,7 @@ class TicketList(ScrollView, can_focus=True):
         if self._at_end:
             self.total = self._win_start + len(self._win)
         self._trim()
-        self._update_number_width()
+        self._update_number_width(page.rows)
         self._after_window_change()
 
     def _trim(self) -> None:
@@ -836,7 +817,15 @@ class TicketList(ScrollView, can_focus=True):
     # --- rendering ------------------------------------------------------------------------------
 
     def _layout(self) -> list[tuple[str, int]]:
-        return layout(self.size.width, self.columns)
+        sort = self.query_.sort if self.query_ else ""
+        key = (self.size.width, self.columns, sort, tuple(sorted(self._natural.items())))
+        if self._arranged is None or self._arranged[0] != key:
+            arranged = arrange(self.size.width, self.columns, sort, self._natural)
+            self._arranged = (key, arranged)
+            if arranged.hidden != self.hidden_columns:
+                self.hidden_columns = arranged.hidden
+                self.post_message(self.Changed(self))
+        return list(self._arranged[1].cells)
 
     def render_line(self, y: int) -> Strip:
         width = self.size.width
@@ -865,7 +854,7 @@ class TicketList(ScrollView, can_focus=True):
         sort = self.query_.sort if self.query_ else ""
         parts = [" " * PREFIX]
         for key, w in cols:
-            title = COLUMNS[key].title
+            title = title_of(key, w)
             if (key, sort) in (("updated", "updated"), ("due", "due"), ("priority", "priority")):
                 title += "▼" if sort != "due" else "▲"
             parts.append(set_cell_size(title, w) + " " * GAP)
