@@ -22,6 +22,9 @@ def register(sub: Any) -> None:
     p.add_argument("--role", default="Agent", help="role in the primary department (default Agent)")
     p.set_defaults(func=cmd_agent_add)
     agent_sub.add_parser("list", help="list agents").set_defaults(func=cmd_agent_list)
+    from tui_helpdesk.cli import agent_ssh  # `agent key ...` and `agent totp ...`: the SSH login
+
+    agent_ssh.register(agent_sub)
 
 
 def _agent_json(row: Any) -> dict[str, Any]:
