@@ -250,3 +250,21 @@ def test_seed_002_status_ids_follow_the_setting(api: Desk) -> None:
     finally:
         with transaction(api.engine, api.actors["root"]) as tx:
             admin_desk.reset_setting(tx, "api_status_ids")
+
+
+def test_published_articles_are_read_without_a_key_internal_ones_are_404(api: Desk) -> None:
+    from tui_helpdesk.services import kb
+    from tui_helpdesk.services.context import Actor, transaction
+
+    with transaction(api.engine, Actor.system("cli")) as tx:
+        kb.create(tx, "Reset your password", "Use the *forgot* link.", "Accounts", published=True,
+                  new_category=True)
+        kb.create(tx, "Internal escalation", "Call the on-call lead.", "Accounts")
+    with api.client(None) as anyone:
+        text = anyone.get("/public/kb/reset-your-password")
+        listed = anyone.get("/public/kb", params={"q": "password"}).json()
+        internal = anyone.get("/public/kb/internal-escalation")
+    assert text.status_code == 200 and text.headers["content-type"].startswith("text/markdown")
+    assert text.text == "# Reset your password\n\nUse the *forgot* link.\n"
+    assert [a["slug"] for a in listed["articles"]] == ["reset-your-password"]
+    assert internal.status_code == 404 and "Call the on-call" not in internal.text

@@ -139,7 +139,7 @@ class _TooLarge(Exception):
 
 def create_app(engine: Engine, *, throttle: api_keys.FailureThrottle | None = None,
                max_body: int = MAX_BODY) -> FastAPI:
-    from .routes import directory, public, replies, tickets
+    from .routes import directory, public, public_kb, replies, tickets
 
     app = FastAPI(
         title="tui-helpdesk API",
@@ -160,6 +160,6 @@ def create_app(engine: Engine, *, throttle: api_keys.FailureThrottle | None = No
     app.add_exception_handler(DatabaseUnavailable, _database_down)
     app.add_exception_handler(Exception, _bug)
     app.add_middleware(BodyLimit, limit=max_body)
-    for module in (tickets, replies, directory, public):
+    for module in (tickets, replies, directory, public, public_kb):
         app.include_router(module.router, prefix="/api")
     return app

@@ -125,7 +125,7 @@ def _conditions(tx: Tx, f: AuditFilter) -> list[Any]:
             kind, ident = "ticket", str(ticket_id)
         conds.append(AuditLog.object_type == kind)
         if ident:
-            if not ident.isdigit() or len(ident) > 12:
+            if not (ident.isascii() and ident.isdigit()) or len(ident) > 12:
                 raise ValidationError("object", f"the id after {kind}: must be a number, got {ident!r}")
             conds.append(AuditLog.object_id == int(ident))
     if f.since is not None:

@@ -429,7 +429,7 @@ def _check_version(tx: Tx, article: KbArticle, expected: int | None) -> None:
 def _article(tx: Tx, ref: str | int, lock: bool = False) -> KbArticle:
     raw = str(ref).strip()
     stmt = select(KbArticle)
-    if raw.isdigit() and len(raw) < 12:
+    if _is_id(raw):
         stmt = stmt.where(or_(KbArticle.id == int(raw), KbArticle.slug == raw))
     else:
         stmt = stmt.where(KbArticle.slug == raw.lower())
@@ -441,13 +441,18 @@ def _article(tx: Tx, ref: str | int, lock: bool = False) -> KbArticle:
     return found
 
 
+def _is_id(raw: str) -> bool:
+    # ASCII digits only: "²".isdigit() is true and int() refuses it
+    return raw.isascii() and raw.isdigit() and len(raw) < 12
+
+
 def _category(tx: Tx, ref: str | int, *, create: bool = False) -> KbCategory:
     raw = str(ref).strip()
     if not raw:
         raise ValidationError("category", "is required")
     stmt = select(KbCategory).where(func.lower(KbCategory.name) == raw.lower())
     found = tx.session.execute(stmt).scalar_one_or_none()
-    if found is None and raw.isdigit() and len(raw) < 12:
+    if found is None and _is_id(raw):
         found = tx.session.get(KbCategory, int(raw))
     if found is None and create:
         row = add_category(tx, raw)

@@ -1,0 +1,57 @@
+"""/api/public/kb: published knowledge-base articles, no key needed (services/kb.py, public=True).
+
+`GET /api/public/kb/{slug}` is the "public text" the composer links to (kb_public_url + this path):
+the article as Markdown, readable in a browser or by curl. Internal articles answer 404, as missing ones.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import PlainTextResponse
+from pydantic import BaseModel
+
+from tui_helpdesk.services import door, kb
+from tui_helpdesk.services.context import Actor
+
+from .. import schemas
+from ..auth import engine_of
+
+router = APIRouter(tags=["public"])
+
+PUBLIC = Actor(agent_id=None, username="public view", is_admin=False, origin="api")
+NOT_FOUND = {404: {"model": schemas.Error, "description": "no published article by that id or slug"}}
+
+
+class PublicArticle(BaseModel):
+    id: int
+    slug: str
+    title: str
+    category: str
+    tags: list[str]
+    updated_at: datetime
+
+
+class PublicArticles(BaseModel):
+    articles: list[PublicArticle]
+
+
+@router.get("/public/kb", response_model=PublicArticles, summary="Published articles (search with q)",
+            responses={422: {"model": schemas.Error, "description": "invalid input"}})
+def public_articles(request: Request, q: str = Query("", max_length=400, description="search words")
+                    ) -> PublicArticles:
+    rows = door.read(engine_of(request), PUBLIC, kb.list_articles, words=q, public=True, limit=200)
+    return PublicArticles(articles=[
+        PublicArticle(id=r.id, slug=r.slug, title=r.title, category=r.category, tags=list(r.tags),
+                      updated_at=r.updated_at) for r in rows
+    ])
+
+
+@router.get("/public/kb/{ref}", response_class=PlainTextResponse, responses={
+    200: {"content": {"text/markdown": {}}, "description": "the article: its title, then its Markdown"},
+    **NOT_FOUND,
+}, summary="A published article's text (Markdown)")
+def public_article(request: Request, ref: str) -> PlainTextResponse:
+    row = door.read(engine_of(request), PUBLIC, kb.get, ref, public=True)
+    return PlainTextResponse(f"# {row.title}\n\n{row.body.strip()}\n", media_type="text/markdown; charset=utf-8")
