@@ -78,3 +78,16 @@ def test_report_time_per_ticket_agent_and_organization_as_csv_and_json(sqlite_de
     rows = list(csv.DictReader(io.StringIO(billable.out)))
     assert [(r["level"], r["minutes"], r["amount"]) for r in rows if r["level"] == "total"] == [
         ("total", "45", "75.00")]
+
+
+def test_ticket_export_writes_the_filtered_tickets_to_a_file(sqlite_desk, tmp_path):
+    run = sqlite_desk
+    number = _acme_ticket(run)
+    target = tmp_path / "out.jsonl"
+    done = run("ticket", "export", "--query", "org:Acme", "--columns", "number,organization", "--format", "jsonl",
+               "--output", target)
+    assert done.code == 0, done.err
+    assert [json.loads(line) for line in target.read_text().splitlines()] == [
+        {"number": number, "organization": "Acme"}]
+    bad = run("--json", "ticket", "export", "--columns", "nope")
+    assert bad.code == 1 and bad.error["field"] == "columns"

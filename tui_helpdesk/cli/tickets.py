@@ -530,6 +530,9 @@ def _expect(p: argparse.ArgumentParser) -> None:
 def register(sub: Any) -> None:
     p_ticket = sub.add_parser("ticket", help="tickets")
     t = p_ticket.add_subparsers(dest="cmd", metavar="ACTION", required=True)
+    from tui_helpdesk.cli.ticket_export import add_export
+
+    add_export(t)
 
     p = t.add_parser("list", help="list tickets (keyset paging with --after)")
     p.add_argument("--status", action="append", help="status name or state (repeatable: any of them)")
