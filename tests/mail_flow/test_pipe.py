@@ -17,6 +17,7 @@ from sqlalchemy import select
 from tui_helpdesk import worker
 from tui_helpdesk.db import get_engine, session_scope
 from tui_helpdesk.models import InboundMessage, Mailbox, Ticket, WorkerLock
+from tui_helpdesk.models.mail import InboundRaw
 from tui_helpdesk.services import inbound_journal
 
 # The real CLI; afterwards the process says which heavy modules it had imported.
@@ -76,6 +77,7 @@ def test_with_a_worker_running_the_pipe_only_journals_and_the_worker_processes_a
 def test_the_journals_core_tables_match_the_models() -> None:
     for light, model in (
         (inbound_journal.inbound_message, InboundMessage),
+        (inbound_journal.inbound_raw, InboundRaw),
         (inbound_journal.mailbox, Mailbox),
         (inbound_journal.worker_lock, WorkerLock),
     ):
