@@ -76,6 +76,7 @@ COMMAND_MODULES = (
     "tui_helpdesk.cli.mail",
     "tui_helpdesk.cli.lifecycle",
     "tui_helpdesk.cli.admin",
+    "tui_helpdesk.cli.fields",
     "tui_helpdesk.cli.api_keys",
     "tui_helpdesk.cli.kb",
     "tui_helpdesk.cli.audit",
@@ -101,6 +102,7 @@ COMMANDS = {
         ("sla", "schedule", "holiday", "scheduled", "task", "autoclose"), "tui_helpdesk.cli.lifecycle"
     ),
     "admin": "tui_helpdesk.cli.admin",
+    **dict.fromkeys(("field", "asset"), "tui_helpdesk.cli.fields"),
     "api-key": "tui_helpdesk.cli.api_keys",
     "kb": "tui_helpdesk.cli.kb",
     "audit": "tui_helpdesk.cli.audit",

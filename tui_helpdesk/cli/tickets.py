@@ -697,6 +697,9 @@ def register(sub: Any) -> None:
         _expect(p)
         p.set_defaults(func=cmd_entry)
 
+    from tui_helpdesk.cli import fields  # `ticket set-field` and `ticket set-asset`
+
+    fields.register_ticket(t)
     p = t.add_parser("time", help="log time spent")
     _ref(p)
     p.add_argument("minutes", type=int)
