@@ -21,7 +21,7 @@ from tui_helpdesk.models import (
     TicketLink,
     TimeEntry,
 )
-from tui_helpdesk.services import demo, tickets
+from tui_helpdesk.services import demo, lifecycle, tickets
 from tui_helpdesk.services.context import resolve_actor, transaction
 
 NOW = "2026-03-02T09:00:00Z"
@@ -80,6 +80,14 @@ def test_demo_has_every_state_links_a_merge_and_real_history(sqlite_url):
         detail = tickets.view(tx, parent_id)
         assert detail.merged_children
         assert {i.ticket_id for i in detail.thread} > {detail.id}
+    # issue 12 item 13: the first worker pass has no timer work left over from the replayed history (it
+    # closed 22 resolved tickets whose reopen window had ended); they were closed when the window ended
+    assert all(not numbers for numbers in lifecycle.preview_timers(engine).values())
+    assert made["closed_after_window"] > 0
+    with db.session_scope(engine, write=False) as s:
+        closed = s.execute(select(TicketEvent).where(TicketEvent.kind == "auto_closed")).scalars().all()
+        assert len(closed) == made["closed_after_window"]
+        assert all(e.created_at < clock.parse_iso(NOW) for e in closed)
 
 
 def test_demo_is_deterministic_for_a_seed(tmp_path):
