@@ -303,6 +303,16 @@ def _summary(counts: dict[str, int]) -> str:
     return ", ".join(parts)
 
 
+def _outbox_words(engine: Engine) -> str:
+    from tui_helpdesk.services.outbox_status import waiting_words
+
+    try:
+        return waiting_words(engine)
+    except Exception:  # noqa: BLE001 - the status line is a hint; the next pass tries again
+        log.debug("outbox status failed", exc_info=True)
+        return ""
+
+
 WAKE_EVERY = 1.0  # seconds: how soon a message journaled by `helpdesk ingest` is processed
 
 
@@ -365,6 +375,8 @@ def run_forever(
                 report(f"worker: standby (another worker holds the lock) {stamp}")
             elif errors:
                 report(f"worker: error at {stamp}: {errors[-1]}")
+            elif waiting := _outbox_words(engine):
+                report(f"worker: {waiting} ({stamp})")  # what is wrong, in words, not a retry count
             else:
                 summary = _summary(counts)
                 report(f"worker: ok {stamp}" + (f" ({summary})" if summary else ""))
