@@ -81,6 +81,15 @@ def _pg_template(pg_server: PgServer) -> Iterator[str]:
     databases.drop_pg(pg_server, name)
 
 
+@pytest.fixture(scope="session")
+def _pg_scratch(pg_server: PgServer, _pg_template: str) -> Iterator[databases.PgScratch]:
+    """The one PostgreSQL database this session's tests share, emptied back to the template before each
+    (see tests/support/databases.py for why not a fresh copy per test)."""
+    scratch = databases.PgScratch(pg_server, _pg_template)
+    yield scratch
+    scratch.drop()
+
+
 # --- SQLite and the parametrized database ---------------------------------------------------------
 
 
@@ -99,8 +108,8 @@ def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A fresh database at the head revision, private to this test; the test runs once per engine
     (ids `sqlite` and `postgres`). SQLite: `sqlite:///<tmp_path>/db/helpdesk.db`, copied from a
-    template. PostgreSQL: `postgresql+psycopg://...` of a database created from a template and dropped
-    afterwards. The postgres variant skips (or fails, see pg_server) without a server.
+    template. PostgreSQL: `postgresql+psycopg://...` of the session's scratch database, emptied back to the
+    template's state before the test (the URL is the same for every test of a worker). The postgres variant skips (or fails, see pg_server) without a server.
     Teardown calls tui_helpdesk.db.dispose_all(), so engines from get_engine() die with the test."""
     if request.param == "sqlite":
         directory = tmp_path / "db"
@@ -111,13 +120,12 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         finally:
             db.dispose_all()
         return
-    server: PgServer = request.getfixturevalue("pg_server")
-    name, url = databases.create_pg_copy(server, request.getfixturevalue("_pg_template"))
+    scratch: databases.PgScratch = request.getfixturevalue("_pg_scratch")
+    scratch.reset()
     try:
-        yield url
+        yield scratch.url
     finally:
         db.dispose_all()
-        databases.drop_pg(server, name)
 
 
 @pytest.fixture

@@ -2,7 +2,8 @@
 
 A fixture that fills a database with the same rows for every test (a desk made through twenty CLI calls,
 sixty seeded tickets) builds them in the first test that asks, keeps a copy of that database, and gives
-every later test a copy of the copy: a file copy on SQLite, `CREATE DATABASE ... TEMPLATE` on PostgreSQL.
+every later test a copy of the copy: a file copy on SQLite, the rows written back by binary COPY on
+PostgreSQL (see databases.refill_pg).
 The test still gets a private database it may change at will.
 
 Layers: a fixture built on top of another one's data (the CLI `queue` on the CLI `desk`) names its own
@@ -13,10 +14,8 @@ alone never mix. A layer must be built on what the previous layer left, with no 
 from __future__ import annotations
 
 import copy
-import os
 import shutil
 import sqlite3
-import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -27,7 +26,7 @@ from sqlalchemy.engine import make_url
 
 from tui_helpdesk import clock, db
 
-from .databases import end_sessions
+from .databases import PgRows, capture_pg, refill_pg
 from .postgres import PgServer
 
 T = TypeVar("T")
@@ -36,7 +35,7 @@ Key = tuple[str, ...]
 
 @dataclass(frozen=True)
 class _Saved:
-    where: str  # the snapshot's file (SQLite) or database name (PostgreSQL)
+    where: Any  # the snapshot's file (SQLite) or its rows (PostgreSQL, a PgRows)
     value: Any  # what the build returned, handed out as a copy
     pinned: datetime | None  # the clock the build pinned (every copy gets it back)
     pins: bool  # whether the build changed the clock's pin at all
@@ -74,10 +73,10 @@ class Store:
                 clock.set_now(self._saved[prefix].pinned)
                 break
 
-    def _save(self, url: str, key: Key) -> str:
+    def _save(self, url: str, key: Key) -> Any:
         raise NotImplementedError
 
-    def _restore(self, url: str, where: str) -> None:
+    def _restore(self, url: str, where: Any) -> None:
         raise NotImplementedError
 
 
@@ -107,28 +106,14 @@ class PgSnapshots(Store):
         super().__init__()
         self.server = server
 
-    def _save(self, url: str, key: Key) -> str:
-        name = (
-            f"helpdesk_snap_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}_{uuid.uuid4().hex[:10]}".lower()
-        )
-        source = _pg_name(url)
-        with self.server.admin() as conn:
-            end_sessions(conn, source)  # a template must have no other session
-            conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{source}"')
-        return name
+    def _save(self, url: str, key: Key) -> PgRows:
+        return capture_pg(self.server, _pg_name(url))
 
-    def _restore(self, url: str, where: str) -> None:
-        name = _pg_name(url)
-        with self.server.admin() as conn:
-            end_sessions(conn, name)
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{where}"')
+    def _restore(self, url: str, where: PgRows) -> None:
+        refill_pg(self.server, _pg_name(url), where)
 
     def drop_all(self) -> None:
-        with self.server.admin() as conn:
-            for saved in self._saved.values():
-                conn.execute(f'DROP DATABASE IF EXISTS "{saved.where}" WITH (FORCE)')
-        self._saved.clear()
+        self._saved.clear()  # the rows are held in memory
 
 
 def _disconnect(url: str) -> None:
