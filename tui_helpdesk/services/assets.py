@@ -58,6 +58,16 @@ def list_assets(tx: Tx, organization: str | int) -> list[AssetRow]:
     return _rows(tx.session, Asset.organization_id == org.id)
 
 
+def list_all(tx: Tx, search: str = "", limit: int = 500) -> list[AssetRow]:
+    """Every organization's assets (the admin list); `search` matches a name, serial or organization."""
+    where = []
+    if search.strip():
+        like = f"%{search.strip().lower()}%"
+        where.append(func.lower(Asset.name).like(like) | func.lower(Asset.serial).like(like)
+                     | func.lower(Organization.name).like(like))
+    return _rows(tx.session, *where)[:limit]
+
+
 def get(tx: Tx, asset_id: int | str) -> AssetRow:
     found = _rows(tx.session, Asset.id == c.integer(asset_id, "asset"))
     if not found:
@@ -79,8 +89,10 @@ def _apply(asset: Asset, values: dict[str, Any]) -> None:
 
 def add_asset(tx: Tx, organization: str | int, **values: Any) -> AssetRow:
     require_admin(tx)
-    org = c.get(tx.session, Organization, c.ref(tx.session, organization, "organization", lookup.organization),
-                "organization")
+    org_id = c.ref(tx.session, organization, "organization", lookup.organization)
+    if org_id is None:
+        raise ValidationError("organization", "is required (the client that owns the asset)")
+    org = c.get(tx.session, Organization, org_id, "organization")
     values.setdefault("name", "")
     asset = Asset(organization_id=org.id, name="", created_at=tx.now)
     _apply(asset, values)

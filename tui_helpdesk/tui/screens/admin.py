@@ -848,6 +848,7 @@ SECTION_MODULES = (
     "tui_helpdesk.tui.screens.admin_lifecycle",
     "tui_helpdesk.tui.screens.admin_mail",
     "tui_helpdesk.tui.screens.admin_keys",
+    "tui_helpdesk.tui.screens.admin_fields",
 )
 
 
