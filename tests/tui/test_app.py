@@ -149,7 +149,7 @@ async def test_a_plain_agent_makes_their_own_key_on_their_settings_screen(desk: 
         await listed(pilot)
         await pilot.press("f4")
         await until(pilot, lambda: isinstance(app.screen, AdminScreen), "the settings screen")
-        assert [s.title for s in app.screen.sections] == ["API keys"]
+        assert [s.title for s in app.screen.sections] == ["API keys", "SSH keys"]
         await until(pilot, lambda: isinstance(app.focused, DataTable), "the keys table")
         assert key_names() == []  # root's key is not listed to sam
         await pilot.press("n")

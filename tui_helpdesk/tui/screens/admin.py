@@ -848,7 +848,9 @@ SECTION_MODULES = (
     "tui_helpdesk.tui.screens.admin_lifecycle",
     "tui_helpdesk.tui.screens.admin_mail",
     "tui_helpdesk.tui.screens.admin_keys",
+    "tui_helpdesk.tui.screens.admin_audit",
     "tui_helpdesk.tui.screens.admin_fields",
+    "tui_helpdesk.tui.screens.admin_ssh_keys",
 )
 
 
@@ -882,6 +884,7 @@ class AdminScreen(Screen[None]):
         Binding("i", "import_contacts", "Import CSV", id="admin.import", show=False),
         Binding("t", "row_action", "Row action", id="admin.row_action", show=False),
         Binding("v", "view_row", "View", id="admin.view", show=False),
+        Binding("E", "export", "Export CSV", id="admin.export", show=False),
         Binding("r", "refresh", "Refresh", id="admin.refresh", show=False),
         Binding("tab", "switch_focus", "Sections", id="admin.sections", show=False),
         Binding("j", "cursor_down", "Down", id="admin.down", show=False),
@@ -1278,6 +1281,32 @@ class AdminScreen(Screen[None]):
             return
         self.app.call_from_thread(self.app.push_screen, MessageDialog(title, lines))
 
+    def action_export(self) -> None:
+        """E: a section that can export (the audit log) writes what its filter matches to a file."""
+        section = self.section
+        if not self.allowed or not callable(getattr(section, "export", None)):
+            return
+        search = self._search()
+
+        def chosen(path: str | None) -> None:
+            if path:
+                self._export(section, search, path)
+
+        self.app.push_screen(PathPrompt(f"Export {section.title} as CSV", "Every row the filter matches."), chosen)
+
+    @work(thread=True, group="admin-read")
+    def _export(self, section: Section, search: str, path: str) -> None:
+        ctx = ctx_of(self)
+        try:
+            message = section.export(ctx.engine, ctx.actor, search, path)  # type: ignore[attr-defined]
+        except ValidationError as exc:
+            self.app.call_from_thread(self._failed, exc.message)
+            return
+        except ServiceError as exc:
+            self.app.call_from_thread(self._failed, str(exc))
+            return
+        self.app.call_from_thread(self._written, section, clean_line(message), None)
+
     def action_import_contacts(self) -> None:
         if not self.allowed or not isinstance(self.section, ContactSection):
             return
@@ -1330,6 +1359,9 @@ class AdminScreen(Screen[None]):
 
     @on(DataTable.RowSelected, "#admin-table")
     def _row_entered(self) -> None:
+        if not self.section.can_edit and self.section.view_action:
+            self.action_view_row()  # a read-only section (the audit log): enter reads the row
+            return
         self.action_edit()
 
     @on(Input.Changed, "#admin-filter")
