@@ -35,8 +35,8 @@ class AssetRow:
 
     @property
     def label(self) -> str:
-        """How a picker and the header name it: "Laptop LT-7 (laptop, SN 123)"."""
-        extra = ", ".join(x for x in (self.type, f"SN {self.serial}" if self.serial else "") if x)
+        """How a picker and the header name it: "Laptop 7 (laptop, LT-7)"."""
+        extra = ", ".join(x for x in (self.type, self.serial) if x)
         return f"{self.name} ({extra})" if extra else self.name
 
 

@@ -452,6 +452,55 @@ def display(f: FieldRow | None, value: Any) -> str:
 # --- what other parts read ---------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class ShownValue:
+    """One field as a ticket's header (or a contact's page) shows it; `text` "" when it has no value."""
+
+    name: str
+    label: str
+    type: str
+    text: str
+    help_text: str = ""
+    choices: tuple[str, ...] = ()
+    required_at_close: bool = False
+    defined: bool = True  # False: a key no field defines (set before fields existed, or since removed)
+
+
+def shown(fields: Iterable[FieldRow], values: Mapping[str, Any] | None) -> tuple[ShownValue, ...]:
+    """The given fields in order with their values, then any other keys that hold a value."""
+    values = dict(values or {})
+    out = [ShownValue(f.name, f.label, f.type, display(f, values.pop(f.name, None)), f.help_text, f.choices,
+                      f.required_at_close) for f in fields]
+    out += [ShownValue(k, k, "text", display(None, v), defined=False) for k, v in values.items() if v not in (None, "")]
+    return tuple(out)
+
+
+def shown_for_ticket(session: Session, ticket: Ticket) -> tuple[ShownValue, ...]:
+    """The fields that apply to this ticket's topic and department, and any other values it holds."""
+    return shown(for_ticket(session, ticket.topic_id, ticket.department_id), ticket.custom_fields)
+
+
+def shown_for(session: Session, target: str, values: Mapping[str, Any] | None) -> tuple[ShownValue, ...]:
+    return shown(definitions(session, target), values)
+
+
+def set_record_values(tx: Tx, target: str, object_id: int, values: Mapping[str, Any]) -> dict[str, Any]:
+    """Set a contact's or an organization's field values (None clears one); the same rule edits the row."""
+    from tui_helpdesk.models import Contact, Organization
+
+    require_admin(tx)
+    model = {"contact": Contact, "organization": Organization}.get(target)
+    if model is None:
+        raise ValidationError("target", f"{target!r}: values are set here on contacts and organizations")
+    row = c.get(tx.session, model, object_id, target)
+    cleaned = clean_values(tx.session, target, values)
+    old = dict(row.custom_fields or {})
+    row.custom_fields = merge(old, cleaned)
+    c.record(tx, "update", target, row.id, changes={"custom_fields": [old, row.custom_fields]})
+    tx.session.flush()
+    return dict(row.custom_fields)
+
+
 def export_columns(session: Session, columns: Iterable[str]) -> dict[str, FieldRow | None]:
     """For the exports: each `cf.NAME` column with its definition (None: a key no field defines, still
     exported as text). Raises ValidationError naming an unknown column only when no ticket field is called

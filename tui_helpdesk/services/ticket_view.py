@@ -143,6 +143,10 @@ class TicketDetail:
     last_entry_id: int = 0
     # mail to the requester bounced: when and the report's status ("" when it does not)
     requester_bounce: str = ""
+    # the custom fields that apply (labels, values as text; services/custom_fields.py) and the asset
+    custom: tuple[Any, ...] = ()
+    asset: str = ""
+    asset_id: int | None = None
 
     def as_json(self) -> dict[str, Any]:
         return _jsonable(asdict(self))
@@ -196,6 +200,9 @@ def detail(session: Session, ticket: Ticket, *, thread: bool = True, order: str 
         select(func.coalesce(func.sum(TimeEntry.minutes), 0)).where(TimeEntry.ticket_id == ticket.id)
     ).scalar_one()
     items = tuple(thread_items(session, ticket, order=order, events=events, staff=staff)) if thread else ()
+    from . import assets, custom_fields  # here: both import modules that import this one
+
+    asset = assets.of_ticket(session, ticket.id)
     return TicketDetail(
         id=ticket.id, number=ticket.number, subject=ticket.subject, version=ticket.version,
         state=ticket.state, status=status.name if status else "", status_id=ticket.status_id,
@@ -223,6 +230,8 @@ def detail(session: Session, ticket: Ticket, *, thread: bool = True, order: str 
         resolved_at=ticket.resolved_at, closed_at=ticket.closed_at, thread=items,
         last_entry_id=_last_entry_id(session, ticket),
         requester_bounce=_bounce_text(contact),
+        custom=custom_fields.shown_for_ticket(session, ticket) if staff else (),
+        asset=asset.label if asset else "", asset_id=asset.id if asset else None,
     )
 
 

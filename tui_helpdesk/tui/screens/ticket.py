@@ -55,7 +55,7 @@ from tui_helpdesk.services.ticket_view import Cursor, ThreadItem, ThreadPage, Ti
 from tui_helpdesk.tui import markdown
 from tui_helpdesk.tui.context import AppContext, ctx_of
 from tui_helpdesk.tui.widgets.composer import ComposerScreen, Draft
-from tui_helpdesk.tui.widgets.header_fields import HeaderFields
+from tui_helpdesk.tui.widgets.header_fields import HeaderFields, edit_custom, edit_items
 from tui_helpdesk.tui.widgets.pickers import (
     ChoiceScreen,
     ConfirmScreen,
@@ -1128,7 +1128,7 @@ class TicketScreen(Screen[tuple[str, int] | None]):
     def action_edit_field(self) -> None:
         if self.detail is None:
             return
-        items = [PickItem(key, label) for key, label in self.EDITABLE]
+        items = [PickItem(key, label) for key, label in self.EDITABLE] + edit_items(self.detail)
         d = self.detail
         self.pick(f"Edit which field of {d.number}?", items, lambda key: self._edit(key, d))
 
@@ -1161,6 +1161,8 @@ class TicketScreen(Screen[tuple[str, int] | None]):
         )
 
     def _edit(self, key: str, d: TicketDetail) -> None:
+        if edit_custom(self, key, d):  # the asset and the custom fields (widgets/header_fields.py)
+            return
         redirect = {
             "department": self.action_transfer,
             "status": self.action_set_status,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from rich.console import Group, RenderableType
 from rich.errors import StyleSyntaxError
@@ -15,6 +16,7 @@ from textual.widgets import Static
 from tui_helpdesk import clock
 from tui_helpdesk.services.presence import Seen
 from tui_helpdesk.services.ticket_view import TicketDetail
+from tui_helpdesk.tui.widgets.pickers import PickItem
 from tui_helpdesk.untrusted import clean_line
 
 # (field id, label) in display order; the edit menu offers the same ids.
@@ -140,6 +142,80 @@ def field_values(d: TicketDetail) -> dict[str, Text]:
     }
 
 
+_CLEAR = object()  # the "(empty)" / "(none)" choice of the pickers below
+
+
+def extra_pairs(d: TicketDetail) -> list[tuple[str, Text]]:
+    """The asset (when the ticket has an organization) and the custom fields that apply, after the fixed ones."""
+    pairs: list[tuple[str, Text]] = []
+    if d.organization_id is not None or d.asset:
+        pairs.append(("Asset", Text(clean_line(d.asset)) if d.asset else Text("—", style="dim")))
+    for v in d.custom:
+        label = clean_line(v.label)[:14]
+        if not v.text:
+            missing = "required to close" if v.required_at_close else "—"
+            pairs.append((label, Text(missing, style="yellow" if v.required_at_close else "dim")))
+        else:
+            pairs.append((label, Text(clean_line(v.text))))
+    return pairs
+
+
+def edit_items(d: TicketDetail) -> list[PickItem]:
+    """What the edit menu (`e`) adds for this ticket: its asset and each custom field that applies."""
+    items = [PickItem("asset", "Asset")] if d.organization_id is not None else []
+    return items + [PickItem(f"cf.{v.name}", clean_line(v.label)) for v in d.custom if v.defined]
+
+
+def edit_custom(screen: Any, key: str, d: TicketDetail) -> bool:
+    """Run the edit of `key` if it is one of edit_items' (True); the ticket screen's dialogs ask for it and
+    its `_update` saves it with a reason, so a refusal reads like any other field's."""
+    if key == "asset":
+        _edit_asset(screen, d)
+        return True
+    if not key.startswith("cf."):
+        return False
+    value = next((v for v in d.custom if v.name == key[3:]), None)
+    if value is None:
+        return True
+    title = f"{clean_line(value.label)} of {d.number}"
+
+    def save(new: Any) -> None:
+        screen._update({"custom": {value.name: new}}, value.label, d, str(new or ""))
+
+    if value.type in ("choice", "checkbox"):
+        options = list(value.choices) if value.type == "choice" else ["yes", "no"]
+        items = [PickItem(_CLEAR, "(empty)")] + [PickItem(o, clean_line(o)) for o in options]
+        screen.pick(title, items, lambda chosen: save(None if chosen is _CLEAR else chosen), current=value.text or None)
+        return True
+    hints = {"date": "YYYY-MM-DD", "number": "a number", "multichoice": "comma separated: " + ", ".join(value.choices),
+             "url": "https://…", "contact": "an email address"}
+    screen.ask(title, lambda text: save(text.strip() or None), label=hints.get(value.type, "Value (empty clears)"),
+               value=value.text, help_text=clean_line(value.help_text))
+    return True
+
+
+def _edit_asset(screen: Any, d: TicketDetail) -> None:
+    from tui_helpdesk.services import assets, door
+
+    org_id, ref, version = d.organization_id, d.number, d.version
+
+    def chosen(asset_id: Any) -> None:
+        asset = None if asset_id is _CLEAR else asset_id
+        screen.ask_reason("change asset", lambda reason: screen.act(
+            "set asset",
+            lambda tx: assets.set_ticket_asset(tx, ref, asset, reason=reason, expected_version=version),
+            note="asset changed"))
+
+    def show(rows: list[Any]) -> None:
+        if not rows:
+            screen.say(f"{clean_line(d.organization)} has no assets yet (Admin > Assets)", True)
+            return
+        items = [PickItem(_CLEAR, "(none)")] + [PickItem(a.id, clean_line(a.label)) for a in rows]
+        screen.pick(f"Asset of {d.number}", items, chosen, current=d.asset_id)
+
+    screen.fetch(lambda ctx: door.read(ctx.engine, ctx.actor, assets.list_assets, org_id), show)
+
+
 def presence_line(seen: Sequence[Seen]) -> Text | None:
     if not seen:
         return None
@@ -186,7 +262,7 @@ class HeaderFields(Static):
         grid.add_column(ratio=1, no_wrap=True, overflow="ellipsis")
         grid.add_column(style="dim", no_wrap=True)
         grid.add_column(ratio=1, no_wrap=True, overflow="ellipsis")
-        pairs = [(label, values[key]) for key, label in FIELDS]
+        pairs = [(label, values[key]) for key, label in FIELDS] + extra_pairs(d)
         for i in range(0, len(pairs), 2):
             left = pairs[i]
             right = pairs[i + 1] if i + 1 < len(pairs) else ("", Text(""))
