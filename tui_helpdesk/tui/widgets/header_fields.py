@@ -146,10 +146,10 @@ _CLEAR = object()  # the "(empty)" / "(none)" choice of the pickers below
 
 
 def extra_pairs(d: TicketDetail) -> list[tuple[str, Text]]:
-    """The asset (when the ticket has an organization) and the custom fields that apply, after the fixed ones."""
+    """The asset (once one is picked: `e` offers it) and the custom fields that apply, after the fixed ones."""
     pairs: list[tuple[str, Text]] = []
-    if d.organization_id is not None or d.asset:
-        pairs.append(("Asset", Text(clean_line(d.asset)) if d.asset else Text("—", style="dim")))
+    if d.asset:
+        pairs.append(("Asset", Text(clean_line(d.asset))))
     for v in d.custom:
         label = clean_line(v.label)[:14]
         if not v.text:
