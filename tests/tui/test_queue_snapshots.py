@@ -87,3 +87,22 @@ def test_close_confirmation_focuses_no(desk: Desk, snap_compare) -> None:
 
 def test_queue_200x50(desk: Desk, snap_compare) -> None:
     assert snap_compare(desk.app(), terminal_size=(200, 50), run_before=_shown)
+
+
+def test_queue_new_work_120x36(desk: Desk, snap_compare) -> None:
+    # issue 12 item 10: a ticket arriving: the status line names it, the sidebar marks its views
+    from tui_helpdesk.services import tickets
+    from tui_helpdesk.services.context import transaction
+
+    async def arrived(pilot) -> None:
+        await listed(pilot)
+        q, app = pilot.app.screen, pilot.app
+        await until(pilot, lambda: q._arrival_marks is not None and app.last_counter is not None, "watching")
+        with transaction(desk.engine, desk.sam) as tx:
+            tickets.create(tx, subject="Server room is warm", body="Fans off.", contact_email="x@acme.example",
+                           department="Support")  # fmt: skip
+        app.poll_changes()
+        await until(pilot, lambda: "arrived:" in str(q.query_one("#status-line").render()), "the words")
+        await settle(pilot)
+
+    assert snap_compare(desk.app(), terminal_size=(120, 36), run_before=arrived)

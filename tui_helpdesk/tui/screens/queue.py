@@ -22,7 +22,19 @@ from textual.screen import Screen
 from textual.widgets import OptionList, Static
 
 from tui_helpdesk import clock
-from tui_helpdesk.services import bulk, choices, door, filter_query, links, presence, queries, tickets, views
+from tui_helpdesk.services import (
+    agent_prefs,
+    arrivals,
+    bulk,
+    choices,
+    door,
+    filter_query,
+    links,
+    presence,
+    queries,
+    tickets,
+    views,
+)
 from tui_helpdesk.services.context import Tx
 from tui_helpdesk.services.errors import ServiceError, StaleVersion
 from tui_helpdesk.services.queries import SORTS, QueueRow, TicketQuery
@@ -89,6 +101,12 @@ class QueueScreen(Screen[None]):
         self.view_state: dict[str, tuple[str, tuple[str, ...]]] = {}
         self.sidebar_wanted: bool | None = None  # None: follow the width (SIDEBAR_MIN_WIDTH)
         self._sidebar_peek = False  # shown by tab while folded: folds again once a view is chosen
+        # new work (issue 12 item 10): where the last look ended, the unseen tickets per view, the words
+        self._arrival_marks: arrivals.Marks | None = None
+        self.unseen: dict[str, set[int]] = {}
+        self.arrival_note = ""
+        self._note_about: tuple[set[str], set[int]] = (set(), set())  # views, tickets the note names
+        self.bell_on = agent_prefs.DEFAULTS["bell"]
 
     # --- layout ---------------------------------------------------------------------------------
 
@@ -124,6 +142,7 @@ class QueueScreen(Screen[None]):
         self.preview.display = False
         self.sidebar.set_entries(builtin_entries(), self.view_key)
         self.load_sidebar(first=True)
+        self.start_watching()
         interval = getattr(self.app, "poll_interval", 2.0)
         if interval:
             self.set_interval(interval, self.poll_presence)
@@ -165,6 +184,7 @@ class QueueScreen(Screen[None]):
             entry = self.sidebar.entry(key)
         self.view_key = key
         self.sidebar.select_key(key)
+        self._seen_view(key)
         self.sort, columns = self.view_settings(entry)
         self.set_columns(columns, remember=False)
         self.filter_text = ""
@@ -333,6 +353,7 @@ class QueueScreen(Screen[None]):
         if self.query_ready:
             self.ticket_list.reload()
         self.refresh_counts()
+        self.look_for_arrivals()
         if self.preview.display:
             self.preview.show_ticket(self.preview.ticket_id)
 
@@ -356,7 +377,114 @@ class QueueScreen(Screen[None]):
         self.ticket_list.set_presence(seen)
         self.refresh_status()
 
+    # --- new work -------------------------------------------------------------------------------
+
+    def start_watching(self) -> None:
+        """Where "new since now" starts, and whether this agent wants the bell."""
+        ctx = self.ctx
+
+        def work() -> None:
+            def read(tx: Tx) -> tuple[arrivals.Marks, bool]:
+                return arrivals.marks(tx), agent_prefs.get(tx, "bell")
+
+            try:
+                marks, bell = door.read(ctx.engine, ctx.actor, read)
+            except Exception:  # noqa: BLE001 - without marks the queue simply stays quiet
+                return
+            self.app.call_from_thread(self._watching, marks, bell)
+
+        self.run_worker(work, thread=True, group="arrivals-start", exit_on_error=False)
+
+    def _watching(self, marks: arrivals.Marks, bell: bool) -> None:
+        self._arrival_marks = marks
+        self.bell_on = bell
+
+    def look_for_arrivals(self) -> None:
+        """Something changed: did tickets arrive in the agent's views, or a customer reply on theirs?"""
+        marks = self._arrival_marks
+        if marks is None:
+            return
+        ctx = self.ctx
+        entries = list(self.sidebar.entries)
+
+        def work() -> None:
+            def look(tx: Tx) -> arrivals.News:
+                lists: dict[str, TicketQuery] = {}
+                for e in entries:
+                    try:
+                        lists[e.key] = self._base_query(e, tx)
+                    except Exception:  # noqa: BLE001 - a saved view naming a deleted status: no news for it
+                        continue
+                return arrivals.since(tx, marks, lists)
+
+            try:
+                news = door.read(ctx.engine, ctx.actor, look)
+            except Exception:  # noqa: BLE001 - the next change looks again
+                return
+            self.app.call_from_thread(self._apply_arrivals, marks, news)
+
+        self.run_worker(work, thread=True, group="arrivals", exit_on_error=False)
+
+    def _apply_arrivals(self, looked_from: arrivals.Marks, news: arrivals.News) -> None:
+        if self._arrival_marks != looked_from:
+            return  # another look already moved on from these marks: its news holds these
+        self._arrival_marks = news.marks
+        labels = {e.key: clean_line(e.label) for e in self.sidebar.entries}
+        fresh: list[tuple[int, str]] = []  # (ticket id, view key) of tickets not heard of yet
+        for key in sorted(news.in_views, key=_specific_first):
+            for ticket_id in news.in_views[key]:
+                if key != self.view_key:
+                    self.unseen.setdefault(key, set()).add(ticket_id)
+                if all(t != ticket_id for t, _ in fresh):
+                    fresh.append((ticket_id, key))
+        self.sidebar.set_unseen({k for k, v in self.unseen.items() if v})
+        words: list[str] = []
+        if fresh:
+            ticket_id, key = fresh[0]
+            number = news.numbers.get(ticket_id, "")
+            more = f" and {len(fresh) - 1} more" if len(fresh) > 1 else ""
+            words.append(f"arrived: {number} in {labels.get(key, '')}{more}")
+        if news.replies:
+            noun = "reply" if len(news.replies) == 1 else "replies"
+            words.append(f"{noun} on your {', '.join(news.replies[:3])}")
+        if not words:
+            return
+        self.arrival_note = " · ".join(words)
+        self._note_about = ({k for _, k in fresh}, {t for t, _ in fresh} | _ids_of(news, news.replies))
+        self.refresh_status()
+        if self.bell_on:
+            self.app.bell()
+
+    def _seen_view(self, key: str) -> None:
+        if self.unseen.pop(key, None):
+            self.sidebar.set_unseen({k for k, v in self.unseen.items() if v})
+        if key in self._note_about[0]:
+            self._clear_note()
+
+    def _clear_note(self) -> None:
+        self.arrival_note = ""
+        self._note_about = (set(), set())
+        self.refresh_status()
+
+    def set_bell(self, on: bool) -> None:
+        ctx = self.ctx
+
+        def work() -> None:
+            try:
+                value = door.write(ctx.engine, ctx.actor, agent_prefs.put, "bell", on)
+            except ServiceError as exc:
+                self.app.call_from_thread(self.notify, str(exc), severity="error")
+                return
+            self.app.call_from_thread(self._bell_set, value)
+
+        self.run_worker(work, thread=True, group="prefs", exit_on_error=False)
+
+    def _bell_set(self, on: bool) -> None:
+        self.bell_on = on
+        self.notify(f"The bell rings on new work: {'on' if on else 'off'}", timeout=2)
+
     def action_refresh(self) -> None:
+        self._clear_note()
         self.data_changed()
         self.poll_presence()
         self.notify("Refreshed", timeout=1.5)
@@ -383,6 +511,8 @@ class QueueScreen(Screen[None]):
         if seen is not None and row is not None:
             verb = "is replying to" if seen.activity != "viewing" else "is viewing"
             parts.append(f"  ● {clean_line(seen.agent_name)} {verb} {row.number}", style="bold red")
+        if self.arrival_note:
+            parts.append(f"  ✉ {self.arrival_note}", style="bold cyan")
         right = " ".join(t for t in (self.task_text, getattr(self.app, "worker_status", "")) if t)
         if right:
             parts.append(f"  │ {right}", style="dim")
@@ -434,7 +564,7 @@ class QueueScreen(Screen[None]):
 
     def run_command(self, text: str) -> None:
         """`:1042`, `:TCK-1042`, `:sort due`, `:save NAME`, `:share NAME`, `:unsave NAME`,
-        `:columns a,b`, `:export PATH [a,b]`, `:refresh`, `:admin`, `:help`, `:q`."""
+        `:columns a,b`, `:export PATH [a,b]`, `:refresh`, `:admin`, `:help`, `:drafts`, `:q`."""
         text = text.strip().lstrip(":").strip()
         if not text:
             return
@@ -467,10 +597,19 @@ class QueueScreen(Screen[None]):
             self.export(arg)
         elif low == "refresh":
             self.action_refresh()
+        elif low == "bell":
+            if arg.lower() not in ("on", "off"):
+                self.notify(f"The bell is {'on' if self.bell_on else 'off'}: :bell on or :bell off", severity="warning")
+            else:
+                self.set_bell(arg.lower() == "on")
         elif low == "admin":
             self.app.action_admin()  # type: ignore[attr-defined]
         elif low == "help":
             self.app.action_help()  # type: ignore[attr-defined]
+        elif low == "drafts":
+            from tui_helpdesk.tui.screens.drafts import open_drafts
+
+            open_drafts(self.app)
         elif low[:1].isdigit() or "-" in low:
             self.open_ref(text)
         else:
@@ -673,6 +812,9 @@ class QueueScreen(Screen[None]):
         from any row); the ticket screen moves through it and names the id to open next."""
         # imported here, not at the top: start-up paints the queue without loading the ticket screen
         from tui_helpdesk.tui.screens.ticket import TicketScreen
+
+        if ticket_id in self._note_about[1]:
+            self._clear_note()
 
         def closed(result: Any) -> None:
             if isinstance(result, tuple) and len(result) == 2 and result[0] == "next":
@@ -988,6 +1130,13 @@ class QueueScreen(Screen[None]):
             cmds.append(
                 ("Share the view…", ":share NAME", lambda: self.filter_line.open("command", "share "))
             )
+        cmds.append(
+            (
+                f"Bell on new work: turn {'off' if self.bell_on else 'on'}",
+                ":bell on|off",
+                lambda: self.set_bell(not self.bell_on),
+            )
+        )
         for sort in SORTS:
             cmds.append((f"Sort by {sort}", f":sort {sort}", lambda s=sort: self.set_sort(s)))
         for e in self.sidebar.entries:
@@ -1008,6 +1157,20 @@ def _builtin_filter(entry: ViewEntry) -> str:
         "resolved": "state:resolved",
         "all": "",
     }.get(entry.ident, "")
+
+
+# The view a new ticket's words name: the most specific one it is in (the agent's own, then saved views,
+# then departments), not "All", which holds every ticket.
+_SPECIFIC = ("builtin:mine", "view:", "builtin:unassigned", "dept:", "builtin:overdue", "builtin:pending",
+             "builtin:open", "builtin:resolved", "builtin:all")  # fmt: skip
+
+
+def _specific_first(key: str) -> int:
+    return next((i for i, prefix in enumerate(_SPECIFIC) if key.startswith(prefix)), len(_SPECIFIC))
+
+
+def _ids_of(news: arrivals.News, numbers: tuple[str, ...]) -> set[int]:
+    return {i for i, n in news.numbers.items() if n in numbers}
 
 
 def _list_numbers(targets: dict[int, QueueRow], limit: int = 8) -> str:

@@ -63,6 +63,7 @@ class ViewSidebar(OptionList):
         super().__init__(id=id)
         self.entries: list[ViewEntry] = []
         self.counts: dict[str, int | None] = {}
+        self.unseen: set[str] = set()  # views with tickets that arrived since the agent last opened them
 
     def _prompt(self, entry: ViewEntry) -> Text:
         width = max(8, (self.size.width or 22) - 3)
@@ -73,11 +74,14 @@ class ViewSidebar(OptionList):
             label = "  " + label
         elif entry.kind == "view":
             label = ("⇄ " if entry.shared else "★ ") + label
-        room = max(1, width - len(number) - 1)
+        mark = "● " if entry.key in self.unseen else ""
+        room = max(1, width - len(number) - len(mark) - 1)
         if len(label) > room:
             label = label[: room - 1] + "…"
-        text = Text(label.ljust(room) + " ")
-        text.append(number, style="dim")
+        text = Text(label.ljust(room) + " ", style="bold" if mark else "")
+        if mark:
+            text.append(mark, style="bold yellow")
+        text.append(number, style="bold" if mark else "dim")
         return text
 
     def set_entries(self, entries: list[ViewEntry], selected_key: str | None) -> None:
@@ -97,6 +101,13 @@ class ViewSidebar(OptionList):
         self.counts.update(counts)
         for e in self.entries:
             if e.key in counts:
+                self.replace_option_prompt(e.key, self._prompt(e))
+
+    def set_unseen(self, keys: set[str]) -> None:
+        changed = keys ^ self.unseen
+        self.unseen = set(keys)
+        for e in self.entries:
+            if e.key in changed:
                 self.replace_option_prompt(e.key, self._prompt(e))
 
     def select_key(self, key: str) -> None:

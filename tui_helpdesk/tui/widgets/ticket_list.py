@@ -778,8 +778,7 @@ class TicketList(ScrollView, can_focus=True):
         if self.query_ is None:
             return
         if self.marked and self.total_known and len(self.marked) >= min(self.total, MARK_ALL_LIMIT):
-            self.clear_marks()
-            self.app.notify("Marks cleared")
+            self.clear_marks()  # the status line's "N marked" goes: no toast to say it again
             return
         if self._at_start and self._at_end and len(self._win) <= MARK_ALL_LIMIT:
             self._mark_all_done(self._gen, list(self._win), self.total)
@@ -809,10 +808,9 @@ class TicketList(ScrollView, can_focus=True):
         self.marked = {r.id: r for r in rows}
         self.refresh()
         self.post_message(self.Changed(self))
+        # the status line says "N marked"; only what it cannot say (the limit) is a toast
         if total > len(rows):
             self.app.notify(f"Marked the first {len(rows):,} of {total:,} tickets", severity="warning")
-        else:
-            self.app.notify(f"Marked {len(rows):,} tickets")
 
     # --- rendering ------------------------------------------------------------------------------
 
