@@ -6,6 +6,7 @@ from collections import Counter
 
 import pytest
 from sqlalchemy import func, select
+from support.databases import copy_sqlite
 
 from tui_helpdesk import clock, db
 from tui_helpdesk.models import (
@@ -90,11 +91,12 @@ def test_demo_has_every_state_links_a_merge_and_real_history(sqlite_url):
         assert all(e.created_at < clock.parse_iso(NOW) for e in closed)
 
 
-def test_demo_is_deterministic_for_a_seed(tmp_path):
+def test_demo_is_deterministic_for_a_seed(tmp_path, _sqlite_template):
     def build(name: str, seed: int) -> list[tuple]:
         clock.set_now(NOW)
-        engine = db.get_engine(f"sqlite:///{tmp_path / name}")
-        demo.build_demo(engine, tickets=30, seed=seed, admin_username="root")
+        (tmp_path / name).mkdir()
+        engine = db.get_engine(copy_sqlite(_sqlite_template, tmp_path / name))  # migrated once per session
+        demo.build_demo(engine, tickets=12, seed=seed, admin_username="root")
         with db.session_scope(engine, write=False) as s:
             tickets_ = s.execute(
                 select(Ticket.number, Ticket.subject, Ticket.state, Ticket.created_at).order_by(Ticket.id)
