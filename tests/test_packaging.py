@@ -35,12 +35,13 @@ from tui_helpdesk.tui.app import HelpdeskApp
 from tui_helpdesk.tui.screens.ticket import TicketScreen
 from tui_helpdesk.tui.screens.admin import AdminScreen
 from tui_helpdesk.tui.screens.client import ClientScreen
+from tui_helpdesk.tui.screens.reports import ReportsScreen
 from tui_helpdesk.tui.widgets.composer import ComposerScreen
 
 # the app's own sheets at start, and each screen's sheet, read when that screen first opens
-screens = (TicketScreen, ComposerScreen, AdminScreen, ClientScreen)
+screens = (TicketScreen, ComposerScreen, AdminScreen, ClientScreen, ReportsScreen)
 paths = [Path(p) for p in HelpdeskApp.CSS_PATH] + [Path(s.CSS_PATH) for s in screens]
-assert {p.name for p in paths} >= {"app.tcss", "queue.tcss", "ticket.tcss", "admin.tcss", "client.tcss"}, paths
+assert {p.name for p in paths} >= {"app.tcss", "queue.tcss", "ticket.tcss", "admin.tcss", "client.tcss", "reports.tcss"}, paths
 for folder in (resources.styles_dir(), resources.migrations_dir(), *paths):
     assert Path(folder).resolve().is_relative_to(Path(sys.prefix).resolve()), f"{folder} is outside the venv"
 sheet = Stylesheet(variables=App().get_css_variables())

@@ -11,7 +11,6 @@ the same table the F3 screen's `E` exports. Each report is one subparser added i
 from __future__ import annotations
 
 import argparse
-import csv
 from typing import Any
 
 from tui_helpdesk.cli import EXIT_OK, CommandContext
@@ -77,30 +76,19 @@ def emit_table(ctx: CommandContext, fmt: str, rows: list[dict[str, Any]], meta: 
         ctx.out.write(json.dumps(jsonable({**meta, "rows": rows}), indent=2) + "\n")
         return
     if fmt == "csv":
-        if rows:
-            writer = csv.DictWriter(ctx.out, fieldnames=list(rows[0]), lineterminator="\n")
-            writer.writeheader()
-            writer.writerows({k: _cell(v) for k, v in r.items()} for r in rows)
+        from tui_helpdesk.services import reports
+
+        ctx.out.write(reports.to_csv(rows))
         return
     if not rows:
         ctx.out.write("(nothing in this period)\n")
         return
-    head = list(rows[0])
-    body = [[scalar(_short(r[k])) for k in head] for r in rows]
+    from tui_helpdesk.services.reports import DURATION_COLUMNS, format_minutes
+
+    head = [k for k in rows[0] if k != "id"]
+    body = [[format_minutes(r[k], days=k != "minutes_logged") if k in DURATION_COLUMNS else scalar(r[k]) for k in head] for r in rows]
     for line in aligned([head, *body]):
         ctx.out.write(line + "\n")
-
-
-def _cell(value: Any) -> Any:
-    from tui_helpdesk.untrusted import clean_line
-
-    if value is None:
-        return ""
-    return clean_line(value) if isinstance(value, str) else value
-
-
-def _short(value: Any) -> Any:
-    return round(value, 1) if isinstance(value, float) else value
 
 
 def cmd_summary(args: argparse.Namespace, ctx: CommandContext) -> int:
@@ -110,7 +98,7 @@ def cmd_summary(args: argparse.Namespace, ctx: CommandContext) -> int:
     rep = door.read(ctx.engine, ctx.actor, reports.report, p, args.by)
     rows = reports.as_table(rep)
     if args.by is None:
-        rows = [{k: v for k, v in r.items() if k not in ("key", "breakdown")} for r in rows]
+        rows = [{k: v for k, v in r.items() if k not in ("id", "breakdown")} for r in rows]
     emit_table(ctx, _format(args, ctx), rows, {"period": p.as_json(), "by": args.by})
     return EXIT_OK
 

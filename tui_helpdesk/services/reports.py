@@ -388,15 +388,56 @@ def _sum(parts: Iterable[dict[str, int]]) -> dict[str, int]:
 
 
 def as_table(rep: Report) -> list[dict[str, Any]]:
-    """The breakdown rows then the total, as plain dicts (the CSV and JSON exports of every face)."""
+    """The breakdown rows then the total, as plain dicts (the CSV and JSON exports of every face): the
+    key's name first, the figures (durations in minutes), then its id."""
     out = []
+    name = rep.by or "breakdown"
     for row in [*rep.rows, rep.total]:
-        values = {k: getattr(row, k) for k in COLUMNS}
-        values[rep.by or "breakdown"] = values.pop("label")
+        values: dict[str, Any] = {name: row.label}
+        values.update({k: getattr(row, k) for k in COLUMNS if k not in ("key", "label")})
+        values["id"] = row.key
         out.append(values)
     return out
+
+
+DURATION_COLUMNS = frozenset({"first_response_median", "first_response_p90", "resolution_median",
+                              "resolution_p90", "minutes_logged"})
+
+
+def format_minutes(minutes: float | None, *, days: bool = True) -> str:
+    """Minutes as an agent reads them: 45m, 3h 20m, 2d 4h (time logged: 60h 00m, never days)."""
+    if minutes is None:
+        return "-"
+    m = int(round(minutes))
+    if m < 60:
+        return f"{m}m"
+    if m < 24 * 60 or not days:
+        return f"{m // 60}h {m % 60:02d}m"
+    return f"{m // 1440}d {m % 1440 // 60}h"
 
 
 def days_table(rep: Report) -> list[dict[str, Any]]:
     return [{"day": d.day.isoformat(), "created": d.created, "closed": d.closed, "reopened": d.reopened,
              "backlog": d.backlog} for d in rep.days]
+
+
+def to_csv(rows: list[dict[str, Any]]) -> str:
+    """Rows as CSV (header from the first row); names are outside text, so control sequences go."""
+    import csv
+    import io
+
+    from tui_helpdesk.untrusted import clean_line
+
+    if not rows:
+        return ""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: "" if v is None else clean_line(v) if isinstance(v, str) else v for k, v in row.items()})
+    return out.getvalue()
+
+
+def export_json(rep: Report) -> dict[str, Any]:
+    """The JSON export of every face: the period, the breakdown, its rows (total last) and the days."""
+    return {"period": rep.period.as_json(), "by": rep.by, "rows": as_table(rep), "days": days_table(rep)}

@@ -178,6 +178,15 @@ class HelpdeskApp(App[None]):
 
         self.push_screen(AdminScreen())
 
+    def action_reports(self) -> None:
+        """The dashboard: every agent's figures for the tickets they may see (services/reports.py)."""
+        if self.ctx is None:
+            return
+        from tui_helpdesk.tui.screens.reports import ReportsScreen  # loaded when first opened
+
+        if not isinstance(self.screen, ReportsScreen):
+            self.push_screen(ReportsScreen())
+
     def action_my_settings(self) -> None:
         """Every agent's own settings: the sections marked personal (their API keys)."""
         if self.ctx is None:

@@ -22,6 +22,7 @@ APP_BINDINGS: list[Binding] = [
     _b("ctrl+q", "quit", "Quit", "app.quit", show=False, priority=True),
     _b("question_mark", "help", "Help", "app.help"),
     _b("f2", "admin", "Admin", "app.admin", show=False),
+    _b("f3", "reports", "Reports", "app.reports", show=False),
     _b("f4", "my_settings", "My settings (API keys)", "app.settings", show=False),
 ]
 
