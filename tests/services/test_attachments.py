@@ -37,7 +37,7 @@ def test_store_copies_under_a_random_name_and_records_the_hash(desk, ticket, tmp
             9,
             hashlib.sha256(b"hello log").hexdigest(),
         )
-        assert row.entry_id == entry.id and row.content_type == "application/octet-stream"
+        assert row.entry_id == entry.id and row.content_type == "text/plain"  # sniffed: text, named .log
 
 
 def test_blocked_types_and_size_limit_are_refused_with_the_reason(desk, ticket, tmp_path: Path) -> None:

@@ -294,14 +294,14 @@ def cmd_show(args: argparse.Namespace, ctx: CommandContext) -> int:
 
 
 def cmd_create(args: argparse.Namespace, ctx: CommandContext) -> int:
-    from tui_helpdesk.services import tickets
+    from tui_helpdesk.services import door, tickets
 
     if args.body == "-" or args.edit:
         body = _body(args)
     else:
         body = args.body or ""
-    with ctx.transaction() as tx:
-        detail = tickets.create(
+    def create(tx: Tx) -> Any:
+        return tickets.create(
             tx,
             subject=args.subject or "",
             body=body,
@@ -322,19 +322,38 @@ def cmd_create(args: argparse.Namespace, ctx: CommandContext) -> int:
             organization=args.org,
             source="cli",
         )
+
+    detail = _with_files(ctx, args, create, lambda tx, d: (d.number, _first_entry_id(tx, d.id)))
+    if args.attach:  # the files are on it now
+        detail = door.read(ctx.engine, ctx.actor, tickets.view, detail.number)
     _emit_ticket(ctx, detail)
     return EXIT_OK
 
 
+def _with_files(ctx: CommandContext, args: argparse.Namespace, use_case: Callable[[Tx], Any],
+                target: Callable[[Tx, Any], tuple[str, int | None]]) -> Any:
+    """`use_case` in one writing transaction, with the --attach files stored on what it wrote."""
+    from tui_helpdesk.services import attachments
+
+    return attachments.attach_after(ctx.engine, ctx.actor, ctx.config.attachments_dir, args.attach or (),
+                                    use_case, target)
+
+
+def _first_entry_id(tx: Tx, ticket_id: int) -> int | None:
+    from tui_helpdesk.services import attachments
+
+    return attachments.first_entry_id(tx, ticket_id)
+
+
 def cmd_reply(args: argparse.Namespace, ctx: CommandContext) -> int:
-    from tui_helpdesk.services import tickets
+    from tui_helpdesk.services import door, tickets
 
     body = _body(args)
     if args.notes is not None and not args.status:
         args.status = "resolved"  # notes only make sense on a resolve
-    with ctx.transaction() as tx:
+    def post(tx: Tx) -> Any:
         if args.cmd == "reply":
-            entry = tickets.reply(
+            return tickets.reply(
                 tx,
                 args.ref,
                 body,
@@ -345,15 +364,17 @@ def cmd_reply(args: argparse.Namespace, ctx: CommandContext) -> int:
                 status=args.status,
                 resolution_notes=args.notes,
             )
-        else:
-            entry = tickets.note(
-                tx, args.ref, body, expected_version=args.expect_version, time_spent=args.time,
-                billable=not args.no_billable,
-            )
-            if args.status:
-                tickets.set_status(tx, entry.number, args.status, notes=args.notes)
-        # the ticket it landed on: a merged child's parent
-        detail = tickets.view(tx, entry.number, events=False)
+        entry = tickets.note(
+            tx, args.ref, body, expected_version=args.expect_version, time_spent=args.time,
+            billable=not args.no_billable,
+        )
+        if args.status:
+            tickets.set_status(tx, entry.number, args.status, notes=args.notes)
+        return entry
+
+    entry = _with_files(ctx, args, post, lambda tx, e: (e.number, e.id))
+    # the ticket it landed on: a merged child's parent
+    detail = door.read(ctx.engine, ctx.actor, tickets.view, entry.number, events=False)
     result = _entry_json(entry, detail)
     result["merged_from"] = entry.merged_from
     text = f"{args.cmd} #{entry.id} added to {detail.number} ({detail.status})"
@@ -516,6 +537,11 @@ def _ref(p: argparse.ArgumentParser) -> None:
     p.add_argument("ref", metavar="REF", help="ticket id or number (TCK-1042 or 1042)")
 
 
+def _attach(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--attach", action="append", metavar="PATH",
+                   help="attach a file (repeatable; checked by content; setting attachment_max_files)")
+
+
 def _expect(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--if-version",
@@ -583,6 +609,7 @@ def register(sub: Any) -> None:
     p.add_argument("--cc", action="append", metavar="EMAIL")
     p.add_argument("--assignee", metavar="USERNAME", help="username or me")
     p.add_argument("--team")
+    _attach(p)
     p.set_defaults(func=cmd_create)
 
     for name, help_text in (
@@ -599,6 +626,7 @@ def register(sub: Any) -> None:
         p.add_argument("--notes", help="resolution notes (with a resolved status)")
         if name == "reply":
             p.add_argument("--cc", action="append", metavar="EMAIL")
+        _attach(p)
         _expect(p)
         p.set_defaults(func=cmd_reply)
 

@@ -2,7 +2,8 @@
 
 The stored name is random (never the sender's name, which is untrusted and may collide); the
 content's sha256 is kept so a copy can be checked. Limits come from the settings table:
-`attachment_max_mb` and `attachment_blocked_ext`.
+`attachment_max_mb`, `attachment_blocked_ext` and `attachment_max_files`; what may be attached is decided
+by `refusal` (suffix and content, sniffed), for the app, the CLI and the mail ingest alike.
 """
 
 from __future__ import annotations
@@ -13,10 +14,11 @@ import re
 import secrets
 import shutil
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from tui_helpdesk.models import Attachment, Ticket, TicketEntry
 from tui_helpdesk.untrusted import safe_filename
@@ -30,6 +32,7 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
 
 CHUNK = 1 << 16
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -41,28 +44,119 @@ class Stored:
     path: Path
 
 
+# --- what may be attached: one rule for the app, the CLI and the mail ingest -----------------------------
+
+SNIFF_BYTES = 8192  # how much of a file's start is read to tell its type by content
+
+# Executable content, by its first bytes, and the suffix of the blocked-types setting that stands for it:
+# seed 001 blocks these types "regardless of extension", so an executable named invoice.pdf is refused
+# as an .exe would be, and an admin who takes .sh off the list lets shebang scripts in by name and content.
+_EXECUTABLES: tuple[tuple[bytes, str, str], ...] = (
+    (b"MZ", ".exe", "a Windows program (PE/MZ)"),
+    (b"\x7fELF", ".so", "a Linux program or library (ELF)"),
+    (b"\xfe\xed\xfa\xce", ".dylib", "a macOS program (Mach-O)"),
+    (b"\xfe\xed\xfa\xcf", ".dylib", "a macOS program (Mach-O)"),
+    (b"\xce\xfa\xed\xfe", ".dylib", "a macOS program (Mach-O)"),
+    (b"\xcf\xfa\xed\xfe", ".dylib", "a macOS program (Mach-O)"),
+    (b"#!/", ".sh", "a script (#!)"),
+    (b"#! /", ".sh", "a script (#!)"),
+)
+
+
+def _is_executable_start(head: bytes, magic: bytes) -> bool:
+    if not head.startswith(magic):
+        return False
+    if magic == b"MZ":  # a text that happens to start with "MZ" has no NUL byte in its DOS header
+        return b"\x00" in head[2:64]
+    return True
+
+
+@dataclass(frozen=True)
+class Sniffed:
+    content_type: str  # what the content is, else what the name says, else application/octet-stream
+    executable: str  # the blocked-types suffix the content stands for (".exe"), or ""
+    what: str  # words for a refusal: "a Windows program (PE/MZ)"
+
+
+def sniff(filename: str, head: bytes) -> Sniffed:
+    """The type of a file by its first bytes (puremagic's signatures; executables by our own short list,
+    which must never miss), falling back on its name."""
+    for magic, suffix, what in _EXECUTABLES:
+        if _is_executable_start(head, magic):
+            return Sniffed("application/octet-stream", suffix, what)
+    by_name = mimetypes.guess_type(filename)[0]
+    by_content = ""
+    if head:
+        import puremagic  # a few ms to import; only files being attached pay it
+
+        try:
+            matches = puremagic.magic_string(head, filename=filename)
+        except (puremagic.PureError, ValueError):
+            matches = []
+        types = [m.mime_type for m in matches if m.mime_type]
+        # the name's type when the content agrees with it (a .docx is a zip too), else the content's best
+        by_content = by_name if by_name in types else (types[0] if types else "")
+    return Sniffed(by_content or by_name or "application/octet-stream", "", "")
+
+
+def blocked_suffixes(session: Any) -> set[str]:
+    return {
+        e.lower() if e.startswith(".") else f".{e.lower()}" for e in settings.get(session, "attachment_blocked_ext")
+    }
+
+
+def refusal(session: Any, filename: str, head: bytes, size: int) -> str | None:
+    """Why a file may not be attached (the reason, without the file's name), or None. The one rule of every face and the mail:
+    a blocked suffix (the last one decides: "report.exe.txt" is harmless, "invoice.pdf.exe" is not),
+    content that is a blocked type whatever its name, or a size over attachment_max_mb."""
+    blocked = blocked_suffixes(session)
+    suffixes = [x.lower() for x in Path(filename).suffixes]
+    if suffixes and suffixes[-1] in blocked:
+        return f"files of type {suffixes[-1]} are not accepted"
+    found = sniff(filename, head)
+    if found.executable and found.executable in blocked:
+        return f"its content is {found.what}, not accepted whatever the file is called"
+    max_mb = int(settings.get(session, "attachment_max_mb"))
+    if size > max_mb * 1024 * 1024:
+        return f"{size / 1048576:.1f} MB is over the limit: the limit is {max_mb} MB"
+    return None
+
+
+def check_count(session: Any, count: int) -> None:
+    """At most attachment_max_files files in one upload (seed 001: 10)."""
+    limit = int(settings.get(session, "attachment_max_files"))
+    if count > limit:
+        raise ValidationError(
+            "attachment", f"{count} files in one upload; the limit is {limit} (setting attachment_max_files)"
+        )
+
+
+def _head(path: Path) -> bytes:
+    with path.open("rb") as fh:
+        return fh.read(SNIFF_BYTES)
+
+
 def check_file(tx: Tx, path: Path) -> Path:
-    """The file at `path`, resolved, if it may be attached; a ValidationError naming why not."""
+    """The file at `path`, resolved, if it may be attached; a ValidationError naming the file and why not."""
     path = Path(path).expanduser()
     if not path.exists():
         raise ValidationError("attachment", f"{path} does not exist")
     if not path.is_file():
         raise ValidationError("attachment", f"{path} is not a file")
-    blocked = {
-        e.lower() if e.startswith(".") else f".{e.lower()}"
-        for e in settings.get(tx.session, "attachment_blocked_ext")
-    }
-    suffixes = [s.lower() for s in path.suffixes]
-    # "report.exe.txt" is harmless, "invoice.pdf.exe" is not: the last suffix decides
-    if suffixes and suffixes[-1] in blocked:
-        raise ValidationError("attachment", f"{path.name}: files of type {suffixes[-1]} are not accepted")
-    max_mb = int(settings.get(tx.session, "attachment_max_mb"))
-    size = path.stat().st_size
-    if size > max_mb * 1024 * 1024:
-        raise ValidationError(
-            "attachment", f"{path.name} is {size / 1048576:.1f} MB; the limit is {max_mb} MB"
-        )
+    try:
+        head = _head(path)
+    except OSError as exc:
+        raise ValidationError("attachment", f"{path} cannot be read ({exc.strerror})") from None
+    why = refusal(tx.session, path.name, head, path.stat().st_size)
+    if why:
+        raise ValidationError("attachment", f"{safe_filename(path.name)}: {why}")
     return path.resolve()
+
+
+def check_files(tx: Tx, paths: Sequence[Path | str]) -> list[Path]:
+    """Every file of one upload checked (the count first), before anything is stored."""
+    check_count(tx.session, len(paths))
+    return [check_file(tx, Path(p)) for p in paths]
 
 
 def store(
@@ -94,7 +188,7 @@ def store(
             dst.write(chunk)
             size += len(chunk)
     filename = safe_filename(source.name)
-    content_type = mimetypes.guess_type(filename)[0] or "application/octet-stream"
+    content_type = sniff(filename, _head(source)).content_type
     row = Attachment(
         ticket_id=ticket.id,
         entry_id=entry_id,
@@ -109,6 +203,38 @@ def store(
     tx.session.flush()
     audit(tx, "attachment.add", "ticket", ticket.id, filename=filename, size=size, entry_id=entry_id)
     return Stored(row.id or 0, filename, size, row.sha256, target)
+
+
+def attach_after(
+    engine: Engine, actor: Any, attachments_dir: Path, files: Sequence[Path | str],
+    use_case: Callable[[Tx], T], target: Callable[[Tx, T], tuple[str, int | None]],
+) -> T:
+    """Run `use_case(tx)` (a reply, a note, a new ticket) and attach `files` to what it wrote, in one
+    transaction: every file is checked before anything is written, and none outlives a failure.
+    `target(tx, result)` names the ticket number and entry the files belong to."""
+    from .context import transaction
+
+    stored: list[Stored] = []
+    try:
+        with transaction(engine, actor) as tx:
+            checked = check_files(tx, files)
+            result = use_case(tx)
+            number, entry_id = target(tx, result)
+            for path in checked:
+                stored.append(store(tx, number, path, attachments_dir, entry_id=entry_id))
+            return result
+    except BaseException:
+        discard(stored)
+        raise
+
+
+def first_entry_id(tx: Tx, ticket_id: int) -> int | None:
+    """The ticket's first thread entry (a new ticket's message: where its files go)."""
+    from sqlalchemy import select
+
+    return tx.session.execute(
+        select(TicketEntry.id).where(TicketEntry.ticket_id == ticket_id).order_by(TicketEntry.id).limit(1)
+    ).scalar()
 
 
 def discard(stored: list[Stored]) -> None:

@@ -116,6 +116,7 @@ def send(
                 )
             else:
                 entry = tickets.note(tx, ref, body, expected_version=expected_version, time_spent=time_spent)
+            attachments.check_count(tx.session, len(files))
             for path in files:
                 stored.append(attachments.store(tx, entry.number, path, attachments_dir, entry_id=entry.id))
             # sent: the draft goes with it, in the same transaction (a failed send keeps it)

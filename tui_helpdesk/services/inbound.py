@@ -778,30 +778,33 @@ def _attachments_dir(explicit: Path | None) -> Path:
     return load_config().attachments_dir
 
 
+def _head(att: Any) -> bytes:
+    """The first bytes of a parsed attachment, for sniffing its type (spooled big parts from disk)."""
+    from .attachments import SNIFF_BYTES
+
+    if att.spool is not None:
+        with open(att.spool, "rb") as fh:
+            return fh.read(SNIFF_BYTES)
+    return bytes(att.payload[:SNIFF_BYTES])
+
+
 def _store_attachments(ctx: _Context, ticket: Ticket, entry_id: int | None) -> list[str]:
     """Store the files within the limits; returns a line for each refused one (for a note)."""
     if not ctx.parsed.attachments:
         return []
     s = ctx.tx.session
-    blocked = {
-        e.lower() if e.startswith(".") else f".{e.lower()}"
-        for e in settings.get(s, "attachment_blocked_ext")
-    }
-    limit = int(settings.get(s, "attachment_max_mb")) * 1024 * 1024
+    from . import attachments  # the one rule of what may be attached (suffix, sniffed content, size, count)
+
+    max_files = int(settings.get(s, "attachment_max_files"))
     directory = _attachments_dir(ctx.attachments_dir)
     refused = []
-    for att in ctx.parsed.attachments:
-        suffix = Path(att.filename).suffix.lower()
-        if suffix and suffix in blocked:
-            refused.append(
-                f"Attachment {att.filename!r} was refused: files of type {suffix} are not accepted."
-            )
+    for n, att in enumerate(ctx.parsed.attachments):
+        if n >= max_files:
+            refused.append(f"Attachment {att.filename!r} was refused: a message carries at most {max_files} files.")
             continue
-        if att.size > limit:
-            refused.append(
-                f"Attachment {att.filename!r} was refused: {att.size / 1048576:.1f} MB is over the "
-                f"{limit // 1048576} MB limit."
-            )
+        why = attachments.refusal(s, att.filename, _head(att), att.size)
+        if why:
+            refused.append(f"Attachment {att.filename!r} was refused: {why}.")
             continue
         token = secrets.token_hex(16)
         storage_name = f"{token[:2]}/{token}"

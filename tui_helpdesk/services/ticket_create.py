@@ -27,7 +27,7 @@ def create_with_files(
     stored: list[attachments.Stored] = []
     try:
         with transaction(engine, actor) as tx:
-            checked = [attachments.check_file(tx, Path(p)) for p in files]
+            checked = attachments.check_files(tx, files)
             ticket = tickets.open_ticket(tx, **fields)
             first = tx.session.execute(
                 select(TicketEntry.id).where(TicketEntry.ticket_id == ticket.id).order_by(TicketEntry.id).limit(1)
