@@ -187,6 +187,15 @@ class HelpdeskApp(App[None]):
         if not isinstance(self.screen, ReportsScreen):
             self.push_screen(ReportsScreen())
 
+    def action_kb(self) -> None:
+        """The knowledge base: every agent reads it; kb.edit writes (services/kb.py)."""
+        if self.ctx is None:
+            return
+        from tui_helpdesk.tui.screens.kb import KbScreen  # loaded when first opened
+
+        if not isinstance(self.screen, KbScreen):
+            self.push_screen(KbScreen())
+
     def action_my_settings(self) -> None:
         """Every agent's own settings: the sections marked personal (their API keys)."""
         if self.ctx is None:

@@ -24,6 +24,7 @@ APP_BINDINGS: list[Binding] = [
     _b("f2", "admin", "Admin", "app.admin", show=False),
     _b("f3", "reports", "Reports", "app.reports", show=False),
     _b("f4", "my_settings", "My settings (API keys)", "app.settings", show=False),
+    _b("f5", "kb", "Knowledge base", "app.kb", show=False),
 ]
 
 LIST_BINDINGS: list[Binding] = [

@@ -72,6 +72,7 @@ class ComposerScreen(ModalScreen[Draft | None]):
         Binding("ctrl+t", "toggle_preview", "Preview", id="composer.preview", priority=True),
         Binding("ctrl+g", "editor", "$EDITOR", id="composer.editor", priority=True),
         Binding("ctrl+r", "canned", "Canned", id="composer.canned", priority=True),
+        Binding("ctrl+k", "knowledge_base", "Knowledge base", id="composer.kb", priority=True),
         Binding("ctrl+f", "attach", "Attach", id="composer.attach", priority=True),
         Binding(
             "ctrl+x", "clear_attachments", "Clear files", id="composer.clear_files", show=False, priority=True
@@ -347,6 +348,16 @@ class ComposerScreen(ModalScreen[Draft | None]):
     def action_clear_attachments(self) -> None:
         self.attachments.clear()
         self._update_files()
+
+    def action_knowledge_base(self) -> None:
+        """ctrl+k: an article's text or its public link, into the reply (tui/screens/kb_picker.py)."""
+        from tui_helpdesk.tui.screens.kb_picker import KbPickerScreen
+
+        def picked(text: str | None) -> None:
+            if text:
+                self.post_message(self.Filled(text))
+
+        self.app.push_screen(KbPickerScreen(), picked)
 
     def action_canned(self) -> None:
         self._load_canned()
