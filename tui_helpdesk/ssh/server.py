@@ -86,6 +86,8 @@ class DeskServer(asyncssh.SSHServer):
     # --- authentication ---
 
     async def begin_auth(self, username: str) -> bool:
+        if self.attempt.username:  # the client switched usernames: what it tried for the last one counts
+            await _in_thread(self.gate.gave_up, self.attempt)
         self.attempt = ssh_access.Attempt(address=self.attempt.address, username=username)
         self.needs_totp = self.key_done = self.totp_done = False
         try:
