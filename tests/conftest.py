@@ -33,11 +33,31 @@ from tui_helpdesk import db  # noqa: E402
 # test_infra checks the autouse isolation fixture in an inner pytest session.
 pytest_plugins = ["pytester"]
 
-_POSTGRES_FIXTURES = {"pg_server", "_pg_template", "_pg_snapshots"}
+_POSTGRES_FIXTURES = {"pg_server", "_pg_template", "_pg_snapshots", "_pg_scratch"}
 _IMAP_FIXTURES = {"imap_server", "clean_imap"}
 
 
+# Modules holding the suite's longest tests (real processes, the whole corpus, a wheel build, fuzzing):
+# they run first, so that under xdist no worker is left alone at the end with one of them while the other
+# has nothing to do. Whole modules move, keeping their module-scoped fixtures to one setup.
+_LONG_FIRST = (
+    "tests/mail_flow/test_corpus.py",
+    "tests/test_packaging.py",
+    "tests/mail/test_mail_corpus_sweep.py",
+    "tests/api/test_schema.py",
+    "tests/cli/test_process_cli.py",
+    "tests/services/test_demo.py",
+    "tests/mail_flow/test_worker.py",
+    "tests/test_door.py",
+)
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def long_first(item: pytest.Item) -> int:
+        path = item.nodeid.split("::", 1)[0]
+        return _LONG_FIRST.index(path) if path in _LONG_FIRST else len(_LONG_FIRST)
+
+    items.sort(key=long_first)  # stable: the order within each module, and of the rest, is kept
     for item in items:
         names = set(getattr(item, "fixturenames", ()))
         if names & _POSTGRES_FIXTURES:
