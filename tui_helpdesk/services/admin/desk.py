@@ -145,8 +145,8 @@ DESCRIPTIONS: dict[str, str] = {
     "autoclose_statuses": "Statuses the auto-close chaser watches (comma separated)",
     "ssh_require_totp": "Every agent needs a TOTP code to log in over SSH (helpdesk agent totp enable)",
     "ssh_idle_timeout_minutes": "Minutes without a keystroke before an SSH session is closed (0: never)",
-    "ssh_max_sessions_per_agent": "SSH sessions one agent may hold at once",
-    "ssh_max_sessions": "SSH sessions the server holds at once",
+    "ssh_max_sessions_per_agent": "SSH sessions one agent may hold at once (0: no limit)",
+    "ssh_max_sessions": "SSH sessions the server holds at once (0: no limit)",
 }
 
 
