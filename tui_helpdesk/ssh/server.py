@@ -244,7 +244,7 @@ class DeskSession(asyncssh.SSHServerSession):  # type: ignore[type-arg]
             await asyncio.sleep(min(self.listener.idle_check, limit))
             if time.monotonic() - self.last_input >= limit:
                 assert self.chan is not None
-                self.chan.write(f"\r\nhelpdesk: no keystroke for {int(limit // 60) or limit} "
+                self.chan.write(f"\r\nhelpdesk: no keystroke for {limit / 60:g} "
                                 "minutes: session closed\r\n".encode())
                 if self.child is not None:
                     await self.child.stop()
