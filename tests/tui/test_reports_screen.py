@@ -64,7 +64,7 @@ async def test_f3_shows_an_agents_figures_breaks_down_and_exports(desk: Desk, tm
         assert _column(screen, "#table-by") == ["Support", "all"]
         support = screen.query_one("#table-by", DataTable).get_row_at(0)
         assert support[1:5] == [16 + 12, 5, 0, 16 + 12 - 5]  # created, closed, reopened, backlog
-        assert _column(screen, "#table-days", 1)[-7:] == ["1", "3", "2", "1", "3", "2", "16"]
+        assert _column(screen, "#table-days", 1)[:7] == ["16", "2", "3", "1", "2", "3", "1"]  # newest first
 
         await pilot.press("b")
         await until(pilot, lambda: isinstance(app.screen, PickScreen), "the breakdown picker")

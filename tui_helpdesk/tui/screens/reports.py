@@ -25,7 +25,7 @@ from tui_helpdesk.untrusted import clean_line
 PERIOD_CHOICES = ("today", "7d", "30d", "month", "custom…")
 BY_CHOICES = ("none", "department", "agent", "team", "topic", "organization", "priority")
 BREAKDOWN_COLUMNS = (
-    ("created", "Created"), ("closed", "Closed"), ("reopened", "Reopened"), ("backlog", "Backlog"),
+    ("created", "Created"), ("closed", "Closed"), ("reopened", "Reopened"), ("backlog", "Backlog now"),
     ("overdue", "Overdue"), ("first_response_median", "1st resp. med"), ("first_response_p90", "1st resp. p90"),
     ("resolution_median", "Resol. med"), ("resolution_p90", "Resol. p90"), ("sla_met", "SLA met"),
     ("sla_breached", "SLA breached"), ("replies", "Replies"), ("minutes_logged", "Time"),
@@ -100,9 +100,9 @@ class ReportsScreen(Screen[None]):
         self.report = rep
         by = rep.by or "no breakdown"
         p = rep.period
-        self.query_one("#reports-title", Label).update(
-            f"Reports · {p.label} ({p.first} to {p.last}) · by {by}"
-        )
+        span = f"{p.first} to {p.last}"
+        shown = span if p.label == span else f"{p.label} ({span})"
+        self.query_one("#reports-title", Label).update(f"Reports · {shown} · by {by}")
         self._lines(rep)
         self._days_table(rep)
         self._bars(rep)
@@ -111,7 +111,7 @@ class ReportsScreen(Screen[None]):
 
         t = rep.total
         self.query_one("#reports-message", Static).update(
-            f"{t.created} created, {t.closed} closed, {t.reopened} reopened; backlog {t.backlog}, "
+            f"{t.created} created, {t.closed} closed, {t.reopened} reopened; now {t.backlog} in the backlog, "
             f"{t.overdue} overdue; first response {format_minutes(t.first_response_median)} median; "
             f"SLA {t.sla_met} met, {t.sla_breached} breached"
         )
@@ -161,7 +161,7 @@ class ReportsScreen(Screen[None]):
         table = self.query_one("#table-days", DataTable)
         table.clear(columns=True)
         table.add_columns("Day", "Created", "Closed", "Reopened", "Backlog")
-        for d in rep.days:
+        for d in reversed(rep.days):  # newest first: the chart above reads left to right
             table.add_row(d.day.isoformat(), d.created, d.closed, d.reopened, d.backlog)
 
     def _by_table(self, rep: Any) -> None:
