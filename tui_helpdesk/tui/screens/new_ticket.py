@@ -20,14 +20,14 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult, SuspendNotSupported
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Checkbox, Footer, Input, Label, OptionList, Select, Static, TextArea
 from textual.widgets.option_list import Option
 
 from tui_helpdesk.resources import stylesheet
-from tui_helpdesk.services import choices, contacts, door, settings
+from tui_helpdesk.services import choices, contacts, custom_fields, door, settings
 from tui_helpdesk.services.admin.clients import ContactRow
 from tui_helpdesk.services.choices import Choice
 from tui_helpdesk.services.errors import ServiceError, ValidationError
@@ -66,6 +66,7 @@ class Options:
     organizations: list[Choice]
     categories: list[Choice]
     notify_default: bool
+    fields: tuple[custom_fields.FieldRow, ...] = ()  # every active ticket field; those that apply show
 
 
 def _split(text: str) -> list[str]:
@@ -106,6 +107,7 @@ class NewTicketScreen(Screen[int | None]):
 
     def __init__(self) -> None:
         super().__init__()
+        self.custom: tuple[custom_fields.FieldRow, ...] = ()
         self.contact: ContactRow | None = None  # the contact picked from the matches
         self.matches: list[ContactRow] = []
         self.busy = False
@@ -133,6 +135,7 @@ class NewTicketScreen(Screen[int | None]):
                                                         disabled=True))
             yield from self._row("priority", "Priority", Select([], id="nt-priority", prompt="(default)",
                                                                 compact=True))
+            yield Vertical(id="nt-custom")  # the custom fields, once loaded (they follow topic and department)
             yield from self._row("subject", "Subject", Input(id="nt-subject", compact=True))
             yield from self._row("body", "Message", TextArea(id="nt-body", soft_wrap=True, tab_behavior="focus"))
             yield from self._row("files", "Attach", Input(
@@ -168,6 +171,7 @@ class NewTicketScreen(Screen[int | None]):
             choices.departments(engine), choices.topic_paths(engine), choices.priorities(engine),
             choices.organizations(engine), choices.classifications(engine, "category", None),
             bool(door.read(engine, ctx.actor, lambda tx: settings.get(tx.session, "notify_client_on_create"))),
+            tuple(door.read(engine, ctx.actor, lambda tx: custom_fields.definitions(tx.session, "ticket"))),
         )
         self.post_message(self.Loaded(options))
 
@@ -179,6 +183,45 @@ class NewTicketScreen(Screen[int | None]):
         ):
             self.query_one(wid, Select).set_options([(clean_line(c.name), c.id) for c in rows])
         self.query_one("#nt-notify", Checkbox).value = o.notify_default
+        self.custom = o.fields
+        box = self.query_one("#nt-custom", Vertical)
+        for f in o.fields:
+            box.mount(*_custom_row(f))
+        self._show_custom()
+
+    # --- custom fields: those that apply to the chosen topic and department show ---------------------
+
+    @on(Select.Changed, "#nt-topic")
+    @on(Select.Changed, "#nt-department")
+    def _placement_changed(self) -> None:
+        self._show_custom()
+
+    def _show_custom(self) -> None:
+        topic, dept = self._value("topic"), self._value("department")
+        for f in self.custom:
+            shown = f.applies_to(topic, dept)
+            self.query_one(f"#nt-row-cf-{f.name}").display = shown
+            if not shown:
+                self._error(f"cf-{f.name}", "")
+
+    def custom_values(self) -> dict[str, Any]:
+        """The shown custom fields' values as typed (the service types and checks them)."""
+        out: dict[str, Any] = {}
+        for f in self.custom:
+            if not self.query_one(f"#nt-row-cf-{f.name}").display:
+                continue
+            widget = self.query_one(f"#nt-cf-{f.name}")
+            if isinstance(widget, Checkbox):
+                out[f.name] = widget.value
+            elif isinstance(widget, Select):
+                if isinstance(widget.value, str):
+                    out[f.name] = widget.value
+            elif isinstance(widget, TextArea):
+                if widget.text.strip():
+                    out[f.name] = widget.text
+            elif isinstance(widget, Input) and widget.value.strip():
+                out[f.name] = widget.value
+        return out
 
     # --- the requester: search as the agent types --------------------------------------------------
 
@@ -296,6 +339,7 @@ class NewTicketScreen(Screen[int | None]):
             "notify_client": self.query_one("#nt-notify", Checkbox).value,
             "files": tuple(Path(p) for p in _split(text["files"])),
             "source": "tui",
+            "custom_fields": self.custom_values(),
         }
         if self.contact is not None:
             out["contact_id"] = self.contact.id
@@ -307,7 +351,7 @@ class NewTicketScreen(Screen[int | None]):
         if self.busy:
             return
         self.busy = True
-        for field in FORM_FIELDS:
+        for field in (*FORM_FIELDS, *(f"cf-{f.name}" for f in self.custom)):
             self._error(field, "")
         self.say("creating…")
         self._create(self.fields())
@@ -329,6 +373,9 @@ class NewTicketScreen(Screen[int | None]):
         self.busy = False
         exc = message.error
         field = FIELD_OF.get(exc.field) if isinstance(exc, ValidationError) else None
+        if isinstance(exc, ValidationError) and exc.field.startswith("custom."):
+            name = exc.field[len("custom."):]
+            field = f"cf-{name}" if any(f.name == name for f in self.custom) else None
         if field is not None and isinstance(exc, ValidationError):
             self._error(field, exc.message)
             self.say(f"not created: {FIELD_LABELS.get(field, field)} {exc.message}", error=True)
@@ -386,6 +433,28 @@ class NewTicketScreen(Screen[int | None]):
             self.say("$EDITOR needs a real terminal; type the message here", error=True)
         finally:
             os.unlink(path)
+
+
+def _custom_row(f: custom_fields.FieldRow) -> tuple[Horizontal, Static]:
+    """One custom field's row (label, the widget its type takes) and its error line."""
+    wid = f"nt-cf-{f.name}"
+    hint = clean_line(f.help_text) or {"date": "YYYY-MM-DD", "number": "a number", "url": "https://…",
+                                       "contact": "an email address",
+                                       "multichoice": ", ".join(f.choices)}.get(f.type, "")
+    widget: Any
+    if f.type == "choice":
+        widget = Select([(clean_line(c), c) for c in f.choices], id=wid, prompt="(none)", compact=True)
+    elif f.type == "checkbox":
+        widget = Checkbox(clean_line(f.help_text) or "yes", False, id=wid, compact=True)
+    elif f.type == "longtext":
+        widget = TextArea(id=wid, soft_wrap=True, tab_behavior="focus", classes="nt-longtext")
+    else:
+        widget = Input(id=wid, placeholder=hint, compact=True)
+    label = clean_line(f.label)[:14] + (" *" if f.required_at_create else "")
+    row = Horizontal(Label(label, classes="nt-label"), widget, classes="nt-row", id=f"nt-row-cf-{f.name}")
+    error = Static("", classes="nt-error", id=f"nt-error-cf-{f.name}")
+    error.display = False
+    return row, error
 
 
 FIELD_LABELS = {
