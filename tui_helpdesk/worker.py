@@ -27,22 +27,18 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine
-from sqlalchemy.exc import IntegrityError
 
 from tui_helpdesk import clock
 from tui_helpdesk.db import refresh_statistics, session_scope
 from tui_helpdesk.models import WorkerLock
+from tui_helpdesk.services.inbound_journal import LOCK_NAME, acquire_lease, release_lease
 
 log = logging.getLogger(__name__)
 
-LOCK_NAME = "worker"
 # Short, so a killed holder is replaced within seconds; the heartbeat renews it three times per lease.
 LEASE = timedelta(seconds=15)
 # A host whose database stalls for longer (a slow network disk) can lengthen it; the tests shorten it.
 LEASE_ENV = "HELPDESK_WORKER_LEASE"
-# No worker grants itself a lease this far ahead: one that ends later was written by a pinned clock (an
-# older version wrote leases with HELPDESK_NOW) and belongs to no live process.
-LEASE_CEILING = timedelta(minutes=2)
 INTERVAL = 10.0
 
 
@@ -60,30 +56,11 @@ def new_holder() -> str:
 
 def acquire(engine: Engine, holder: str, lease: timedelta = LEASE, *, now: datetime | None = None) -> bool:
     """Take or renew the lease; False while another live holder has it. `now` is for tests."""
-    now = now or wall_now()
-    try:
-        with session_scope(engine) as s:
-            row = s.get(WorkerLock, LOCK_NAME, with_for_update=True)
-            if row is None:
-                s.add(WorkerLock(name=LOCK_NAME, holder=holder, expires_at=now + lease))
-                return True
-            expires = clock.as_utc(row.expires_at)
-            live = now < expires <= now + LEASE_CEILING
-            if row.holder != holder and live:
-                return False
-            row.holder = holder
-            row.expires_at = now + lease
-            s.add(row)
-            return True
-    except IntegrityError:
-        return False  # another worker inserted the first lease at the same moment
+    return acquire_lease(engine, holder, lease, now=now or wall_now())
 
 
 def release(engine: Engine, holder: str) -> None:
-    with session_scope(engine) as s:
-        row = s.get(WorkerLock, LOCK_NAME)
-        if row is not None and row.holder == holder:
-            s.delete(row)
+    release_lease(engine, holder)
 
 
 def holder_of(engine: Engine) -> tuple[str, datetime] | None:
@@ -265,6 +242,36 @@ def run_once(
     finally:
         if own:
             lease.drop()
+
+
+def drain_journal(
+    engine: Engine, holder: str | None = None, *, attachments_dir: Path | None = None
+) -> dict[str, int]:
+    """Process what waits in the journal under the worker's lease, then release it and stop: the stage
+    that `helpdesk ingest` starts when no worker runs (the pipe took the lease for ``holder``).
+
+    While the lease is held, pipes only journal, trusting its holder to process what they wrote. So the
+    journal is read once more after the release: a message journaled before a pipe found the lease held
+    is committed before the release, and this last look sees it (and takes the lease again)."""
+    from tui_helpdesk.services import inbound
+    from tui_helpdesk.services.inbound_journal import has_pending
+
+    counts: dict[str, int] = {}
+    while True:
+        lease = Lease(engine, holder)
+        if not lease.take():
+            return counts  # a worker holds it: the journal is its business
+        try:
+            while not lease.lost:
+                done = inbound.process_pending(engine, attachments_dir=attachments_dir)
+                for key, value in done.items():
+                    counts[key] = counts.get(key, 0) + value
+                if not done:
+                    break
+        finally:
+            lease.drop()
+        if lease.lost or not has_pending(engine):
+            return counts
 
 
 def dry_run(engine: Engine) -> dict[str, list[str]]:

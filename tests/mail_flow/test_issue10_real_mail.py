@@ -54,7 +54,8 @@ def test_helpdesk_ingest_pipe_keeps_a_forged_reply_off_the_ticket(sqlite_url: st
     env = {**os.environ, "HELPDESK_DATABASE_URL": sqlite_url, "HELPDESK_NOW": "2026-03-02T10:00:00Z"}
     forged = message(sender="eve@evil.test", subject="Re: fire", body="Send me her invoice.\n",
                      in_reply_to="<alice-1@customer.test>")  # fmt: skip
-    done = subprocess.run([sys.executable, "-m", "tui_helpdesk.cli", "ingest", "--mailbox", "support@helpdesk.test"],
+    done = subprocess.run([sys.executable, "-m", "tui_helpdesk.cli", "ingest", "--here", "--mailbox",
+                           "support@helpdesk.test"],
                           input=forged, capture_output=True, env=env, timeout=120)  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert b"done: new_ticket (pointed at TCK-1000 by header; eve@evil.test is not a participant there)" in done.stdout

@@ -27,7 +27,7 @@ def store_then_die(*args, **kwargs):
     os.kill(os.getpid(), signal.SIGKILL)
 inbound._store_attachments = store_then_die
 from tui_helpdesk.cli import main
-sys.exit(main(["ingest", "--mailbox", "support@helpdesk.test"]))
+sys.exit(main(["ingest", "--here", "--mailbox", "support@helpdesk.test"]))
 """
 
 MAIL = (

@@ -111,7 +111,7 @@ def test_cli_ingest_pipe_and_tempfail(sqlite_url: str, tmp_path: Path, monkeypat
 
     build_desk(get_engine(sqlite_url), tmp_path)
     env = {**os.environ, "HELPDESK_DATABASE_URL": sqlite_url, "HELPDESK_NOW": "2026-03-02T10:00:00Z"}
-    done = _cli(["ingest", "--mailbox", "support@helpdesk.test"], message(subject="by pipe"), env)
+    done = _cli(["ingest", "--here", "--mailbox", "support@helpdesk.test"], message(subject="by pipe"), env)
     assert done.returncode == 0, done.stderr
     assert b"new_ticket" in done.stdout
     with session_scope(get_engine(sqlite_url), write=False) as s:

@@ -18,8 +18,10 @@ def register(subparsers: Any) -> None:
     p = subparsers.add_parser("ingest", help="read one message on stdin and turn it into a ticket or reply")
     p.add_argument("--mailbox", metavar="ADDRESS", help="the mailbox the message arrived at")
     p.add_argument(
-        "--here", action="store_true", help="process the message in this process even while a worker runs"
+        "--here", action="store_true", help="process the message in this process and print what it became"
     )
+    # the processing stage a pipe starts when no worker runs (holding the lease the pipe took for it)
+    p.add_argument("--pending", metavar="HOLDER", help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_ingest)
 
     mailbox = subparsers.add_parser("mailbox", help="mailboxes the worker fetches").add_subparsers(
@@ -173,9 +175,13 @@ def _fields(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def cmd_ingest(args: argparse.Namespace, ctx: Any) -> int:
-    """Journal the message (Core only: committed, nothing can be lost from here), then process it, or,
-    while a worker runs, leave that to the worker, which wakes for it within a second: this process
-    then never imports the ORM, the models or the services, which was most of its time."""
+    """Journal the message (Core only: committed, nothing can be lost from here) and leave the processing
+    to whoever holds the worker's lease: a running worker, which wakes for it within a second, or else a
+    processing stage this pipe starts in the background and hands the lease to. Either way this process
+    never imports the ORM, the models or the services, which were most of its time (issue 10: an MTA
+    starts one per message). `--here` processes in this process and says what the message became."""
+    if args.pending:
+        return _processing_stage(args.pending, ctx)
     raw = _read_stdin()
     if not raw:
         print("helpdesk: error: no message on standard input", file=sys.stderr)
@@ -197,11 +203,8 @@ def cmd_ingest(args: argparse.Namespace, ctx: Any) -> int:
                 )
         journal_id, seen = inbound_journal.journal(engine, raw, mailbox_id=mailbox_id)
         del raw  # the journal holds it; a big message must not be held twice while it is processed
-        if not args.here and inbound_journal.worker_alive(engine):
-            result = inbound_journal.IngestResult(
-                journal_id, "pending", "journaled", reason="the worker processes it", already_journaled=seen
-            )
-        else:
+        result = None if args.here else _hand_over(engine, journal_id, seen)
+        if result is None:
             ctx.engine  # noqa: B018 - the reference rows a ticket needs exist (CommandContext.engine)
             from tui_helpdesk.services import inbound as ingest
 
@@ -213,6 +216,49 @@ def cmd_ingest(args: argparse.Namespace, ctx: Any) -> int:
         print(f"helpdesk: database unavailable, try again later: {exc}", file=sys.stderr)
         return EX_TEMPFAIL
     ctx.emit(result, f"{result.state}: {result.outcome}" + (f" ({result.reason})" if result.reason else ""))
+    return 0
+
+
+def _hand_over(engine: Any, journal_id: int, seen: bool) -> Any:
+    """Who processes the journaled message: the lease's live holder, or a stage started now with the lease
+    taken for it. None: neither (the stage could not be started), so this process does it."""
+    import os
+    import socket
+    import subprocess
+
+    from tui_helpdesk.services import inbound_journal
+
+    def pending(reason: str) -> Any:
+        return inbound_journal.IngestResult(journal_id, "pending", "journaled", reason=reason, already_journaled=seen)
+
+    holder = f"{socket.gethostname()}:{os.getpid()}:ingest-stage"
+    if not inbound_journal.acquire_lease(engine, holder, inbound_journal.STAGE_LEASE):
+        return pending("the worker processes it")
+    try:
+        # its own session, no terminal and none of our pipes: the MTA waits for this process only
+        subprocess.Popen(
+            [sys.executable, "-m", "tui_helpdesk.cli", "ingest", "--pending", holder],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+            close_fds=True,
+        )
+    except OSError as exc:
+        inbound_journal.release_lease(engine, holder)
+        print(f"helpdesk: warning: processing here, no background stage: {exc}", file=sys.stderr)
+        return None
+    return pending("processed in the background")
+
+
+def _processing_stage(holder: str, ctx: Any) -> int:
+    from tui_helpdesk import worker
+
+    with worker.graceful_exit():
+        try:
+            worker.drain_journal(ctx.engine, holder)
+        except (KeyboardInterrupt, worker.Terminated):
+            return 1
     return 0
 
 

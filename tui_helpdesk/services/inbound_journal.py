@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.parser import BytesHeaderParser
 from email.policy import compat32
 
@@ -25,6 +25,7 @@ from sqlalchemy import (
     String,
     Text,
     column,
+    delete,
     func,
     insert,
     select,
@@ -59,7 +60,17 @@ mailbox = table(
     "mailbox", column("id", Integer), column("address", String), column("last_uid", Integer),
     column("uidvalidity", Integer),
 )  # fmt: skip
-worker_lock = table("worker_lock", column("name", String), column("expires_at", DateTime(timezone=True)))
+worker_lock = table(
+    "worker_lock", column("name", String), column("holder", String), column("expires_at", DateTime(timezone=True))
+)  # fmt: skip
+LOCK_NAME = "worker"
+# No holder grants itself a lease this far ahead: one that ends later was written by a pinned clock (an
+# older version wrote leases with HELPDESK_NOW) and belongs to no live process.
+LEASE_CEILING = timedelta(minutes=2)
+# The lease a pipe takes for the processing stage it starts: long enough for the stage's interpreter to
+# start on a loaded machine and renew it (worker.LEASE is its renewal), short enough that a stage that
+# never started is replaced soon.
+STAGE_LEASE = timedelta(seconds=30)
 
 
 _BLANK_LINE = re.compile(rb"\r?\n\r?\n")
@@ -240,6 +251,44 @@ def mailbox_id_for(engine: Engine, address: str) -> int | None:
             select(mailbox.c.id).where(mailbox.c.address == address.strip().lower())
         ).scalar()
     return int(found) if found is not None else None
+
+
+def acquire_lease(engine: Engine, holder: str, lease: timedelta, *, now: datetime | None = None) -> bool:
+    """Take or renew the worker's lease (the row in ``worker_lock``); False while another live holder has
+    it. The one rule for the lease: tui_helpdesk/worker.py's workers take it here, and so does the MTA
+    pipe for the processing stage it starts when no worker runs, without importing the ORM."""
+    from sqlalchemy.exc import IntegrityError
+
+    now = now or datetime.now(UTC).replace(microsecond=0)
+    begin = engine.execution_options(sqlite_begin="IMMEDIATE") if is_sqlite(engine) else engine
+    try:
+        with begin.begin() as conn:
+            row = conn.execute(
+                select(worker_lock.c.holder, worker_lock.c.expires_at)
+                .where(worker_lock.c.name == LOCK_NAME)
+                .with_for_update()
+            ).first()
+            if row is None:
+                conn.execute(insert(worker_lock).values(name=LOCK_NAME, holder=holder, expires_at=now + lease))
+                return True
+            expires = row.expires_at if row.expires_at.tzinfo else row.expires_at.replace(tzinfo=UTC)
+            live = now < expires <= now + LEASE_CEILING
+            if row.holder != holder and live:
+                return False
+            conn.execute(
+                update(worker_lock)
+                .where(worker_lock.c.name == LOCK_NAME)
+                .values(holder=holder, expires_at=now + lease)
+            )
+            return True
+    except IntegrityError:
+        return False  # another holder inserted the first lease at the same moment
+
+
+def release_lease(engine: Engine, holder: str) -> None:
+    """Give the lease up, if this holder still has it."""
+    with engine.begin() as conn:
+        conn.execute(delete(worker_lock).where(worker_lock.c.name == LOCK_NAME, worker_lock.c.holder == holder))
 
 
 def worker_alive(engine: Engine, name: str = "worker") -> bool:
