@@ -65,6 +65,9 @@ async def test_the_author_corrects_their_entry_and_not_another_agents(data: Data
         await pilot.press("enter")
         await on_top(pilot, TimeScreen)
         await until(pilot, lambda: [r.minutes for r in dialog.rows] == [45, 10], "the corrected entry listed")
+        # the ticket's figures follow: 55 billable minutes at the default 90/h
+        await until(pilot, lambda: "55 billable = 82.50 USD" in str(dialog.query_one("#time-total").render()),
+                    "the new amount")
     with reading(data.engine, data.admin) as tx:
         stored = time_entries.for_ticket(tx, data.vpn)
         history = time_entries.history(tx, stored[0].id)

@@ -51,7 +51,7 @@ class TimeReport(SQLModel):
 
 def report(
     tx: Tx, *, organization: str | int | None = None, date_from: Any = None, date_to: Any = None,
-    billable_only: bool = False,
+    billable_only: bool = False, ticket: str | int | None = None,
 ) -> TimeReport:
     start, end = parse_date(date_from, "from"), parse_date(date_to, "to")
     if start and end and start > end:
@@ -71,6 +71,10 @@ def report(
         stmt = stmt.where(scope)
     if org is not None:
         stmt = stmt.where(Ticket.organization_id == org.id)
+    if ticket not in (None, ""):
+        one = lookup.ticket(tx.session, ticket)
+        visibility.require_findable(tx, one)
+        stmt = stmt.where(TimeEntry.ticket_id == one.id)
     if start:
         stmt = stmt.where(TimeEntry.work_date >= start)
     if end:

@@ -38,15 +38,24 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class Loaded:
     entries: list[TimeRow]
-    month: TimeReport | None  # the organization's (or, without one, the desk's) month so far
+    ticket: TimeReport  # this ticket's figures, with amounts
+    month: TimeReport | None  # the organization's month so far (None: the ticket has no organization)
 
 
 def load(tx: Any, ticket_ref: str, organization: str | None) -> Loaded:
-    """The dialog's one read: the entries and the month's figures (a use case of this face, see door)."""
+    """The dialog's one read: the entries and the figures (a use case of this face, see services/door)."""
     today = tx.now.date()
     month = time_report.report(tx, organization=organization, date_from=today.replace(day=1), date_to=today) \
         if organization else None
-    return Loaded(time_entries.for_ticket(tx, ticket_ref), month)
+    return Loaded(time_entries.for_ticket(tx, ticket_ref), time_report.report(tx, ticket=ticket_ref), month)
+
+
+def ticket_line(rep: TimeReport) -> Text:
+    t = rep.total
+    out = Text(f"{t.minutes} min · {t.billable_minutes} billable = {t.amount} {rep.currency}", style="bold")
+    if t.invoiced_minutes:
+        out.append(f" · {t.invoiced_minutes} min invoiced", style="yellow")
+    return out
 
 
 def entry_line(r: TimeRow, width: int = 200) -> Text:
@@ -131,10 +140,8 @@ class TimeScreen(ModalScreen[bool]):
         ol.add_options([Option(entry_line(r)) for r in self.rows] or [Option("(no time logged)", disabled=True)])
         if self.rows:
             ol.highlighted = min(keep or 0, len(self.rows) - 1)
-        total = sum(r.minutes for r in self.rows)
-        billable = sum(r.minutes for r in self.rows if r.billable)
-        self.query_one("#time-total", Static).update(
-            Text(f"{len(self.rows)} entries · {total} min · {billable} billable", style="bold"))
+        line = Text(f"{len(self.rows)} entries · ", style="bold")
+        self.query_one("#time-total", Static).update(line + ticket_line(message.loaded.ticket))
         self.query_one("#time-month", Static).update(month_lines(message.loaded.month))
 
     def current(self) -> TimeRow | None:
