@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, select
 
-from tui_helpdesk.models import Agent, Contact, Ticket, TicketEntry, TimeEntry
+from tui_helpdesk.models import Agent, Contact, Organization, Ticket, TicketEntry, TimeEntry
 
 from . import directory
 from .admin import clients
@@ -52,6 +53,8 @@ class ClientPage:
     billable_minutes: int
     notes: tuple[NoteRow, ...]  # the latest internal notes on those tickets
     members: tuple[clients.ContactRow, ...] = ()  # an organization's contacts
+    custom: tuple[Any, ...] = ()  # its custom fields with their values (custom_fields.ShownValue)
+    assets: tuple[Any, ...] = ()  # an organization's assets (assets.AssetRow)
 
     @property
     def title(self) -> str:
@@ -95,7 +98,11 @@ def contact_page(tx: Tx, contact_id: int, notes: int = 10) -> ClientPage:
     contact = directory.contact(tx, contact_id)
     rows, open_count = _tickets(tx, contact_id=contact_id)
     total, billable, found = _time_and_notes(tx, [r.id for r in rows], notes)
-    return ClientPage(contact, None, tuple(rows), open_count, total, billable, tuple(found))
+    from . import custom_fields
+
+    row = tx.session.get(Contact, contact_id)
+    custom = custom_fields.shown_for(tx.session, "contact", row.custom_fields if row else None)
+    return ClientPage(contact, None, tuple(rows), open_count, total, billable, tuple(found), custom=custom)
 
 
 def organization_page(tx: Tx, organization_id: int, notes: int = 10) -> ClientPage:
@@ -105,4 +112,9 @@ def organization_page(tx: Tx, organization_id: int, notes: int = 10) -> ClientPa
     members = clients._contact_rows(tx, list(tx.session.execute(
         select(Contact).where(Contact.organization_id == org.id).order_by(Contact.email).limit(clients.LIST_LIMIT)
     ).scalars()))
-    return ClientPage(None, org, tuple(rows), open_count, total, billable, tuple(found), tuple(members))
+    from . import assets, custom_fields
+
+    row = tx.session.get(Organization, org.id)
+    custom = custom_fields.shown_for(tx.session, "organization", row.custom_fields if row else None)
+    return ClientPage(None, org, tuple(rows), open_count, total, billable, tuple(found), tuple(members),
+                      custom=custom, assets=tuple(assets.list_assets(tx, org.id)))

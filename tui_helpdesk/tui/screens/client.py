@@ -145,6 +145,13 @@ class ClientScreen(Screen[None]):
             grid.add_row("People", Text(people or "—"), "State", Text("archived" if o.archived else "active"))
             if o.notes:
                 grid.add_row("Notes", Text(clean_line(o.notes)), "", "")
+        pairs = [(clean_line(v.label)[:14], Text(clean_line(v.text)) if v.text else Text("—", style="dim"))
+                 for v in p.custom]
+        for i in range(0, len(pairs), 2):
+            right = pairs[i + 1] if i + 1 < len(pairs) else ("", Text(""))
+            grid.add_row(pairs[i][0], pairs[i][1], right[0], right[1])
+        if p.assets:
+            grid.add_row("Assets", _assets(p.assets), "", "")
         return Group(title, grid)
 
     @staticmethod
@@ -194,12 +201,16 @@ class ClientScreen(Screen[None]):
             return
         contact = page.contact
         items = [PickItem(key, label, _current(contact, key)) for key, label in EDITABLE]
+        items += [PickItem(f"cf.{v.name}", clean_line(v.label), v.text) for v in page.custom if v.defined]
         self.app.push_screen(PickerScreen(f"Edit which field of {contact.email}?", items),
                              lambda key: key and self._edit(contact, key))
 
     def _edit(self, contact: clients.ContactRow, key: str) -> None:
         if key == "organization":
             self._pick_organization(contact)
+            return
+        if key.startswith("cf."):
+            self._edit_custom(contact, key[3:])
             return
         label = dict(EDITABLE)[key]
 
@@ -209,6 +220,32 @@ class ClientScreen(Screen[None]):
 
         self.app.push_screen(PromptScreen(f"{label} of {contact.email}", label=label,
                                           value=_current(contact, key)), answered)
+
+    def _edit_custom(self, contact: clients.ContactRow, name: str) -> None:
+        shown = next((v for v in self.page.custom if v.name == name), None) if self.page else None
+        if shown is None:
+            return
+
+        def answered(value: str | None) -> None:
+            if value is not None:
+                self._save_custom(contact.id, {name: value.strip() or None}, shown.label)
+
+        hint = ", ".join(shown.choices) if shown.choices else (shown.help_text or "empty clears it")
+        self.app.push_screen(PromptScreen(f"{clean_line(shown.label)} of {contact.email}", label=clean_line(hint),
+                                          value=shown.text), answered)
+
+    @work(thread=True, group="client-save")
+    def _save_custom(self, contact_id: int, values: dict[str, Any], label: str) -> None:
+        from tui_helpdesk.services import custom_fields
+
+        ctx = ctx_of(self)
+        try:
+            door.write(ctx.engine, ctx.actor, custom_fields.set_record_values, "contact", contact_id, values)
+        except ServiceError as exc:
+            self.app.call_from_thread(self.say, f"not saved: {exc}", True)
+            return
+        self.app.call_from_thread(self.say, f"{label} saved")
+        self.load()
 
     def _pick_organization(self, contact: clients.ContactRow) -> None:
         engine = ctx_of(self).engine
@@ -242,6 +279,15 @@ class ClientScreen(Screen[None]):
             return
         self.app.call_from_thread(self.say, f"{label} saved")
         self.load()
+
+
+def _assets(rows: tuple[Any, ...]) -> Text:
+    out = Text()
+    for n, a in enumerate(rows[:6]):
+        out.append(("; " if n else "") + clean_line(a.label))
+    if len(rows) > 6:
+        out.append(f" +{len(rows) - 6}", style="dim")
+    return out
 
 
 def _current(contact: clients.ContactRow, key: str) -> str:
