@@ -29,12 +29,16 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["journal_id"], ["inbound_message.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("journal_id"),
     )
+    op.execute("INSERT INTO inbound_raw (journal_id, raw) SELECT id, raw FROM inbound_message")
+    # one rebuild of the table (SQLite), and the sizes filled in once the rows no longer carry the bytes
     with op.batch_alter_table("inbound_message") as batch:
         batch.add_column(sa.Column("size", sa.Integer(), nullable=False, server_default="0"))
-    op.execute("INSERT INTO inbound_raw (journal_id, raw) SELECT id, raw FROM inbound_message")
-    op.execute("UPDATE inbound_message SET size = length(raw)")
-    with op.batch_alter_table("inbound_message") as batch:
         batch.drop_column("raw")
+    op.execute(
+        "UPDATE inbound_message SET size = "
+        "coalesce((SELECT length(inbound_raw.raw) FROM inbound_raw"
+        " WHERE inbound_raw.journal_id = inbound_message.id), 0)"
+    )
 
 
 def downgrade() -> None:
