@@ -151,3 +151,17 @@ def test_periods_and_bad_input_name_the_field():
         with pytest.raises(ValidationError) as err:
             reports.period(**kwargs)
         assert err.value.field == field
+
+
+def test_a_status_remapped_to_another_state_moves_the_backlog_from_that_day(week, desk):
+    from tui_helpdesk.services import admin
+    from tui_helpdesk.services.admin.catalog import list_statuses
+
+    with at(desk, MONDAY + timedelta(days=2, hours=1)) as tx:
+        tickets.set_status(tx, week[2], "In Progress")
+    with at(desk, MONDAY + timedelta(days=3)) as tx:  # Thursday: an admin makes In Progress a resolved state
+        status = next(s for s in list_statuses(tx) if s.name == "In Progress")
+        admin.update_status(tx, status.id, state="resolved")
+    rep = figures(desk)
+    assert rep.total.backlog == 4  # the ticket in In Progress left it, though no write closed it
+    assert [d.backlog for d in rep.days[:4]] == [5, 4, 5, 4]

@@ -237,3 +237,36 @@ def rebuild(conn: Connection) -> None:
 
 def _minutes(start: datetime, end: datetime) -> int:
     return max(0, int((end - start) / timedelta(minutes=1)))
+
+
+def rebuild_backlog(conn: Connection) -> None:
+    """Recount the backlog counters from the ticket table after a bulk UPDATE that bypassed the flush
+    (an admin remapping a status to another state). Each key's change is written as a backlog move now
+    (ticket 0: no one ticket), so the backlog of the days before stays what it was."""
+    from sqlalchemy import func, literal, true
+
+    t = Ticket.__table__.c
+    b = ReportBacklog.__table__.c
+    keys = [func.coalesce(getattr(t, d), literal(0)) for d in DIMS]
+    counted: Counter[BacklogKey] = Counter()
+    stmt = (select(*keys, t.is_overdue, func.count()).where(t.visible == true(), t.state.in_(BACKLOG_STATES))
+            .group_by(*keys, t.is_overdue))
+    for *k, overdue, n in conn.execute(stmt):
+        counted[(*(int(v) for v in k), bool(overdue))] += int(n)  # type: ignore[index]
+    before: Counter[BacklogKey] = Counter()
+    for *k, overdue, n in conn.execute(select(*(getattr(b, d) for d in DIMS), b.is_overdue, b.n)):
+        before[(*(int(v) for v in k), bool(overdue))] += int(n)  # type: ignore[index]
+    moves: Counter[BacklogKey] = Counter()
+    for key in {*counted, *before}:
+        if counted[key] != before[key]:
+            moves[key[:-1] + (False,)] += counted[key] - before[key]  # type: ignore[operator]
+    conn.execute(ReportBacklog.__table__.delete())
+    rows = [dict(zip((*DIMS, "is_overdue"), k, strict=True), n=n) for k, n in sorted(counted.items()) if n]
+    for i in range(0, len(rows), 5000):
+        conn.execute(ReportBacklog.__table__.insert(), rows[i:i + 5000])
+    now = clock.now()
+    facts = [{"kind": "backlog", "at": now, "ticket_id": 0, "agent_id": None, "n": n, "minutes": None,
+              "sla_met": None, **{d: (v or None) for d, v in zip(DIMS, k[:-1], strict=True)}}
+             for k, n in sorted(moves.items()) if n]
+    if facts:
+        conn.execute(ReportFact.__table__.insert(), facts)

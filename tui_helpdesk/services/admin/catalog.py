@@ -337,9 +337,10 @@ def update_status(tx: Tx, status_id: int, **values: Any) -> StatusRow:
             update(Ticket).where(Ticket.status_id == status.id).values(state=status.state)
         ).rowcount
         if moved:
-            from tui_helpdesk.services import counters  # the UPDATE bypassed the flush that keeps them
+            from tui_helpdesk.services import counters, report_facts  # the UPDATE bypassed the flush
 
             counters.rebuild(tx.session.connection())
+            report_facts.rebuild_backlog(tx.session.connection())
     changes = c.diff(before, c.snapshot(status, STATUS_FIELDS))
     if changes:
         c.record(tx, "update", "status", status.id, changes=changes, tickets_moved=moved)
