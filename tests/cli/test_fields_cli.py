@@ -47,3 +47,9 @@ def test_assets_of_an_organization_and_a_tickets_asset(desk, make):
     assert refused.code != EXIT_OK and "named by 1 ticket" in refused.error["error"]
     assert desk("ticket", "set-asset", t["number"], "").code == EXIT_OK
     assert desk("asset", "remove", str(asset_id)).code == EXIT_OK
+
+    assert desk("field", "add", "tier", "--target", "organization", "--type", "choice", "--choices", "A,B").code == 0
+    bad = desk("--json", "field", "set", "--org", "Acme", "tier=C")
+    assert bad.code == EXIT_ERROR and bad.error["field"] == "custom.tier"
+    ok = desk("--json", "field", "set", "--org", "Acme", "tier=b")
+    assert ok.code == EXIT_OK and ok.data["custom_fields"] == {"tier": "B"}

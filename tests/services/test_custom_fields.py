@@ -105,3 +105,13 @@ def test_only_admins_define_fields_and_definitions_are_checked(desk):
         assert row.label == "Vip" and row.where == "all contacts"
         with pytest.raises(ValidationError, match="every contact"):
             custom_fields.update_field(tx, "vip", required_at_close=True)
+
+
+def test_export_columns_resolve_cf_names_a_page_at_a_time(desk, fields):
+    a = _open(desk, custom_fields={"po": 4711, "due": "2026-06-30"})
+    b = _open(desk)
+    with desk.tx() as tx:
+        found = custom_fields.export_columns(tx.session, ["number", "cf.po", "cf.asset"])
+        assert found["cf.po"].label == "PO number" and found["cf.asset"] is None  # undefined: plain text
+        values = custom_fields.page_values(tx.session, [a.id, b.id], ["number", "cf.po", "cf.due"])
+    assert values == {a.id: {"cf.po": "4711", "cf.due": "2026-06-30"}, b.id: {"cf.po": "", "cf.due": ""}}

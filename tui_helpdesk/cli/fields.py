@@ -34,6 +34,13 @@ def register(sub: Any) -> None:
     p.add_argument("--target", choices=("ticket", "contact", "organization"))
     p.set_defaults(func=cmd_field_remove)
 
+    p = fs.add_parser("set", help="set a contact's or an organization's fields: NAME=VALUE (NAME= clears)")
+    who = p.add_mutually_exclusive_group(required=True)
+    who.add_argument("--contact", help="contact email")
+    who.add_argument("--org", help="organization name or id")
+    p.add_argument("pairs", nargs="+", metavar="NAME=VALUE")
+    p.set_defaults(func=cmd_field_set)
+
     p_asset = sub.add_parser("asset", help="an organization's assets")
     a = p_asset.add_subparsers(dest="asset_command", metavar="ACTION", required=True)
     p = a.add_parser("list", help="an organization's assets")
@@ -159,6 +166,22 @@ def cmd_field_remove(args: argparse.Namespace, ctx: CommandContext) -> int:
     with ctx.transaction() as tx:
         row = custom_fields.remove_field(tx, args.name, target=args.target)
     ctx.emit(field_json(row), f"{row.target} field {row.name} removed")
+    return EXIT_OK
+
+
+def cmd_field_set(args: argparse.Namespace, ctx: CommandContext) -> int:
+    from tui_helpdesk.cli.tickets import _pairs
+    from tui_helpdesk.services import custom_fields, lookup
+
+    values: dict[str, Any] = {k: (v if v != "" else None) for k, v in _pairs(args.pairs, "NAME=VALUE").items()}
+    with ctx.transaction() as tx:
+        if args.contact:
+            target, row_id = "contact", lookup.contact(tx.session, args.contact, create=False).id
+        else:
+            target, row_id = "organization", lookup.organization(tx.session, args.org).id
+        stored = custom_fields.set_record_values(tx, target, row_id, values)
+    ctx.emit({"target": target, "id": row_id, "custom_fields": stored},
+             ", ".join(f"{k}={custom_fields.display(None, v)}" for k, v in stored.items()) or "no values")
     return EXIT_OK
 
 

@@ -521,6 +521,17 @@ def export_value(custom: Mapping[str, Any] | None, column: str, f: FieldRow | No
     return display(f, (custom or {}).get(column[3:] if column.startswith("cf.") else column))
 
 
+def page_values(session: Session, ticket_ids: Iterable[int], columns: Iterable[str]) -> dict[int, dict[str, str]]:
+    """For an export page: {ticket id: {"cf.NAME": text}} for the `cf.` columns, in one query per page
+    (the export stays a page in memory at a time). Columns not starting with `cf.` are left out."""
+    wanted = [c for c in columns if c.startswith("cf.")]
+    ids = list(ticket_ids)
+    if not wanted or not ids:
+        return {i: {} for i in ids}
+    rows = session.execute(select(Ticket.id, Ticket.custom_fields).where(Ticket.id.in_(ids))).all()
+    return {tid: {c: export_value(values, c) for c in wanted} for tid, values in rows}
+
+
 def template_values(session: Session, custom: Mapping[str, Any] | None) -> dict[str, str]:
     """`%{ticket.custom.NAME}` for every ticket field (empty when the ticket has no value)."""
     values = {f.name: "" for f in definitions(session, "ticket", active_only=False)}
