@@ -377,7 +377,8 @@ class FilterSection(Section):
             "Then (one a line)",
             "textarea",
             required=True,
-            help="department=, priority=, topic=, assignee=, team=, status=, tag=, reject, skip_autoresponse",
+            help="department=, priority=, topic=, assignee=, team=, status=, tag=, cf.NAME= (a custom field), "
+            "reject, skip_autoresponse",
         ),
         FormField("match_any", "Match when any condition holds", "bool"),
         FormField("stop_on_match", "Stop after this filter", "bool"),
