@@ -115,3 +115,12 @@ def test_export_columns_resolve_cf_names_a_page_at_a_time(desk, fields):
         assert found["cf.po"].label == "PO number" and found["cf.asset"] is None  # undefined: plain text
         values = custom_fields.page_values(tx.session, [a.id, b.id], ["number", "cf.po", "cf.due"])
     assert values == {a.id: {"cf.po": "4711", "cf.due": "2026-06-30"}, b.id: {"cf.po": "", "cf.due": ""}}
+
+
+def test_canned_responses_fill_custom_field_variables(desk, fields):
+    from tui_helpdesk.services import canned
+
+    d = _open(desk, custom_fields={"po": 4711})
+    body = "PO %{ticket.custom.po}, due %{ticket.custom.due}."
+    assert canned.expand(body, canned.variables_for(d)) == "PO 4711, due ."
+    assert canned.unknown_variables(body + " %{ticket.nope}") == ["ticket.nope"]

@@ -20,7 +20,7 @@ from .context import Tx
 from .queries import Bind, _connect
 from .ticket_view import TicketDetail
 
-VARIABLE = re.compile(r"%\{\s*([a-z_]+(?:\.[a-z_]+)*)\s*\}")
+VARIABLE = re.compile(r"%\{\s*([a-z_][a-z0-9_]*(?:\.[a-z_][a-z0-9_]*)*)\s*\}")
 VARIABLES = (
     "ticket.number",
     "ticket.subject",
@@ -33,7 +33,9 @@ VARIABLES = (
     "organization.name",
     "agent.name",
     "agent.email",
+    "ticket.resolution",
 )
+CUSTOM_PREFIX = "ticket.custom."  # %{ticket.custom.NAME}: one per custom field of the ticket
 
 
 @dataclass(frozen=True)
@@ -74,6 +76,8 @@ def variables_for(ticket: TicketDetail, agent_name: str = "", agent_email: str =
         "organization.name": ticket.organization,
         "agent.name": agent_name,
         "agent.email": agent_email,
+        "ticket.resolution": ticket.resolution_notes,
+        **{f"{CUSTOM_PREFIX}{v.name}": v.text for v in ticket.custom},
     }
 
 
@@ -89,7 +93,8 @@ def expand(body: str, values: Mapping[str, str]) -> str:
 
 def unknown_variables(body: str) -> list[str]:
     """Variables in a body that `expand` would leave untouched (for a warning before sending)."""
-    return sorted({m.group(1) for m in VARIABLE.finditer(body) if m.group(1) not in VARIABLES})
+    return sorted({m.group(1) for m in VARIABLE.finditer(body)
+                   if m.group(1) not in VARIABLES and not m.group(1).startswith(CUSTOM_PREFIX)})
 
 
 def fill(tx: Tx, body: str, ticket: TicketDetail) -> str:
