@@ -110,3 +110,20 @@ async def test_marking_all_and_sorting_say_it_in_the_status_line_only(desk: Desk
         await until(pilot, lambda: "sort:newest" in status_text(app), "the sort in the status line")
         await settled(pilot)
         assert not app._notifications, [str(n.message) for n in app._notifications]
+
+
+@pilot_test
+async def test_the_workers_trouble_is_said_whole_on_a_narrow_status_line(desk: Desk) -> None:
+    app = desk.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await listed(pilot)
+        app.set_worker_status("worker: ok 09:00")
+        await settled(pilot)
+        assert "worker" not in status_text(app)  # all is well: no room is taken to say so at 80 columns
+        app.set_worker_status("worker: 2 messages waiting: no SMTP server is configured (09:00)")
+        await until(pilot, lambda: "2 messages waiting: no SMTP server is configured" in status_text(app),
+                    "the trouble in words")  # fmt: skip
+        assert "Open" in status_text(app)
+        await pilot.resize_terminal(200, 50)
+        await until(pilot, lambda: "worker: 2 messages waiting: no SMTP server is configured (09:00)"
+                    in status_text(app), "the whole line when there is room")  # fmt: skip

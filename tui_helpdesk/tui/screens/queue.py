@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, ClassVar
@@ -345,6 +346,7 @@ class QueueScreen(Screen[None]):
 
     def on_resize(self, event: events.Resize) -> None:
         self.fit_to_width()
+        self.refresh_status()  # what fits on the status line depends on the width
 
     # --- changes from elsewhere -----------------------------------------------------------------
 
@@ -513,10 +515,23 @@ class QueueScreen(Screen[None]):
             parts.append(f"  ● {clean_line(seen.agent_name)} {verb} {row.number}", style="bold red")
         if self.arrival_note:
             parts.append(f"  ✉ {self.arrival_note}", style="bold cyan")
-        right = " ".join(t for t in (self.task_text, getattr(self.app, "worker_status", "")) if t)
+        line = self.query_one("#status-line", Static)
+        worker = getattr(self.app, "worker_status", "")
+        right = " ".join(t for t in (self.task_text, worker) if t)
         if right:
-            parts.append(f"  │ {right}", style="dim")
-        self.query_one("#status-line", Static).update(parts)
+            room = max(0, (line.size.width or self.app.size.width) - 2)
+            trouble = bool(self.task_text) or not worker.startswith("worker: ok")
+            if parts.cell_len + 3 + len(right) > room:
+                if not trouble:
+                    right = ""  # "worker: ok" is worth showing only where there is room for it
+                else:
+                    # what is wrong is said whole (without its time and "worker:" when narrow); the
+                    # left-hand details give way
+                    right = _shortest_fitting(right, room - 23)
+                    parts.truncate(max(20, room - len(right) - 3), overflow="ellipsis")
+            if right:
+                parts.append(f"  │ {right}", style="dim" if not trouble else "bold yellow")
+        line.update(parts)
 
     @on(TicketList.Changed)
     def _list_changed(self, event: TicketList.Changed) -> None:
@@ -1167,6 +1182,17 @@ _SPECIFIC = ("builtin:mine", "view:", "builtin:unassigned", "dept:", "builtin:ov
 
 def _specific_first(key: str) -> int:
     return next((i for i, prefix in enumerate(_SPECIFIC) if key.startswith(prefix)), len(_SPECIFIC))
+
+
+def _shortest_fitting(text: str, room: int) -> str:
+    """`text`, else without its "(HH:MM)" stamp, else without the "worker: " prefix too."""
+    for candidate in (text, _STAMP.sub("", text), _STAMP.sub("", text).removeprefix("worker: ")):
+        if len(candidate) <= room:
+            return candidate
+    return candidate
+
+
+_STAMP = re.compile(r" \(\d\d:\d\d\)$")
 
 
 def _ids_of(news: arrivals.News, numbers: tuple[str, ...]) -> set[int]:
