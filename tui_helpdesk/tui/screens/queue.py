@@ -520,9 +520,9 @@ class QueueScreen(Screen[None]):
         right = " ".join(t for t in (self.task_text, worker) if t)
         if right:
             room = max(0, (line.size.width or self.app.size.width) - 2)
-            trouble = bool(self.task_text) or not worker.startswith("worker: ok")
+            trouble = bool(worker) and not worker.startswith(("worker: ok", "worker: standby"))
             if parts.cell_len + 3 + len(right) > room:
-                if not trouble:
+                if not trouble and not self.task_text:
                     right = ""  # "worker: ok" is worth showing only where there is room for it
                 else:
                     # what is wrong is said whole (without its time and "worker:" when narrow); the
