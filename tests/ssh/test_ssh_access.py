@@ -153,3 +153,20 @@ def test_the_cli_adds_lists_and_removes_keys_and_prints_the_totp_qr(desk, tmp_pa
     assert max(len(line) for line in out.splitlines() if "█" in line or "▀" in line) <= 80
     assert run("agent", "totp", "enable", "sam")[0] == 5  # already on
     assert run("agent", "totp", "disable", "sam")[0] == 0
+
+
+def test_serve_ssh_refuses_to_start_under_an_account_that_does_not_own_the_desk(tmp_path, monkeypatch,
+                                                                                 capsys) -> None:
+    import os
+
+    if os.geteuid() != 0:
+        pytest.skip("needs root to give the desk's directory to another account")
+    desk_dir = tmp_path / "desk"
+    desk_dir.mkdir()
+    os.chown(desk_dir, 65534, 65534)  # nobody's desk; this process is root's
+    monkeypatch.setenv("HELPDESK_DATABASE_URL", f"sqlite:///{desk_dir}/helpdesk.db")
+    monkeypatch.delenv("HELPDESK_AGENT", raising=False)
+    code = cli.main(["serve", "--ssh", "127.0.0.1:2222", "--no-http", "--no-worker"])
+    assert code == 4
+    assert "must run as the account that owns the help desk's data" in capsys.readouterr().err
+    assert not (desk_dir / "ssh_host_ed25519_key").exists()
