@@ -9,7 +9,7 @@ from test_queue_fixtures import Desk, listed, pilot_test
 from waiting import notified, settled, until
 
 from tui_helpdesk.models import Contact
-from tui_helpdesk.services import agent_prefs, arrivals, queries, tickets
+from tui_helpdesk.services import agent_prefs, tickets
 from tui_helpdesk.services.context import Actor, reading, transaction
 
 desk = test_queue_fixtures.desk
@@ -17,30 +17,6 @@ desk = test_queue_fixtures.desk
 
 def status_text(app) -> str:
     return str(app.screen.query_one("#status-line").render())
-
-
-def test_arrivals_are_others_work_in_the_views_and_cheap_to_find(desk: Desk) -> None:
-    with reading(desk.engine, desk.admin) as tx:
-        seen = arrivals.marks(tx)
-    with transaction(desk.engine, desk.admin) as tx:
-        tickets.assign(tx, desk.numbers[0], "root")  # root's own change: not news to root
-    with transaction(desk.engine, Actor.system("worker")) as tx:
-        tickets.set_tags(tx, desk.numbers[1], ["noise"])  # not an arriving kind of change
-    with transaction(desk.engine, desk.sam) as tx:
-        new = tickets.create(tx, subject="Server room is warm", body="Fans off.", contact_email="x@acme.example",
-                             department="Support")  # fmt: skip
-    lists = {
-        "open": queries.sidebar_query("open", desk.admin.agent_id),
-        "pending": queries.sidebar_query("pending", desk.admin.agent_id),
-        "mine": queries.sidebar_query("mine", desk.admin.agent_id),
-    }
-    with reading(desk.engine, desk.admin) as tx:
-        news = arrivals.since(tx, seen, lists)
-        assert news.in_views == {"open": (new.id,)}
-        assert news.numbers[new.id] == new.number and news.marks.event > seen.event
-        assert arrivals.since(tx, news.marks, lists).in_views == {}  # heard once
-    with reading(desk.engine, desk.sam) as tx:
-        assert arrivals.since(tx, seen, lists).in_views.get("mine") is None
 
 
 @pilot_test

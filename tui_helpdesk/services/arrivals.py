@@ -71,7 +71,9 @@ def since(tx: Tx, seen: Marks, views: Mapping[str, TicketQuery]) -> News:
         for r in reversed(events):
             if r.kind in ARRIVING and (me is None or r.agent_id != me):
                 touched[r.ticket_id] = None
-        messages = [r.ticket_id for r in reversed(entries) if r.kind == "message"]
+        # a ticket the actor opened carries the customer's words as its first message: not news to them
+        opened_by_me = {r.ticket_id for r in events if r.kind == "created" and me is not None and r.agent_id == me}
+        messages = [r.ticket_id for r in reversed(entries) if r.kind == "message" and r.ticket_id not in opened_by_me]
         for ticket_id in messages:
             touched[ticket_id] = None
         if not touched:
