@@ -151,3 +151,23 @@ async def test_at_80x24_the_sidebar_folds_b_brings_it_back_and_the_footer_is_who
         await until(pilot, lambda: not q.sidebar.display, "b's choice holds at any width")
         await pilot.press("b")
         await until(pilot, lambda: q.sidebar.display and not footer.narrow, "shown, the full footer")
+
+
+@pilot_test
+async def test_a_saved_view_stores_its_columns_and_sort_and_opens_with_them(desk: Desk) -> None:
+    app = desk.app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await listed(pilot)
+        q = app.screen
+        await pilot.press("colon", *"columns number,subject,organization", "enter")
+        await pilot.press("colon", *"sort oldest", "enter")
+        await until(pilot, lambda: q.sort == "oldest" and "Org" in header(app), "the agent's choice")
+        await pilot.press("colon", *"save Oldest first", "enter")
+        await until(pilot, lambda: q.view_key.startswith("view:"), "the saved view open")
+        q.choose_view("builtin:pending")
+        await until(pilot, lambda: "Org" not in header(app) and q.sort == "updated", "another view")
+        q.choose_view(next(e.key for e in q.sidebar.entries if e.label == "Oldest first"))
+        await until(pilot, lambda: q.sort == "oldest" and "Org" in header(app), "the saved view's own")
+    with transaction(desk.engine, desk.admin) as tx:
+        saved = next(v for v in views.list_views(tx) if v.name == "Oldest first")
+    assert saved.sort == "oldest" and saved.columns == ("number", "subject", "organization")

@@ -695,6 +695,7 @@ class QueueScreen(Screen[None]):
 
     def _view_saved(self, row: views.ViewRow) -> None:
         self.view_key = f"view:{row.id}"
+        self.view_state.pop(self.view_key, None)  # the view now stores what the agent chose
         self.notify(f"Saved {'shared ' if row.shared else ''}view {row.name!r}")
         self.load_sidebar(apply=True)
 
@@ -723,6 +724,8 @@ class QueueScreen(Screen[None]):
 
     def _view_deleted(self, entry: ViewEntry) -> None:
         self.notify(f"Deleted view {entry.label!r}")
+        self.view_state.pop(entry.key, None)
+        self.unseen.pop(entry.key, None)
         current = self.view_key == entry.key
         if current:
             self.view_key = DEFAULT_VIEW
