@@ -25,8 +25,12 @@ def _articles(desk: Desk) -> None:
 
 
 def _titles(screen: KbScreen) -> list[str]:
+    """The listed articles' titles (the cells hold them cut to the list's width)."""
     table = screen.query_one("#kb-list", DataTable)
-    return [str(table.get_row_at(i)[0]) for i in range(table.row_count)]
+    shown = [str(table.get_row_at(i)[1]).rstrip("…") for i in range(table.row_count)]
+    titles = [r.title for r in screen.rows]
+    assert all(t.startswith(c) for t, c in zip(titles, shown, strict=True))
+    return titles
 
 
 def _reader(screen: KbScreen) -> str:

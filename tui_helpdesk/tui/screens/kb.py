@@ -54,6 +54,8 @@ class KbScreen(Screen[None]):
         Binding("e", "edit", "Edit", id="kb.edit"),
         Binding("p", "toggle_published", "Publish/unpublish", id="kb.publish"),
         Binding("r", "refresh", "Refresh", id="kb.refresh", show=False),
+        Binding("g", "move(-1000000)", "First", id="kb.first", show=False),
+        Binding("G", "move(1000000)", "Last", id="kb.last", show=False),
         Binding("j", "move(1)", "Down", id="kb.down", show=False),
         Binding("k", "move(-1)", "Up", id="kb.up", show=False),
         Binding("J", "scroll_reader(1)", "Scroll article down", id="kb.reader_down", show=False),
@@ -69,7 +71,8 @@ class KbScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Label("Knowledge base", id="kb-title", markup=False)
-        yield Input(placeholder='search: words, "a phrase", -word, word* (esc closes)', id="kb-search")
+        yield Input(placeholder='search: words, "a phrase", -word, word* (esc closes)', id="kb-search",
+                    compact=True)
         with Horizontal(id="kb-body"):
             yield DataTable(id="kb-list", cursor_type="row", zebra_stripes=True)
             with VerticalScroll(id="kb-reader-box"):
@@ -79,7 +82,6 @@ class KbScreen(Screen[None]):
 
     def on_mount(self) -> None:
         table = self.query_one("#kb-list", DataTable)
-        table.add_columns("Title", "Category", "State")
         self.query_one("#kb-search", Input).display = False
         table.focus()
         self.load()
@@ -110,10 +112,7 @@ class KbScreen(Screen[None]):
         keep = select_id if select_id is not None else (self.current.id if self.current else None)
         self.rows, self.editable = rows, editable
         table = self.query_one("#kb-list", DataTable)
-        table.clear()
-        for r in rows:
-            state = Text("published", style="green") if r.published else Text("internal", style="yellow")
-            table.add_row(Text(clean_line(r.title)), Text(clean_line(r.category)), state, key=str(r.id))
+        self._fill(rows)
         index = next((i for i, r in enumerate(rows) if r.id == keep), 0)
         if rows:
             table.move_cursor(row=index)
@@ -126,11 +125,37 @@ class KbScreen(Screen[None]):
         self._title()
         self._message("")
 
+    def _fill(self, rows: list[kb.ArticleRow]) -> None:
+        """The rows, titles cut to the list's width (the reader shows the whole title): no sideways scroll."""
+        table = self.query_one("#kb-list", DataTable)
+        cursor = table.cursor_row
+        category_width = min(14, max([8, *(len(r.category) for r in rows)]))
+        title_width = max(8, table.size.width - category_width - 8)
+        table.clear(columns=True)
+        table.add_column(" ", width=1)
+        table.add_column("Title", width=title_width)
+        table.add_column("Category", width=category_width)
+        for r in rows:
+            # the state first: at 80 columns the list is narrow and the title is cut, never the state
+            state = Text("●", style="green") if r.published else Text("○", style="yellow")
+            title = Text(clean_line(r.title), no_wrap=True, overflow="ellipsis")
+            title.truncate(title_width, overflow="ellipsis")
+            category = Text(clean_line(r.category))
+            category.truncate(category_width, overflow="ellipsis")
+            table.add_row(state, title, category, key=str(r.id))
+        if rows and 0 <= cursor < len(rows):
+            table.move_cursor(row=cursor)
+
+    def on_resize(self) -> None:
+        if self.rows:
+            self.call_after_refresh(self._fill, self.rows)
+
     def _title(self) -> None:
         text = Text("Knowledge base", style="bold")
         text.append(f"  {len(self.rows)} article{'s' if len(self.rows) != 1 else ''}", style="dim")
         if self.words:
             text.append(f"  · matching {clean_line(self.words)!r}", style="dim")
+        text.append("  ● published  ○ internal", style="dim")
         if not self.editable:
             text.append("  · read only (kb.edit writes)", style="dim")
         self.query_one("#kb-title", Label).update(text)

@@ -69,6 +69,7 @@ class KbEditorScreen(ModalScreen[dict[str, Any] | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="kb-editor-box"):
             yield Label(Text(self.heading, style="bold"), id="kb-editor-heading")
+            yield Static(Text("ctrl+s save · ctrl+g $EDITOR · esc cancel", style="dim"), id="kb-editor-keys")
             for name, label in (("title", "Title"), ("category", "Category"), ("tags", "Tags (comma-separated)")):
                 with Horizontal(classes="kb-editor-row"):
                     yield Label(label, classes="kb-editor-label")

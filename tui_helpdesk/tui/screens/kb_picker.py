@@ -29,7 +29,7 @@ class KbPickerScreen(ModalScreen[str | None]):
         Binding("enter", "insert('text')", "Insert text", id="kb_picker.text", priority=True),
         Binding("ctrl+l", "insert('link')", "Insert link", id="kb_picker.link", priority=True),
         Binding("down,ctrl+j,ctrl+n", "move(1)", "Next", show=False, priority=True),
-        Binding("up,ctrl+p", "move(-1)", "Previous", show=False, priority=True),
+        Binding("up", "move(-1)", "Previous", show=False, priority=True),
     ]
 
     class Found(Message):
