@@ -3,13 +3,17 @@
     python benchmarks/ingest.py [--db URL] [--limit N] [--corpus DIR]
 
 Feeds every file of the mail corpus (../shared/mail-corpus next to the repo), then a synthetic
-conversation mix (new tickets and replies by header), into a fresh SQLite database by default, and
-prints messages per second for each run and the outcome counts.
+conversation mix (new tickets, and replies by header from the people who wrote the messages they
+answer, on an existing desk half of them to its own tickets), into a fresh SQLite database by default,
+and prints messages per second for each run and the outcome counts ("/stranger": a threaded message from
+a non-participant, which opens a linked ticket; the mix should have none). This is the service the
+IMAP worker calls per fetched message, without the IMAP round trips.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 import time
@@ -23,7 +27,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from tui_helpdesk.db import get_engine, session_scope  # noqa: E402
-from tui_helpdesk.models import Department, Mailbox  # noqa: E402
+from tui_helpdesk.models import Agent, Contact, Department, Mailbox, Ticket, TicketEntry  # noqa: E402
 from tui_helpdesk.services import inbound, setup  # noqa: E402
 
 
@@ -36,62 +40,107 @@ def corpus_files(root: Path) -> list[Path]:
     )
 
 
-def synthetic(n: int) -> list[bytes]:
+def synthetic(n: int, existing: list[tuple[str, str]] | None = None) -> list[bytes]:
+    """New tickets and, every third message, a reply by header from the person who wrote the message it
+    answers (a participant: a stranger's threaded mail opens a linked ticket, which is not a reply).
+    ``existing`` (Message-ID, requester) pairs of the desk's own tickets: every other reply goes there."""
     out = []
-    parents: list[str] = []
+    parents: list[tuple[str, str]] = []
+    existing = existing or []
+    stamp = time.time_ns()
     for i in range(n):
         mid = make_msgid(domain="bench.test")
-        head = [f"From: customer{i % 50}@bench.test", "To: support@bench.test", f"Message-ID: {mid}"]
         if i % 3 == 2 and parents:
-            head += [f"Subject: Re: issue {i - 1}", f"In-Reply-To: {parents[-1]}"]
+            parent, sender = existing[i % len(existing)] if existing and i % 2 else parents[-1]
+            head = [f"From: {sender}", f"Subject: Re: issue {i - 1}", f"In-Reply-To: {parent}"]
         else:
-            head.append(f"Subject: issue {i}")
-            parents.append(mid)
+            sender = f"customer{i % 50}.{stamp}@bench.test"
+            head = [f"From: {sender}", f"Subject: issue {i}"]
+            parents.append((mid, sender))
+        head += ["To: support@bench.test", f"Message-ID: {mid}"]
         out.append(
             ("\r\n".join(head) + "\r\n\r\nHello,\r\nthe thing broke again.\r\n\r\n> quoted\r\n").encode()
         )
     return out
 
 
-def prepare(url: str):
+def existing_threads(engine, limit: int = 500) -> list[tuple[str, str]]:
+    """(Message-ID, requester email) of the desk's latest customer messages on tickets they requested."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(TicketEntry.message_id, Contact.email)
+            .join(Ticket, Ticket.id == TicketEntry.ticket_id)
+            .join(Contact, Contact.id == Ticket.contact_id)
+            .where(TicketEntry.kind == "message", TicketEntry.message_id.is_not(None),
+                   TicketEntry.contact_id == Ticket.contact_id)
+            .order_by(TicketEntry.id.desc())
+            .limit(limit)
+        ).all()  # fmt: skip
+    return [(mid, email) for mid, email in rows]
+
+
+def prepare(url: str, agents: int = 0):
+    """A fresh desk gets its first admin (and ``agents`` more in the mailbox's department, each alerted of
+    every new ticket); any desk gets the benchmark's mailbox (an existing desk: use a copy)."""
     engine = get_engine(url)
     with session_scope(engine) as s:
-        setup.create_first_admin(s, "bench", "Bench Admin", "bench@bench.test")
-        dept = s.execute(select(Department)).scalars().first()
-        s.add(Mailbox(address="support@bench.test", department_id=dept.id))
+        if s.execute(select(Agent.id).limit(1)).first() is None:
+            setup.create_first_admin(s, "bench", "Bench Admin", "bench@bench.test")
+            dept = s.execute(select(Department).order_by(Department.id)).scalars().first()
+            for n in range(agents):
+                s.add(Agent(username=f"agent{n}", name=f"Agent {n}", email=f"agent{n}@bench.test",
+                            primary_department_id=dept.id))  # fmt: skip
+        if s.execute(select(Mailbox.id).where(Mailbox.address == "support@bench.test")).first() is None:
+            dept = s.execute(select(Department).order_by(Department.id)).scalars().first()
+            s.add(Mailbox(address="support@bench.test", department_id=dept.id))
     return engine
 
 
 def run(engine, messages: list[bytes], attachments: Path) -> tuple[float, Counter]:
     outcomes: Counter = Counter()
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     for raw in messages:
         r = inbound.ingest_raw(engine, raw, attachments_dir=attachments)
-        outcomes[f"{r.state}/{r.outcome}"] += 1
+        outcomes[f"{r.state}/{r.outcome}" + ("/stranger" if "not a participant" in r.reason else "")] += 1
+    outcomes["cpu seconds"] = round(time.process_time() - cpu, 2)
     return time.perf_counter() - start, outcomes
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--db", help="database URL (default: a fresh SQLite file in a temp dir)")
+    parser.add_argument("--db", help="database URL (default: a fresh SQLite file in a temp dir; an existing "
+                        "desk gets new tickets and replies: use a copy)")  # fmt: skip
+    parser.add_argument("--agents", type=int, default=0, help="a fresh desk's agents in the mailbox's department")
+    parser.add_argument("--profile", type=Path, help="write a cProfile of the synthetic run here")
     parser.add_argument("--limit", type=int, default=0, help="at most this many corpus files")
     parser.add_argument("--synthetic", type=int, default=1000, help="synthetic messages (default 1000)")
     parser.add_argument("--corpus", type=Path, default=REPO.parent / "shared" / "mail-corpus")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         url = args.db or f"sqlite:///{tmp}/bench.db"
-        engine = prepare(url)
+        engine = prepare(url, args.agents)
         files = corpus_files(args.corpus) if args.corpus.is_dir() else []
         if args.limit:
             files = files[: args.limit]
         if files:
             raws = [p.read_bytes() for p in files]
             took, outcomes = run(engine, raws, Path(tmp) / "att")
+            outcomes.pop("cpu seconds")
             print(f"corpus: {len(raws)} messages in {took:.1f} s = {len(raws) / took:.1f} messages/s")
             print("  " + ", ".join(f"{k} {v}" for k, v in outcomes.most_common()))
-        raws = synthetic(args.synthetic)
+        raws = synthetic(args.synthetic, existing_threads(engine))
+        if args.profile:
+            import cProfile
+
+            profiler = cProfile.Profile()
+            profiler.enable()
         took, outcomes = run(engine, raws, Path(tmp) / "att")
-        print(f"synthetic: {len(raws)} messages in {took:.1f} s = {len(raws) / took:.1f} messages/s")
+        if args.profile:
+            profiler.disable()
+            profiler.dump_stats(args.profile)
+        cpu = outcomes.pop("cpu seconds")
+        print(f"synthetic: {len(raws)} messages in {took:.1f} s = {len(raws) / took:.1f} messages/s "
+              f"({len(raws) / cpu:.1f} per CPU second; load average {os.getloadavg()[0]:.1f})")  # fmt: skip
         print("  " + ", ".join(f"{k} {v}" for k, v in outcomes.most_common()))
 
 
