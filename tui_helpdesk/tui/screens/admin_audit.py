@@ -52,6 +52,10 @@ def _summary(row: audit.AuditRow) -> str:
         return _short(row.data or "", 48) if row.data else ""
     c = row.changes[0]
     more = f" (+{len(row.changes) - 1})" if len(row.changes) > 1 else ""
+    if c.before is None:  # made: only what it became
+        return f"{c.field} = {_short(c.after, 40)}{more}"
+    if c.after is None:  # removed: only what it was
+        return f"{c.field} was {_short(c.before, 40)}{more}"
     return f"{c.field}: {_short(c.before, 24)} → {_short(c.after, 24)}{more}"
 
 
