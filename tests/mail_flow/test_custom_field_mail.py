@@ -13,7 +13,7 @@ def test_a_ticket_filter_sets_custom_fields_and_a_required_one_does_not_stop_mai
     with desk.tx() as tx:
         custom_fields.create_field(tx, name="po", label="PO number", type="number", required_at_create=True)
         custom_fields.create_field(tx, name="channel", type="choice", choices="Web, Partner")
-        with pytest.raises(ValidationError, match="line 1: PO number: 'x' is not a number"):
+        with pytest.raises(ValidationError, match="line 1: cf.po: 'x' is not a number"):
             mail_admin.save_filter(tx, name="bad", conditions="subject contains order", actions="cf.po=x")
         mail_admin.save_filter(tx, name="orders", conditions="subject contains order",
                                actions=["cf.po=4711", "cf.channel=partner"])

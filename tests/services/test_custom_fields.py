@@ -31,7 +31,7 @@ def fields(desk):
 def test_values_are_typed_and_a_bad_one_names_the_field_and_opens_nothing(desk, fields):
     with pytest.raises(ValidationError) as bad:
         _open(desk, custom_fields={"po": "forty-two"})
-    assert bad.value.field == "custom.po" and "PO number" in bad.value.message and "not a number" in bad.value.message
+    assert bad.value.field == "custom.po" and bad.value.message == "'forty-two' is not a number"
     with pytest.raises(ValidationError) as bad_date:
         _open(desk, custom_fields={"due": "31/12/2026"})
     assert bad_date.value.field == "custom.due" and "YYYY-MM-DD" in bad_date.value.message

@@ -281,7 +281,8 @@ def remove_field(tx: Tx, ref: str | int, *, target: str | None = None) -> FieldR
 
 
 def _fail(f: FieldRow, message: str) -> ValidationError:
-    return ValidationError(f"custom.{f.name}", f"{f.label}: {message}")
+    # the error names the field (custom.NAME); forms show the message beside it, so it does not repeat it
+    return ValidationError(f"custom.{f.name}", message)
 
 
 def clean_value(f: FieldRow, value: Any) -> Any:
@@ -466,22 +467,33 @@ class ShownValue:
     defined: bool = True  # False: a key no field defines (set before fields existed, or since removed)
 
 
-def shown(fields: Iterable[FieldRow], values: Mapping[str, Any] | None) -> tuple[ShownValue, ...]:
-    """The given fields in order with their values, then any other keys that hold a value."""
+def shown(fields: Iterable[FieldRow], values: Mapping[str, Any] | None,
+          others: Iterable[FieldRow] = ()) -> tuple[ShownValue, ...]:
+    """The given fields in order with their values, then any other keys that hold a value (labelled by
+    `others`, the definitions that do not apply here, where one names them)."""
     values = dict(values or {})
     out = [ShownValue(f.name, f.label, f.type, display(f, values.pop(f.name, None)), f.help_text, f.choices,
                       f.required_at_close) for f in fields]
-    out += [ShownValue(k, k, "text", display(None, v), defined=False) for k, v in values.items() if v not in (None, "")]
+    known = {f.name: f for f in others}
+    for k, v in values.items():
+        if v in (None, ""):
+            continue
+        f = known.get(k)
+        out.append(ShownValue(k, f.label if f else k, f.type if f else "text", display(f, v),
+                              f.help_text if f else "", f.choices if f else (), defined=f is not None))
     return tuple(out)
 
 
 def shown_for_ticket(session: Session, ticket: Ticket) -> tuple[ShownValue, ...]:
     """The fields that apply to this ticket's topic and department, and any other values it holds."""
-    return shown(for_ticket(session, ticket.topic_id, ticket.department_id), ticket.custom_fields)
+    every = definitions(session, "ticket", active_only=False)
+    applies = [f for f in every if f.active and f.applies_to(ticket.topic_id, ticket.department_id)]
+    return shown(applies, ticket.custom_fields, every)
 
 
 def shown_for(session: Session, target: str, values: Mapping[str, Any] | None) -> tuple[ShownValue, ...]:
-    return shown(definitions(session, target), values)
+    every = definitions(session, target, active_only=False)
+    return shown([f for f in every if f.active], values, every)
 
 
 def set_record_values(tx: Tx, target: str, object_id: int, values: Mapping[str, Any]) -> dict[str, Any]:
