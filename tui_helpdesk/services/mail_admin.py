@@ -414,7 +414,7 @@ def _custom_action(s: Session, n: int, name: str, value: str) -> object:
     try:
         cleaned = custom_fields.clean_value(field, value)
     except ValidationError as exc:
-        raise ValidationError("actions", f"line {n}: {exc.message}") from None
+        raise ValidationError("actions", f"line {n}: cf.{name}: {exc.message}") from None
     if cleaned is None:
         raise ValidationError("actions", f"line {n}: cf.{name} needs a value (cf.{name}=...)")
     return cleaned
