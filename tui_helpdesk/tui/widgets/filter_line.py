@@ -31,6 +31,7 @@ COMMANDS: tuple[str, ...] = (
     "share",
     "unsave",
     "export",
+    "bell",
     "refresh",
     "admin",
     "help",
