@@ -136,3 +136,11 @@ def test_never_empty_when_there_was_content() -> None:
 def test_prose_ending_in_colon_is_not_a_header() -> None:
     text = "Here is what I wrote:\n\nthe rest of my message\nstays"
     assert strip_reply(text) == text
+
+
+def test_a_long_body_is_stripped_in_time_linear_in_its_lines() -> None:
+    """A 50 MB text mail took 106 s to ingest, most of it in the header regex tried on every line."""
+    body = "Hello,\n\n" + "All work and no play makes Jack a dull boy, All work and no play makes\n" * 60_000
+    started = time.process_time()
+    assert strip_reply(body) == body.strip("\n")
+    assert time.process_time() - started < 1.2  # CPU time: 2.1 s before, 0.6 s after, on this machine

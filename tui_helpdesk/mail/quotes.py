@@ -167,7 +167,8 @@ def _quote_header_at(lines: list[str], i: int) -> int:
                 return 0
             if not _HEADER_START.match(first):
                 return 0  # prose above a header, not the first line of a wrapped header
-        if _QUOTE_HEADER.match(joined) and (
+        # the regex ends in a colon, and trying it on every line of a long body was most of the time
+        if joined.rstrip().endswith((":", "：")) and _QUOTE_HEADER.match(joined) and (
             any(ch.isdigit() for ch in joined) or "@" in joined or _is_bare_name_header(joined)
         ):
             return count
