@@ -17,11 +17,15 @@ FACT_KINDS = ("created", "closed", "reopened", "first_response", "reply", "backl
 class ReportFact(SQLModel, table=True):
     """One event a report counts, with the ticket's breakdown keys as they were when it happened.
 
-    A period's figure is one index range on (kind, at): about 30k rows for 30 days at 1M tickets,
+    A period's figure is one range of one index on (kind, at) that carries every column a figure reads
+    (so the rows themselves are never read): about 30k entries a kind for 30 days at 1M tickets,
     whatever the size of the ticket table."""
 
     __tablename__ = "report_fact"
-    __table_args__ = (Index("ix_report_fact_kind_at", "kind", "at"),)
+    __table_args__ = (
+        Index("ix_report_fact_period", "kind", "at", "department_id", "assignee_id", "team_id", "topic_id",
+              "organization_id", "priority_id", "agent_id", "n", "minutes", "sla_met"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     kind: str = Field(max_length=20)
