@@ -424,6 +424,16 @@ def test_autoresponse_rate_limit_per_sender(desk: MailDesk) -> None:
     assert len(desk.outbox("autoresponse")) == 3
 
 
+def test_the_rate_limit_counts_the_sender_exactly_with_wildcards_and_non_ascii(desk: MailDesk) -> None:
+    # the count is narrowed in SQL by the stored JSON text: "_" and "%" are LIKE wildcards, "ü" is escaped
+    desk.set("autoresponse_rate_limit_per_hour", 1)
+    for sender in ("jürgen_k@customer.test", "jürgen_k@customer.test", "jürgenxk@customer.test", "100%@customer.test"):
+        desk.ingest(message(sender=sender, subject=f"from {sender}"))
+    assert sorted(m.to_addrs[0] for m in desk.outbox("autoresponse")) == [
+        "100%@customer.test", "jürgen_k@customer.test", "jürgenxk@customer.test"
+    ]  # fmt: skip
+
+
 def test_own_mail_coming_back_is_ignored(desk: MailDesk) -> None:
     r = desk.ingest(message(sender=SUPPORT, subject="loop"))
     assert (r.state, r.outcome) == ("ignored", "own_mail") and desk.tickets() == 0

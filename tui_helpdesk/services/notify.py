@@ -75,7 +75,7 @@ def mail_arrived(tx: Tx, ticket: Ticket, kind: str, sender: Contact, message: st
         ticket,
         kind,
         message=message,
-        quiet=_alerted_enough(tx, ticket),
+        quiet=set() if kind == "new_ticket" else _alerted_enough(tx, ticket),  # a new ticket had no alerts
         variables={"sender": outbound.person_label(sender.name, sender.email)},
     )
 

@@ -11,6 +11,7 @@ setting, made on first use.
 
 from __future__ import annotations
 
+import json
 import re
 import secrets
 import smtplib
@@ -18,7 +19,7 @@ from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import Engine, insert, or_, select
+from sqlalchemy import Engine, Text, cast, insert, or_, select
 from sqlmodel import Session
 
 from tui_helpdesk import clock
@@ -525,12 +526,18 @@ def queue_client_notice(tx: Tx, ticket: Ticket, kind: str, **ctx: Any) -> Outbou
 
 def autoresponses_sent_recently(session: Session, address: str, now) -> int:
     since = now - timedelta(hours=1)
+    address = address.lower()
+    # The address is matched in the stored JSON text first: every autoresponse of the last hour, decoded
+    # in Python for each message, grew with the desk's mail (600 rows a message by the end of a run).
+    stored = json.dumps(address)  # as the JSON column writes it (quoted, non-ASCII escaped)
+    pattern = "%" + stored.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
     rows = session.execute(
         select(OutboundMessage.to_addrs).where(
-            OutboundMessage.kind.in_(AUTORESPONSE_KINDS), OutboundMessage.created_at >= since
+            OutboundMessage.kind.in_(AUTORESPONSE_KINDS),
+            OutboundMessage.created_at >= since,
+            cast(OutboundMessage.to_addrs, Text).like(pattern, escape="\\"),
         )
     ).scalars()
-    address = address.lower()
     return sum(1 for to in rows if address in (to or []))
 
 
