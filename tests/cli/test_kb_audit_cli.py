@@ -35,3 +35,13 @@ def test_audit_list_filters_and_exports_csv(desk, make) -> None:
     bad = desk("audit", "list", "--since", "yesterday-ish")
     assert bad.code != 0 and "since" in bad.err
     assert desk("audit", "list", "--as", "sam").code == 4
+
+
+def test_ticket_delete_needs_the_permission_and_archives(desk, make) -> None:
+    number = make("Delete me")["number"]
+    refused = desk("ticket", "delete", number, "--as", "sam")
+    assert refused.code == 4 and "ticket.delete" in refused.err
+    done = desk("--json", "ticket", "delete", number)
+    assert done.code == 0 and done.data["deleted"] == number and done.data["purge_after"].startswith("2026-04-01")
+    assert desk("--json", "ticket", "show", number).data["archived"] is True
+    assert desk("ticket", "delete", number).code == 5  # already deleted

@@ -489,6 +489,17 @@ def _do_archive(tx: Tx, args: argparse.Namespace, ctx: CommandContext) -> Any:
     return tickets.archive(tx, args.ref) if args.cmd == "archive" else tickets.restore(tx, args.ref)
 
 
+def cmd_delete(args: argparse.Namespace, ctx: CommandContext) -> int:
+    """Archive now, purged by the worker after ticket_delete_retention_days (services/ticket_delete.py)."""
+    from tui_helpdesk.services import ticket_delete
+
+    with ctx.transaction() as tx:
+        done = ticket_delete.request(tx, args.ref, expected_version=args.expect_version)
+    ctx.emit({"deleted": done.number, "purge_after": done.purge_after},
+             f"{done.number} deleted: archived now, purged after {done.purge_after:%Y-%m-%d} (restore undoes it)")
+    return EXIT_OK
+
+
 def cmd_merge(args: argparse.Namespace, ctx: CommandContext) -> int:
     from tui_helpdesk.services import links
 
@@ -709,6 +720,11 @@ def register(sub: Any) -> None:
         _ref(p)
         _expect(p)
         p.set_defaults(func=_ticket_write(_do_archive, ""))
+
+    p = t.add_parser("delete", help="delete a ticket (ticket.delete): archived now, purged after the retention")
+    _ref(p)
+    _expect(p)
+    p.set_defaults(func=cmd_delete)
 
     for name, help_text in (
         ("edit-entry", "rewrite a reply or note (your own within the edit window; others' with entry.edit_any)"),
