@@ -189,11 +189,23 @@ def counts(tx: Tx, p: Period, by: str | None = None) -> dict[int | None, dict[st
 
 
 def backlog_now(tx: Tx, by: str | None = None) -> dict[int | None, dict[str, int]]:
-    """Tickets in the backlog (new, open, pending) now, and how many of them are overdue."""
+    """Tickets in the backlog (new, open, pending) now, and how many of them are overdue.
+
+    In total, per department and per agent it sums the sidebar's counters (a few hundred rows,
+    counters.py); the other keys sum report_backlog."""
+    from tui_helpdesk.models import TicketCount
+
+    from .report_facts import BACKLOG_STATES
+
     by = _breakdown(by)
-    key = _key_col(by, _B)
-    stmt = _where(select(key, _B.is_overdue, func.sum(_B.n)).group_by(key, _B.is_overdue), _B.n != 0,
-                  _scope(tx, _B))
+    if by in (None, "department", "agent"):
+        cols = TicketCount.__table__.c
+        extra = cols.state.in_(BACKLOG_STATES)
+    else:
+        cols, extra = _B, None
+    key = _key_col(by, cols)
+    stmt = _where(select(key, cols.is_overdue, func.sum(cols.n)).group_by(key, cols.is_overdue), cols.n != 0,
+                  extra, _scope(tx, cols))
     out: dict[int | None, dict[str, int]] = defaultdict(lambda: {"backlog": 0, "overdue": 0})
     for k, overdue, n in tx.session.execute(stmt):
         row = out[_key(k) if by else None]
@@ -215,32 +227,33 @@ def p90(values: Sequence[float]) -> float | None:
     return float(ordered[max(0, math.ceil(0.9 * len(ordered)) - 1)])
 
 
-def durations(tx: Tx, p: Period, by: str | None = None) -> dict[int | None, dict[str, Any]]:
-    """First response and resolution times (median, p90, minutes) and SLA met/breached, for the first
-    responses and the resolutions that happened in the period."""
-    by = _breakdown(by)
+def _timings(tx: Tx, p: Period, by: str | None) -> dict[int | None, tuple[list[int], list[int], list[int]]]:
+    """Per key: first response minutes, resolution minutes, and [met, breached]."""
     key = _key_col(by, _F)
     stmt = _where(select(key, _F.kind, _F.minutes, _F.sla_met),
                   _F.kind.in_(("first_response", "closed")), _in_period(p), _scope(tx, _F))
-    first: dict[int | None, list[int]] = defaultdict(list)
-    resolved: dict[int | None, list[int]] = defaultdict(list)
-    sla: dict[int | None, list[int]] = defaultdict(lambda: [0, 0])
+    out: dict[int | None, tuple[list[int], list[int], list[int]]] = defaultdict(lambda: ([], [], [0, 0]))
     for k, kind, minutes, met in tx.session.execute(stmt):
-        k = _key(k) if by else None
+        first, resolved, sla = out[_key(k) if by else None]
         if kind == "first_response":
-            first[k].append(int(minutes or 0))
+            first.append(int(minutes or 0))
         else:
-            resolved[k].append(int(minutes or 0))
+            resolved.append(int(minutes or 0))
             if met is not None:
-                sla[k][0 if met else 1] += 1
-    out: dict[int | None, dict[str, Any]] = {}
-    for k in {*first, *resolved}:
-        out[k] = {
-            "first_response_median": median(first.get(k, [])), "first_response_p90": p90(first.get(k, [])),
-            "resolution_median": median(resolved.get(k, [])), "resolution_p90": p90(resolved.get(k, [])),
-            "sla_met": sla[k][0], "sla_breached": sla[k][1],
-        }
+                sla[0 if met else 1] += 1
     return out
+
+
+def _timing_figures(first: list[int], resolved: list[int], sla: list[int]) -> dict[str, Any]:
+    return {"first_response_median": median(first), "first_response_p90": p90(first),
+            "resolution_median": median(resolved), "resolution_p90": p90(resolved),
+            "sla_met": sla[0], "sla_breached": sla[1]}
+
+
+def durations(tx: Tx, p: Period, by: str | None = None) -> dict[int | None, dict[str, Any]]:
+    """First response and resolution times (median, p90, minutes) and SLA met/breached, for the first
+    responses and the resolutions that happened in the period."""
+    return {k: _timing_figures(*v) for k, v in _timings(tx, p, _breakdown(by)).items()}
 
 
 def replies(tx: Tx, p: Period, by: str | None = "agent") -> dict[int | None, int]:
@@ -279,9 +292,9 @@ class DayRow:
     backlog: int  # at the end of the day
 
 
-def daily(tx: Tx, p: Period) -> list[DayRow]:
-    """Per day of the period: created, closed, reopened, and the backlog at the day's end (the backlog now
-    minus the moves since)."""
+def daily(tx: Tx, p: Period, backlog: int | None = None) -> list[DayRow]:
+    """Per day of the period: created, closed, reopened, and the backlog at the day's end (the backlog now,
+    or `backlog` when the caller has read it, minus the moves since)."""
     dialect = tx.session.get_bind().dialect.name
     day = _day_col(_F.at, dialect)
     scope = _scope(tx, _F)
@@ -293,7 +306,9 @@ def daily(tx: Tx, p: Period) -> list[DayRow]:
     later = tx.session.execute(
         _where(select(func.coalesce(func.sum(_F.n), 0)), _F.kind == "backlog", _F.at >= p.end, scope)
     ).scalar_one()
-    level = sum(r["backlog"] for r in backlog_now(tx).values()) - int(later)
+    if backlog is None:
+        backlog = sum(r["backlog"] for r in backlog_now(tx).values())
+    level = backlog - int(later)
     rows: list[DayRow] = []
     for d in reversed(p.days):
         c = per.get(d.isoformat(), {})
@@ -360,13 +375,17 @@ def report(tx: Tx, p: Period, by: str | None = None, *, with_days: bool = False)
     """Every figure of the period per breakdown key (rows sorted by label), the totals, and optionally the
     per-day series."""
     by = _breakdown(by)
-    c, b, d = counts(tx, p, by), backlog_now(tx, by), durations(tx, p, by)
+    c, b = counts(tx, p, by), backlog_now(tx, by)
+    timings = _timings(tx, p, by)
+    d = {k: _timing_figures(*v) for k, v in timings.items()}
     r, m = replies(tx, p, by), time_logged(tx, p, by)
     total_parts = (_sum(c.values()), _sum(b.values()))
-    if by is None:
-        total = _row(None, "all", *total_parts, d.get(None), replies=r.get(None, 0), minutes=m.get(None, 0))
-        rows: list[BreakdownRow] = []
-    else:
+    # percentiles do not add up: the total's are over every key's values
+    every = ([x for v in timings.values() for x in v[0]], [x for v in timings.values() for x in v[1]],
+             [sum(v[2][0] for v in timings.values()), sum(v[2][1] for v in timings.values())])
+    total = _row(None, "all", *total_parts, _timing_figures(*every), replies=sum(r.values()), minutes=sum(m.values()))
+    rows: list[BreakdownRow] = []
+    if by is not None:
         keys = {*c, *b, *d, *r, *m}
         names = labels(tx, by, keys)
         rows = sorted(
@@ -374,9 +393,8 @@ def report(tx: Tx, p: Period, by: str | None = None, *, with_days: bool = False)
              for k in keys),
             key=lambda row: (row.key is None, row.label.lower()),
         )
-        overall = durations(tx, p, None).get(None)  # percentiles do not add up: computed over all
-        total = _row(None, "all", *total_parts, overall, replies=sum(r.values()), minutes=sum(m.values()))
-    return Report(p, by, rows, total, daily(tx, p) if with_days else [])
+    days = daily(tx, p, total.backlog) if with_days else []
+    return Report(p, by, rows, total, days)
 
 
 def _sum(parts: Iterable[dict[str, int]]) -> dict[str, int]:
