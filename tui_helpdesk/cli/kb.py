@@ -105,6 +105,16 @@ def cmd_publish(args: argparse.Namespace, ctx: CommandContext) -> int:
     return EXIT_OK
 
 
+def cmd_delete(args: argparse.Namespace, ctx: CommandContext) -> int:
+    from tui_helpdesk.services import kb
+    from tui_helpdesk.services.door import write
+
+    slug = write(ctx.engine, ctx.actor, kb.delete, args.article, ctx.config.attachments_dir,
+                 expected_version=args.if_version)
+    ctx.emit({"deleted": slug}, f"article {slug} deleted (the audit log keeps its text)")
+    return EXIT_OK
+
+
 def cmd_attach(args: argparse.Namespace, ctx: CommandContext) -> int:
     from tui_helpdesk.services import kb
     from tui_helpdesk.services.door import write
@@ -177,6 +187,11 @@ def register(sub: Any) -> None:
         p.add_argument("article", metavar="ARTICLE")
         p.add_argument("--if-version", type=int, metavar="N")
         p.set_defaults(func=cmd_publish)
+
+    p = k.add_parser("delete", help="delete an article and its files (the audit log keeps its text)")
+    p.add_argument("article", metavar="ARTICLE")
+    p.add_argument("--if-version", type=int, metavar="N")
+    p.set_defaults(func=cmd_delete)
 
     p = k.add_parser("attach", help="attach a file to an article")
     p.add_argument("article", metavar="ARTICLE")
