@@ -23,13 +23,14 @@ from sqlalchemy import select
 from tui_helpdesk import db
 from tui_helpdesk.models import Agent
 from tui_helpdesk.services import ticket_export
-from tui_helpdesk.services.context import reading, resolve_actor
+from tui_helpdesk.services.context import Actor, reading, resolve_actor
 
 url, fmt, query, page = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
 engine = db.get_engine(url)
 with reading(engine) as tx:
     admin = tx.session.execute(select(Agent.username).where(Agent.is_admin.is_(True)).order_by(Agent.id)).scalar()
-    actor = resolve_actor(tx.session, admin, "cli")
+    # a built data set may have no admin agent: the system actor has the same (whole-desk) scope
+    actor = resolve_actor(tx.session, admin, "cli") if admin else Actor.system("cli")
 page_size = os.sysconf("SC_PAGE_SIZE")
 
 def rss_mb():
