@@ -13,6 +13,7 @@ from waiting import settled, until
 
 from tui_helpdesk import clock, db
 from tui_helpdesk.services import custom_fields
+from tui_helpdesk.services.admin import create_topic
 from tui_helpdesk.services.context import transaction
 
 
@@ -20,6 +21,7 @@ from tui_helpdesk.services.context import transaction
 def data(sqlite_url: str, tmp_path: Path) -> Data:
     built = build(db.get_engine(sqlite_url), tmp_path / "data")
     with transaction(built.engine, built.admin) as tx:
+        create_topic(tx, name="Invoices", department="Billing")
         custom_fields.create_field(tx, name="po", label="PO number", type="number")
         custom_fields.create_field(tx, name="contract", label="Contract", type="choice", choices="Gold, Silver",
                                    departments=["Billing"], required_at_create=True)
@@ -45,6 +47,11 @@ async def test_fields_follow_the_department_and_errors_land_beside_them(data: Da
         assert _shown(form, "po") and not _shown(form, "contract")
         form.query_one("#nt-department", Select).value = dept_id(data, "Billing")
         await until(pilot, lambda: _shown(form, "contract"), "Billing's contract field")
+        form.query_one("#nt-department", Select).clear()
+        await until(pilot, lambda: not _shown(form, "contract"), "the contract field gone with Billing")
+        topic = next(v for _, v in form.query_one("#nt-topic", Select)._options if isinstance(v, int))
+        form.query_one("#nt-topic", Select).value = topic  # Invoices: opens in Billing
+        await until(pilot, lambda: _shown(form, "contract"), "the contract field of the topic's department")
         await type_into(pilot, form, "#nt-requester", "dave@acme.com")
         await type_into(pilot, form, "#nt-subject", "Invoice copy")
         await type_into(pilot, form, "#nt-body", "Please resend it.")
@@ -59,7 +66,7 @@ async def test_fields_follow_the_department_and_errors_land_beside_them(data: Da
         await pilot.press("ctrl+s")
         await until(pilot, lambda: app.results, "the form to close")
     [t] = tickets_titled(data, "Invoice copy")
-    assert t.custom_fields == {"po": 12, "contract": "Gold"}
+    assert t.custom_fields == {"po": 12, "contract": "Gold"} and t.department_id == dept_id(data, "Billing")
 
 
 def test_snapshot_new_ticket_with_fields(snap_compare, data: Data) -> None:

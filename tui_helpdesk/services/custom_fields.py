@@ -144,6 +144,12 @@ def for_ticket(session: Session, topic_id: int | None, department_id: int | None
     return [f for f in definitions(session, "ticket") if f.applies_to(topic_id, department_id)]
 
 
+def topic_departments(session: Session) -> dict[int, int | None]:
+    """Each help topic's department: a form with a topic and no department opens the ticket there, so the
+    fields of that department apply (as tickets.open_ticket decides)."""
+    return dict(session.execute(select(HelpTopic.id, HelpTopic.department_id)).all())
+
+
 def _get(tx: Tx, ref: str | int, target: str | None) -> CustomField:
     s = tx.session
     if isinstance(ref, int) or str(ref).isdigit():

@@ -67,6 +67,7 @@ class Options:
     categories: list[Choice]
     notify_default: bool
     fields: tuple[custom_fields.FieldRow, ...] = ()  # every active ticket field; those that apply show
+    topic_departments: dict[int, int | None] | None = None  # where a topic without a department opens it
 
 
 def _split(text: str) -> list[str]:
@@ -108,6 +109,7 @@ class NewTicketScreen(Screen[int | None]):
     def __init__(self) -> None:
         super().__init__()
         self.custom: tuple[custom_fields.FieldRow, ...] = ()
+        self.topic_departments: dict[int, int | None] = {}
         self.contact: ContactRow | None = None  # the contact picked from the matches
         self.matches: list[ContactRow] = []
         self.busy = False
@@ -172,6 +174,7 @@ class NewTicketScreen(Screen[int | None]):
             choices.organizations(engine), choices.classifications(engine, "category", None),
             bool(door.read(engine, ctx.actor, lambda tx: settings.get(tx.session, "notify_client_on_create"))),
             tuple(door.read(engine, ctx.actor, lambda tx: custom_fields.definitions(tx.session, "ticket"))),
+            door.read(engine, ctx.actor, lambda tx: custom_fields.topic_departments(tx.session)),
         )
         self.post_message(self.Loaded(options))
 
@@ -184,6 +187,7 @@ class NewTicketScreen(Screen[int | None]):
             self.query_one(wid, Select).set_options([(clean_line(c.name), c.id) for c in rows])
         self.query_one("#nt-notify", Checkbox).value = o.notify_default
         self.custom = o.fields
+        self.topic_departments = o.topic_departments or {}
         box = self.query_one("#nt-custom", Vertical)
         for f in o.fields:
             box.mount(*_custom_row(f))
@@ -198,6 +202,8 @@ class NewTicketScreen(Screen[int | None]):
 
     def _show_custom(self) -> None:
         topic, dept = self._value("topic"), self._value("department")
+        if dept is None and topic is not None:
+            dept = self.topic_departments.get(topic)
         for f in self.custom:
             shown = f.applies_to(topic, dept)
             self.query_one(f"#nt-row-cf-{f.name}").display = shown
