@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from tui_helpdesk import clock
+from tui_helpdesk import clock, worker
 from tui_helpdesk.db import session_scope
 from tui_helpdesk.models import AuditLog, Ticket, TicketDeletion
 from tui_helpdesk.services import attachments, queries, settings, ticket_delete, tickets
@@ -45,8 +45,9 @@ def test_delete_archives_then_the_purge_removes_ticket_and_files_and_keeps_the_a
 
     # before the day nothing goes; after it the ticket, its rows and its file are gone
     assert ticket_delete.purge_due(desk.engine, store)["purged"] == 0 and stored.exists()
-    counts = ticket_delete.purge_due(desk.engine, store, now=clock.now() + timedelta(days=7, seconds=1))
-    assert counts == {"purged": 1, "restored": 0, "files_removed": 1}
+    clock.advance(days=7, seconds=1)
+    counts = worker.run_once(desk.engine, attachments_dir=store, sweep=False)  # the worker's step
+    assert (counts["deleted_purged"], counts["deleted_files_removed"]) == (1, 1)
     assert not stored.exists()
     with session_scope(desk.engine, write=False) as s:
         assert s.execute(select(Ticket).where(Ticket.number == number)).first() is None
