@@ -134,6 +134,7 @@ def test_rebuild_gives_the_figures_the_writes_kept(week, desk):
     # the rebuild knows the current state only: the reopened ticket's earlier close is gone
     assert (after.total.created, after.total.backlog, after.total.replies) == (6, 5, 5)
     assert after.total.first_response_median == before.total.first_response_median
+    assert (after.total.closed, after.total.reopened, after.total.resolution_median) == (1, 1, 1440.0)
     assert [d.backlog for d in after.days][-1] == [d.backlog for d in before.days][-1]
 
 
