@@ -42,7 +42,7 @@ async def test_filter_read_before_after_and_export(desk, tmp_path: Path) -> None
         await until(pilot, lambda: len(table_rows(app)) > 3, "the audit rows")
         await pilot.press("slash", *"action:kb.article_edited")
         await until(pilot, lambda: [r[2] for r in table_rows(app)] == ["kb.article_edited"], "the one edit")
-        assert "title: Paper jam → Clearing a paper jam" in table_rows(app)[0][4]
+        assert "title: Paper jam → Clearing a paper jam" in table_rows(app)[0][3]
         app.screen.query_one("#admin-table", DataTable).focus()
         await pilot.press("enter")
         dialog = await on_top(pilot, MessageDialog)

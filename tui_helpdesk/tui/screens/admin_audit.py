@@ -73,8 +73,8 @@ class AuditSection(Section):
         Column("When", lambda r: r.at.strftime("%Y-%m-%d %H:%M")),
         Column("Who", lambda r: r.actor),
         Column("Action", lambda r: r.action),
+        Column("Change", _summary),  # before Object: at 80 columns the change is what shows
         Column("Object", lambda r: r.object),
-        Column("Change", _summary),
     )
 
     def rows(self, tx: Tx, search: str) -> list[Any]:
