@@ -88,6 +88,8 @@ def describe_event(item: ThreadItem) -> str:
         return f"logged {g('minutes')} min"
     if k in ("archived", "restored", "overdue"):
         return k
+    if k == "deleted":  # services/ticket_delete.py: archived until the worker purges it
+        return f"deleted: purged after {g('purge_after')[:10]} unless restored"
     extra = ", ".join(f"{key}={clean_line(str(v))}" for key, v in d.items() if key not in ("entry_id",))
     return f"{clean_line(k)} {extra}".strip()
 
