@@ -87,6 +87,8 @@ def test_the_composer_inserts_the_text_or_the_public_link(desk, articles) -> Non
             kb.insert_text(tx, "clearing-a-paper-jam", "link")
         with pytest.raises(Conflict, match="publish it"):
             kb.insert_text(tx, "vpn-on-the-cafe-wifi", "link")
+    with pytest.raises(ValidationError, match="kb_public_url: an address starting with https://"):
+        settings.coerce("kb_public_url", "help.example.com")
     with session_scope(desk.engine) as s:
         settings.put(s, "kb_public_url", "https://help.example.com/")
     with desk.tx(desk.agent) as tx:
