@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlmodel import SQLModel
 
 from tui_helpdesk.models import Agent, Invoice, InvoiceLine, Organization, Ticket, TimeEntry
@@ -136,7 +136,9 @@ def _names(tx: Tx, ticket_ids: set[int], agent_ids: set[int]) -> tuple[dict[int,
 def _row(tx: Tx, inv: Invoice, *, lines: bool) -> InvoiceRow:
     org = tx.session.get(Organization, inv.organization_id)
     author = tx.session.get(Agent, inv.created_by_id) if inv.created_by_id else None
-    count = len(tx.session.execute(select(TimeEntry.id).where(TimeEntry.invoice_id == inv.id)).all())
+    count = tx.session.execute(
+        select(func.count()).select_from(TimeEntry).where(TimeEntry.invoice_id == inv.id)
+    ).scalar_one()
     out: list[InvoiceLineRow] = []
     if lines:
         rows = tx.session.execute(
