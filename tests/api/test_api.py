@@ -7,6 +7,7 @@ state left behind (read back over HTTP or from the database).
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -252,15 +253,22 @@ def test_seed_002_status_ids_follow_the_setting(api: Desk) -> None:
             admin_desk.reset_setting(tx, "api_status_ids")
 
 
-def test_published_articles_are_read_without_a_key_internal_ones_are_404(api: Desk) -> None:
+def test_published_articles_are_read_without_a_key_internal_ones_are_404(api: Desk, tmp_path: Path) -> None:
     from tui_helpdesk.services import kb
     from tui_helpdesk.services.context import Actor, transaction
 
+    src = tmp_path / "steps.txt"
+    src.write_text("1. forgot 2. mail")
+    api.app.state.attachments_dir = tmp_path / "store"
     with transaction(api.engine, Actor.system("cli")) as tx:
         kb.create(tx, "Reset your password", "Use the *forgot* link.", "Accounts", published=True,
                   new_category=True)
         kb.create(tx, "Internal escalation", "Call the on-call lead.", "Accounts")
+        file_id = kb.attach(tx, "reset-your-password", src, tmp_path / "store").id
+        secret_id = kb.attach(tx, "internal-escalation", src, tmp_path / "store").id
     with api.client(None) as anyone:
+        attached = anyone.get(f"/public/kb/reset-your-password/attachments/{file_id}")
+        hidden = anyone.get(f"/public/kb/internal-escalation/attachments/{secret_id}")
         text = anyone.get("/public/kb/reset-your-password")
         listed = anyone.get("/public/kb", params={"q": "password"}).json()
         internal = anyone.get("/public/kb/internal-escalation")
@@ -268,3 +276,5 @@ def test_published_articles_are_read_without_a_key_internal_ones_are_404(api: De
     assert text.text == "# Reset your password\n\nUse the *forgot* link.\n"
     assert [a["slug"] for a in listed["articles"]] == ["reset-your-password"]
     assert internal.status_code == 404 and "Call the on-call" not in internal.text
+    assert attached.status_code == 200 and attached.content == b"1. forgot 2. mail"
+    assert hidden.status_code == 404

@@ -7,13 +7,16 @@ the article as Markdown, readable in a browser or by curl. Internal articles ans
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import PlainTextResponse
+from fastapi.responses import FileResponse, PlainTextResponse
 from pydantic import BaseModel
 
 from tui_helpdesk.services import door, kb
 from tui_helpdesk.services.context import Actor
+from tui_helpdesk.services.errors import NotFound
+from tui_helpdesk.untrusted import safe_filename
 
 from .. import schemas
 from ..auth import engine_of
@@ -55,3 +58,27 @@ def public_articles(request: Request, q: str = Query("", max_length=400, descrip
 def public_article(request: Request, ref: str) -> PlainTextResponse:
     row = door.read(engine_of(request), PUBLIC, kb.get, ref, public=True)
     return PlainTextResponse(f"# {row.title}\n\n{row.body.strip()}\n", media_type="text/markdown; charset=utf-8")
+
+
+def _attachments_dir(request: Request) -> Path:
+    """The store the desk's config names (a test server sets app.state.attachments_dir)."""
+    found = getattr(request.app.state, "attachments_dir", None)
+    if found is None:
+        from tui_helpdesk.config import load_config
+
+        found = request.app.state.attachments_dir = load_config().attachments_dir
+    return Path(found)
+
+
+@router.get("/public/kb/{ref}/attachments/{attachment_id}", response_class=FileResponse, responses={
+    200: {"content": {"application/octet-stream": {}}, "description": "the file"}, **NOT_FOUND,
+}, summary="A file attached to a published article")
+def public_attachment(request: Request, ref: str, attachment_id: int) -> FileResponse:
+    engine = engine_of(request)
+    row = door.read(engine, PUBLIC, kb.get, ref, public=True)
+    if attachment_id not in {a.id for a in row.attachments}:
+        raise NotFound(f"no attachment {attachment_id} on {ref}")
+    meta, path = door.read(engine, PUBLIC, kb.attachment_path, attachment_id, _attachments_dir(request), public=True)
+    if not path.is_file():
+        raise NotFound(f"the stored file of attachment {attachment_id} is missing")
+    return FileResponse(path, media_type=meta.content_type, filename=safe_filename(meta.filename))
