@@ -273,7 +273,10 @@ def test_published_articles_are_read_without_a_key_internal_ones_are_404(api: De
         listed = anyone.get("/public/kb", params={"q": "password"}).json()
         internal = anyone.get("/public/kb/internal-escalation")
     assert text.status_code == 200 and text.headers["content-type"].startswith("text/markdown")
-    assert text.text == "# Reset your password\n\nUse the *forgot* link.\n"
+    assert text.text == (
+        "# Reset your password\n\nUse the *forgot* link.\n\n## Attachments\n\n"
+        f"- [steps.txt](/api/public/kb/reset-your-password/attachments/{file_id})\n"
+    )
     assert [a["slug"] for a in listed["articles"]] == ["reset-your-password"]
     assert internal.status_code == 404 and "Call the on-call" not in internal.text
     assert attached.status_code == 200 and attached.content == b"1. forgot 2. mail"

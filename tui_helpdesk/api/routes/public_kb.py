@@ -57,7 +57,13 @@ def public_articles(request: Request, q: str = Query("", max_length=400, descrip
 }, summary="A published article's text (Markdown)")
 def public_article(request: Request, ref: str) -> PlainTextResponse:
     row = door.read(engine_of(request), PUBLIC, kb.get, ref, public=True)
-    return PlainTextResponse(f"# {row.title}\n\n{row.body.strip()}\n", media_type="text/markdown; charset=utf-8")
+    text = f"# {row.title}\n\n{row.body.strip()}\n"
+    if row.attachments:
+        base = f"{kb.PUBLIC_PATH}{row.slug}/attachments"
+        text += "\n## Attachments\n\n" + "".join(
+            f"- [{safe_filename(a.filename)}]({base}/{a.id})\n" for a in row.attachments
+        )
+    return PlainTextResponse(text, media_type="text/markdown; charset=utf-8")
 
 
 def _attachments_dir(request: Request) -> Path:
