@@ -270,7 +270,7 @@ def test_an_agent_outside_a_department_is_refused_the_same_way_by_every_face(
     async def app() -> None:
         from tui_helpdesk.tui.screens.ticket import TicketScreen
         from tui_helpdesk.tui.widgets.composer import ComposerScreen
-        from tui_helpdesk.tui.widgets.pickers import ConfirmScreen
+        from tui_helpdesk.tui.widgets.pickers import ChoiceScreen
 
         application = world.app(world.olly)
         async with application.run_test(size=SIZE) as pilot:
@@ -292,8 +292,8 @@ def test_an_agent_outside_a_department_is_refused_the_same_way_by_every_face(
             # the draft comes back in the composer; discard it and go back to the queue
             await until(pilot, lambda: isinstance(application.screen, ComposerScreen), "the draft kept")
             await pilot.press("escape")
-            await until(pilot, lambda: isinstance(application.screen, ConfirmScreen), "discard the draft?")
-            await pilot.press("y")
+            await until(pilot, lambda: isinstance(application.screen, ChoiceScreen), "keep or discard the draft?")
+            await pilot.press("d")
             await until(pilot, lambda: isinstance(application.screen, TicketScreen), "the ticket screen")
             await pilot.press("escape")
             await until(pilot, lambda: application.screen is queue, "the queue")

@@ -42,7 +42,13 @@ from tui_helpdesk.tui.context import AppContext
 from tui_helpdesk.tui.screens.ticket import TicketScreen
 from tui_helpdesk.tui.widgets.composer import ComposerScreen
 from tui_helpdesk.tui.widgets.header_fields import HeaderFields
-from tui_helpdesk.tui.widgets.pickers import ConfirmScreen, PickerScreen, PromptScreen, TextScreen
+from tui_helpdesk.tui.widgets.pickers import (
+    ChoiceScreen,
+    ConfirmScreen,
+    PickerScreen,
+    PromptScreen,
+    TextScreen,
+)
 from tui_helpdesk.tui.widgets.thread import ThreadView
 
 NOW = "2026-03-02T09:00:00Z"
@@ -423,16 +429,17 @@ async def test_escape_asks_before_discarding_a_draft(data: Data) -> None:
         composer = await on_top(pilot, ComposerScreen)
         await pilot.press(*"half written")
         await pilot.press("escape")
-        confirm = await on_top(pilot, ConfirmScreen)
-        await pilot.press("n")  # keep writing
-        await gone(pilot, confirm)
+        choice = await on_top(pilot, ChoiceScreen)
+        await pilot.press("w")  # keep writing
+        await gone(pilot, choice)
         assert app.screen is composer
         assert composer.query_one("#composer-body", TextArea).text == "half written"
         await pilot.press("escape")
-        await on_top(pilot, ConfirmScreen)
-        await pilot.press("y")
+        await on_top(pilot, ChoiceScreen)
+        await pilot.press("d")  # discard
         await on_top(pilot, TicketScreen)
         await settled(pilot)
+        assert screen(app).kept_drafts == {}
     assert len(entries(data.engine, data.vpn)) == 3
 
 

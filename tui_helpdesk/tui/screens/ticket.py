@@ -235,8 +235,10 @@ class TicketScreen(Screen[tuple[str, int] | None]):
         queue_ids: list[int] | None = None,
         triage: bool = False,
         terms: Sequence[str] = (),
+        compose: str | None = None,
     ) -> None:
         super().__init__()
+        self.compose_on_load = compose  # "reply" | "note": open the composer (with its kept draft) once loaded
         self.ticket_id = ticket_id
         self.terms = tuple(terms)  # the queue's search words, marked in the thread
         self.queue_ids = list(queue_ids or [])
@@ -251,7 +253,9 @@ class TicketScreen(Screen[tuple[str, int] | None]):
         self.counter = -1
         self.activity = "viewing"
         self._pending_draft: tuple[Draft, str] | None = None
-        self.kept_drafts: dict[str, Draft] = {}  # kind -> a draft put aside ("keep as draft")
+        # kind -> the agent's unsent draft here (services/drafts keeps it; read when the ticket opens)
+        self.kept_drafts: dict[str, Draft] = {}
+        self._drafts_read = False
         # Presence writes run on worker threads; this lock orders them against the clearing in
         # on_unmount, and `_left` turns any mark that arrives after the clearing into nothing.
         self._presence_lock = threading.Lock()
@@ -320,16 +324,17 @@ class TicketScreen(Screen[tuple[str, int] | None]):
             return len(self.queue_ids)
         return len(self.queue_ids) - self.queue_ids.index(self.ticket_id) - 1
 
-    def say(self, text: str, error: bool = False) -> None:
-        """The message line under the thread (and a toast, so it is noticed); in triage mode the line
-        keeps the count of tickets left."""
+    def say(self, text: str, error: bool = False, toast: bool = True) -> None:
+        """The message line under the thread (and a toast, so it is noticed, unless `toast` is False);
+        in triage mode the line keeps the count of tickets left."""
         line = self.query_one("#ticket-message", Static)
         shown = Text(clean_line(text), style="bold red" if error else "green")
         if self.triage:
             shown.append(f"  │ triage: {self.triage_left()} left", style="bold")
         line.update(shown)
         line.display = True
-        self.notify(clean_line(text), severity="error" if error else "information", timeout=6)
+        if toast:
+            self.notify(clean_line(text), severity="error" if error else "information", timeout=6)
 
     # --- loading --------------------------------------------------------------------------------
 
@@ -360,10 +365,27 @@ class TicketScreen(Screen[tuple[str, int] | None]):
         self.earlier = message.thread.earlier
         self.query_one(HeaderFields).show(message.detail, message.seen)
         self._show_thread()
+        if not self._drafts_read:
+            self._drafts_read = True
+            self.fetch(lambda ctx: door.read(ctx.engine, ctx.actor, drafts.kept, message.detail.number),
+                       self._restore_drafts)
+            return
         if self._pending_draft is not None:
             draft, notice = self._pending_draft
             self._pending_draft = None
             self._open_composer(draft, notice)
+
+    def _restore_drafts(self, saved: list[drafts.SavedDraft]) -> None:
+        """The drafts the agent left here (another run, another screen) come back on r / n."""
+        for d in saved:
+            self.kept_drafts.setdefault(d.kind, Draft.from_saved(d))
+        if self.compose_on_load and self.detail is not None:
+            kind, self.compose_on_load = self.compose_on_load, None
+            self.action_compose(kind)
+            return
+        if saved:
+            keys = " and ".join(f"a {d.kind} ({'r' if d.kind == 'reply' else 'n'})" for d in saved)
+            self.say(f"you left {keys} unsent here: the key opens it again", toast=False)
 
     def on_ticket_screen_load_failed(self, message: LoadFailed) -> None:
         self.say(message.error, error=True)
@@ -575,15 +597,7 @@ class TicketScreen(Screen[tuple[str, int] | None]):
     # --- navigation -----------------------------------------------------------------------------
 
     def action_back(self) -> None:
-        if self.kept_drafts:
-            # a kept draft lives with this screen: leaving would lose it without a word
-            what = " and ".join(sorted(self.kept_drafts))
-            self.confirm(
-                f"You kept a {what} draft here. Leave and discard it?",
-                lambda: self.dismiss(None),
-                yes="Discard and leave",
-            )
-            return
+        # kept drafts are in the database (services/drafts): leaving loses nothing
         self.dismiss(None)
 
     def _advance(self, step: int, quiet_end: bool = False) -> bool:
@@ -626,7 +640,7 @@ class TicketScreen(Screen[tuple[str, int] | None]):
             return
         kept = self.kept_drafts.pop(kind, None)
         if kept is not None:
-            self._open_composer(kept, "your kept draft: ctrl+s sends it, esc asks before discarding")
+            self._open_composer(kept, "your kept draft: ctrl+s sends it, esc keeps or discards it")
         else:
             self._open_composer(Draft(kind=kind))
 
@@ -640,8 +654,24 @@ class TicketScreen(Screen[tuple[str, int] | None]):
             self._set_activity("viewing")
             if result is not None:
                 self._send(result, seen_version, seen_entry)
+            elif composer.left_draft is not None:
+                self.kept_drafts[draft.kind] = composer.left_draft
 
-        self.app.push_screen(ComposerScreen(self.detail, draft, self.statuses, notice=notice), finished)
+        composer = ComposerScreen(
+            self.detail, draft, self.statuses, notice=notice, room=self.make_room, thread=self.query_one(ThreadView)
+        )
+        self.app.push_screen(composer, finished)
+
+    def make_room(self, right: int, bottom: int) -> None:
+        """Leave room for the composer: `right` columns beside the thread, or `bottom` lines below it
+        (then the header folds away: the composer's title names the ticket; the thread stays)."""
+        if not self.is_attached:
+            return  # the app is closing: nothing left to lay out
+        self.styles.padding = (0, right, bottom, 0)
+        for widget in self.query(HeaderFields):
+            widget.display = bottom == 0
+        for footer in self.query(Footer):
+            footer.display = bottom == 0  # the composer lists its own keys
 
     def _send(self, draft: Draft, version: int, seen_entry: int) -> None:
         assert self.detail is not None
@@ -670,11 +700,11 @@ class TicketScreen(Screen[tuple[str, int] | None]):
                 # the agent knows now: send against the ticket as it is (a later change still refuses)
                 self._send_worker(draft, ref, crossed.version)
             elif choice == "review":
-                self.kept_drafts[draft.kind] = draft
+                self._keep_draft(draft)
                 self.load()
                 self.say("draft kept: read the new entries, then r to go on with your reply")
             else:
-                self.kept_drafts[draft.kind] = draft
+                self._keep_draft(draft)
                 self.say("draft kept: r opens it again")
 
         question = f"{crossed.sentence(clock.now())}, after you began this reply."
@@ -686,6 +716,12 @@ class TicketScreen(Screen[tuple[str, int] | None]):
             ),
             answered,
         )
+
+    def _keep_draft(self, draft: Draft) -> None:
+        """Put a draft aside here and in the database, so it survives leaving and quitting."""
+        self.kept_drafts[draft.kind] = draft
+        ref = self.ref
+        self.fetch(lambda ctx: door.write(ctx.engine, ctx.actor, draft.keep_in, ref), lambda _: None)
 
     @work(thread=True, group="ticket-act")
     def _send_worker(self, draft: Draft, ref: str, version: int) -> None:
@@ -898,6 +934,11 @@ class TicketScreen(Screen[tuple[str, int] | None]):
             placeholder="number or words of the subject",
         )
 
+    def action_time_entries(self) -> None:
+        from tui_helpdesk.tui.screens.ticket_time import open_time
+
+        open_time(self)
+
     def action_links(self) -> None:
         from tui_helpdesk.tui.screens.ticket_links import open_links
 
@@ -928,11 +969,6 @@ class TicketScreen(Screen[tuple[str, int] | None]):
             self.confirm(
                 f"Merge {child} into {ref}?\n\n{child} is closed and hidden from queues; its thread, requester "
                 f"and CCs move to {ref}. This cannot be undone from the app.",
-    def action_time_entries(self) -> None:
-        from tui_helpdesk.tui.screens.ticket_time import open_time
-
-        open_time(self)
-
                 lambda: self.act(
                     "merge",
                     lambda tx: links.merge(tx, ref, [child], expected_version=v),

@@ -1,10 +1,15 @@
 """The composer: write a public reply or an internal note, then hand back a `Draft`.
 
-The composer never writes to the database; the ticket screen sends the draft and, if sending
-fails (a conflicting edit, a bad address), opens the composer again with the same draft, so no
-words are ever lost. Keys (all work while typing): ctrl+s send, ctrl+t preview, ctrl+g $EDITOR,
-ctrl+r canned response, ctrl+f attach a file, ctrl+x clear attachments, Esc close (asks first
-when there is something to lose).
+It sits beside the thread on a wide terminal and below it on a narrow one, so the message being
+answered stays in view (the ticket screen makes room: `room(right, bottom)`); alt+up / alt+down walk
+the thread behind while the agent writes.
+
+The composer never sends: the ticket screen sends the draft and, if sending fails (a conflicting
+edit, a bad address), opens the composer again with the same draft, so no words are ever lost. What
+is written is kept as the agent types (services/drafts.keep, a moment after the last key), so a
+draft survives leaving the ticket and quitting the app; sending removes it, discarding too.
+Keys (all work while typing): ctrl+s send, ctrl+t preview, ctrl+g $EDITOR, ctrl+r canned response,
+ctrl+f attach a file, ctrl+x clear attachments, Esc close (keep the draft, discard it, or go on).
 """
 
 from __future__ import annotations
@@ -13,21 +18,25 @@ import os
 import shlex
 import subprocess
 import tempfile
-from collections.abc import Sequence
+import threading
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult, SuspendNotSupported
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.css.query import NoMatches
 from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Select, Static, TextArea
 
 from tui_helpdesk.resources import stylesheet
-from tui_helpdesk.services import canned, door
+from tui_helpdesk.services import canned, door, drafts
 from tui_helpdesk.services.choices import Choice
 from tui_helpdesk.services.errors import ServiceError
 from tui_helpdesk.services.lookup import EMAIL_RE
@@ -36,7 +45,10 @@ from tui_helpdesk.tui import markdown
 from tui_helpdesk.tui.context import ctx_of
 from tui_helpdesk.untrusted import clean_line
 
-from .pickers import ConfirmScreen, PickerScreen, PickItem, PromptScreen
+from .pickers import ChoiceScreen, PickerScreen, PickItem, PromptScreen
+
+SIDE_MIN_WIDTH = 110  # from this many columns the composer sits beside the thread, else below it
+KEEP_AFTER = 0.8  # seconds after the last key before the draft is kept
 
 
 @dataclass(frozen=True)
@@ -54,6 +66,32 @@ class Draft:
     @property
     def empty(self) -> bool:
         return not self.body.strip() and not self.attachments
+
+    @classmethod
+    def from_saved(cls, saved: drafts.SavedDraft) -> Draft:
+        return cls(
+            kind=saved.kind,
+            body=saved.body,
+            time_spent=saved.time_spent,
+            cc=saved.cc,
+            attachments=tuple(Path(f) for f in saved.files),
+            status_id=saved.status_id,
+            resolution_notes=saved.resolution_notes,
+        )
+
+    def keep_in(self, tx: door.Tx, ref: str) -> bool:
+        """Keep this draft on ticket `ref` (services/drafts.keep); an empty one removes the kept one."""
+        return drafts.keep(
+            tx,
+            ref,
+            self.kind,
+            self.body,
+            time_spent=self.time_spent,
+            cc=self.cc,
+            files=self.attachments,
+            status=self.status_id,
+            resolution_notes=self.resolution_notes,
+        )
 
 
 def editor_command() -> list[str]:
@@ -77,6 +115,8 @@ class ComposerScreen(ModalScreen[Draft | None]):
         Binding(
             "ctrl+x", "clear_attachments", "Clear files", id="composer.clear_files", show=False, priority=True
         ),
+        Binding("alt+down", "thread(1)", "Next entry", id="composer.thread_next", show=False, priority=True),
+        Binding("alt+up", "thread(-1)", "Previous entry", id="composer.thread_prev", show=False, priority=True),
         Binding("escape", "close", "Close", id="composer.close"),
     ]
 
@@ -92,14 +132,35 @@ class ComposerScreen(ModalScreen[Draft | None]):
             self.text = text
 
     def __init__(
-        self, ticket: TicketDetail, draft: Draft, statuses: Sequence[Choice] = (), *, notice: str = ""
+        self,
+        ticket: TicketDetail,
+        draft: Draft,
+        statuses: Sequence[Choice] = (),
+        *,
+        notice: str = "",
+        room: Callable[[int, int], None] | None = None,
+        thread: Any = None,
     ) -> None:
+        """`room(right, bottom)` asks the screen below to leave that many columns on its right (the
+        composer beside it) or lines at its bottom (below it); `thread` is its ThreadView."""
         super().__init__()
         self.ticket = ticket
         self.draft = draft
         self.statuses = list(statuses)
         self.notice = notice
         self.attachments: list[Path] = list(draft.attachments)
+        self.room = room
+        self.behind = thread
+        self.layout_mode = ""  # "side" | "below"
+        self.kept: Draft | None = None  # what was last kept (None: nothing since the composer opened)
+        self.left_draft: Draft | None = None  # closed with "keep as a draft": what was written
+        # Keeping runs on worker threads; the lock orders a keep under way against closing, and
+        # `_keeping_done` turns a keep after a send or a discard into nothing (a sent draft stays gone).
+        self._keep_lock = threading.Lock()
+        self._keeping_done = False
+        self._keep_of: tuple[Any, Any] | None = None  # (engine, actor), set on mount
+        self._changed_at: float | None = None  # when the text last changed and was not kept since
+        self._latest: Draft | None = None  # the draft as of the last change (kept on unmount: no widgets then)
 
     @property
     def is_reply(self) -> bool:
@@ -164,7 +225,7 @@ class ComposerScreen(ModalScreen[Draft | None]):
             yield Static(
                 Text(
                     "ctrl+s send · ctrl+t preview · ctrl+g $EDITOR · ctrl+r canned · ctrl+f attach · "
-                    "tab next field · esc close"
+                    "alt+↑/↓ thread · tab next field · esc close"
                 ),
                 id="composer-keys",
             )
@@ -176,6 +237,42 @@ class ComposerScreen(ModalScreen[Draft | None]):
         body = self.query_one("#composer-body", TextArea)
         body.focus()
         body.move_cursor(body.document.end)
+        ctx = ctx_of(self)
+        if ctx.actor.agent_id is not None:
+            self._keep_of = (ctx.engine, ctx.actor)
+            self.set_interval(KEEP_AFTER / 2, self._keep_when_paused)
+        self._lay_out()
+
+    def on_resize(self) -> None:
+        self._lay_out()
+
+    def on_unmount(self) -> None:
+        # quitting the app (ctrl+q) or anything else that takes the composer away keeps the words
+        self.keep_now()
+        if self.room is not None:
+            self.room(0, 0)
+
+    # --- beside or below the thread -------------------------------------------------------------
+
+    def _lay_out(self) -> None:
+        width, height = self.app.size
+        box = self.query_one("#composer-box")
+        if width >= SIDE_MIN_WIDTH:
+            mode, right, bottom = "side", max(52, width * 45 // 100), 0
+            box.styles.width, box.styles.height = right, "100%"
+        else:
+            mode, right, bottom = "below", 0, max(12, height * 55 // 100)
+            box.styles.width, box.styles.height = "100%", bottom
+        self.set_class(mode == "side", "-side")
+        self.set_class(mode == "below", "-below")
+        self.layout_mode = mode
+        if self.room is not None:
+            self.room(right, bottom)
+
+    def action_thread(self, step: int) -> None:
+        """Walk the thread behind while writing (the entry being answered, the ones before it)."""
+        if self.behind is not None:
+            self.behind.action_select(step)
 
     # --- state ----------------------------------------------------------------------------------
 
@@ -230,6 +327,65 @@ class ComposerScreen(ModalScreen[Draft | None]):
     @on(Select.Changed, "#composer-status")
     def _status_changed(self) -> None:
         self._update_notes_visibility()
+        self._keep_soon()
+
+    # --- keeping the draft ----------------------------------------------------------------------
+
+    @on(TextArea.Changed)
+    @on(Input.Changed)
+    def _keep_soon(self) -> None:
+        """A moment after the last key, keep what is written (not on every key: one write a pause)."""
+        self._changed_at = time.monotonic()
+        try:
+            self._latest = self.current_draft()
+        except NoMatches:  # a field not mounted yet (its first Changed) or gone already
+            pass
+
+    def _keep_when_paused(self) -> None:
+        if self._changed_at is None or self._keeping_done or time.monotonic() - self._changed_at < KEEP_AFTER:
+            return
+        self._changed_at = None
+        if self._latest is not None:
+            self._keep_worker(self._latest)
+
+    @work(thread=True, group="composer-keep", exclusive=True)
+    def _keep_worker(self, draft: Draft) -> None:
+        self._keep(draft)
+
+    def keep_now(self) -> None:
+        """Keep what is written now, on this thread (one small row); nothing after a send or discard."""
+        self._changed_at = None
+        try:
+            self._latest = self.current_draft()
+        except NoMatches:  # unmounting: the fields are gone, the last change is what there is
+            pass
+        if self._keep_of is not None and not self._keeping_done and self._latest is not None:
+            self._keep(self._latest)
+
+    def _keep(self, draft: Draft) -> None:
+        with self._keep_lock:
+            if self._keeping_done or self._keep_of is None or draft == self.kept:
+                return
+            engine, actor = self._keep_of
+            try:
+                door.write(engine, actor, draft.keep_in, self.ticket.number)
+            except ServiceError:
+                return  # the draft is still on the screen; the next pause tries again
+            except Exception:
+                return  # a busy database must not disturb writing
+            self.kept = draft
+
+    def _stop_keeping(self, discard: bool = False) -> None:
+        """No keeping after this (a send removes the kept draft in its own transaction)."""
+        self._changed_at = None
+        with self._keep_lock:
+            self._keeping_done = True
+            if discard and self._keep_of is not None:
+                engine, actor = self._keep_of
+                try:
+                    door.write(engine, actor, drafts.discard, self.ticket.number, self.draft.kind)
+                except Exception:
+                    pass
 
     # --- actions --------------------------------------------------------------------------------
 
@@ -246,22 +402,34 @@ class ComposerScreen(ModalScreen[Draft | None]):
         if unknown:
             self._error(f"unknown variable %{{{unknown[0]}}} in the text; fix or remove it")
             return
+        self._stop_keeping()
         self.dismiss(draft)
 
     def action_close(self) -> None:
         draft = self.current_draft()
         if draft.empty:
+            self._stop_keeping(discard=True)
             self.dismiss(None)
             return
 
-        def answered(discard: bool | None) -> None:
-            if discard:
+        def answered(choice: str | None) -> None:
+            if choice == "keep":
+                self.left_draft = self.current_draft()
+                self.keep_now()
+                self._stop_keeping()
+                self.app.notify(f"{what} kept as a draft: {'r' if self.is_reply else 'n'} opens it again",
+                                timeout=4)
+                self.dismiss(None)
+            elif choice == "discard":
+                self._stop_keeping(discard=True)
                 self.dismiss(None)
 
         what = "reply" if self.is_reply else "note"
         self.app.push_screen(
-            ConfirmScreen(
-                f"Discard this {what}? What you wrote will be lost.", yes="Discard", no="Keep writing"
+            ChoiceScreen(
+                f"Close this {what}? A kept draft comes back when you open the ticket (:drafts lists them).",
+                [("k", "keep as a draft", "keep"), ("d", "discard it", "discard"), ("w", "keep writing", "write")],
+                cancel="write",
             ),
             answered,
         )
@@ -344,10 +512,12 @@ class ComposerScreen(ModalScreen[Draft | None]):
             self.attachments.append(path)
         self._update_files()
         self.query_one("#composer-error", Static).update("")
+        self._keep_soon()
 
     def action_clear_attachments(self) -> None:
         self.attachments.clear()
         self._update_files()
+        self._keep_soon()
 
     def action_knowledge_base(self) -> None:
         """ctrl+k: an article's text or its public link, into the reply (tui/screens/kb_picker.py)."""

@@ -35,6 +35,7 @@ COMMANDS: tuple[str, ...] = (
     "refresh",
     "admin",
     "help",
+    "drafts",
     "q",
 )
 MAX_SHOWN = 8
