@@ -59,6 +59,9 @@ def test_full_text_search_uses_the_queue_words(desk, articles) -> None:
     assert found("gate*") == ["vpn-on-the-cafe-wifi"]
     assert found("hardware") == ["clearing-a-paper-jam"]  # tags are searched
     assert found("-paper") == ["vpn-on-the-cafe-wifi"]
+    with desk.tx(desk.agent) as tx:
+        assert [r.slug for r in kb.list_articles(tx, tag="Hardware")] == ["clearing-a-paper-jam"]
+        assert [r.slug for r in kb.list_articles(tx, category="Network", published=False)] == ["vpn-on-the-cafe-wifi"]
     with desk.tx(desk.supervisor) as tx:
         kb.update(tx, "clearing-a-paper-jam", body="Call facilities about the toner.")
     assert found("paper") == ["clearing-a-paper-jam"]  # still in the title
