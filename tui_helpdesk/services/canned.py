@@ -97,6 +97,31 @@ def unknown_variables(body: str) -> list[str]:
                    if m.group(1) not in VARIABLES and not m.group(1).startswith(CUSTOM_PREFIX)})
 
 
+def require_known_variables(body: str) -> None:
+    """Refuse a canned body with a variable `expand` does not know (a typo would reach customers)."""
+    unknown = unknown_variables(body)
+    if unknown:
+        from .errors import ValidationError
+
+        names = ", ".join(f"%{{{u}}}" for u in unknown)
+        raise ValidationError("body", f"unknown variable {names}; known: {', '.join(VARIABLES)}")
+
+
+def spaced(before: str, snippet: str, after: str) -> str:
+    """`snippet` as it goes between `before` and `after` (the text around the cursor): a blank line
+    between it and any text on either side, never two blank lines, and no blank line at the edges."""
+    core = snippet.strip("\n")
+    if not core.strip():
+        return ""
+    lead = ""
+    if before.strip():
+        lead = "\n" * max(2 - (len(before) - len(before.rstrip("\n"))), 0)
+    tail = ""
+    if after.strip():
+        tail = "\n" * max(2 - (len(after) - len(after.lstrip("\n"))), 0)
+    return lead + core + tail
+
+
 def fill(tx: Tx, body: str, ticket: TicketDetail) -> str:
     """`body` with the variables of `ticket` and of the acting agent filled in."""
     agent = tx.agent()

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from tui_helpdesk.models import Agent, Department, Setting
 from tui_helpdesk.models.views import CannedResponse
 
-from .. import lookup, settings
+from .. import canned, lookup, settings
 from ..context import Tx, require_admin
 from ..errors import ValidationError
 from . import _common as c
@@ -67,6 +67,7 @@ def _apply_canned(tx: Tx, row: CannedResponse, values: dict[str, Any]) -> None:
         row.body = "" if values["body"] is None else str(values["body"])
         if not row.body.strip():
             raise ValidationError("body", "is required")
+        canned.require_known_variables(row.body)
     if "department" in values:
         row.department_id = c.ref(s, values["department"], "department", lookup.department)
     if "owner" in values:

@@ -568,5 +568,9 @@ class ComposerScreen(ModalScreen[Draft | None]):
 
     def on_composer_screen_filled(self, message: Filled) -> None:
         area = self.query_one("#composer-body", TextArea)
-        area.insert(message.text)
+        row, col = area.cursor_location
+        lines = area.text.split("\n")
+        before = "\n".join(lines[:row] + [lines[row][:col]]) if lines else ""
+        after = "\n".join([lines[row][col:]] + lines[row + 1 :]) if lines else ""
+        area.insert(canned.spaced(before, message.text, after))
         area.focus()

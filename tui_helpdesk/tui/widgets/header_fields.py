@@ -142,6 +142,15 @@ def field_values(d: TicketDetail) -> dict[str, Text]:
     }
 
 
+def resolution_line(notes: str, max_lines: int = 3) -> Text:
+    """A resolved ticket says how it was resolved, at the top: the notes, at most `max_lines` lines."""
+    lines = [clean_line(x) for x in notes.strip().splitlines() if x.strip()]
+    shown = lines[:max_lines] + (["…"] if len(lines) > max_lines else [])
+    out = Text("Resolution ", style="dim")
+    out.append("\n           ".join(shown), style="green")
+    return out
+
+
 _CLEAR = object()  # the "(empty)" / "(none)" choice of the pickers below
 
 
@@ -268,6 +277,8 @@ class HeaderFields(Static):
             right = pairs[i + 1] if i + 1 < len(pairs) else ("", Text(""))
             grid.add_row(left[0], left[1], right[0], right[1])
         parts: list[RenderableType] = [title, grid]
+        if d.state in ("resolved", "closed") and (d.resolution_notes or "").strip():
+            parts.append(resolution_line(d.resolution_notes))
         warn = presence_line(self.seen)
         if warn is not None:
             parts.append(warn)
