@@ -4,7 +4,8 @@
 
 Builds a fresh SQLite desk in a temporary folder, writes a message of about --mb megabytes (a short
 text and one base64 attachment, or one long text body), pipes it into a real `helpdesk ingest` process
-and prints the process's peak resident memory (getrusage's ru_maxrss of the child) and what the
+(with --here, so that the same process journals and processes it, as the background stage
+would) and prints the process's peak resident memory (getrusage's ru_maxrss of the child) and what the
 ingest said. The size limit is raised above the message so that it is parsed, not refused.
 """
 
@@ -26,7 +27,8 @@ sys.path.insert(0, str(REPO))
 RUNNER = """
 import resource, subprocess, sys
 with open(sys.argv[1], "rb") as fh:
-    done = subprocess.run([sys.executable, "-m", "tui_helpdesk.cli", "ingest"], stdin=fh, capture_output=True)
+    done = subprocess.run([sys.executable, "-m", "tui_helpdesk.cli", "ingest", "--here"], stdin=fh,
+                          capture_output=True)
 peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
 sys.stdout.write(f"{peak}\\0{done.returncode}\\0{done.stdout.decode()}\\0{done.stderr.decode()}")
 """
