@@ -104,6 +104,7 @@ TICKET_BINDINGS: list[Binding] = [
     _b("ctrl+e", "edit_entry", "Edit entry", "edit_entry", show=False),
     _b("F", "full_original", "Full original", "full", show=False),
     _b("S", "save_attachment", "Save attachment", "save_attachment", show=False),
+    _b("enter", "view_attachment", "View attachment", "view_attachment", show=False),
     _b("y", "copy_number", "Copy number", "copy", show=False),
     _b("right_square_bracket", "step(1)", "Next ticket", "next", show=False),
     _b("left_square_bracket", "step(-1)", "Previous ticket", "prev", show=False),
@@ -1361,6 +1362,9 @@ class TicketScreen(Screen[tuple[str, int] | None]):
             TextScreen(f"Full original · {item.author}", markdown.render_plain(item.full_body))
         )
 
+    def action_view_attachment(self) -> None:
+        _view_attachments(self)
+
     def action_save_attachment(self) -> None:
         item = self._selected()
         if item is None:
@@ -1390,6 +1394,22 @@ class TicketScreen(Screen[tuple[str, int] | None]):
             PickItem((a.id, clean_line(a.filename)), a.filename, f"{a.size} bytes") for a in item.attachments
         ]
         self.pick("Save which attachment?", options, lambda v: save_to(*v))
+
+
+def _view_attachments(screen: TicketScreen) -> None:
+    """Enter: the selected entry's attachment in the viewer (a picker first when it has several)."""
+    from tui_helpdesk.tui.screens.attachment import AttachmentScreen
+
+    item = screen.query_one(ThreadView).selected_item()
+    if item is None or item.kind == "event" or not item.attachments:
+        screen.say("Enter views an attachment: select an entry that has one (j/k)", error=True)
+        return
+    if len(item.attachments) == 1:
+        a = item.attachments[0]
+        screen.app.push_screen(AttachmentScreen(a.id, a.filename))
+        return
+    options = [PickItem((a.id, a.filename), clean_line(a.filename), f"{a.size} bytes") for a in item.attachments]
+    screen.pick("View which attachment?", options, lambda v: screen.app.push_screen(AttachmentScreen(*v)))
 
 
 def _save(ctx: AppContext, attachment_id: int, dest: Path) -> Path:
