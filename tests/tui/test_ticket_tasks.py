@@ -13,7 +13,7 @@ from waiting import until
 from tui_helpdesk import clock
 from tui_helpdesk.db import session_scope
 from tui_helpdesk.models import Task, TicketEntry
-from tui_helpdesk.tui.widgets.pickers import PromptScreen
+from tui_helpdesk.tui.screens.task_form import TaskFormScreen
 
 
 def task_rows(desk: Data) -> list[Task]:
@@ -24,6 +24,16 @@ def task_rows(desk: Data) -> list[Task]:
         return rows
 
 
+async def typed(pilot, form: TaskFormScreen, field: str, text: str) -> None:
+    form.query_one(f"#task-{field}", Input).focus()
+    form.query_one(f"#task-{field}", Input).value = ""
+    await pilot.press(*text)
+
+
+def error_of(form: TaskFormScreen, field: str) -> str:
+    return str(form.query_one(f"#task-{field}-error").render())
+
+
 @pilot_test
 async def test_add_a_task_then_close_it_with_a_summary(data: Data) -> None:
     clock.set_now("2026-03-02T09:00:00Z")
@@ -32,16 +42,24 @@ async def test_add_a_task_then_close_it_with_a_summary(data: Data) -> None:
         await opened(pilot)
         await pilot.press("w")
         await pick(pilot, "New task")
-        await answer(pilot, "Replace the VPN certificate")
-        # a due time that is not a time is refused beside the field
-        prompt = await on_top(pilot, PromptScreen)
-        prompt.query_one(Input).value = "tomorrow-ish"
-        await pilot.press("enter")
-        error = prompt.query_one("#prompt-error")
-        await until(pilot, lambda: "ISO" in str(error.render()), "the due time refused")
-        assert app.screen is prompt
-        await answer(pilot, "+4h")
-        await answer(pilot, "sam")
+        form = await on_top(pilot, TaskFormScreen)
+        await pilot.press(*"Replace the VPN certificate", "enter")  # enter: the next field
+        # each field is checked as it is typed, the error beside it, nothing submitted
+        await pilot.press(*"tomorrow-ish")
+        await until(pilot, lambda: "+4h" in error_of(form, "due_at"), "the due time refused as typed")
+        await typed(pilot, form, "assignee", "nobody")
+        await until(pilot, lambda: "no agent 'nobody'" in error_of(form, "assignee"), "the unknown assignee")
+        await typed(pilot, form, "title", "")
+        form.query_one("#task-title", Input).value = ""
+        await until(pilot, lambda: "required" in error_of(form, "title"), "the title required")
+        await pilot.press("ctrl+s")  # refused: every word stays where it was typed
+        assert app.screen is form and form.query_one("#task-due_at", Input).value == "tomorrow-ish"
+        await typed(pilot, form, "title", "Replace the VPN certificate")
+        await typed(pilot, form, "due_at", "+4h")
+        await typed(pilot, form, "assignee", "sam")
+        await until(pilot, lambda: not any(error_of(form, f) for f in ("title", "due_at", "assignee")),
+                    "no error left")
+        await pilot.press("ctrl+s")
         await until(pilot, lambda: task_rows(data), "the task")
         [task] = task_rows(data)
         assert task.title == "Replace the VPN certificate" and task.closed_at is None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from tui_helpdesk.models import Task, TicketEntry
 
@@ -10,6 +10,45 @@ from . import lookup
 from .context import Tx, event, require, require_access
 from .errors import Conflict, NotFound, ValidationError
 from .tickets import load
+
+
+def parse_due(text: str, now: datetime) -> datetime | None:
+    """'' -> None; '+4h' / '+2d' / '+30m' from `now`; otherwise an ISO-8601 time (UTC if no zone).
+    A ValidationError on the field `due_at` says how to write it."""
+    from tui_helpdesk import clock
+
+    text = (text or "").strip()
+    if not text:
+        return None
+    if text.startswith("+") and text[1:-1].isdigit() and text[-1] in "mhd":
+        amount = int(text[1:-1])
+        return now + timedelta(**{{"m": "minutes", "h": "hours", "d": "days"}[text[-1]]: amount})
+    try:
+        return clock.parse_iso(text.replace(" ", "T"))
+    except ValueError:
+        raise ValidationError("due_at", "write +4h, +2d or a time like 2026-12-01 09:00 (UTC)") from None
+
+
+def form_errors(tx: Tx, ref: str | int, title: str, due: str, assignee: str) -> dict[str, str]:
+    """What is wrong with a task form as typed, field by field (title, due_at, assignee); {} when it
+    would be saved. The same rules create_task applies, asked as the agent types."""
+    errors: dict[str, str] = {}
+    ticket = lookup.ticket(tx.session, ref)
+    require_access(tx, ticket)
+    if not (title or "").strip():
+        errors["title"] = "is required"
+    try:
+        due_at = parse_due(due, tx.now)
+        if due_at is not None and ticket.due_at is not None and due_at > ticket.due_at:
+            errors["due_at"] = f"must be before the ticket's due time ({ticket.due_at:%Y-%m-%d %H:%M} UTC)"
+    except ValidationError as exc:
+        errors["due_at"] = exc.message
+    if (assignee or "").strip():
+        try:
+            lookup.agent(tx.session, assignee.strip())
+        except (NotFound, ValidationError):
+            errors["assignee"] = f"no agent {assignee.strip()!r} (a login, an email or a name)"
+    return errors
 
 
 def create_task(tx: Tx, ref: str | int, title: str, *, description: str = "", assignee: str | int | None = None,

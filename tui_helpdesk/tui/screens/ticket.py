@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -110,26 +110,6 @@ TICKET_BINDINGS: list[Binding] = [
     _b("left_square_bracket", "step(-1)", "Previous ticket", "prev", show=False),
     _b("f5,ctrl+l", "reload", "Reload", "reload", show=False),
 ]
-
-
-def parse_due(text: str) -> datetime | None:
-    """'' -> None; '+4h' / '+2d' / '+30m' from now; otherwise an ISO-8601 time (UTC if no zone)."""
-    text = text.strip()
-    if not text:
-        return None
-    if text.startswith("+") and text[1:-1].isdigit() and text[-1] in "mhd":
-        amount = int(text[1:-1])
-        unit = {"m": "minutes", "h": "hours", "d": "days"}[text[-1]]
-        return clock.now() + timedelta(**{unit: amount})
-    return clock.parse_iso(text)
-
-
-def _due_error(text: str) -> str | None:
-    try:
-        parse_due(text)
-    except ValueError:
-        return "write +4h, +2d or an ISO time like 2026-12-01T09:00Z"
-    return None
 
 
 class TicketCommands(Provider):
@@ -1118,29 +1098,17 @@ class TicketScreen(Screen[tuple[str, int] | None]):
         self.pick(f"Tasks on {self.ref}", items, chosen)
 
     def _new_task(self) -> None:
+        """The task form checks each field as it is typed (the services' rules) and keeps the input."""
+        from tui_helpdesk.tui.screens.task_form import TaskFormScreen
+
         assert self.detail is not None
-        ref, v = self.ref, self.detail.version
 
-        def with_title(title: str) -> None:
-            self.ask(
-                "Task due",
-                lambda due: self.ask(
-                    "Task assignee",
-                    lambda who: self.act(
-                        "add task",
-                        lambda tx: tasks.create_task(
-                            tx, ref, title, assignee=who.strip() or None, due_at=parse_due(due), expected_version=v
-                        ),
-                        note=f"task added: {title}",
-                    ),
-                    label="Agent login (optional)",
-                ),
-                label="Due (optional): +4h, +2d or 2026-12-01T09:00Z",
-                validate=lambda text: _due_error(text),
-                help_text="must be before the ticket's own due time",
-            )
+        def saved(title: str | None) -> None:
+            if title is not None:
+                self.say(f"task added: {title}")
+                self.load()
 
-        self.ask("New task", with_title, label="Title", required=True)
+        self.app.push_screen(TaskFormScreen(self.ref, self.detail.version), saved)
 
     # --- edit a header field --------------------------------------------------------------------
 
