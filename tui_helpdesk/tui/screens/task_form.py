@@ -37,10 +37,10 @@ class TaskFormScreen(ModalScreen[str | None]):
     TaskFormScreen { align: center middle; }
     TaskFormScreen > #task-box { width: 90; max-width: 98%; height: auto; border: round $accent;
         background: $surface; padding: 0 1; }
-    TaskFormScreen .task-row { height: 1; margin-top: 1; }
+    TaskFormScreen .task-row { height: auto; margin-top: 1; }
     TaskFormScreen .task-label { width: 10; }
     TaskFormScreen .task-input { width: 34; }
-    TaskFormScreen .task-error { width: 1fr; padding: 0 0 0 1; color: $error; }
+    TaskFormScreen .task-error { width: 1fr; height: auto; padding: 0 0 0 1; color: $error; }
     TaskFormScreen #task-message { margin-top: 1; }
     TaskFormScreen #task-keys { color: $text-muted; }
     """
