@@ -8,7 +8,7 @@ import io
 import pytest
 from sqlalchemy import text
 
-from tui_helpdesk import clock
+from tui_helpdesk import clock, db
 from tui_helpdesk.services import audit, kb, tickets
 from tui_helpdesk.services.errors import PermissionDenied, ValidationError
 
@@ -62,10 +62,9 @@ def test_csv_export_has_one_line_per_change(desk, logged) -> None:
     ]
 
 
-def test_the_filters_use_an_index(desk, engine) -> None:
-    if engine.dialect.name != "sqlite":
-        pytest.skip("the plan is checked on SQLite; PostgreSQL's depends on its statistics")
-    with engine.connect() as conn:
+def test_the_filters_use_an_index(sqlite_url) -> None:
+    # SQLite only: PostgreSQL's plan on a near-empty table depends on its statistics, not on the index.
+    with db.get_engine(sqlite_url).connect() as conn:
         for where in ("actor = 'sam'", "action = 'ticket.status'", "object_type = 'ticket' AND object_id = 3"):
             plan = " ".join(r[-1] for r in conn.execute(text(
                 f"EXPLAIN QUERY PLAN SELECT * FROM audit_log WHERE {where} ORDER BY id DESC LIMIT 100")))
