@@ -78,11 +78,10 @@ class DraftsScreen(Screen[None]):
             line.append(f"{d.number:<10}", style="bold")
             line.append(" REPLY " if d.kind == "reply" else " NOTE  ", style="reverse green" if d.kind == "reply"
                         else "reverse yellow")
-            line.append(f" {clean_line(d.subject)[:50]}")
-            if d.updated_at is not None:
-                line.append(f"  {d.updated_at:%Y-%m-%d %H:%M}", style="dim")
+            line.append(f" {clean_line(d.subject)[:56]}")
+            when = f"{d.updated_at:%Y-%m-%d %H:%M}" if d.updated_at is not None else ""
             first = next((x for x in d.body.splitlines() if x.strip()), "")
-            line.append(f"\n           {clean_line(first)[:90] or '(files only)'}", style="dim")
+            line.append(f"\n{when:<17}{clean_line(first)[:90] or '(files only)'}", style="dim")
             options.add_option(Option(line))
         if rows:
             options.highlighted = min(highlighted or 0, len(rows) - 1)
