@@ -137,6 +137,9 @@ class AttachmentScreen(Screen[None]):
                 pass
             except OSError as exc:
                 self.notify(f"could not run the pager: {exc}", severity="error")
+            else:
+                if not self.app.is_headless:  # the pager is done with it (tests look at the copy)
+                    shutil.rmtree(path.parent, ignore_errors=True)
             return
         opener = shutil.which("xdg-open")
         command = [opener or "xdg-open", str(path)]
