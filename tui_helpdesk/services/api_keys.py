@@ -30,8 +30,8 @@ from tui_helpdesk.db import session_scope
 from tui_helpdesk.models import Agent, ApiKey
 
 from . import lookup
-from .context import Actor, Tx, audit, reading, transaction
-from .errors import Conflict, NotFound, PermissionDenied, ServiceError, ValidationError
+from .context import Actor, Tx, audit, reading, require_owner_or_admin, transaction
+from .errors import Conflict, NotFound, ServiceError, ValidationError
 
 KEY_PREFIX = "hd"
 ORIGIN = "api"
@@ -110,13 +110,6 @@ def parse_expiry(value: str | date | datetime | None, now: datetime) -> datetime
     return when
 
 
-def _may_manage(tx: Tx, owner_id: int) -> None:
-    """An admin manages anyone's keys; an agent only their own."""
-    if tx.actor.is_admin or (tx.actor.agent_id is not None and tx.actor.agent_id == owner_id):
-        return
-    raise PermissionDenied(f"{tx.actor.username} may manage only their own API keys (admins: anyone's)")
-
-
 def _rows(tx: Tx, keys: list[ApiKey]) -> list[ApiKeyRow]:
     ids = {k.agent_id for k in keys} | {k.created_by_id for k in keys if k.created_by_id}
     names = (
@@ -134,7 +127,7 @@ def _rows(tx: Tx, keys: list[ApiKey]) -> list[ApiKeyRow]:
 
 def create(tx: Tx, username: str | int, *, name: str = "", expires: str | date | datetime | None = None) -> NewKey:
     agent = lookup.agent(tx.session, username)
-    _may_manage(tx, agent.id)
+    require_owner_or_admin(tx, agent.id, "API keys")
     if not agent.active:
         raise ValidationError("username", f"agent {agent.username!r} is deactivated")
     name = (name or "").strip()
@@ -168,7 +161,7 @@ def revoke(tx: Tx, key_id: int) -> ApiKeyRow:
     row = tx.session.get(ApiKey, key_id)
     if row is None:
         raise NotFound(f"no API key #{key_id}")
-    _may_manage(tx, row.agent_id)
+    require_owner_or_admin(tx, row.agent_id, "API keys")
     if row.revoked_at is not None:
         raise Conflict(f"API key #{key_id} is already revoked")
     row.revoked_at = tx.now

@@ -154,6 +154,16 @@ def require_admin(tx: Tx) -> None:
         raise PermissionDenied(f"{tx.actor.username} is not an admin")
 
 
+def owner_or_admin(tx: Tx, owner_id: int | None) -> bool:
+    """What belongs to one agent (their API and SSH keys, their time entries): they and admins may change it."""
+    return tx.actor.is_admin or (tx.actor.agent_id is not None and tx.actor.agent_id == owner_id)
+
+
+def require_owner_or_admin(tx: Tx, owner_id: int | None, what: str) -> None:
+    if not owner_or_admin(tx, owner_id):
+        raise PermissionDenied(f"{tx.actor.username} may manage only their own {what} (admins: anyone's)")
+
+
 def audit(tx: Tx, action: str, object_type: str, object_id: int | None, /, **data: Any) -> None:
     tx.session.add(
         AuditLog(

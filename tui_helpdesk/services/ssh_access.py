@@ -27,7 +27,7 @@ from tui_helpdesk.models import Agent, AgentTotp, SshKey
 
 from . import lookup, settings
 from .api_keys import FailureThrottle, RateLimited  # noqa: F401 - admit() raises it; the server catches it here
-from .context import Actor, Tx, audit, reading, transaction
+from .context import Actor, Tx, audit, reading, require_owner_or_admin, transaction
 from .errors import Conflict, NotFound, PermissionDenied, ServiceError, ValidationError
 
 ORIGIN = "ssh"
@@ -113,12 +113,6 @@ def parse_public_key(text: str) -> ParsedKey:
 # --- keys -------------------------------------------------------------------------------------------------
 
 
-def _may_manage(tx: Tx, owner_id: int, what: str) -> None:
-    if tx.actor.is_admin or (tx.actor.agent_id is not None and tx.actor.agent_id == owner_id):
-        return
-    raise PermissionDenied(f"{tx.actor.username} may manage only their own {what} (admins: anyone's)")
-
-
 def _rows(tx: Tx, keys: list[SshKey]) -> list[SshKeyRow]:
     ids = {k.agent_id for k in keys} | {k.created_by_id for k in keys if k.created_by_id}
     names = (
@@ -136,7 +130,7 @@ def _rows(tx: Tx, keys: list[SshKey]) -> list[SshKeyRow]:
 
 def add_key(tx: Tx, username: str | int, text: str) -> SshKeyRow:
     agent = lookup.agent(tx.session, username)
-    _may_manage(tx, agent.id, "SSH keys")
+    require_owner_or_admin(tx, agent.id, "SSH keys")
     if not agent.active:
         raise ValidationError("username", f"agent {agent.username!r} is deactivated")
     parsed = parse_public_key(text)
@@ -159,7 +153,7 @@ def list_keys(tx: Tx, username: str | int | None = None) -> list[SshKeyRow]:
     q = select(SshKey).order_by(SshKey.id)
     if username not in (None, ""):
         agent = lookup.agent(tx.session, username)
-        _may_manage(tx, agent.id, "SSH keys")
+        require_owner_or_admin(tx, agent.id, "SSH keys")
         q = q.where(SshKey.agent_id == agent.id)
     elif not tx.actor.is_admin:
         q = q.where(SshKey.agent_id == (tx.actor.agent_id or -1))
@@ -174,7 +168,7 @@ def remove_key(tx: Tx, key: int | str) -> SshKeyRow:
         row = tx.session.execute(select(SshKey).where(SshKey.fingerprint == str(key).strip())).scalar_one_or_none()
     if row is None:
         raise NotFound(f"no SSH key {key}")
-    _may_manage(tx, row.agent_id, "SSH keys")
+    require_owner_or_admin(tx, row.agent_id, "SSH keys")
     gone = _rows(tx, [row])[0]
     tx.session.delete(row)
     audit(tx, "ssh_key.remove", "ssh_key", gone.id, owner=gone.owner, fingerprint=gone.fingerprint)
@@ -188,7 +182,7 @@ def enable_totp(tx: Tx, username: str | int) -> TotpSetup:
     import pyotp
 
     agent = lookup.agent(tx.session, username)
-    _may_manage(tx, agent.id, "second factor")
+    require_owner_or_admin(tx, agent.id, "second factor")
     if tx.session.get(AgentTotp, agent.id) is not None:
         raise Conflict(f"{agent.username} already has TOTP on: disable it first to make a new secret")
     secret = pyotp.random_base32()
@@ -200,7 +194,7 @@ def enable_totp(tx: Tx, username: str | int) -> TotpSetup:
 
 def disable_totp(tx: Tx, username: str | int) -> None:
     agent = lookup.agent(tx.session, username)
-    _may_manage(tx, agent.id, "second factor")
+    require_owner_or_admin(tx, agent.id, "second factor")
     row = tx.session.get(AgentTotp, agent.id)
     if row is None:
         raise Conflict(f"{agent.username} has no TOTP on")
@@ -210,7 +204,7 @@ def disable_totp(tx: Tx, username: str | int) -> None:
 
 def totp_enabled(tx: Tx, username: str | int) -> bool:
     agent = lookup.agent(tx.session, username)
-    _may_manage(tx, agent.id, "second factor")
+    require_owner_or_admin(tx, agent.id, "second factor")
     return tx.session.get(AgentTotp, agent.id) is not None
 
 

@@ -19,7 +19,7 @@ from sqlmodel import SQLModel
 from tui_helpdesk.models import Agent, AuditLog, Invoice, Organization, Ticket, TimeEntry
 
 from . import lookup, visibility
-from .context import Tx, audit, require_access
+from .context import Tx, audit, owner_or_admin, require_access
 from .errors import Conflict, NotFound, PermissionDenied, StaleVersion, ValidationError
 from .tickets import _flag, _int, _text, load, merge_target
 
@@ -173,7 +173,7 @@ def _refusal(tx: Tx, entry: TimeEntry) -> str | None:
     if entry.invoice_id is not None:
         invoice = tx.session.get(Invoice, entry.invoice_id)
         return f"time entry {entry.id} is on invoice {invoice.number if invoice else entry.invoice_id} and locked"
-    if entry.agent_id != tx.actor.agent_id and not tx.actor.is_admin:
+    if not owner_or_admin(tx, entry.agent_id):
         author = tx.session.get(Agent, entry.agent_id)
         return f"time entry {entry.id} is {author.username if author else 'another agent'}'s: only its author corrects it"
     return None
