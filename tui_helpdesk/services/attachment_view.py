@@ -17,11 +17,10 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tui_helpdesk.models import Attachment, Ticket
 from tui_helpdesk.untrusted import safe_filename
 
-from .context import Tx, require_access
-from .errors import NotFound
+from . import attachments
+from .context import Tx
 
 MAX_BYTES = 2 * 1024 * 1024  # what is read for viewing; the rest is said to be cut
 MAX_ROWS = 500
@@ -42,20 +41,6 @@ class AttachmentContent:
     meta: tuple[tuple[str, str], ...] = ()
     cut: bool = False  # only the first MAX_BYTES (or MAX_ROWS) are shown
     notes: tuple[str, ...] = field(default_factory=tuple)
-
-
-def _row(tx: Tx, attachment_id: int, attachments_dir: Path) -> tuple[Attachment, Path]:
-    row = tx.session.get(Attachment, attachment_id)
-    if row is None:
-        raise NotFound(f"no attachment {attachment_id}")
-    ticket = tx.session.get(Ticket, row.ticket_id)
-    if ticket is None:
-        raise NotFound(f"no ticket for attachment {attachment_id}")
-    require_access(tx, ticket)
-    source = Path(attachments_dir) / row.storage_name
-    if not source.is_file():
-        raise NotFound(f"the stored file of {row.filename} is missing")
-    return row, source
 
 
 def kind_of(filename: str, content_type: str, head: bytes) -> str:
@@ -95,7 +80,7 @@ def _decode(data: bytes) -> str:
 
 def view(tx: Tx, attachment_id: int, attachments_dir: Path) -> AttachmentContent:
     """The attachment as a viewer shows it (see the module docstring)."""
-    row, source = _row(tx, attachment_id, attachments_dir)
+    row, source = attachments.stored_file(tx, attachment_id, attachments_dir)
     with source.open("rb") as fh:
         data = fh.read(MAX_BYTES + 1)
     cut = len(data) > MAX_BYTES
@@ -188,7 +173,7 @@ def image_size(head: bytes) -> tuple[str, int, int] | None:
 def private_copy(tx: Tx, attachment_id: int, attachments_dir: Path) -> Path:
     """The attachment's content in a fresh directory only the user can enter (0700), as a file only
     they can read (0600, never executable), named after the attachment with anything unsafe removed."""
-    row, source = _row(tx, attachment_id, attachments_dir)
+    row, source = attachments.stored_file(tx, attachment_id, attachments_dir)
     folder = Path(tempfile.mkdtemp(prefix="helpdesk-view-"))
     os.chmod(folder, 0o700)
     target = folder / (safe_filename(row.filename) or "attachment")

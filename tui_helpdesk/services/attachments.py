@@ -243,13 +243,8 @@ def discard(stored: list[Stored]) -> None:
         s.path.unlink(missing_ok=True)
 
 
-def save(
-    tx: Tx, attachment_id: int, destination: Path, attachments_dir: Path, *, overwrite: bool = False
-) -> Path:
-    """Write an attachment to `destination` (a file path, or a directory to put it in by its name).
-
-    Refuses to replace an existing file unless `overwrite`; checks the content against its sha256.
-    """
+def stored_file(tx: Tx, attachment_id: int, attachments_dir: Path) -> tuple[Attachment, Path]:
+    """An attachment the actor may read (its ticket's access rule) and the path of its stored file."""
     row = tx.session.get(Attachment, attachment_id)
     if row is None:
         raise NotFound(f"no attachment {attachment_id}")
@@ -260,6 +255,17 @@ def save(
     source = Path(attachments_dir) / row.storage_name
     if not source.is_file():
         raise NotFound(f"the stored file of {row.filename} is missing from {attachments_dir}")
+    return row, source
+
+
+def save(
+    tx: Tx, attachment_id: int, destination: Path, attachments_dir: Path, *, overwrite: bool = False
+) -> Path:
+    """Write an attachment to `destination` (a file path, or a directory to put it in by its name).
+
+    Refuses to replace an existing file unless `overwrite`; checks the content against its sha256.
+    """
+    row, source = stored_file(tx, attachment_id, attachments_dir)
     dest = Path(destination).expanduser()
     if dest.is_dir():
         dest = dest / safe_filename(row.filename)
