@@ -17,7 +17,7 @@ from tui_helpdesk.models import Ticket, TicketEntry, TicketEvent
 
 from . import visibility
 from .context import Tx
-from .queries import TicketQuery, _connect, _flat_filters
+from .queries import TicketQuery, _connect, conditions
 
 _T = Ticket.__table__.c
 _E = TicketEntry.__table__.c
@@ -83,7 +83,7 @@ def since(tx: Tx, seen: Marks, views: Mapping[str, TicketQuery]) -> News:
         in_views: dict[str, tuple[int, ...]] = {}
         for key, query in views.items():
             try:
-                conds = _flat_filters(query, scope, conn)
+                conds = conditions(query, scope, conn)
             except ValueError:  # a view the actor cannot build any more (a deleted status): no news
                 continue
             found = set(conn.execute(select(_T.id).where(_T.id.in_(ids), *conds)).scalars())

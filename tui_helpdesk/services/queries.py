@@ -648,19 +648,20 @@ def _count_where(conn: Connection, conds: list[ColumnElement[bool]]) -> int:
     return int(conn.execute(select(func.count()).select_from(Ticket.__table__).where(*conds)).scalar_one())
 
 
-def _flat_filters(
+def conditions(
     q: TicketQuery, scope: Scope | None, conn: Connection | None = None
 ) -> list[ColumnElement[bool]]:
-    """The filters as one condition list (counting has no order to keep, so IN lists are fine)."""
+    """The filters as one condition list, in `scope` when given (for counting and matching: with no order
+    to keep, IN lists are fine)."""
     conds, fan = _filters(q, scope, conn)
     return conds + [col.in_(values) for col, values in fan]
 
 
 def _count(conn: Connection, q: TicketQuery, scope: Scope) -> int:
     if scope.implied_by(q.department_ids, q.assignee_id):
-        return _count_where(conn, _flat_filters(q, None, conn))
+        return _count_where(conn, conditions(q, None, conn))
     # The scope's OR defeats index ranges, so its disjoint parts are counted one by one.
-    base = _flat_filters(q, None, conn)
+    base = conditions(q, None, conn)
     return sum(_count_where(conn, [*base, part]) for part in visibility.disjoint_conditions(scope))
 
 
@@ -690,7 +691,7 @@ def position_of(tx: Tx, query: TicketQuery, cursor: Cursor) -> int:
             matched = search.handles(conn, query)
             if matched is not None:
                 return search.position_of(tx, query, matched, cursor)
-        base = _flat_filters(query, scope, conn)
+        base = conditions(query, scope, conn)
         for i in range(start):
             seg = segments[i]
             total += _count_where(conn, base + ([seg.where] if seg.where is not None else []))

@@ -246,7 +246,7 @@ def _joined(m: Match, *cols: Any) -> Select:
 
 def _other_filters(tx: Tx, q: queries.TicketQuery) -> list[ColumnElement[bool]]:
     scope = visibility.scope_of(tx)
-    conds = queries._flat_filters(replace(q, text=""), None)
+    conds = queries.conditions(replace(q, text=""), None)
     if not scope.implied_by(q.department_ids, q.assignee_id):
         visible = visibility.condition(scope)
         if visible is not None:
