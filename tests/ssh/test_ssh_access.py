@@ -98,10 +98,17 @@ def test_exec_runs_the_cli_as_the_agent_only() -> None:
     assert ssh_access.SshGate.exec_argv("ticket list --json") == ["ticket", "list", "--json"]
     assert ssh_access.SshGate.exec_argv("helpdesk ticket show 'TCK-1'") == ["ticket", "show", "TCK-1"]
     for refused in ("", "--as=root ticket list", "ticket list --as root", "--json demo --reset", "db upgrade",
-                    "serve --ssh 0:22", "ticket 'unclosed"):
+                    "serve --ssh 0:22", "ticket 'unclosed", "bash -i", "--version"):
         with pytest.raises(ValidationError) as err:
             ssh_access.SshGate.exec_argv(refused)
         assert err.value.field == "command"
+
+
+def test_every_cli_command_is_either_run_as_the_agent_or_refused_over_ssh() -> None:
+    from tui_helpdesk import cli
+
+    assert not ssh_access.EXEC_AS_AGENT & ssh_access.EXEC_DESK_ONLY
+    assert set(cli.COMMANDS) == ssh_access.EXEC_AS_AGENT | ssh_access.EXEC_DESK_ONLY
 
 
 def test_an_agent_manages_only_their_own_keys(desk) -> None:
