@@ -161,6 +161,9 @@ class ComposerScreen(ModalScreen[Draft | None]):
         self._keep_of: tuple[Any, Any] | None = None  # (engine, actor), set on mount
         self._changed_at: float | None = None  # when the text last changed and was not kept since
         self._latest: Draft | None = None  # the draft as of the last change (kept on unmount: no widgets then)
+        # each change is numbered; a keep under way with an older one writes nothing (the newer is kept)
+        self._seq = 0
+        self._kept_seq = 0
 
     @property
     def is_reply(self) -> bool:
@@ -249,6 +252,8 @@ class ComposerScreen(ModalScreen[Draft | None]):
     def on_unmount(self) -> None:
         # quitting the app (ctrl+q) or anything else that takes the composer away keeps the words
         self.keep_now()
+        with self._keep_lock:
+            self._keeping_done = True  # a keep still under way finds the newest already kept
         if self.room is not None:
             self.room(0, 0)
 
@@ -338,6 +343,7 @@ class ComposerScreen(ModalScreen[Draft | None]):
         self._changed_at = time.monotonic()
         try:
             self._latest = self.current_draft()
+            self._seq += 1
         except NoMatches:  # a field not mounted yet (its first Changed) or gone already
             pass
 
@@ -346,25 +352,26 @@ class ComposerScreen(ModalScreen[Draft | None]):
             return
         self._changed_at = None
         if self._latest is not None:
-            self._keep_worker(self._latest)
+            self._keep_worker(self._latest, self._seq)
 
     @work(thread=True, group="composer-keep", exclusive=True)
-    def _keep_worker(self, draft: Draft) -> None:
-        self._keep(draft)
+    def _keep_worker(self, draft: Draft, seq: int) -> None:
+        self._keep(draft, seq)
 
     def keep_now(self) -> None:
         """Keep what is written now, on this thread (one small row); nothing after a send or discard."""
         self._changed_at = None
         try:
             self._latest = self.current_draft()
+            self._seq += 1
         except NoMatches:  # unmounting: the fields are gone, the last change is what there is
             pass
         if self._keep_of is not None and not self._keeping_done and self._latest is not None:
-            self._keep(self._latest)
+            self._keep(self._latest, self._seq)
 
-    def _keep(self, draft: Draft) -> None:
+    def _keep(self, draft: Draft, seq: int) -> None:
         with self._keep_lock:
-            if self._keeping_done or self._keep_of is None or draft == self.kept:
+            if self._keeping_done or self._keep_of is None or seq <= self._kept_seq or draft == self.kept:
                 return
             engine, actor = self._keep_of
             try:
@@ -373,7 +380,7 @@ class ComposerScreen(ModalScreen[Draft | None]):
                 return  # the draft is still on the screen; the next pause tries again
             except Exception:
                 return  # a busy database must not disturb writing
-            self.kept = draft
+            self.kept, self._kept_seq = draft, seq
 
     def _stop_keeping(self, discard: bool = False) -> None:
         """No keeping after this (a send removes the kept draft in its own transaction)."""
