@@ -100,6 +100,9 @@ class ParsedMessage:
     enclosed_headers: dict[str, str] | None = None
     defects: tuple[str, ...] = ()
     size: int = 0
+    # The whole body as a UTF-8 file (a spooled Attachment named message.txt) when it is longer than the
+    # ``text_limit`` given to parse_message; ``text`` then holds only its first ``text_limit`` bytes.
+    full_text: Attachment | None = None
 
     @property
     def auto_submitted(self) -> str | None:
@@ -137,15 +140,17 @@ def parse_references(value: str | None) -> tuple[str, ...]:
     return tuple(seen)
 
 
-def parse_message(raw: bytes, *, spool_dir: Path | None = None) -> ParsedMessage:
+def parse_message(raw: bytes, *, spool_dir: Path | None = None, text_limit: int | None = None) -> ParsedMessage:
     """Parse one message. Never raises: problems are reported in ``defects``.
 
-    Base64 parts of ``LIFT_MIN`` bytes or more are decoded into files in ``spool_dir`` (the system's
-    temporary folder when None) before the email package sees the message: see ``Attachment.spool``.
+    Base64 parts and text parts of ``LIFT_MIN`` bytes or more are decoded into files in ``spool_dir``
+    (the system's temporary folder when None) before the email package sees the message: see
+    ``Attachment.spool``. With a ``text_limit`` (bytes of UTF-8), a longer body is never held whole:
+    ``text`` is its start and ``full_text`` the whole of it, written to a file as it is decoded.
     """
     lifted: list[_Lifted] = []
     try:
-        return _parse(raw, spool_dir, lifted)
+        return _parse(raw, spool_dir, lifted, text_limit)
     except Exception as exc:  # noqa: BLE001 - the contract is "never raise"; the caller quarantines
         for part in lifted:
             part.path.unlink(missing_ok=True)
@@ -155,10 +160,21 @@ def parse_message(raw: bytes, *, spool_dir: Path | None = None) -> ParsedMessage
 # -- the parse ------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class _SpooledText:
+    """A big text body part, decoded from its transfer encoding into a file but not from its charset."""
+
+    part: _Lifted
+    charset: str | None
+
+
+_Piece = str | _SpooledText
+
+
 @dataclass
 class _Collected:
-    text_parts: list[str] = field(default_factory=list)
-    html_parts: list[str] = field(default_factory=list)
+    text_parts: list[_Piece] = field(default_factory=list)
+    html_parts: list[_Piece] = field(default_factory=list)
     attachments: list[Attachment] = field(default_factory=list)
     delivery_status: list[dict[str, str]] = field(default_factory=list)
     enclosed_headers: dict[str, str] | None = None
@@ -167,7 +183,7 @@ class _Collected:
     marker: str = ""
 
 
-def _parse(raw: bytes, spool_dir: Path | None, lifted: list[_Lifted]) -> ParsedMessage:
+def _parse(raw: bytes, spool_dir: Path | None, lifted: list[_Lifted], text_limit: int | None) -> ParsedMessage:
     if not isinstance(raw, bytes | bytearray | memoryview):
         return ParsedMessage(defects=(f"fatal: expected bytes, got {type(raw).__name__}",))
     raw = bytes(raw)
@@ -185,18 +201,29 @@ def _parse(raw: bytes, spool_dir: Path | None, lifted: list[_Lifted]) -> ParsedM
     msg = BytesParser(policy=_POLICY).parsebytes(body_bytes)
     del body_bytes
     headers = _header_map(msg)
+    headers.pop(marker, None)  # our own, on a whole message that is one big part
 
     collected = _Collected(lifted={str(i): part for i, part in enumerate(lifted)}, marker=marker)
     _collect(msg, collected, depth=0)
     defects.extend(_defect_names(msg))
     defects.extend(collected.defects)
 
-    text = "\n\n".join(t for t in collected.text_parts if t.strip())
-    html = "\n".join(collected.html_parts) or None
+    text, full = _assemble([t for t in collected.text_parts if _has_text(t)], "\n\n", text_limit, spool_dir,
+                           defects)  # fmt: skip
+    html_text, full_html = _assemble(collected.html_parts, "\n", text_limit, spool_dir, defects)
+    html = html_text or None
+    full_name = "message.txt"
     if not text.strip() and html:
         from tui_helpdesk.mail.html_text import html_to_text  # only HTML-only mail pays for it
 
         text = html_to_text(html)
+        full, full_html, full_name = full_html, full, "message.html"
+    if full_html is not None:
+        full_html.path.unlink(missing_ok=True)  # the HTML only said what the text says
+    used = {a.spool for a in collected.attachments}
+    for part in lifted:  # text parts read, alternatives not taken
+        if part.path not in used:
+            part.path.unlink(missing_ok=True)
     text = clean(text).strip("\n")
     if not text.strip() and not collected.attachments:
         defects.append("no readable body")
@@ -228,6 +255,10 @@ def _parse(raw: bytes, spool_dir: Path | None, lifted: list[_Lifted]) -> ParsedM
         enclosed_headers=collected.enclosed_headers,
         defects=tuple(dict.fromkeys(defects)),
         size=len(raw),
+        full_text=None if full is None else Attachment(
+            filename=full_name, content_type="text/html" if full_name.endswith(".html") else "text/plain",
+            payload=b"", size=full.size, inline=False, content_id=None, spool=full.path, sha256=full.sha256,
+        ),
     )
 
 
@@ -261,8 +292,10 @@ def _collect(part: Message, out: _Collected, depth: int) -> None:
     disposition = _safe(lambda: part.get_content_disposition(), None)
     raw_name = _safe(lambda: part.get_filename(), None)
     if ctype in ("text/plain", "text/html") and disposition != "attachment" and not raw_name:
-        body = _decode_part(part, out)
-        (out.text_parts if ctype == "text/plain" else out.html_parts).append(body)
+        spooled = out.lifted.get(str(part.get(out.marker, "")).strip()) if out.marker in part else None
+        charset = _safe(lambda: part.get_content_charset(), None) if spooled else None
+        body = _SpooledText(spooled, charset if isinstance(charset, str) else None) if spooled else None
+        (out.text_parts if ctype == "text/plain" else out.html_parts).append(body or _decode_part(part, out))
         return
     out.attachments.append(_attachment(part, ctype, disposition, raw_name, out))
 
@@ -280,7 +313,7 @@ def _collect_alternative(children: list[Message], out: _Collected, depth: int) -
         out.defects.extend(branch.defects)
         if out.enclosed_headers is None:
             out.enclosed_headers = branch.enclosed_headers
-    plain = next((b.text_parts for b in branches if any(t.strip() for t in b.text_parts)), [])
+    plain = next((b.text_parts for b in branches if any(_has_text(t) for t in b.text_parts)), [])
     rich = next((b.html_parts for b in reversed(branches) if b.html_parts), [])
     out.text_parts.extend(plain)
     out.html_parts.extend(rich)
@@ -361,6 +394,16 @@ LIFT_MIN = 256 * 1024  # a base64 part this big is decoded into a file, not pars
 _LIFT_CHUNK = 1024 * 1024  # three copies of a chunk are alive while it is decoded
 _LIFT_MAX_DEPTH = 20
 _BLANK_LINE = re.compile(rb"\r?\n\r?\n")
+_LINE_BREAK = re.compile(rb"\r?\n")
+# what the email package's feedparser takes for a header line; at any other line it ends the headers early
+_HEADER_LINE = re.compile(rb"[\041-\071\073-\176]+:|[\t ]")
+
+
+def _clean_head(data: bytes, start: int, blank: re.Match[bytes]) -> bool:
+    """Whether the email package will read the lines before ``blank`` as headers, every one of them (if
+    not, a header added after them would land in the body, and the part's text with it)."""
+    lines = data[start : blank.start()].split(b"\n")
+    return all(_HEADER_LINE.match(line) for line in lines if line not in (b"", b"\r")) or start == blank.start()
 
 
 @dataclass(frozen=True)
@@ -387,15 +430,19 @@ def _lift_big_parts(data: bytes, marker: str, spool_dir: Path | None, lifted: li
 
 def _lift_entity(
     data: bytes, start: int, end: int, out: list[bytes], marker: str, spool_dir: Path | None,
-    lifted: list[_Lifted], depth: int,
+    lifted: list[_Lifted], depth: int, in_digest: bool = False,
 ) -> None:  # fmt: skip
-    blank = _BLANK_LINE.search(data, start, min(end, start + 256 * 1024))
-    if blank is None or depth > _LIFT_MAX_DEPTH or end - start < LIFT_MIN:
+    # a part with no headers at all starts with its blank line
+    blank = _LINE_BREAK.match(data, start) or _BLANK_LINE.search(data, start, min(end, start + 256 * 1024))
+    if blank is None or depth > _LIFT_MAX_DEPTH or end - start < LIFT_MIN or not _clean_head(data, start, blank):
         out.append(data[start:end])
         return
     head = BytesHeaderParser(policy=_POLICY).parsebytes(data[start : blank.end()])
     ctype = _safe(lambda: head.get_content_type(), "text/plain")
     body = blank.end()
+    if in_digest and "content-type" not in head:  # a digest's parts are messages unless they say otherwise
+        out.append(data[start:end])
+        return
     if ctype.startswith("multipart/"):
         boundary = _safe(lambda: head.get_boundary(), None)
         if not boundary:
@@ -403,27 +450,33 @@ def _lift_entity(
             return
         out.append(data[start:body])
         _lift_multipart(data, body, end, b"--" + boundary.encode("utf-8", "surrogateescape"), out, marker,
-                        spool_dir, lifted, depth)  # fmt: skip
+                        spool_dir, lifted, depth, ctype == "multipart/digest")  # fmt: skip
         return
     encoding = str(head.get("content-transfer-encoding", "")).strip().lower()
-    if encoding != "base64" or ctype.startswith(("text/", "message/")):
+    if ctype.startswith("text/"):
+        # a big body is decoded from the raw bytes once, never split into lines and joined by the parser
+        liftable = encoding in _TEXT_ENCODINGS and ctype not in ("text/rfc822-headers", "text/global-headers")
+    else:
+        liftable = encoding == "base64" and not ctype.startswith("message/")
+    if not liftable:
         out.append(data[start:end])
         return
-    lifted.append(_decode_to_spool(data, body, end, spool_dir))
+    lifted.append(_decode_to_spool(data, body, end, spool_dir, encoding))
     newline = b"\r\n" if data[blank.start() : blank.start() + 1] == b"\r" else b"\n"
-    out.append(data[start : blank.start()] + newline + f"{marker}: {len(lifted) - 1}".encode() + newline + newline)
+    named = f"{marker}: {len(lifted) - 1}".encode() + newline + newline
+    out.append(data[start : blank.start()] + newline + named if blank.start() > start else named)
 
 
 def _lift_multipart(
     data: bytes, start: int, end: int, delimiter: bytes, out: list[bytes], marker: str,
-    spool_dir: Path | None, lifted: list[_Lifted], depth: int,
+    spool_dir: Path | None, lifted: list[_Lifted], depth: int, digest: bool = False,
 ) -> None:  # fmt: skip
     # delimiter lines start a line: at the very start of the body, or after a line break
-    first = start if data.startswith(delimiter, start) else data.find(b"\n" + delimiter, start, end)
+    after_break = data.find(b"\n" + delimiter, start, end)
+    first = start if data.startswith(delimiter, start) else after_break + 1 if after_break >= 0 else -1
     if first < 0:
         out.append(data[start:end])
         return
-    first = first if first == start else first + 1
     out.append(data[start:first])  # the preamble
     pos = first
     while True:
@@ -435,22 +488,42 @@ def _lift_multipart(
             return
         following = data.find(b"\n" + delimiter, line_end, end)
         if following < 0:
-            _lift_entity(data, line_end, end, out, marker, spool_dir, lifted, depth + 1)
+            _lift_entity(data, line_end, end, out, marker, spool_dir, lifted, depth + 1, digest)
             return
         part_end = following - 1 if data[following - 1 : following] == b"\r" else following
-        _lift_entity(data, line_end, part_end, out, marker, spool_dir, lifted, depth + 1)
+        _lift_entity(data, line_end, part_end, out, marker, spool_dir, lifted, depth + 1, digest)
         out.append(data[part_end : following + 1])
         pos = following + 1
 
 
-def _decode_to_spool(data: bytes, start: int, end: int, spool_dir: Path | None) -> _Lifted:
+_TEXT_ENCODINGS = frozenset({"", "7bit", "8bit", "binary", "base64", "quoted-printable"})
+
+
+def _spool_file(spool_dir: Path | None) -> Any:
     if spool_dir is not None:
         Path(spool_dir).mkdir(parents=True, exist_ok=True)
+    return tempfile.NamedTemporaryFile(dir=spool_dir, prefix="part-", suffix=".spool", delete=False)
+
+
+def _decode_to_spool(data: bytes, start: int, end: int, spool_dir: Path | None, encoding: str = "base64") -> _Lifted:
     digest = hashlib.sha256()
     size = 0
     view = memoryview(data)
-    handle = tempfile.NamedTemporaryFile(dir=spool_dir, prefix="part-", suffix=".spool", delete=False)
+    handle = _spool_file(spool_dir)
     with handle:
+        if encoding != "base64":
+            offset = start
+            while offset < end:
+                # quoted-printable is decoded a whole number of lines at a time (a soft break ends a line)
+                cut = data.find(b"\n", min(end, offset + _LIFT_CHUNK), end)
+                cut = end if cut < 0 else cut + 1
+                chunk = bytes(view[offset:cut])
+                decoded = binascii.a2b_qp(chunk) if encoding == "quoted-printable" else chunk
+                handle.write(decoded)
+                digest.update(decoded)
+                size += len(decoded)
+                offset = cut
+            return _Lifted(Path(handle.name), size, digest.hexdigest())
         carry = b""
         for offset in range(start, end, _LIFT_CHUNK):
             chunk = carry + bytes(view[offset : min(end, offset + _LIFT_CHUNK)]).translate(None, b" \t\r\n")
@@ -489,6 +562,22 @@ def decode_bytes(data: bytes, charset: str | None) -> tuple[str, str | None]:
 
     Returns the text and a defect note when the declared charset was unknown or wrong.
     """
+    found: list[str] = []
+
+    def attempt(codec: str, errors: str) -> bool:
+        try:
+            found.append(data.decode(codec, errors))
+        except (UnicodeDecodeError, LookupError):
+            return False
+        return True
+
+    note = _pick_codec(charset, data, attempt)
+    return found[0], note
+
+
+def _pick_codec(charset: str | None, sample: bytes, attempt: Callable[[str, str], bool]) -> str | None:
+    """Try codecs in the order decode_bytes documents until ``attempt(codec, errors)`` succeeds; the
+    defect note. ``sample`` is the start of the bytes (charset-normalizer looks at it)."""
     name = (charset or "").strip().strip("\"'").lower()
     codec = _lookup(_CHARSET_ALIASES.get(name, name)) if name else None
     note = None
@@ -496,29 +585,23 @@ def decode_bytes(data: bytes, charset: str | None) -> tuple[str, str | None]:
         note = f"unknown charset {clean_line(name)[:40]!r}"
     if codec is not None and codec not in ("cp1252",):
         try:
-            return data.decode(codec), None
-        except (UnicodeDecodeError, LookupError):
+            if attempt(codec, "strict"):
+                return None
             note = f"bytes do not match declared charset {name!r}"
         except Exception:  # noqa: BLE001 - some codecs (utf-7, iso-2022) raise odd errors
             note = f"decoder for {name!r} failed"
-    try:
-        return data.decode("utf-8"), note
-    except UnicodeDecodeError:
-        pass
+    if attempt("utf-8", "strict"):
+        return note
     if not name:
-        detected = detect_charset(data)
-        if detected is not None:
-            try:
-                return data.decode(detected), note
-            except UnicodeDecodeError:  # the sample fitted, a later byte does not
-                pass
-    try:
-        return data.decode("cp1252"), note
-    except UnicodeDecodeError:
-        pass
-    if codec is not None and codec != "cp1252":
-        return data.decode(codec, errors="replace"), note
-    return data.decode("latin-1"), note
+        detected = detect_charset(sample)
+        if detected is not None and attempt(detected, "strict"):  # (the sample fitted, a later byte may not)
+            return note
+    if attempt("cp1252", "strict"):
+        return note
+    if codec is not None and codec != "cp1252" and attempt(codec, "replace"):
+        return note
+    attempt("latin-1", "strict")
+    return note
 
 
 # Legacy charsets mail is still sent in without a label, most likely first: a tie goes to the earlier.
@@ -560,6 +643,116 @@ def detect_charset(data: bytes) -> str | None:
         )
         scored.append((round(mess_ratio(text), 2), round(flips / letters, 2), rank, encoding))
     return min(scored)[3] if scored else None
+
+
+def _has_text(piece: _Piece) -> bool:
+    return isinstance(piece, _SpooledText) or bool(piece.strip())
+
+
+def _assemble(
+    pieces: list[_Piece], sep: str, limit: int | None, spool_dir: Path | None, defects: list[str]
+) -> tuple[str, _Lifted | None]:
+    """The body parts joined; with a ``limit``, only the first ``limit`` bytes of them, and the whole
+    as a UTF-8 file when it is longer (each big part decoded straight from its spool to that file)."""
+    if not any(isinstance(p, _SpooledText) for p in pieces):
+        joined = sep.join(p for p in pieces if isinstance(p, str))
+        if not limit or len(joined) <= limit // 4 or len(joined.encode("utf-8")) <= limit:
+            return joined, None
+    if not limit:  # nothing to cap: read each big part whole, as before it was spooled
+        texts = []
+        for p in pieces:
+            if isinstance(p, _SpooledText):
+                text, note = decode_bytes(p.part.path.read_bytes(), p.charset)
+                defects.extend([note] if note else [])
+                texts.append(text)
+            else:
+                texts.append(p)
+        return sep.join(texts), None
+    head = _Head(limit)
+    digest = hashlib.sha256()
+    size = 0
+    handle = _spool_file(spool_dir)
+    with handle:
+
+        def write(text: str) -> None:
+            nonlocal size
+            head.take(text)
+            data = text.encode("utf-8", "surrogatepass")
+            handle.write(data)
+            digest.update(data)
+            size += len(data)
+
+        for n, p in enumerate(pieces):
+            if n:
+                write(sep)
+            if isinstance(p, str):
+                write(p)
+                continue
+            codec, errors, note = _spooled_codec(p)
+            defects.extend([note] if note else [])
+            decoder = codecs.getincrementaldecoder(codec)(errors)
+            with p.part.path.open("rb") as src:
+                while chunk := src.read(_LIFT_CHUNK):
+                    write(decoder.decode(chunk))
+                write(decoder.decode(b"", final=True))
+    path = Path(handle.name)
+    if size <= limit:
+        path.unlink(missing_ok=True)
+        return head.text(), None
+    return head.text(cut=True), _Lifted(path, size, digest.hexdigest())
+
+
+def _spooled_codec(piece: _SpooledText) -> tuple[str, str, str | None]:
+    """The codec (and error handling) decode_bytes would choose for a spooled part, found by decoding
+    it in chunks (the text itself is thrown away: only the first codec that fits is kept)."""
+    with piece.part.path.open("rb") as src:
+        sample = src.read(_DETECT_SAMPLE + 1)  # one byte more: detect_charset then knows there is more
+
+    chosen: list[tuple[str, str]] = []
+
+    def attempt(codec: str, errors: str) -> bool:
+        decoder = codecs.getincrementaldecoder(codec)(errors)
+        try:
+            with piece.part.path.open("rb") as src:
+                while chunk := src.read(_LIFT_CHUNK):
+                    decoder.decode(chunk)
+                decoder.decode(b"", final=True)
+        except (UnicodeDecodeError, LookupError):
+            return False
+        chosen.append((codec, errors))
+        return True
+
+    note = _pick_codec(piece.charset, sample, attempt)
+    return chosen[0][0], chosen[0][1], note
+
+
+class _Head:
+    """The first ``limit`` bytes (as UTF-8) of a text written piece by piece, cut at a character."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.parts: list[str] = []
+        self.used = 0
+
+    def take(self, text: str) -> None:
+        room = self.limit - self.used
+        if room <= 0 or not text:
+            return
+        if len(text) > room:
+            text = text[:room]  # a character is at least one byte: no more than room characters fit
+        data = text.encode("utf-8", "surrogatepass")
+        if len(data) > room:
+            text = data[:room].decode("utf-8", "ignore")
+            data = text.encode("utf-8", "surrogatepass")
+        self.parts.append(text)
+        self.used += len(data)
+
+    def text(self, *, cut: bool = False) -> str:
+        text = "".join(self.parts)
+        if cut:  # end at a line break, or a space, near the limit rather than inside a word
+            at = max(text.rfind("\n", len(text) - 2000), text.rfind(" ", len(text) - 200))
+            text = text[:at] if at > 0 else text
+        return text
 
 
 def _lookup(name: str) -> str | None:

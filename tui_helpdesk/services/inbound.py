@@ -277,8 +277,10 @@ def _route(
         return _Outcome("quarantined", "too_big", reason=reason)
     # read once, in place (a row SELECT held a 50 MB message twice), and only here
     raw = read_raw(s.connection(), int(row.id))
-    parsed = parse_message(raw, spool_dir=_attachments_dir(attachments_dir) / SPOOL_FOLDER)
-    written.extend(a.spool for a in parsed.attachments if a.spool is not None)
+    # a body over max_body_bytes is never held whole: the entry gets its start, the ticket the rest as a file
+    text_limit = int(settings.get(s, "max_body_bytes")) or None
+    parsed = parse_message(raw, spool_dir=_attachments_dir(attachments_dir) / SPOOL_FOLDER, text_limit=text_limit)
+    written.extend(a.spool for a in (*parsed.attachments, parsed.full_text) if a is not None and a.spool is not None)
     if parsed.fatal:
         raise Quarantine(
             "cannot be parsed: " + "; ".join(d for d in parsed.defects if d.startswith("fatal:"))
@@ -377,7 +379,13 @@ class _Context:
         visible = _TOKEN_LINE.sub("", strip_reply(text)).strip()
         if not visible:
             visible = NO_TEXT
-        return visible, (text if text.strip() and text.strip() != visible else None)
+        full = text if text.strip() and text.strip() != visible else None
+        whole = self.parsed.full_text
+        if whole is not None:
+            limit = int(settings.get(self.tx.session, "max_body_bytes"))
+            visible += (f"\n\n[The message was longer than {limit:,} bytes ({whole.size:,} bytes): this is its "
+                        f"start; the full text is attached as {whole.filename}.]")  # fmt: skip
+        return visible, full
 
     @property
     def subject(self) -> str:
@@ -789,8 +797,12 @@ def _head(att: Any) -> bytes:
 
 
 def _store_attachments(ctx: _Context, ticket: Ticket, entry_id: int | None) -> list[str]:
-    """Store the files within the limits; returns a line for each refused one (for a note)."""
-    if not ctx.parsed.attachments:
+    """Store the files within the limits; returns a line for each refused one (for a note).
+
+    The full text of a body too long for the entry is the customer's words, not a file they sent: it is
+    stored whatever the attachment limits say (the message size limit bounds it)."""
+    whole = ctx.parsed.full_text
+    if not ctx.parsed.attachments and whole is None:
         return []
     s = ctx.tx.session
     from . import attachments  # the one rule of what may be attached (suffix, sniffed content, size, count)
@@ -798,11 +810,12 @@ def _store_attachments(ctx: _Context, ticket: Ticket, entry_id: int | None) -> l
     max_files = int(settings.get(s, "attachment_max_files"))
     directory = _attachments_dir(ctx.attachments_dir)
     refused = []
-    for n, att in enumerate(ctx.parsed.attachments):
+    files = [(-1, whole)] if whole is not None else []
+    for n, att in [*files, *enumerate(ctx.parsed.attachments)]:
         if n >= max_files:
             refused.append(f"Attachment {att.filename!r} was refused: a message carries at most {max_files} files.")
             continue
-        why = attachments.refusal(s, att.filename, _head(att), att.size)
+        why = attachments.refusal(s, att.filename, _head(att), att.size) if n >= 0 else None
         if why:
             refused.append(f"Attachment {att.filename!r} was refused: {why}.")
             continue
