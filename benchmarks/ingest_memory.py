@@ -1,9 +1,9 @@
 """Peak memory of one `helpdesk ingest` process for a big message.
 
-    python benchmarks/ingest_memory.py [--mb 50] [--kind attachment|text] [--runs 1]
+    python benchmarks/ingest_memory.py [--mb 50] [--kind attachment|text|html]
 
 Builds a fresh SQLite desk in a temporary folder, writes a message of about --mb megabytes (a short
-text and one base64 attachment, or one long text body), pipes it into a real `helpdesk ingest` process
+text and one base64 attachment, or one long text or HTML body), pipes it into a real `helpdesk ingest` process
 (with --here, so that the same process journals and processes it, as the background stage
 would) and prints the process's peak resident memory (getrusage's ru_maxrss of the child) and what the
 ingest said. The size limit is raised above the message so that it is parsed, not refused.
@@ -40,10 +40,12 @@ def big_message(megabytes: float, kind: str) -> bytes:
         "From: carol@customer.test\r\nTo: support@helpdesk.test\r\nSubject: the big scan\r\n"
         "Message-ID: <big-1@customer.test>\r\nMIME-Version: 1.0\r\n"
     )
-    if kind == "text":
+    if kind in ("text", "html"):
         line = ("All work and no play makes Jack a dull boy. " * 2)[:76] + "\r\n"
+        line = f"<p>{line[:-2]}</p>\r\n" if kind == "html" else line
         body = line * (size // len(line))
-        return (head + "Content-Type: text/plain; charset=utf-8\r\n\r\n" + body).encode()
+        return (head + f"Content-Type: text/{'plain' if kind == 'text' else 'html'}; charset=utf-8\r\n\r\n"
+                + body).encode()
     payload = base64.encodebytes(os.urandom(size * 3 // 4)).replace(b"\n", b"\r\n")
     return (
         (head + 'Content-Type: multipart/mixed; boundary="b"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\n'
@@ -57,7 +59,7 @@ def big_message(megabytes: float, kind: str) -> bytes:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--mb", type=float, default=50)
-    ap.add_argument("--kind", choices=("attachment", "text"), default="attachment")
+    ap.add_argument("--kind", choices=("attachment", "text", "html"), default="attachment")
     args = ap.parse_args()
     from tui_helpdesk.db import get_engine, session_scope
     from tui_helpdesk.services import settings, setup

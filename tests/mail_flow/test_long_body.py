@@ -71,3 +71,16 @@ def test_a_long_reply_is_capped_on_its_ticket_too(desk: MailDesk) -> None:
     with session_scope(desk.engine, write=False) as s:
         [att] = s.execute(select(Attachment).where(Attachment.entry_id == reply.id)).scalars().all()
     assert att.size == len(("More: " + "y " * 10_000).encode())
+
+
+def test_a_long_html_only_body_keeps_the_whole_html_as_a_file(desk: MailDesk) -> None:
+    desk.set("max_body_bytes", LIMIT)
+    html = "<p>Opening words about a kumquat.</p>\n" + "<p>the kiosk printer jams again</p>\n" * 2_000
+    raw = message(body=html).replace(b"Content-Type: text/plain", b"Content-Type: text/html")
+    r = desk.ingest(raw)
+    [entry] = [e for e in desk.entries(r.ticket_id) if e.kind == "message"]
+    assert entry.body.startswith("Opening words about a kumquat.") and "<p>" not in entry.body
+    assert entry.body.endswith("the full text is attached as message.html.]")
+    with session_scope(desk.engine, write=False) as s:
+        [att] = s.execute(select(Attachment).where(Attachment.entry_id == entry.id)).scalars().all()
+    assert (att.filename, att.content_type, att.size) == ("message.html", "text/html", len(html.encode()))
