@@ -34,7 +34,7 @@ def test_a_body_over_the_limit_is_capped_and_the_full_text_attached(desk: MailDe
     [entry] = [e for e in desk.entries(r.ticket_id) if e.kind == "message"]
     text, _, note = entry.body.rpartition("\n\n")
     assert text.startswith("Opening words about a kumquat.") and body.startswith(text)
-    assert LIMIT - 200 < len(text.encode()) <= LIMIT
+    assert LIMIT - 600 < len(text.encode()) and len(entry.body.encode()) <= LIMIT  # the note fits within
     total = len(body.encode())
     assert note == (f"[The message was longer than {LIMIT:,} bytes ({total:,} bytes): this is its start; "
                     "the full text is attached as message.txt.]")  # fmt: skip
@@ -84,3 +84,17 @@ def test_a_long_html_only_body_keeps_the_whole_html_as_a_file(desk: MailDesk) ->
     with session_scope(desk.engine, write=False) as s:
         [att] = s.execute(select(Attachment).where(Attachment.entry_id == entry.id)).scalars().all()
     assert (att.filename, att.content_type, att.size) == ("message.html", "text/html", len(html.encode()))
+
+
+def test_an_agents_long_mail_is_a_capped_note_not_a_quarantine(desk: MailDesk) -> None:
+    desk.set("max_body_bytes", LIMIT)
+    first = desk.ingest(message(body="The first message.\n"))
+    number = desk.ticket(first.ticket_id).number
+    long = "Looking at it now.\n" + "the log says: paper jam\n" * 1_000
+    r = desk.ingest(message(sender="Sam Agent <sam@helpdesk.test>", subject=f"Re: [{number}]", body=long))
+    assert (r.state, r.outcome, r.ticket_id) == ("done", "agent_note", first.ticket_id), r.reason
+    note = desk.entries(first.ticket_id)[-1]
+    assert note.body.startswith("Looking at it now.") and len(note.body.encode()) <= LIMIT
+    with session_scope(desk.engine, write=False) as s:
+        [att] = s.execute(select(Attachment).where(Attachment.entry_id == note.id)).scalars().all()
+    assert (att.filename, att.size) == ("message.txt", len(long.encode()))

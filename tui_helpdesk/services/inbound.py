@@ -383,8 +383,13 @@ class _Context:
         whole = self.parsed.full_text
         if whole is not None:
             limit = int(settings.get(self.tx.session, "max_body_bytes"))
-            visible += (f"\n\n[The message was longer than {limit:,} bytes ({whole.size:,} bytes): this is its "
-                        f"start; the full text is attached as {whole.filename}.]")  # fmt: skip
+            note = (f"\n\n[The message was longer than {limit:,} bytes ({whole.size:,} bytes): this is its "
+                    f"start; the full text is attached as {whole.filename}.]")  # fmt: skip
+            # the note fits within the limit too: an agent's mail becomes a reply or note, held to it
+            room = max(limit - len(note.encode()), limit // 2)
+            if len(visible.encode()) > room:
+                visible = visible.encode()[:room].decode("utf-8", "ignore").rstrip()
+            visible += note
         return visible, full
 
     @property
