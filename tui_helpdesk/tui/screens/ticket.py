@@ -236,7 +236,8 @@ class TicketScreen(Screen[tuple[str, int] | None]):
         self._pending_draft: tuple[Draft, str] | None = None
         # kind -> the agent's unsent draft here (services/drafts keeps it; read when the ticket opens)
         self.kept_drafts: dict[str, Draft] = {}
-        self._drafts_read = False
+        self._drafts_read = False  # asked for
+        self._drafts_known = False  # answered: before that, r / n wait rather than open an empty composer
         # Presence writes run on worker threads; this lock orders them against the clearing in
         # on_unmount, and `_left` turns any mark that arrives after the clearing into nothing.
         self._presence_lock = threading.Lock()
@@ -348,8 +349,16 @@ class TicketScreen(Screen[tuple[str, int] | None]):
         self._show_thread()
         if not self._drafts_read:
             self._drafts_read = True
-            self.fetch(lambda ctx: door.read(ctx.engine, ctx.actor, drafts.kept, message.detail.number),
-                       self._restore_drafts)
+            number = message.detail.number
+
+            def read_kept(ctx: AppContext) -> list[drafts.SavedDraft]:
+                try:
+                    return door.read(ctx.engine, ctx.actor, drafts.kept, number)
+                except ServiceError as exc:  # r / n must still open: with no kept draft, and why
+                    self.app.call_from_thread(self.say, f"kept drafts not read: {exc}", True)
+                    return []
+
+            self.fetch(read_kept, self._restore_drafts)
             return
         if self._pending_draft is not None:
             draft, notice = self._pending_draft
@@ -358,6 +367,7 @@ class TicketScreen(Screen[tuple[str, int] | None]):
 
     def _restore_drafts(self, saved: list[drafts.SavedDraft]) -> None:
         """The drafts the agent left here (another run, another screen) come back on r / n."""
+        self._drafts_known = True
         for d in saved:
             self.kept_drafts.setdefault(d.kind, Draft.from_saved(d))
         if self.compose_on_load and self.detail is not None:
@@ -618,6 +628,10 @@ class TicketScreen(Screen[tuple[str, int] | None]):
 
     def action_compose(self, kind: str) -> None:
         if self.detail is None:
+            return
+        if not self._drafts_known:
+            # an empty composer now would save over the draft kept here once the agent typed
+            self.compose_on_load = kind
             return
         kept = self.kept_drafts.pop(kind, None)
         if kept is not None:
