@@ -51,9 +51,18 @@ def _runner(url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFix
     return _run
 
 
+# The CLI's tests run on SQLite: the CLI is a face (parse, call one service, print), and every rule and
+# query it reaches is tested on both engines in tests/services. A CLI test whose subject differs by engine
+# (erasing a desk, a demo over existing data) takes `db_url` itself and runs on both.
 @pytest.fixture
-def run(db_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Run:
+def run(sqlite_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Run:
     """run("ticket", "show", "1000", stdin=None) -> Result, acting as `root` unless --as is given."""
+    return _runner(sqlite_url, monkeypatch, capsys)
+
+
+@pytest.fixture
+def engine_run(db_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Run:
+    """`run` on both engines, for the CLI tests whose subject differs by engine."""
     return _runner(db_url, monkeypatch, capsys)
 
 
@@ -85,11 +94,11 @@ def _desk(run: Run, url: str, built_once: Layers) -> Run:
 
 
 @pytest.fixture
-def desk(run: Run, db_url: str, built_once: Layers) -> Run:
+def desk(run: Run, sqlite_url: str, built_once: Layers) -> Run:
     """A small help desk made through the CLI where it can be: root (admin), sam (agent in Support),
-    olly (agent in Billing); departments Support, Billing and the archived Old. Made once per session
-    and engine, then copied (tests/support/snapshots.py); the clock is pinned at 2026-03-02 09:00."""
-    return _desk(run, db_url, built_once)
+    olly (agent in Billing); departments Support, Billing and the archived Old. Made once per session,
+    then copied (tests/support/snapshots.py); the clock is pinned at 2026-03-02 09:00. SQLite (see `run`)."""
+    return _desk(run, sqlite_url, built_once)
 
 
 @pytest.fixture
@@ -129,12 +138,12 @@ def make(desk: Run) -> Make:
 
 
 @pytest.fixture
-def on_desk(run: Run, db_url: str, built_once: Layers) -> Callable[[str, Callable[[Run, Make], T]], T]:
+def on_desk(run: Run, sqlite_url: str, built_once: Layers) -> Callable[[str, Callable[[Run, Make], T]], T]:
     """on_desk("name", build): the CLI desk plus what build(run, make) adds, made once per session and
-    engine and copied. A fixture using it should not ask for `desk` itself: asked for first, the desk
-    would be copied in only to be replaced (a test may still ask for both, in any order)."""
+    copied (SQLite, see `run`). A fixture using it should not ask for `desk` itself: asked for first, the
+    desk would be copied in only to be replaced (a test may still ask for both, in any order)."""
 
     def layer(name: str, build: Callable[[Run, Make], T]) -> T:
-        return built_once.stack(db_url, [_desk_layer(run, db_url), (name, lambda: build(run, _maker(run)))])[-1]
+        return built_once.stack(sqlite_url, [_desk_layer(run, sqlite_url), (name, lambda: build(run, _maker(run)))])[-1]
 
     return layer

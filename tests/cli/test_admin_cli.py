@@ -96,11 +96,11 @@ def test_settings_get_and_set(desk):
     assert created.data["number"] == "HD-1000"
 
 
-def test_the_cli_refuses_what_the_admin_screen_refuses(desk, db_url):
+def test_the_cli_refuses_what_the_admin_screen_refuses(desk, sqlite_url):
     """`setting set` and `agent add` are the admin screen's services: one validation, naming the field."""
     from tui_helpdesk.services import admin
 
-    with reading(get_engine(db_url), Actor(None, "root", is_admin=True)) as tx:
+    with reading(get_engine(sqlite_url), Actor(None, "root", is_admin=True)) as tx:
         with pytest.raises(ValidationError) as screen:
             admin.set_setting(tx, "attachment_max_mb", "0")
     cli_says = desk("--json", "setting", "set", "attachment_max_mb", "0")
@@ -116,7 +116,7 @@ def test_the_cli_refuses_what_the_admin_screen_refuses(desk, db_url):
     assert [a["username"] for a in desk("--json", "agent", "list").data] == ["olly", "root", "sam"]
 
 
-def test_secret_settings_are_write_only_for_everyone(desk, db_url):
+def test_secret_settings_are_write_only_for_everyone(desk, sqlite_url):
     assert desk("setting", "get", "smtp_password").out == "(not set)\n"
     assert desk("setting", "set", "smtp_password", "hunter2").out == "smtp_password = (set)\n"
     for who in ("root", "sam"):
@@ -128,7 +128,7 @@ def test_secret_settings_are_write_only_for_everyone(desk, db_url):
         assert "smtp_password: (set)" in listing.out.splitlines() and "hunter2" not in listing.out
         assert desk("--as", who, "--json", "setting", "get").data["mail_secret"] in ("(set)", "(not set)")
     assert desk("--json", "setting", "reset", "smtp_password").data == {"smtp_password": "(not set)"}
-    with session_scope(get_engine(db_url), write=False) as s:
+    with session_scope(get_engine(sqlite_url), write=False) as s:
         rows = s.execute(select(AuditLog).where(AuditLog.object_type == "setting")).scalars().all()
         audited = [(r.action, r.data) for r in rows]
     assert audited == [
@@ -149,7 +149,9 @@ def test_db_upgrade_creates_a_fresh_database(tmp_path, monkeypatch, capsys):
     assert json.loads(capsys.readouterr().out)["defaults_created"] is False
 
 
-def test_demo_refuses_a_database_with_tickets_unless_reset(run, db_url):
+def test_demo_refuses_a_database_with_tickets_unless_reset(engine_run):
+    """On both engines: erasing and refilling a desk is engine-specific work."""
+    run = engine_run
     first = run("--json", "demo", "--tickets", "25", "--admin", "root")
     assert first.code == 0, first.err
     assert first.data["tickets"] == 25
@@ -253,12 +255,12 @@ def test_help_starts_without_the_database_stack():
     assert result.stdout.strip() == ""
 
 
-def test_no_admin_row_carries_a_secret_value(desk, db_url):
+def test_no_admin_row_carries_a_secret_value(desk, sqlite_url):
     """The rows every face gets from services/admin know only whether a secret is set."""
     from tui_helpdesk.services import admin
 
     assert desk("setting", "set", "smtp_password", "hunter2").code == 0
-    with reading(get_engine(db_url), Actor(None, "root", is_admin=True)) as tx:
+    with reading(get_engine(sqlite_url), Actor(None, "root", is_admin=True)) as tx:
         rows = {r.key: r for r in admin.list_settings(tx)}
     assert rows["smtp_password"].display == "(set)" and "hunter2" not in repr(rows["smtp_password"])
     assert rows["mail_secret"].display in ("(set)", "(not set)")

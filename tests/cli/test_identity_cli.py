@@ -36,8 +36,8 @@ def login(monkeypatch: pytest.MonkeyPatch) -> Callable[[str], None]:
     return _set
 
 
-def refusals(db_url: str) -> list[AuditLog]:
-    with session_scope(get_engine(db_url), write=False) as s:
+def refusals(sqlite_url: str) -> list[AuditLog]:
+    with session_scope(get_engine(sqlite_url), write=False) as s:
         rows = s.execute(select(AuditLog).where(AuditLog.action == identity.REFUSED)).scalars().all()
         s.expunge_all()
         return list(rows)
@@ -50,39 +50,39 @@ def test_the_tests_act_as_root_because_they_own_the_data(desk: Run) -> None:
 
 
 def test_a_plain_agent_login_using_as_is_refused_and_audited(
-    desk: Run, db_url: str, login, monkeypatch: pytest.MonkeyPatch
+    desk: Run, sqlite_url: str, login, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     login("sam")
     monkeypatch.delenv("HELPDESK_AGENT")
     result = desk("--as", "root", "--json", "setting", "get", "number_prefix")
     assert result.code == EXIT_PERMISSION and result.out == ""
     assert "may not act as 'root'" in result.error["error"]
-    (row,) = refusals(db_url)
+    (row,) = refusals(sqlite_url)
     assert (row.actor, row.data) == ("sam", {"login": "sam", "claimed": "root"})
-    with session_scope(get_engine(db_url), write=False) as s:
+    with session_scope(get_engine(sqlite_url), write=False) as s:
         sam_id = s.execute(select(Agent.id).where(Agent.username == "sam")).scalar_one()
     assert row.agent_id == sam_id
 
     # HELPDESK_AGENT is the same claim; the login itself is fine
     monkeypatch.setenv("HELPDESK_AGENT", "olly")
     assert desk("ticket", "list").code == EXIT_PERMISSION
-    assert [r.data["claimed"] for r in refusals(db_url)] == ["root", "olly"]
+    assert [r.data["claimed"] for r in refusals(sqlite_url)] == ["root", "olly"]
     monkeypatch.delenv("HELPDESK_AGENT")
     mine = desk("--json", "ticket", "list")
     assert mine.code == EXIT_OK, mine.err
     # naming yourself is no claim
     assert desk("--as", "sam", "ticket", "list").code == EXIT_OK
-    assert len(refusals(db_url)) == 2
+    assert len(refusals(sqlite_url)) == 2
 
 
-def test_a_login_that_is_no_agent_cannot_claim_one(desk: Run, db_url: str, login) -> None:
+def test_a_login_that_is_no_agent_cannot_claim_one(desk: Run, sqlite_url: str, login) -> None:
     login("mallory")
     result = desk("--as", "sam", "ticket", "list")
     assert result.code == EXIT_PERMISSION and "may not act as 'sam'" in result.err
-    assert [(r.actor, r.agent_id) for r in refusals(db_url)] == [("mallory", None)]
+    assert [(r.actor, r.agent_id) for r in refusals(sqlite_url)] == [("mallory", None)]
 
 
-def test_an_admin_login_may_act_as_another_agent(desk: Run, db_url: str, login) -> None:
+def test_an_admin_login_may_act_as_another_agent(desk: Run, sqlite_url: str, login) -> None:
     assert desk("agent", "add", "ada", "--name", "Ada Admin", "--admin").code == EXIT_OK
     login("ada")
     result = desk(
@@ -101,13 +101,13 @@ def test_an_admin_login_may_act_as_another_agent(desk: Run, db_url: str, login) 
         "Support",
     )
     assert result.code == EXIT_OK, result.err
-    with session_scope(get_engine(db_url), write=False) as s:
+    with session_scope(get_engine(sqlite_url), write=False) as s:
         (row,) = s.execute(select(AuditLog).where(AuditLog.action == "ticket.created")).scalars().all()
         assert row.actor == "sam"
-    assert refusals(db_url) == []
+    assert refusals(sqlite_url) == []
 
 
-def test_the_account_owning_the_data_may_act_as_any_agent(desk: Run, db_url: str, login) -> None:
+def test_the_account_owning_the_data_may_act_as_any_agent(desk: Run, sqlite_url: str, login) -> None:
     desk_dir = load_config().desk_dir  # SQLite: the database's folder; PostgreSQL: the data dir
     desk_dir.mkdir(parents=True, exist_ok=True)
     before = desk_dir.stat()
@@ -124,7 +124,7 @@ def test_the_account_owning_the_data_may_act_as_any_agent(desk: Run, db_url: str
 
 
 def test_the_app_refuses_the_claim_before_it_starts(
-    desk: Run, db_url: str, login, monkeypatch: pytest.MonkeyPatch
+    desk: Run, sqlite_url: str, login, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     started = []
     app = types.ModuleType("tui_helpdesk.tui.app")
@@ -134,24 +134,24 @@ def test_the_app_refuses_the_claim_before_it_starts(
     monkeypatch.delenv("HELPDESK_AGENT")
     result = desk("--as", "root")
     assert result.code == EXIT_PERMISSION and "may not act as 'root'" in result.err
-    assert started == [] and len(refusals(db_url)) == 1
+    assert started == [] and len(refusals(sqlite_url)) == 1
 
 
 @pytest.mark.parametrize("claimed", [None, "root"])
 def test_the_app_resolves_its_actor_by_the_same_rule(
-    desk: Run, db_url: str, login, claimed: str | None
+    desk: Run, sqlite_url: str, login, claimed: str | None
 ) -> None:
     from tui_helpdesk.tui.app import resolve_start
 
     login("sam")
     config = load_config()
     config = type(config)(**{**config.__dict__, "agent": claimed})
-    actor, _, problem = resolve_start(config, get_engine(db_url))
+    actor, _, problem = resolve_start(config, get_engine(sqlite_url))
     if claimed is None:
         assert actor is not None and actor.username == "sam" and problem == ""
     else:
         assert actor is None and "may not act as 'root'" in problem
-        assert len(refusals(db_url)) == 1
+        assert len(refusals(sqlite_url)) == 1
 
 
 def test_the_login_is_the_os_account_not_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -163,7 +163,7 @@ def test_the_login_is_the_os_account_not_the_environment(monkeypatch: pytest.Mon
 
 
 def test_only_an_admin_or_the_service_account_may_erase_the_desk(
-    desk: Run, db_url: str, login, monkeypatch: pytest.MonkeyPatch
+    desk: Run, sqlite_url: str, login, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("HELPDESK_AGENT")
     assert desk("--json", "ticket", "create", "--subject", "Keep me", "--body", "b", "--contact",

@@ -104,13 +104,13 @@ def test_unknown_names_in_filters_are_errors(queue, desk):
     assert result.code == EXIT_ERROR and "colour" in result.error["error"]
 
 
-def test_overdue_filter(queue, desk, db_url):
+def test_overdue_filter(queue, desk, sqlite_url):
     from sqlalchemy import update
 
     from tui_helpdesk.db import get_engine, session_scope
     from tui_helpdesk.models import Ticket
 
-    with session_scope(get_engine(db_url)) as s:  # the lifecycle timer's job, done by hand here
+    with session_scope(get_engine(sqlite_url)) as s:  # the lifecycle timer's job, done by hand here
         s.execute(update(Ticket).where(Ticket.number == "TCK-1001").values(is_overdue=True))
     assert numbers(desk, "--overdue") == ["TCK-1001"]
 

@@ -49,8 +49,8 @@ def test_a_number_is_found_after_the_prefix_changes(make, desk):
 
 
 @pytest.fixture
-def topics(desk, db_url):
-    with session_scope(get_engine(db_url)) as s:
+def topics(desk, sqlite_url):
+    with session_scope(get_engine(sqlite_url)) as s:
         support = s.execute(select(Department).where(Department.name == "Support")).scalar_one()
         network = HelpTopic(name="Network", department_id=support.id)
         s.add(network)
