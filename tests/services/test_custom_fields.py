@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import csv
+import io
+
 import pytest
 
 from tui_helpdesk.services import custom_fields, filter_query, queries, tickets
@@ -124,3 +127,17 @@ def test_canned_responses_fill_custom_field_variables(desk, fields):
     body = "PO %{ticket.custom.po}, due %{ticket.custom.due}."
     assert canned.expand(body, canned.variables_for(d)) == "PO 4711, due ."
     assert canned.unknown_variables(body + " %{ticket.nope}") == ["ticket.nope"]
+
+
+def test_ticket_export_writes_custom_field_columns(desk, fields):
+    from tui_helpdesk.services import ticket_export
+
+    a = _open(desk, custom_fields={"po": 4711, "due": "2026-06-30"})
+    b = _open(desk)
+    out = io.StringIO()
+    with desk.tx() as tx:
+        n = ticket_export.write(tx, out, query_text="sort:oldest", cols="number,cf.po,cf.due", fmt="csv",
+                                page_size=1)  # one page each: the values are read a page at a time
+    assert n == 2
+    assert list(csv.reader(io.StringIO(out.getvalue()))) == [
+        ["number", "cf.po", "cf.due"], [a.number, "4711", "2026-06-30"], [b.number, "", ""]]

@@ -21,7 +21,7 @@ def add_export(t: Any) -> None:
     p.add_argument("--query", "-q", default="", help="the queue's filter language, e.g. 'status:open org:Acme'")
     p.add_argument("--columns", "-c", default="", metavar="A,B,...",
                    help="columns (default number,subject,requester_email,organization,department,status,"
-                        "priority,assignee,created,updated)")
+                        "priority,assignee,created,updated); cf.NAME for a custom field")
     p.add_argument("--format", choices=("csv", "json", "jsonl"), default=None, help="csv (default), json, jsonl")
     p.add_argument("--output", "-o", metavar="FILE", help="write here instead of stdout")
     p.add_argument("--progress", action="store_true", help="count the rows written on stderr")

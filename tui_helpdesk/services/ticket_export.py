@@ -20,7 +20,7 @@ from typing import Any, TextIO
 
 from tui_helpdesk.untrusted import clean_line
 
-from . import filter_query, queries
+from . import custom_fields, filter_query, queries
 from .context import Tx
 from .errors import ValidationError
 from .time_report import safe_cell
@@ -42,30 +42,38 @@ DEFAULT_COLUMNS = ("number", "subject", "requester_email", "organization", "depa
 
 
 def columns(text: str | Sequence[str] | None) -> list[str]:
-    """"number,subject" -> the columns, checked; empty: the defaults."""
+    """"number,subject,cf.po" -> the columns, checked; empty: the defaults. `cf.NAME` is a custom field's
+    value (services/custom_fields.py decides which names are fields)."""
     if not text:
         return list(DEFAULT_COLUMNS)
     names = [c.strip().lower() for c in (text.split(",") if isinstance(text, str) else text) if c.strip()]
-    bad = [c for c in names if c not in COLUMNS]
+    bad = [c for c in names if c not in COLUMNS and not c.startswith("cf.")]
     if bad:
-        raise ValidationError("columns", f"unknown column {bad[0]!r}; expected some of {', '.join(COLUMNS)}")
+        raise ValidationError(
+            "columns", f"unknown column {bad[0]!r}; expected some of {', '.join(COLUMNS)}, or cf.FIELD"
+        )
     return names
 
 
-def rows(tx: Tx, query_text: str = "", *, page_size: int = PAGE) -> Iterator[queries.QueueRow]:
+def pages(tx: Tx, query_text: str = "", *, page_size: int = PAGE) -> Iterator[list[queries.QueueRow]]:
     """Every ticket the filter selects, as the actor may see them, in the filter's order, a page at a time."""
     query = filter_query.resolve_text(tx.session, query_text or "", tx.actor.agent_id)
     after = None
     while True:
         page = queries.fetch_page(tx, query, after, limit=page_size)
-        yield from page.rows
+        yield list(page.rows)
         if page.at_end or page.next is None:
             return
         after = page.next
 
 
-def _value(row: queries.QueueRow, column: str) -> Any:
-    value = getattr(row, COLUMNS[column])
+def rows(tx: Tx, query_text: str = "", *, page_size: int = PAGE) -> Iterator[queries.QueueRow]:
+    for page in pages(tx, query_text, page_size=page_size):
+        yield from page
+
+
+def _value(row: queries.QueueRow, column: str, custom: dict[str, str]) -> Any:
+    value = custom.get(column, "") if column.startswith("cf.") else getattr(row, COLUMNS[column])
     if isinstance(value, datetime):
         return value.isoformat()
     if isinstance(value, str):
@@ -81,22 +89,25 @@ def write(tx: Tx, out: TextIO, *, query_text: str = "", cols: Sequence[str] | st
     if fmt not in FORMATS:
         raise ValidationError("format", f"{fmt!r} is not one of {', '.join(FORMATS)}")
     names = columns(cols)
+    custom_fields.export_columns(tx.session, names)  # refuses a cf. column that can name no field
     count = 0
     if fmt == "csv":
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(names)
     elif fmt == "json":
         out.write("[")
-    for row in rows(tx, query_text, page_size=page_size):
-        if fmt == "csv":
-            writer.writerow([safe_cell(v) if isinstance(v, str) else ("" if v is None else v)
-                             for v in (_value(row, c) for c in names)])
-        else:
-            doc = json.dumps({c: _value(row, c) for c in names}, ensure_ascii=False)
-            out.write(("\n" if count == 0 else ",\n") + doc if fmt == "json" else doc + "\n")
-        count += 1
-        if progress is not None and count % page_size == 0:
-            progress(count)
+    for page in pages(tx, query_text, page_size=page_size):
+        custom = custom_fields.page_values(tx.session, [r.id for r in page], names)  # one query a page
+        for row in page:
+            values = [_value(row, c, custom.get(row.id, {})) for c in names]
+            if fmt == "csv":
+                writer.writerow([safe_cell(v) if isinstance(v, str) else ("" if v is None else v) for v in values])
+            else:
+                doc = json.dumps(dict(zip(names, values, strict=True)), ensure_ascii=False)
+                out.write(("\n" if count == 0 else ",\n") + doc if fmt == "json" else doc + "\n")
+            count += 1
+            if progress is not None and count % page_size == 0:
+                progress(count)
     if fmt == "json":
         out.write("\n]\n" if count else "]\n")
     return count
