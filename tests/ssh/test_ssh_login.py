@@ -32,7 +32,10 @@ def test_a_listed_key_opens_the_queue_and_a_resize_reflows_it(ssh_desk: SshDesk)
                     raise AssertionError(f"the app ended:\n{_text(screen)}")
                 stream.feed(data)
 
-            await wait_screen(read, lambda: all(n in _text(screen) for n in ssh_desk.numbers), "the queue rows")
+            # the rows may first paint at the PTY's size before the client's (the child can start before
+            # the window size reaches it), so wait for the 120-column layout itself: Requester fits there
+            await wait_screen(read, lambda: all(n in _text(screen) for n in ssh_desk.numbers)
+                              and "Requester" in _text(screen), "the queue rows at 120 columns")
             wide = _text(screen)
             proc.change_terminal_size(80, 24)
             screen.resize(24, 80)
