@@ -99,9 +99,9 @@ def test_the_installed_wheel_runs_from_any_directory(installed: Path, tmp_path: 
     version = _run([helpdesk, "--version"], work, env)
     assert version.returncode == 0 and version.stdout.strip() == "helpdesk 0.1.0", version
 
-    demo = _run([helpdesk, "demo", "--tickets", "12", "--json"], work, env)
+    demo = _run([helpdesk, "demo", "--tickets", "5", "--json"], work, env)
     assert demo.returncode == 0, demo.stderr
-    assert json.loads(demo.stdout)["tickets"] == 12
+    assert json.loads(demo.stdout)["tickets"] == 5
     assert (tmp_path / "data" / "helpdesk.db").is_file()  # the default database, from the data dir
 
     listed = _run([helpdesk, "ticket", "list", "--json", "--limit", "5"], work, env)

@@ -32,11 +32,17 @@ def _plan(tx, sql: str, sqlite: bool) -> str:
 
 
 @pytest.fixture
-def analyzed(desk):
-    with desk.tx() as tx:
-        for i in range(3):
-            tickets.create(tx, subject=f"Printer {i}", body="Jammed", contact_email="bob@acme.example",
-                           department="Support", detail=False)
+def analyzed(desk, db_url, built_once):
+    """Three tickets, made once per session and engine and then copied (tests/support/snapshots.py), and
+    fresh statistics: PostgreSQL keeps them outside the tables a copy brings back."""
+
+    def build() -> None:
+        with desk.tx() as tx:
+            for i in range(3):
+                tickets.create(tx, subject=f"Printer {i}", body="Jammed", contact_email="bob@acme.example",
+                               department="Support", detail=False)
+
+    built_once(db_url, "index-plans-three", build)
     db.refresh_statistics(desk.engine)
     return desk
 

@@ -15,8 +15,13 @@ from tui_helpdesk.services.queries import TicketQuery
 
 
 @pytest.fixture
-def found_desk(desk):
-    """Four tickets with words in every field the search covers."""
+def found_desk(desk, db_url, built_once):
+    """Four tickets with words in every field the search covers; made once per session and engine, then
+    copied (tests/support/snapshots.py)."""
+    return desk, tuple(built_once(db_url, "search-found", lambda: _found(desk)))
+
+
+def _found(desk) -> tuple[str, str, str, str]:
     with desk.tx() as tx:
         a = tickets.create(tx, subject="Printer on fire", body="The toner smells of burnt café beans",
                            contact_email="alice@acme.example", contact_name="Alice Zebedee", department="Support")
@@ -34,7 +39,7 @@ def found_desk(desk):
         s.add(org)
         s.flush()
         s.execute(update(Ticket).where(Ticket.number == c.number).values(organization_id=org.id))
-    return desk, (a.number, b.number, c.number, d.number)
+    return a.number, b.number, c.number, d.number
 
 
 def found(desk, text: str, actor=None, **kw) -> list[str]:

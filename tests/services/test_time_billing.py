@@ -17,8 +17,13 @@ from tui_helpdesk.services.errors import Conflict, PermissionDenied, StaleVersio
 
 
 @pytest.fixture
-def acme(desk):
-    """Two Acme tickets and one of Globex, with time by sam (the agent) and root (the admin)."""
+def acme(desk, db_url, built_once):
+    """Two Acme tickets and one of Globex, with time by sam (the agent) and root (the admin); made once per
+    session and engine, then copied (tests/support/snapshots.py)."""
+    return built_once(db_url, "billing-acme", lambda: _acme(desk))
+
+
+def _acme(desk):
     with session_scope(desk.engine) as s:
         s.add_all([Organization(name="Acme"), Organization(name="Globex")])
     with desk.tx() as tx:

@@ -26,13 +26,18 @@ def make(desk, subject: str, department: str, assignee: str | None = None):
 
 
 @pytest.fixture
-def three(desk):
-    """A Support ticket, a Billing ticket and a Billing ticket assigned to sam (of Support)."""
-    return (
-        make(desk, "Support printer", "Support"),
-        make(desk, "Billing invoice", "Billing"),
-        make(desk, "Billing refund for sam", "Billing", assignee="sam"),
-    )
+def three(desk, db_url, built_once):
+    """A Support ticket, a Billing ticket and a Billing ticket assigned to sam (of Support); made once per
+    session and engine, then copied (tests/support/snapshots.py)."""
+
+    def build():
+        return (
+            make(desk, "Support printer", "Support"),
+            make(desk, "Billing invoice", "Billing"),
+            make(desk, "Billing refund for sam", "Billing", assignee="sam"),
+        )
+
+    return built_once(db_url, "visibility-three", build)
 
 
 def listed(desk, actor, query: TicketQuery | None = None) -> list[str]:
