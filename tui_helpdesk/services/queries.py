@@ -244,7 +244,7 @@ def cursor_of(row: QueueRow, sort: str) -> Cursor:
 
 
 def _filters(
-    q: TicketQuery, scope: Scope | None, conn: Connection | None = None
+    q: TicketQuery, scope: Scope | None, conn: Connection | None = None, counting: bool = False
 ) -> tuple[list[ColumnElement[bool]], list[tuple[Any, tuple[Any, ...]]]]:
     """Conditions, plus the equality dimensions worth scanning one value at a time.
 
@@ -309,9 +309,10 @@ def _filters(
             raise ValueError("free words need the connection to compile their search")
         from . import search
 
-        matched = search.condition(conn, q.text, q.search_notes)
+        # a scan that stops at a page checks the words ticket by ticket; a count reads each word's hits once
+        matched = search.condition(conn, q.text, q.search_notes, counting)
         if matched is not None:
-            conds.append(matched)
+            conds.extend(matched)
     if scope is not None and not scope.implied_by(q.department_ids, q.assignee_id):
         visible = visibility.condition(scope)
         if visible is not None:
@@ -653,7 +654,7 @@ def conditions(
 ) -> list[ColumnElement[bool]]:
     """The filters as one condition list, in `scope` when given (for counting and matching: with no order
     to keep, IN lists are fine)."""
-    conds, fan = _filters(q, scope, conn)
+    conds, fan = _filters(q, scope, conn, counting=True)
     return conds + [col.in_(values) for col, values in fan]
 
 

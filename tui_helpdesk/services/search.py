@@ -6,22 +6,32 @@ Words must all occur somewhere in the ticket (subject, number, any thread entry,
 email, organization, tags); a quoted phrase must occur as written; `-word` (or `-"a phrase"`) excludes;
 `word*` matches by prefix. Accents and case are ignored ("cafe" finds "café").
 
-The index holds one document per ticket (migration 0012), kept in step by triggers. Internal notes
-are a separate column (SQLite) or weight D (PostgreSQL): `TicketQuery.search_notes=False` (a
-customer-facing search) leaves them out, so a note's words never find a ticket there.
+The index (migrations 0012, 0022), kept in step by triggers:
+- SQLite: FTS5 table search_fts with one row per ticket (number, subject, requester, organization, tags)
+  and one per thread entry; rowid = ticket id * 2^32 + entry id, so a ticket's rows are one rowid range
+  and the index's order is the tickets' order. Adding an entry adds one row. A ticket matches when each
+  word (or phrase, within one row) matches one of its rows and no excluded one matches any.
+- PostgreSQL: one tsvector per ticket (GIN), a new entry appended to it.
+Internal notes are a separate column (SQLite) or weight D (PostgreSQL): `TicketQuery.search_notes=False`
+(a customer-facing search) leaves them out, so a note's words never find a ticket there.
 
 queries.fetch_page/count/position_of call this module when the query has free words, so the app,
 the CLI and any later face get the same answers with the same filters and visibility.
 Order: newest ticket first (filter_query makes it the default when words are typed; ticket ids grow
-with time and the index returns hits in id order, so the first page stops after `limit` hits even for
-a word in every ticket); `sort:relevance` ranks (bm25 / ts_rank_cd) and must score every hit. The
-other sorts (updated, priority, due) use the queue's own scan with "ticket id in the hits" as one more
-filter: right, but they read every hit of a common word.
+with time). On SQLite a page walks the word's rows in index order or the filters' own scan with each
+ticket checked against the index, whichever covers more tickets per second (_Walk), so a common word
+under a selective filter and a rare word alike stop after `limit` hits. `sort:relevance` ranks the
+newest RELEVANCE_CAP hits (bm25 / ts_rank_cd) and lists the rest after them newest first. The other
+sorts (updated, priority, due) use the queue's own scan with the words as conditions: a rare word's
+hits read whole (then ordered by the sort's index), a common word checked ticket by ticket along the
+scan. Counts read each word's hits once (the app shows the page before its count).
 """
 
 from __future__ import annotations
 
+import json
 import re
+import time
 import unicodedata
 from dataclasses import dataclass, replace
 from typing import Any
@@ -29,22 +39,18 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Connection,
-    Float,
     Integer,
     Select,
+    any_,
     bindparam,
     cast,
     column,
     func,
-    literal_column,
     select,
     table,
     text,
-    tuple_,
 )
-from sqlalchemy.dialects.postgresql import DOUBLE_PRECISION, TSQUERY
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.selectable import Join
+from sqlalchemy.dialects.postgresql import ARRAY, DOUBLE_PRECISION, TSQUERY
 
 from tui_helpdesk.models import Ticket
 
@@ -53,12 +59,10 @@ from .context import Tx
 
 # Sorts this module orders itself; the rest go through the queue's keyset scan.
 SEARCH_SORTS = ("newest", "oldest", "relevance")
-# SQLite column weights for bm25 (head, people, tags, public, notes): a subject hit ranks first.
-_BM25 = "bm25(search_fts, 10.0, 4.0, 4.0, 1.0, 1.0)"
+# the columns a customer-facing search reads (notes left out)
 _PUBLIC_COLUMNS = "{head people tags public}"
 
 T = Ticket.__table__.c
-_FTS = table("search_fts", column("rowid", Integer))
 _PG = table("ticket_search", column("ticket_id", Integer), column("doc"))
 
 _TOKEN = re.compile(r'(-?)"([^"]*)"?(\*?)|(\S+)')
@@ -125,11 +129,19 @@ def spans(text: str, words: tuple[str, ...]) -> list[tuple[int, int]]:
 
 @dataclass(frozen=True)
 class Match:
-    """A compiled search: `positive` False when the words only exclude (no index order to walk)."""
+    """A compiled search: `positive` False when the words only exclude (no index order to walk).
+
+    `query` is the whole search as one engine expression (the tsquery on PostgreSQL; on SQLite the
+    MATCH text for a table with one row per document, as the knowledge base's). SQLite's search_fts
+    holds one row per ticket and one per entry (migration 0022), so there `plus` and `minus` are the
+    items one by one: a ticket matches when each `plus` item matches one of its rows and no `minus`
+    item matches any."""
 
     postgres: bool
-    query: str  # FTS5 MATCH text or tsquery text
+    query: str
     positive: bool
+    plus: tuple[str, ...] = ()
+    minus: tuple[str, ...] = ()
 
 
 def _fts5_string(item: Item) -> str:
@@ -146,9 +158,11 @@ def _sqlite_match(items: tuple[Item, ...], notes: bool) -> Match | None:
         expr = "(" + " AND ".join(plus) + ")" + "".join(f" NOT {m}" for m in minus)
     else:  # only exclusions: find the tickets to leave out
         expr = " OR ".join(minus)
-    if not notes:
-        expr = f"{_PUBLIC_COLUMNS} : ({expr})"
-    return Match(False, expr, bool(plus))
+
+    def scoped(e: str) -> str:
+        return e if notes else f"{_PUBLIC_COLUMNS} : ({e})"
+
+    return Match(False, scoped(expr), bool(plus), tuple(map(scoped, plus)), tuple(map(scoped, minus)))
 
 
 def _pg_match(conn: Connection, items: tuple[Item, ...], notes: bool) -> Match | None:
@@ -197,51 +211,319 @@ def compile_match(conn: Connection, text_: str, notes: bool = True) -> Match | N
     return _sqlite_match(items, notes)
 
 
+# --- SQLite: a ticket's rows are one rowid range of search_fts ----------------------------------------
+
+S = 1 << 32  # rowid = ticket id * S + (0 for the ticket's own row, else the entry id): migration 0022
+# The non-id sorts read a word's hits whole when it has at most this many rows (then order those
+# tickets by the sort's index); a commoner word is checked ticket by ticket along the sort's scan.
+RARE_ROWS = 20_000
+# A candidate set spread over more than this many ids per ticket is checked ticket by ticket (a probe
+# each, ~50 us) instead of by reading the word's rows over the whole span.
+DENSE = 16
+# `sort:relevance` ranks the newest this many hits (bm25); the rest follow them newest first. A
+# word in every ticket would otherwise be scored a million times for one page (7.9 s at 1M tickets).
+RELEVANCE_CAP = 1000
+# column weights (head, people, tags, public, notes): a subject hit ranks first
+_BM25_ROW = "bm25(search_fts, 10.0, 4.0, 4.0, 1.0, 1.0)"
+
+
+def _probe(expr: str, name: str, negated: bool = False) -> ColumnElement[bool]:
+    """The ticket of the outer query has a row matching `expr` (NOT: has none)."""
+    return text(
+        f"{'NOT ' if negated else ''}EXISTS (SELECT 1 FROM search_fts WHERE search_fts MATCH :{name} "
+        f"AND search_fts.rowid >= ticket.id * {S} AND search_fts.rowid < (ticket.id + 1) * {S})"
+    ).bindparams(**{name: expr})
+
+
+def _hit_set(expr: str, name: str, negated: bool = False) -> ColumnElement[bool]:
+    """ticket.id IN (every ticket with a row matching `expr`): one pass over the word's rows."""
+    return text(
+        f"ticket.id {'NOT ' if negated else ''}IN (SELECT rowid >> 32 FROM search_fts WHERE search_fts MATCH :{name})"
+    ).bindparams(**{name: expr})
+
+
+def _rows_upto(conn: Connection, expr: str, n: int) -> list[int]:
+    return [r[0] for r in conn.exec_driver_sql(
+        "SELECT rowid FROM search_fts WHERE search_fts MATCH ? LIMIT ?", (expr, n))]
+
+
+def _driver(conn: Connection, m: Match) -> int:
+    """The item to walk: the one with the fewest rows (counted up to a small bound)."""
+    if len(m.plus) == 1:
+        return 0
+    sizes = [len(_rows_upto(conn, p, 2000)) for p in m.plus]
+    return sizes.index(min(sizes))
+
+
+def _sqlite_condition(conn: Connection, m: Match, counting: bool) -> list[ColumnElement[bool]]:
+    minus = [_probe(x, f"search_x{k}", negated=True) if not counting else _hit_set(x, f"search_x{k}", True)
+             for k, x in enumerate(m.minus)]
+    if counting or not m.plus:
+        return [_hit_set(p, f"search_p{k}") for k, p in enumerate(m.plus)] + minus
+    d = _driver(conn, m)
+    rows = _rows_upto(conn, m.plus[d], RARE_ROWS + 1)
+    conds: list[ColumnElement[bool]] = []
+    if len(rows) <= RARE_ROWS:
+        ids = json.dumps(sorted({r >> 32 for r in rows}))
+        conds.append(text("ticket.id IN (SELECT value FROM json_each(:search_ids))").bindparams(search_ids=ids))
+    else:
+        conds.append(_probe(m.plus[d], "search_p0"))
+    conds += [_probe(p, f"search_p{k + 1}") for k, p in enumerate(m.plus) if k != d]
+    return conds + minus
+
+
+def _having(conn: Connection, expr: str, tids: list[int]) -> set[int]:
+    """The tickets among `tids` with a row matching `expr`."""
+    if not tids:
+        return set()
+    lo, hi = min(tids), max(tids)
+    if hi - lo + 1 <= DENSE * len(tids):
+        found = conn.exec_driver_sql(
+            "SELECT DISTINCT rowid >> 32 FROM search_fts WHERE search_fts MATCH ? AND rowid >= ? AND rowid < ?",
+            (expr, lo * S, (hi + 1) * S))
+        return {r[0] for r in found} & set(tids)
+    found = conn.exec_driver_sql(
+        "SELECT j.value FROM json_each(?) j WHERE EXISTS (SELECT 1 FROM search_fts WHERE search_fts MATCH ? "
+        f"AND search_fts.rowid >= j.value * {S} AND search_fts.rowid < (j.value + 1) * {S})",
+        (json.dumps(tids), expr))
+    return {r[0] for r in found}
+
+
+def _passing(conn: Connection, conds: list[ColumnElement[bool]], tids: list[int]) -> set[int]:
+    if not tids:
+        return set()
+    if not conds:
+        return set(tids)
+    stmt = select(T.id).where(T.id.in_(bindparam("search_tids", expanding=True)), *conds)
+    return set(conn.execute(stmt, {"search_tids": tids}).scalars())
+
+
+class _Walk:
+    """Matching tickets in id order, from two sides that are raced: the word's rows (index order is
+    ticket order, so a common word fills a page at once) and the filters' own scan with each ticket
+    checked against the index (a selective filter under a common word). Everything on the far side
+    of the frontier is decided, whichever side moved it, so each step takes the side that has covered
+    more ids per second so far."""
+
+    # seconds of walking the word's rows before the filters' side is tried once
+    SWITCH_AFTER = 0.01
+
+    def __init__(self, conn: Connection, m: Match, conds: list[ColumnElement[bool]], desc: bool,
+                 start: int | None, end: int | None) -> None:
+        self.conn, self.m, self.conds, self.desc = conn, m, conds, desc
+        d = _driver(conn, m)
+        self.driver = m.plus[d]
+        self.others = [p for k, p in enumerate(m.plus) if k != d]
+        if start is None:
+            start = (int(conn.exec_driver_sql("SELECT coalesce(max(id), 0) FROM ticket").scalar()) + 1) if desc else 0
+        if end is None:
+            end = 0 if desc else int(conn.exec_driver_sql("SELECT coalesce(max(id), 0) FROM ticket").scalar()) + 1
+        self.frontier, self.end = start, end  # both exclusive
+        self.chunk = {"word": 256, "filter": 128}
+        self.spent = {"word": 0.0, "filter": 0.0}
+        self.covered = {"word": 0, "filter": 0}
+
+    def _word_step(self) -> tuple[list[int], int]:
+        n = self.chunk["word"]
+        if self.desc:
+            rows = self.conn.exec_driver_sql(
+                "SELECT rowid FROM search_fts WHERE search_fts MATCH ? AND rowid < ? AND rowid >= ? "
+                "ORDER BY rowid DESC LIMIT ?", (self.driver, self.frontier * S, (self.end + 1) * S, n)).all()
+        else:
+            rows = self.conn.exec_driver_sql(
+                "SELECT rowid FROM search_fts WHERE search_fts MATCH ? AND rowid >= ? AND rowid < ? "
+                "ORDER BY rowid ASC LIMIT ?", (self.driver, (self.frontier + 1) * S, self.end * S, n)).all()
+        tids = list(dict.fromkeys(r[0] >> 32 for r in rows))
+        frontier = tids[-1] if len(rows) == n else self.end
+        cands = _passing(self.conn, self.conds, tids)
+        for expr in self.others:
+            cands = _having(self.conn, expr, sorted(cands)) if cands else cands
+        return [t for t in tids if t in cands], frontier
+
+    def _filter_step(self) -> tuple[list[int], int]:
+        n = self.chunk["filter"]
+        if self.desc:
+            stmt = select(T.id).where(*self.conds, T.id < self.frontier, T.id > self.end).order_by(T.id.desc())
+        else:
+            stmt = select(T.id).where(*self.conds, T.id > self.frontier, T.id < self.end).order_by(T.id.asc())
+        tids = list(self.conn.execute(stmt.limit(n)).scalars())
+        frontier = tids[-1] if len(tids) == n else self.end
+        cands = set(tids)
+        for expr in self.m.plus:
+            cands = _having(self.conn, expr, sorted(cands)) if cands else cands
+        return [t for t in tids if t in cands], frontier
+
+    def take(self, n: int) -> list[int]:
+        out: list[int] = []
+        while len(out) < n and self.frontier != self.end:
+            if self.spent["word"] >= self.SWITCH_AFTER and self.covered["filter"] == 0 and self.spent["filter"] == 0:
+                side = "filter"
+            elif self.spent["filter"] == 0:
+                side = "word"
+            else:
+                rate = {k: self.covered[k] / max(self.spent[k], 1e-6) for k in self.spent}
+                side = max(rate, key=lambda k: rate[k])
+            t0 = time.perf_counter()
+            found, frontier = self._word_step() if side == "word" else self._filter_step()
+            self.spent[side] += time.perf_counter() - t0
+            self.covered[side] += abs(self.frontier - frontier)
+            self.frontier = frontier
+            self.chunk[side] = min(self.chunk[side] * 2, 4096)
+            if self.m.minus and found:
+                excluded: set[int] = set()
+                for expr in self.m.minus:
+                    excluded |= _having(self.conn, expr, sorted(found))
+                found = [t for t in found if t not in excluded]
+            out.extend(found)
+        return out[:n]
+
+
+def _scores(conn: Connection, expr: str, tids: list[int]) -> dict[int, float]:
+    """Each ticket's best row score for `expr` (bm25: lower is better; it cannot be aggregated in SQL)."""
+    lo, hi = min(tids), max(tids)
+    best: dict[int, float] = {}
+    if hi - lo + 1 <= DENSE * len(tids):
+        found = conn.exec_driver_sql(
+            f"SELECT rowid >> 32, {_BM25_ROW} FROM search_fts WHERE search_fts MATCH ? "
+            "AND rowid >= ? AND rowid < ?", (expr, lo * S, (hi + 1) * S))
+    else:
+        found = conn.exec_driver_sql(
+            f"SELECT j.value, (SELECT {_BM25_ROW} AS b FROM search_fts WHERE search_fts MATCH ? "
+            f"AND search_fts.rowid >= j.value * {S} AND search_fts.rowid < (j.value + 1) * {S} ORDER BY b LIMIT 1) "
+            "FROM json_each(?) j", (expr, json.dumps(tids)))
+    for t, b in found:
+        if b is not None and (t not in best or b < best[t]):
+            best[int(t)] = float(b)
+    return best
+
+
+@dataclass(frozen=True)
+class _Ranked:
+    """`sort:relevance`: the newest RELEVANCE_CAP hits by score, then (when there are more) the hits
+    below `boundary` newest first."""
+
+    keys: list[tuple[float, int]]  # (score, id), best first
+    boundary: int | None  # None: every hit is ranked
+
+
+def _ids(conn: Connection, m: Match, conds: list[ColumnElement[bool]], desc: bool,
+         start: int | None, end: int | None, n: int) -> list[int]:
+    """Up to n hits in id order, strictly between `start` and `end` (None: unbounded)."""
+    if not m.postgres:
+        return _Walk(conn, m, conds, desc, start, end).take(n)
+    key, _ = _hits(m)
+    stmt = _joined(m, key).where(*conds)
+    if start is not None:
+        stmt = stmt.where(key < start if desc else key > start)
+    if end is not None:
+        stmt = stmt.where(key > end if desc else key < end)
+    return [int(i) for (i,) in conn.execute(stmt.order_by(key.desc() if desc else key.asc()).limit(n))]
+
+
+def _ranked(conn: Connection, m: Match, conds: list[ColumnElement[bool]]) -> _Ranked:
+    ids = _ids(conn, m, conds, True, None, None, RELEVANCE_CAP + 1)
+    boundary = ids[RELEVANCE_CAP - 1] if len(ids) > RELEVANCE_CAP else None
+    ids = ids[:RELEVANCE_CAP]
+    if not ids:
+        return _Ranked([], None)
+    total = dict.fromkeys(ids, 0.0)
+    if m.postgres:
+        stmt = select(_PG.c.ticket_id, _score(m)).where(_PG.c.ticket_id == any_(bindparam("search_ids", ids,
+                                                                                           type_=ARRAY(Integer))))
+        for t, score in conn.execute(stmt):
+            total[int(t)] = float(score)
+    else:
+        for expr in m.plus:
+            for t, b in _scores(conn, expr, ids).items():
+                total[t] -= b  # bm25 is lower for a better match
+    keys = sorted(((round(v, 9), t) for t, v in total.items()), reverse=True)
+    return _Ranked(keys, boundary)
+
+
+def _page_keys(
+    conn: Connection, q: queries.TicketQuery, m: Match, conds: list[ColumnElement[bool]],
+    after: queries.Cursor | None, limit: int, backward: bool,
+) -> list[tuple[tuple[Any, ...], int]]:
+    """(values, id) of up to limit+1 hits past `after`, in traversal order."""
+    n = limit + 1
+    if q.sort != "relevance":
+        forward_desc = (q.sort != "oldest") != backward
+        return [((), i) for i in _ids(conn, m, conds, forward_desc, after.id if after else None, None, n)]
+    ranked = _ranked(conn, m, conds)
+    head = [((s,), i) for s, i in ranked.keys]
+    where = None if after is None else _rank_index(ranked.keys, after)
+
+    def rest(start: int | None, desc: bool, k: int) -> list[tuple[tuple[Any, ...], int]]:
+        if ranked.boundary is None or k <= 0:
+            return []
+        if desc:
+            found = _ids(conn, m, conds, True, ranked.boundary if start is None else start, None, k)
+        else:
+            found = _ids(conn, m, conds, False, start, ranked.boundary, k)
+        return [((None,), i) for i in found]
+
+    if not backward:
+        if where is not None or after is None:
+            out = head[(-1 if where is None else where) + 1:][:n]
+            return out + rest(None, True, n - len(out))
+        return rest(after.id, True, n)
+    if where is not None:
+        return list(reversed(head[max(0, where - n):where]))
+    out = rest(None if after is None else after.id, False, n)
+    return out + list(reversed(head))[: n - len(out)]
+
+
+def _rank_index(keys: list[tuple[float, int]], cursor: queries.Cursor) -> int | None:
+    """Where the cursor's row is among the ranked hits (None: below them)."""
+    for k, (_, i) in enumerate(keys):
+        if i == cursor.id:
+            return k
+    return None
+
+
+def _count(conn: Connection, m: Match, conds: list[ColumnElement[bool]]) -> int:
+    if m.postgres:
+        return int(conn.execute(_joined(m, func.count()).where(*conds)).scalar_one())
+    stmt = select(func.count()).select_from(Ticket.__table__).where(*conds, *_sqlite_condition(conn, m, True))
+    return int(conn.execute(stmt).scalar_one())
+
+
+# --- PostgreSQL: one tsvector per ticket --------------------------------------------------------------
+
+
 def _hits(m: Match) -> tuple[Any, ColumnElement[bool]]:
     """(the index's ticket id column, its match condition)."""
-    if m.postgres:
-        return _PG.c.ticket_id, _PG.c.doc.op("@@")(cast(bindparam("search_q", m.query), TSQUERY))
-    return _FTS.c.rowid, text("search_fts MATCH :search_q").bindparams(search_q=m.query)
-
-
-def condition(conn: Connection, text_: str, notes: bool = True) -> ColumnElement[bool] | None:
-    """`ticket.id IN (hits)` (or NOT IN for exclusions only), for the queue's own scans and counts."""
-    m = compile_match(conn, text_, notes)
-    if m is None:
-        return None
-    key, where = _hits(m)
-    hits = select(key).select_from(_PG if m.postgres else _FTS).where(where)
-    return T.id.in_(hits) if m.positive else T.id.not_in(hits)
+    return _PG.c.ticket_id, _PG.c.doc.op("@@")(cast(bindparam("search_q", m.query), TSQUERY))
 
 
 def _score(m: Match) -> Any:
-    if m.postgres:
-        # real widened to double in SQL: psycopg reads a real as its short decimal, which would not
-        # compare equal to the stored value when the cursor comes back
-        return cast(func.ts_rank_cd(_PG.c.doc, cast(bindparam("search_q", m.query), TSQUERY)), DOUBLE_PRECISION)
-    return -literal_column(_BM25, Float)
-
-
-class _HitsFirst(Join):
-    """The index's hits joined to their tickets, the hits read first (see _cross_join)."""
-
-    inherit_cache = True
-
-
-@compiles(_HitsFirst, "sqlite")
-def _cross_join(element: _HitsFirst, compiler: Any, **kw: Any) -> str:
-    # SQLite's CROSS JOIN keeps the left table outer. Without it the planner walks a ticket index
-    # and probes the index per ticket: a count took 10-15 s at 200k tickets, 0.2-150 ms this way.
-    return compiler.visit_join(element, **kw).replace(" JOIN ", " CROSS JOIN ", 1)
+    # real widened to double in SQL: psycopg reads a real as its short decimal, which would not
+    # compare equal to the stored value when the cursor comes back
+    return cast(func.ts_rank_cd(_PG.c.doc, cast(bindparam("search_q", m.query), TSQUERY)), DOUBLE_PRECISION)
 
 
 def _joined(m: Match, *cols: Any) -> Select:
     key, where = _hits(m)
-    if m.postgres:
-        source = _PG.join(Ticket.__table__, T.id == key)
-    else:
-        source = _HitsFirst(_FTS, Ticket.__table__, T.id == key)
-    return select(*cols).select_from(source).where(where)
+    return select(*cols).select_from(_PG.join(Ticket.__table__, T.id == key)).where(where)
+
+
+# --- both engines ------------------------------------------------------------------------------------
+
+
+def condition(
+    conn: Connection, text_: str, notes: bool = True, counting: bool = False
+) -> list[ColumnElement[bool]] | None:
+    """The words as conditions on the ticket table, for the queue's own scans (`counting` False: they
+    may be checked ticket by ticket along a scan that stops early) and counts (True: each word's hits
+    read once). None when the words hold nothing to search for."""
+    m = compile_match(conn, text_, notes)
+    if m is None:
+        return None
+    if not m.postgres:
+        return _sqlite_condition(conn, m, counting)
+    key, where = _hits(m)
+    hits = select(key).select_from(_PG).where(where)
+    return [T.id.in_(hits) if m.positive else T.id.not_in(hits)]
 
 
 def _other_filters(tx: Tx, q: queries.TicketQuery) -> list[ColumnElement[bool]]:
@@ -267,29 +549,8 @@ def fetch_page(
 ) -> queries.Page:
     """One page of hits in the query's order, keyset-paged on the ticket id (or score, id)."""
     conds = _other_filters(tx, q)
-    desc = q.sort != "oldest"
     with queries._connect(tx.session) as conn:
-        key, _ = _hits(m)
-        if q.sort == "relevance":
-            inner = _joined(m, key.label("id"), _score(m).label("score")).where(*conds).subquery()
-            mark = tuple_(inner.c.score, inner.c.id)
-            stmt = select(inner.c.score, inner.c.id)
-            if after is not None:
-                score = after.values[0] if after.values and isinstance(after.values[0], float) else None
-                if score is None:  # a cursor made from a row: find its score
-                    found = conn.execute(select(inner.c.score).where(inner.c.id == after.id)).scalar()
-                    score = float(found) if found is not None else 0.0
-                point = tuple_(score, after.id)
-                stmt = stmt.where(mark > point if backward else mark < point)
-            order = [inner.c.score, inner.c.id] if backward else [inner.c.score.desc(), inner.c.id.desc()]
-            found_keys = [((float(s),), int(i)) for s, i in conn.execute(stmt.order_by(*order).limit(limit + 1))]
-        else:
-            stmt = _joined(m, key).where(*conds)
-            forward_desc = desc != backward
-            if after is not None:
-                stmt = stmt.where(key < after.id if forward_desc else key > after.id)
-            stmt = stmt.order_by(key.desc() if forward_desc else key.asc()).limit(limit + 1)
-            found_keys = [((), int(i)) for (i,) in conn.execute(stmt)]
+        found_keys = _page_keys(conn, q, m, conds, after, limit, backward)
         more = len(found_keys) > limit
         found_keys = found_keys[:limit]
         if backward:
@@ -318,24 +579,20 @@ def _cursor(sort: str, values: tuple[Any, ...], ident: int, row: queries.QueueRo
 
 
 def count(tx: Tx, q: queries.TicketQuery, m: Match) -> int:
-    """Exact number of hits the actor may see, in one pass over the hits."""
+    """Exact number of hits the actor may see, in one pass over each word's hits."""
     with queries._connect(tx.session) as conn:
-        return int(conn.execute(_joined(m, func.count()).where(*_other_filters(tx, q))).scalar_one())
+        return _count(conn, m, _other_filters(tx, q))
 
 
 def position_of(tx: Tx, q: queries.TicketQuery, m: Match, cursor: queries.Cursor) -> int:
     """How many hits come before `cursor`'s row in the query's order."""
     conds = _other_filters(tx, q)
     with queries._connect(tx.session) as conn:
-        key, _ = _hits(m)
         if q.sort == "relevance":
-            inner = _joined(m, key.label("id"), _score(m).label("score")).where(*conds).subquery()
-            score = conn.execute(select(inner.c.score).where(inner.c.id == cursor.id)).scalar()
-            if score is None:
-                return 0
-            stmt = select(func.count()).select_from(inner).where(
-                tuple_(inner.c.score, inner.c.id) > tuple_(float(score), cursor.id)
-            )
-            return int(conn.execute(stmt).scalar_one())
-        before = key > cursor.id if q.sort != "oldest" else key < cursor.id
-        return int(conn.execute(_joined(m, func.count()).where(*conds, before)).scalar_one())
+            ranked = _ranked(conn, m, conds)
+            where = _rank_index(ranked.keys, cursor)
+            if where is not None or ranked.boundary is None:
+                return where or 0
+            return len(ranked.keys) + _count(conn, m, conds + [T.id < ranked.boundary, T.id > cursor.id])
+        before = T.id > cursor.id if q.sort != "oldest" else T.id < cursor.id
+        return _count(conn, m, conds + [before])
