@@ -96,7 +96,7 @@ def test_demo_is_deterministic_for_a_seed(tmp_path, _sqlite_template):
         clock.set_now(NOW)
         (tmp_path / name).mkdir()
         engine = db.get_engine(copy_sqlite(_sqlite_template, tmp_path / name))  # migrated once per session
-        demo.build_demo(engine, tickets=12, seed=seed, admin_username="root")
+        demo.build_demo(engine, tickets=5, seed=seed, admin_username="root")
         with db.session_scope(engine, write=False) as s:
             tickets_ = s.execute(
                 select(Ticket.number, Ticket.subject, Ticket.state, Ticket.created_at).order_by(Ticket.id)
