@@ -39,18 +39,20 @@ def _flags(server) -> dict[int, set[bytes]]:
         return {uid: set(data[b"FLAGS"]) for uid, data in c.fetch(c.search("ALL"), ["FLAGS"]).items()}
 
 
-def test_fetches_every_message_once_seen_or_not(lite_desk: MailDesk, clean_imap) -> None:
+def test_fetches_every_message_once_seen_or_not(lite_desk: MailDesk, clean_imap, monkeypatch) -> None:
     _configure(lite_desk, clean_imap)
+    # small batches, so a few messages span several (25 a batch took 61 messages, each a ticket)
+    monkeypatch.setattr(imap, "FETCH_BATCH", 4)
     clean_imap.append(USER, message(subject="already read by someone"), flags=(b"\\Seen",))
-    for i in range(60):  # more than one fetch batch between two polls
+    for i in range(9):  # more than two fetch batches between two polls
         clean_imap.append(USER, message(subject=f"issue {i}"))
     counts = _poll(lite_desk)
-    assert counts["fetched"] == 61 and lite_desk.tickets() == 61
+    assert counts["fetched"] == 10 and lite_desk.tickets() == 10
     assert all(b"\\Seen" in f for f in _flags(clean_imap).values())
     # nothing new: nothing fetched, nothing created
-    assert _poll(lite_desk)["fetched"] == 0 and lite_desk.tickets() == 61
+    assert _poll(lite_desk)["fetched"] == 0 and lite_desk.tickets() == 10
     clean_imap.append(USER, message(subject="one more"))
-    assert _poll(lite_desk)["fetched"] == 1 and lite_desk.tickets() == 62
+    assert _poll(lite_desk)["fetched"] == 1 and lite_desk.tickets() == 11
 
 
 def test_uidvalidity_change_refetches_without_duplicates(lite_desk: MailDesk, clean_imap) -> None:
