@@ -14,11 +14,16 @@ from tui_helpdesk.services.errors import PermissionDenied, ValidationError
 
 
 @pytest.fixture
-def ticket(desk) -> str:
-    with desk.tx() as tx:
-        return tickets.create(
-            tx, subject="Logs", body="see file", contact_email="a@acme.com", department="Support"
-        ).number
+def ticket(desk, db_url, built_once) -> str:
+    """One Support ticket, made once per session and engine, then copied (tests/support/snapshots.py)."""
+
+    def build() -> str:
+        with desk.tx() as tx:
+            return tickets.create(
+                tx, subject="Logs", body="see file", contact_email="a@acme.com", department="Support"
+            ).number
+
+    return built_once(db_url, "attachments-ticket", build)
 
 
 def test_store_copies_under_a_random_name_and_records_the_hash(desk, ticket, tmp_path: Path) -> None:

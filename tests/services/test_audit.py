@@ -14,7 +14,13 @@ from tui_helpdesk.services.errors import PermissionDenied, ValidationError
 
 
 @pytest.fixture
-def logged(desk) -> str:
+def logged(desk, db_url, built_once) -> str:
+    """Made once per session and engine, then copied (tests/support/snapshots.py; the clock is pinned
+    where the build left it, two hours on)."""
+    return built_once(db_url, "audit-logged", lambda: _logged(desk))
+
+
+def _logged(desk) -> str:
     with desk.tx(desk.agent) as tx:
         number = tickets.create(tx, subject="Printer", body="jam", contact_email="a@acme.com",
                                 department="Support").number

@@ -14,11 +14,16 @@ from tui_helpdesk.services.errors import ValidationError
 
 
 @pytest.fixture
-def five(desk):
-    with desk.tx() as tx:
-        for i, dept in enumerate(("Support", "Support", "Billing", "Support", "Support")):
-            tickets.create(tx, subject=f"=cmd|{i}" if i == 0 else f"Issue {i}\x1b[2J", body="b",
-                           contact_email=f"c{i}@example.com", department=dept)
+def five(desk, db_url, built_once):
+    """Made once per session and engine, then copied (tests/support/snapshots.py)."""
+
+    def build() -> None:
+        with desk.tx() as tx:
+            for i, dept in enumerate(("Support", "Support", "Billing", "Support", "Support")):
+                tickets.create(tx, subject=f"=cmd|{i}" if i == 0 else f"Issue {i}\x1b[2J", body="b",
+                               contact_email=f"c{i}@example.com", department=dept)
+
+    built_once(db_url, "export-five", build)
     return desk
 
 
