@@ -49,6 +49,8 @@ _LONG_FIRST = (
     "tests/services/test_demo.py",
     "tests/mail_flow/test_worker.py",
     "tests/test_door.py",
+    "tests/mail_flow/test_pipe.py",
+    "tests/cli/test_admin_cli.py",
 )
 
 
