@@ -80,3 +80,16 @@ def test_a_crash_of_the_terminal_app_is_a_failing_exit_status(tmp_path: Path) ->
     )
     assert result.returncode == 1, result.stdout + result.stderr
     assert "the app fell over" in result.stdout + result.stderr
+
+
+def test_a_process_skips_the_interpreters_last_collection(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A `helpdesk` process ends without a last full collection over the ORM's and Textual's objects
+    (about 0.5 s of CPU per command): main registers gc.freeze to run at exit, once per process."""
+    import gc
+
+    registered: list[object] = []
+    monkeypatch.setattr("atexit.register", registered.append)
+    cli._skip_the_last_collection.cache_clear()
+    assert cli.main(["--version"]) == 0
+    assert cli.main(["--version"]) == 0
+    assert registered == [gc.freeze]
