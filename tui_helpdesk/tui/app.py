@@ -20,9 +20,12 @@ from tui_helpdesk.services.context import Actor
 from tui_helpdesk.tui.commands import ActionsProvider
 from tui_helpdesk.tui.context import AppContext
 from tui_helpdesk.tui.keymap import APP_BINDINGS, check_keymap
+from tui_helpdesk.tui.shared_css import SharedStylesheet
+from tui_helpdesk.tui.startup import gc_held, release_gc
 
 STYLES = styles_dir()
 POLL_SECONDS = 2.0
+GC_HOLD_SECONDS = 5.0
 
 
 def _css_paths() -> list[Path]:
@@ -51,6 +54,8 @@ class HelpdeskApp(App[None]):
         start_worker: bool = False,
     ) -> None:
         super().__init__()
+        # the parsed CSS of an earlier app in this process is reused (shared_css.py)
+        self.stylesheet = SharedStylesheet(variables=self.get_css_variables())
         # The mail/timer worker runs in this process only when asked (run() follows the config);
         # tests and benchmarks keep it off so nothing changes their data behind them.
         self.start_worker = start_worker
@@ -75,6 +80,9 @@ class HelpdeskApp(App[None]):
             self.set_keymap(keymap)
 
     def on_mount(self) -> None:
+        if gc_held():  # `helpdesk` holds the GC while it starts (startup.py): until the first rows show
+            # (on_ticket_list_changed), or a few seconds anyway (a setup screen, an empty desk)
+            self.set_timer(GC_HOLD_SECONDS, release_gc)
         if self.unknown_keymap_ids:
             self.notify(
                 "Unknown binding ids in the keymap: " + ", ".join(sorted(self.unknown_keymap_ids)),
@@ -111,7 +119,12 @@ class HelpdeskApp(App[None]):
 
             self.worker_handle = worker.start_thread(self.engine, report)
 
+    def on_ticket_list_changed(self, event: Any) -> None:
+        if event.ticket_list.loaded_rows():
+            self.call_after_refresh(release_gc)
+
     def on_unmount(self) -> None:
+        release_gc(freeze=False)
         if self.worker_handle is not None:
             self.worker_handle.stop(timeout=2)
 

@@ -30,10 +30,8 @@ from tui_helpdesk.services import (
     choices,
     door,
     filter_query,
-    links,
     presence,
     queries,
-    tickets,
     views,
 )
 from tui_helpdesk.services.context import Tx
@@ -959,6 +957,8 @@ class QueueScreen(Screen[None]):
         return f"{len(targets)} tickets"
 
     def action_assign(self) -> None:
+        from tui_helpdesk.services import tickets  # the write services load on first use, not at start
+
         targets = self._targets()
         if not targets:
             return
@@ -976,6 +976,8 @@ class QueueScreen(Screen[None]):
         self.app.push_screen(PickScreen("Assign to agent", source), chosen)
 
     def action_assign_me(self) -> None:
+        from tui_helpdesk.services import tickets  # the write services load on first use, not at start
+
         targets = self._targets()
         self.bulk(
             f"Assign {self._count_words(targets)} to you?",
@@ -986,6 +988,8 @@ class QueueScreen(Screen[None]):
         )
 
     def action_set_status(self) -> None:
+        from tui_helpdesk.services import tickets  # the write services load on first use, not at start
+
         targets = self._targets()
         if not targets:
             return
@@ -1002,6 +1006,8 @@ class QueueScreen(Screen[None]):
         self.app.push_screen(PickScreen("Set status", _values(self.ctx.engine, "status")), chosen)
 
     def action_resolve(self) -> None:
+        from tui_helpdesk.services import tickets  # the write services load on first use, not at start
+
         targets = self._targets()
         self.bulk(
             f"Resolve {self._count_words(targets)}?",
@@ -1011,6 +1017,8 @@ class QueueScreen(Screen[None]):
         )
 
     def action_close(self) -> None:
+        from tui_helpdesk.services import tickets  # the write services load on first use, not at start
+
         targets = self._targets()
         self.bulk(
             f"Close {self._count_words(targets)}?",
@@ -1021,6 +1029,8 @@ class QueueScreen(Screen[None]):
         )
 
     def action_set_priority(self) -> None:
+        from tui_helpdesk.services import tickets  # the write services load on first use, not at start
+
         targets = self._targets()
         if not targets:
             return
@@ -1039,6 +1049,8 @@ class QueueScreen(Screen[None]):
         self.app.push_screen(PickScreen("Set priority", _values(self.ctx.engine, "prio")), chosen)
 
     def action_transfer(self) -> None:
+        from tui_helpdesk.services import tickets  # the write services load on first use, not at start
+
         targets = self._targets()
         if not targets:
             return
@@ -1061,6 +1073,8 @@ class QueueScreen(Screen[None]):
         self.app.push_screen(PickScreen("Move to department", active), chosen)
 
     def action_tag(self) -> None:
+        from tui_helpdesk.services import tickets  # the write services load on first use, not at start
+
         targets = self._targets()
         if not targets:
             return
@@ -1081,6 +1095,8 @@ class QueueScreen(Screen[None]):
         self.app.push_screen(PickScreen("Add tag", _values(self.ctx.engine, "tag"), free_text=True), chosen)
 
     def action_link(self) -> None:
+        from tui_helpdesk.services import links  # loaded on first use, not at start
+
         targets = self._targets()
         if not targets:
             return
@@ -1098,6 +1114,8 @@ class QueueScreen(Screen[None]):
 
     def action_merge(self) -> None:
         """Merge the marked tickets into the ticket under the cursor."""
+        from tui_helpdesk.services import links  # loaded on first use, not at start
+
         tl = self.ticket_list
         parent = tl.current_row
         children = {k: v for k, v in tl.marked.items() if parent is None or k != parent.id}

@@ -10,7 +10,7 @@ from sqlalchemy import Engine
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from tui_helpdesk.services import door, tickets
+from tui_helpdesk.services import door
 from tui_helpdesk.services.context import Actor
 from tui_helpdesk.tui.highlight import highlight_terms
 
@@ -65,6 +65,8 @@ class Preview(VerticalScroll, can_focus=False):
         engine, actor = self.engine, self.actor
 
         def read():
+            from tui_helpdesk.services import tickets  # the pane starts hidden: not on the start path
+
             return door.read(engine, actor, tickets.view, ticket_id, order="DESC", events=False)
 
         def done(detail) -> None:
