@@ -1,6 +1,6 @@
 """End-to-end ingest throughput: raw bytes in, journal row, parse, thread, ticket or reply, commit.
 
-    python benchmarks/ingest.py [--db URL] [--limit N] [--corpus DIR]
+    python benchmarks/ingest.py [--db URL] [--limit N] [--corpus DIR] [--imap] [--agents N] [--profile F]
 
 Feeds every file of the mail corpus (../shared/mail-corpus next to the repo), then a synthetic
 conversation mix (new tickets, and replies by header from the people who wrote the messages they
@@ -8,6 +8,13 @@ answer, on an existing desk half of them to its own tickets), into a fresh SQLit
 and prints messages per second for each run and the outcome counts ("/stranger": a threaded message from
 a non-participant, which opens a linked ticket; the mix should have none). This is the service the
 IMAP worker calls per fetched message, without the IMAP round trips.
+
+``--imap`` runs the synthetic mix through the IMAP worker instead: a private Dovecot (tests/support)
+holds the messages, and the worker's mail steps (``inbound_fetch.poll`` and ``process_pending`` under
+the worker's lease, as ``worker.run_once`` runs them) fetch, journal, process and flag them.
+Beside each rate the script prints its floor, measured in the same run: journaling alone (Core
+INSERTs, no processing) and, with ``--imap``, fetching the same messages from the same server alone.
+It also counts SQL statements and transactions per message.
 """
 
 from __future__ import annotations
@@ -21,7 +28,7 @@ from collections import Counter
 from email.utils import make_msgid
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -96,6 +103,21 @@ def prepare(url: str, agents: int = 0):
     return engine
 
 
+class StatementCount:
+    """SQL statements and committed transactions on the engine while counting."""
+
+    def __init__(self, engine) -> None:
+        self.statements = self.commits = 0
+        event.listen(engine, "before_cursor_execute", self._statement)
+        event.listen(engine, "commit", self._commit)
+
+    def _statement(self, *_a) -> None:
+        self.statements += 1
+
+    def _commit(self, *_a) -> None:
+        self.commits += 1
+
+
 def run(engine, messages: list[bytes], attachments: Path) -> tuple[float, Counter]:
     outcomes: Counter = Counter()
     start, cpu = time.perf_counter(), time.process_time()
@@ -104,6 +126,84 @@ def run(engine, messages: list[bytes], attachments: Path) -> tuple[float, Counte
         outcomes[f"{r.state}/{r.outcome}" + ("/stranger" if "not a participant" in r.reason else "")] += 1
     outcomes["cpu seconds"] = round(time.process_time() - cpu, 2)
     return time.perf_counter() - start, outcomes
+
+
+def journal_floor(engine, messages: list[bytes]) -> float:
+    """Messages per second journaling alone (each its own committed transaction, as the pipe does)."""
+    from tui_helpdesk.services.inbound_journal import inbound_message, inbound_raw, journal
+
+    start = time.perf_counter()
+    ids = [journal(engine, raw.replace(b"Message-ID: <", b"Message-ID: <floor."))[0] for raw in messages]
+    rate = len(messages) / (time.perf_counter() - start)
+    with engine.begin() as conn:  # gone again: the worker's pass must not find them pending
+        conn.execute(inbound_raw.delete().where(inbound_raw.c.journal_id.in_(ids)))
+        conn.execute(inbound_message.delete().where(inbound_message.c.id.in_(ids)))
+    return rate
+
+
+def outcome_counts(engine, after_id: int) -> Counter:
+    from tui_helpdesk.models import InboundMessage
+
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(InboundMessage.state, InboundMessage.outcome, InboundMessage.reason).where(InboundMessage.id > after_id)
+        ).all()
+    return Counter(f"{s}/{o}" + ("/stranger" if "not a participant" in (r or "") else "") for s, o, r in rows)
+
+
+def run_imap(
+    engine, messages: list[bytes], attachments: Path, counted: StatementCount
+) -> tuple[float, float, float, Counter]:
+    """(seconds and CPU seconds of the worker's pass, messages/s fetching alone, outcomes): the messages are appended
+    to a private Dovecot's INBOX first (untimed); the pass runs with the pinned mailbox only."""
+    sys.path.insert(0, str(REPO / "tests"))
+    from support import dovecot
+
+    from tui_helpdesk import worker
+    from tui_helpdesk.mail import imap
+    from tui_helpdesk.models import InboundMessage
+    from tui_helpdesk.services import inbound_fetch
+
+    server = dovecot.start()
+    user = "support"
+    try:
+        with server.client(user) as client:
+            for raw in messages:
+                client.append("INBOX", raw)
+        # the floor: the same messages fetched in the worker's batches, nothing stored
+        with server.client(user) as client:
+            client.select_folder("INBOX", readonly=True)
+            uids = sorted(client.search("ALL"))
+            start = time.perf_counter()
+            for i in range(0, len(uids), imap.FETCH_BATCH):
+                client.fetch(uids[i : i + imap.FETCH_BATCH], [b"BODY.PEEK[]"])
+            fetch_rate = len(uids) / (time.perf_counter() - start)
+        with session_scope(engine) as s:
+            box = s.execute(select(Mailbox).where(Mailbox.address == "support@bench.test")).scalar_one()
+            box.imap_host, box.imap_port, box.imap_security = server.host, server.port, "none"
+            box.imap_user, box.imap_password, box.active = user, server.users[user], True
+            box.last_polled_at, box.uidvalidity, box.last_uid = None, None, 0
+            others = s.execute(select(Mailbox).where(Mailbox.id != box.id, Mailbox.imap_host != "")).scalars()
+            for other in others:
+                other.active = False  # a copied desk's own mailboxes point at servers that are not here
+            last = s.execute(select(InboundMessage.id).order_by(InboundMessage.id.desc()).limit(1)).scalar() or 0
+            box_id = box.id
+        counted.statements = counted.commits = 0
+        start, cpu = time.perf_counter(), time.process_time()
+        # the mail steps of worker.run_once, under its lease (its outbox step would try SMTP for the alerts)
+        lease = worker.Lease(engine)
+        assert lease.take(), "another worker holds this desk's lease"
+        try:
+            counts = inbound_fetch.poll(engine, box_id, attachments_dir=attachments)
+            counts.update(inbound.process_pending(engine, attachments_dir=attachments))
+        finally:
+            lease.drop()
+        took, cpu = time.perf_counter() - start, time.process_time() - cpu
+        if counts.get("fetched") != len(messages):
+            print(f"worker pass: {counts}")
+        return took, cpu, fetch_rate, outcome_counts(engine, last)
+    finally:
+        server.stop()
 
 
 def main() -> None:
@@ -115,6 +215,7 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=0, help="at most this many corpus files")
     parser.add_argument("--synthetic", type=int, default=1000, help="synthetic messages (default 1000)")
     parser.add_argument("--corpus", type=Path, default=REPO.parent / "shared" / "mail-corpus")
+    parser.add_argument("--imap", action="store_true", help="the synthetic mix through a Dovecot and the worker")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         url = args.db or f"sqlite:///{tmp}/bench.db"
@@ -129,18 +230,28 @@ def main() -> None:
             print(f"corpus: {len(raws)} messages in {took:.1f} s = {len(raws) / took:.1f} messages/s")
             print("  " + ", ".join(f"{k} {v}" for k, v in outcomes.most_common()))
         raws = synthetic(args.synthetic, existing_threads(engine))
+        floor = journal_floor(engine, synthetic(max(len(raws) // 4, 1)))
         if args.profile:
             import cProfile
 
             profiler = cProfile.Profile()
             profiler.enable()
-        took, outcomes = run(engine, raws, Path(tmp) / "att")
+        counted = StatementCount(engine)
+        if args.imap:
+            took, cpu, fetch_rate, outcomes = run_imap(engine, raws, Path(tmp) / "att", counted)
+        else:
+            took, outcomes = run(engine, raws, Path(tmp) / "att")
+            cpu = outcomes.pop("cpu seconds")
         if args.profile:
             profiler.disable()
             profiler.dump_stats(args.profile)
-        cpu = outcomes.pop("cpu seconds")
-        print(f"synthetic: {len(raws)} messages in {took:.1f} s = {len(raws) / took:.1f} messages/s "
+        name = "IMAP worker" if args.imap else "synthetic"
+        print(f"{name}: {len(raws)} messages in {took:.1f} s = {len(raws) / took:.1f} messages/s "
               f"({len(raws) / cpu:.1f} per CPU second; load average {os.getloadavg()[0]:.1f})")  # fmt: skip
+        print(f"  floor: journal only {floor:.1f} messages/s"
+              + (f"; IMAP fetch only {fetch_rate:.1f} messages/s" if args.imap else ""))
+        print(f"  {counted.statements / len(raws):.1f} SQL statements and {counted.commits / len(raws):.2f} "
+              f"transactions per message")  # fmt: skip
         print("  " + ", ".join(f"{k} {v}" for k, v in outcomes.most_common()))
 
 

@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 from sqlmodel import Session
 
 from tui_helpdesk.models import BanRule, TicketFilter
+from tui_helpdesk.services import batch_cache
 
 from .parse import ParsedMessage
 
@@ -118,11 +119,11 @@ def matches(parsed: ParsedMessage, flt: TicketFilter) -> bool:
 
 def apply(session: Session, parsed: ParsedMessage) -> FilterResult:
     result = FilterResult()
-    rows = session.execute(
+    rows = batch_cache.cached(session, "active_filters", lambda: session.execute(
         select(TicketFilter)
         .where(TicketFilter.active.is_(True))
         .order_by(TicketFilter.sort_order, TicketFilter.id)
-    ).scalars()
+    ).scalars().all())  # fmt: skip
     for flt in rows:
         if not matches(parsed, flt):
             continue

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from tui_helpdesk.models import EmailTemplate
+from tui_helpdesk.services import batch_cache
 
 # segments may hold digits after their first letter: custom fields are %{ticket.custom.po2}
 _VAR = re.compile(r"%\{([a-z_][a-z0-9_]*(?:\.[a-z_][a-z0-9_]*)*)\}")
@@ -114,13 +115,13 @@ def substitute(text: str, variables: Mapping[str, object]) -> str:
 
 def source(session: Session, code: str, department_id: int | None) -> tuple[str, str]:
     """The (subject, body) template for a code: the department's row, the global row, the default."""
-    rows = (
+    rows = batch_cache.cached(session, ("templates", code), lambda: (
         session.execute(
             select(EmailTemplate).where(EmailTemplate.code == code, EmailTemplate.active.is_(True))
         )
         .scalars()
         .all()
-    )
+    ))  # fmt: skip
     by_department = {row.department_id: row for row in rows}
     row = by_department.get(department_id) if department_id is not None else None
     row = row or by_department.get(None)

@@ -32,7 +32,7 @@ from tui_helpdesk.models import (
     TicketFieldValue,
 )
 
-from . import lookup
+from . import batch_cache, lookup
 from .admin import _common as c
 from .context import Tx, require_admin
 from .errors import NotFound, ValidationError
@@ -124,7 +124,7 @@ def definitions(session: Session, target: str = "ticket", *, active_only: bool =
     where = [CustomField.target == target]
     if active_only:
         where.append(CustomField.active.is_(True))
-    return _rows(session, where)
+    return batch_cache.cached(session, ("custom_fields", target, active_only), lambda: _rows(session, where))
 
 
 def list_fields(tx: Tx, target: str | None = None) -> list[FieldRow]:

@@ -29,6 +29,7 @@ from typing import Any
 from sqlalchemy import Engine, select, update
 from sqlmodel import Session
 
+from tui_helpdesk import clock
 from tui_helpdesk.db import session_scope
 from tui_helpdesk.mail import bounces, filters, templates
 from tui_helpdesk.mail import classify as classify_module
@@ -49,7 +50,7 @@ from tui_helpdesk.models import (
 )
 from tui_helpdesk.untrusted import clean_line
 
-from . import custom_fields, inbound_match, links, lookup, notify, outbound, settings, tickets
+from . import batch_cache, custom_fields, inbound_match, links, lookup, notify, outbound, settings, tickets
 from .context import Actor, Tx, transaction
 from .errors import ServiceError
 from .inbound_journal import IngestResult, journal, journal_message_id, read_raw, read_raw_head
@@ -128,6 +129,7 @@ def process(
     written: list[Path] = []
     try:
         with transaction(engine, Actor.system("mail")) as tx:
+            batch_cache.enable(tx.session)
             row = tx.session.execute(
                 select(InboundMessage)
                 .where(InboundMessage.id == journal_id)
@@ -141,15 +143,7 @@ def process(
             ):
                 return _result(row)  # someone else finished it meanwhile
             out = _route(tx, row, attachments_dir, written, force_ticket=force_ticket)
-            row.state = out.state
-            row.outcome = out.outcome
-            row.reason = out.reason
-            row.ticket_id = out.ticket.id if out.ticket is not None else None
-            row.entry_id = out.entry_id
-            row.processed_at = tx.now
-            row.attempts += 1
-            tx.session.add(row)
-            tx.changed = True
+            _record(tx, row, out)
             result = _result(row)
         _unlink_spools(written)  # big parts no attachment row took (refused, a bounce's copy, ...)
         return result
@@ -158,10 +152,82 @@ def process(
             path.unlink(missing_ok=True)
         if _is_database_down(exc):
             raise
-        reason = str(exc) if isinstance(exc, Quarantine) else f"{type(exc).__name__}: {exc}"
-        if not isinstance(exc, Quarantine):
-            log.warning("quarantined journal row %s: %s", journal_id, reason)
-        return quarantine(engine, journal_id, reason)
+        return quarantine(engine, journal_id, _quarantine_reason(journal_id, exc))
+
+
+def _record(tx: Tx, row: InboundMessage, out: _Outcome) -> None:
+    """The journal row says what became of its message, in the transaction that did it."""
+    row.state = out.state
+    row.outcome = out.outcome
+    row.reason = out.reason
+    row.ticket_id = out.ticket.id if out.ticket is not None else None
+    row.entry_id = out.entry_id
+    row.processed_at = tx.now
+    row.attempts += 1
+    tx.session.add(row)
+    tx.changed = True
+
+
+def _quarantine_reason(journal_id: int, exc: Exception) -> str:
+    reason = str(exc) if isinstance(exc, Quarantine) else f"{type(exc).__name__}: {exc}"
+    if not isinstance(exc, Quarantine):
+        log.warning("quarantined journal row %s: %s", journal_id, reason)
+    return reason
+
+
+def process_batch(
+    engine: Engine, journal_ids: list[int], *, attachments_dir: Path | None = None
+) -> list[IngestResult]:
+    """Process pending journal rows in one transaction, each message inside a SAVEPOINT of its own: a
+    message that fails is rolled back alone and quarantined in the same commit (its bytes stay), and the
+    others go on. What each message does is ``_route``'s, exactly as ``process`` does it one at a time;
+    the batch only shares the transaction, the commit and the session's cached reference rows and
+    settings. If the commit itself fails, each message is processed again on its own.
+
+    A crash before the commit leaves every row of the batch pending, for ``process_pending``."""
+    if len(journal_ids) <= 1:
+        return [process(engine, i, attachments_dir=attachments_dir) for i in journal_ids]
+    results: dict[int, IngestResult] = {}
+    kept: list[Path] = []
+    try:
+        with transaction(engine, Actor.system("mail")) as tx:
+            s = tx.session
+            batch_cache.enable(s)
+            pinned = _pin_reference_rows(s)  # noqa: F841 - held for the whole batch
+            rows = s.execute(
+                select(InboundMessage)
+                .where(InboundMessage.id.in_(journal_ids))
+                .order_by(InboundMessage.id)
+                .with_for_update()
+                .execution_options(populate_existing=True)
+            ).scalars().all()
+            for row in rows:
+                journal_id = int(row.id)
+                if row.state == "pending":
+                    one = Tx(session=s, actor=tx.actor, now=clock.now())
+                    written: list[Path] = []
+                    try:
+                        with s.begin_nested():
+                            _record(one, row, _route(one, row, attachments_dir, written))
+                        kept.extend(written)
+                    except Exception as exc:  # noqa: BLE001 - this message alone is rolled back and kept
+                        for path in written:
+                            path.unlink(missing_ok=True)
+                        if _is_database_down(exc):
+                            raise
+                        _mark_quarantined(s, row, _quarantine_reason(journal_id, exc))
+                    tx.changed = True
+                results[journal_id] = _result(row)
+        _unlink_spools(kept)
+    except Exception as exc:  # noqa: BLE001 - the batch as a whole failed: one message at a time instead
+        for path in kept:
+            path.unlink(missing_ok=True)
+        if _is_database_down(exc):
+            raise
+        log.warning("journal batch %s failed (%s: %s); processing its messages one by one",
+                    journal_ids, type(exc).__name__, exc)  # fmt: skip
+        return [process(engine, i, attachments_dir=attachments_dir) for i in journal_ids]
+    return [results[i] for i in journal_ids if i in results]
 
 
 def _pin_reference_rows(s: Session) -> list[Any]:
@@ -171,10 +237,17 @@ def _pin_reference_rows(s: Session) -> list[Any]:
     many `session.get(Department/Status/Priority, id)` calls each went back to the database (about
     seven queries per message). Three small SELECTs up front turn them all into identity-map hits.
     """
+    pinned = s.info.get(_PINNED)
+    if pinned is not None:  # a batch pinned them for all its messages
+        return pinned
     rows: list[Any] = []
-    for model in (Department, Status, Priority):
+    for model in (Department, Status, Priority, Mailbox):
         rows.extend(s.execute(select(model)).scalars().all())
+    s.info[_PINNED] = rows
     return rows
+
+
+_PINNED = "helpdesk_pinned_reference_rows"
 
 
 def _is_database_down(exc: BaseException) -> bool:
@@ -193,13 +266,17 @@ def _is_database_down(exc: BaseException) -> bool:
 def quarantine(engine: Engine, journal_id: int, reason: str) -> IngestResult:
     with session_scope(engine) as s:
         row = s.get(InboundMessage, journal_id)
-        row.state = "quarantined"
-        row.outcome = "quarantined"
-        row.reason = reason[:4000]
-        row.attempts += 1
-        row.processed_at = _now()
-        s.add(row)
+        _mark_quarantined(s, row, reason)
         return _result(row)
+
+
+def _mark_quarantined(s: Session, row: InboundMessage, reason: str) -> None:
+    row.state = "quarantined"
+    row.outcome = "quarantined"
+    row.reason = reason[:4000]
+    row.attempts += 1
+    row.processed_at = _now()
+    s.add(row)
 
 
 def _now():

@@ -2,8 +2,8 @@
 
 A poll selects the folder, compares UIDVALIDITY with the stored one (a change means the server
 renumbered: fetch from UID 1 again; Message-ID dedupe in the journal turns the copies into "duplicate"
-rows, never into second tickets), fetches every UID above the stored last UID, journals and processes
-each message, and only then does the after-fetch action (mark seen, move, delete) for the rows whose
+rows, never into second tickets), fetches every UID above the stored last UID in batches, journals each
+batch in one commit and processes it in another, and only then does the after-fetch action (mark seen, move, delete) for the rows whose
 ticket change has committed, recording that in InboundMessage.server_done. A crash anywhere leaves a
 state that the next poll completes. The IMAP conversation itself is mail/imap.py's.
 """
@@ -22,6 +22,7 @@ from tui_helpdesk.mail.imap import MailboxConfig, describe_error
 from tui_helpdesk.models import InboundMessage, Mailbox
 
 from . import inbound
+from .inbound_journal import journal_batch
 
 __all__ = ["describe_error", "due_mailboxes", "finish_server_actions", "poll"]
 
@@ -51,17 +52,15 @@ def poll(engine: Engine, mailbox_id: int, *, attachments_dir: Path | None = None
                 )
         uids = imap.uids_after(client, last_uid)
         for start in range(0, len(uids), imap.FETCH_BATCH):
-            batch = uids[start : start + imap.FETCH_BATCH]
-            for uid, raw in imap.fetch_raw(client, batch):
-                inbound.ingest_raw(
-                    engine,
-                    raw,
-                    mailbox_id=cfg.id,
-                    uidvalidity=uidvalidity,
-                    uid=uid,
-                    attachments_dir=attachments_dir,
-                )
-                counts["fetched"] += 1
+            # One FETCH, one journal commit (the last UID advances with it), one processing transaction
+            # (a SAVEPOINT per message), one after-fetch action: a crash between any two leaves rows that
+            # the next pass finishes (pending ones by process_pending, unflagged ones below).
+            fetched = list(imap.fetch_raw(client, uids[start : start + imap.FETCH_BATCH]))
+            journaled = journal_batch(engine, fetched, mailbox_id=cfg.id, uidvalidity=uidvalidity)
+            inbound.process_batch(
+                engine, list(dict.fromkeys(i for i, _seen in journaled)), attachments_dir=attachments_dir
+            )
+            counts["fetched"] += len(fetched)
             counts["server_done"] += finish_server_actions(engine, client, cfg, uidvalidity)
         counts["server_done"] += finish_server_actions(engine, client, cfg, uidvalidity)
     except Exception as exc:

@@ -125,53 +125,75 @@ def journal(
     Before means: the same UID of the same mailbox, or the very same bytes sitting in quarantine (an MTA
     retrying, a folder read again), which then count one more delivery on their row.
     """
+    begin = engine.execution_options(sqlite_begin="IMMEDIATE") if is_sqlite(engine) else engine
+    with begin.begin() as conn:
+        found = _journal_one(conn, raw, mailbox_id, uidvalidity, uid)
+        _advance_last_uid(conn, mailbox_id, uidvalidity, uid)
+        return found
+
+
+def journal_batch(
+    engine: Engine, fetched: list[tuple[int, bytes]], *, mailbox_id: int, uidvalidity: int
+) -> list[tuple[int, bool]]:
+    """Journal the messages of one IMAP FETCH in one transaction: (journal id, journaled before) for
+    each (uid, raw bytes), in order. The mailbox's last UID advances in the same commit, so the batch is
+    either all journaled and skipped by the next poll, or none of it is and it is fetched again."""
+    if not fetched:
+        return []
+    begin = engine.execution_options(sqlite_begin="IMMEDIATE") if is_sqlite(engine) else engine
+    with begin.begin() as conn:
+        found = [_journal_one(conn, raw, mailbox_id, uidvalidity, uid) for uid, raw in fetched]
+        _advance_last_uid(conn, mailbox_id, uidvalidity, max(uid for uid, _raw in fetched))
+        return found
+
+
+def _journal_one(
+    conn, raw: bytes | bytearray, mailbox_id: int | None, uidvalidity: int | None, uid: int | None
+) -> tuple[int, bool]:
+    """One message into the journal within the caller's transaction (which advances the last UID)."""
     if isinstance(raw, str):
         raw = raw.encode("utf-8", errors="surrogateescape")
     if not isinstance(raw, bytes | bytearray):
         raw = bytes(raw)
     message_id = journal_message_id(raw)
-    begin = engine.execution_options(sqlite_begin="IMMEDIATE") if is_sqlite(engine) else engine
-    with begin.begin() as conn:
-        if mailbox_id is not None and uid is not None:
-            existing = conn.execute(
-                select(inbound_message.c.id).where(
-                    inbound_message.c.mailbox_id == mailbox_id,
-                    inbound_message.c.uidvalidity == uidvalidity,
-                    inbound_message.c.uid == uid,
-                )
-            ).scalar()
-            if existing is not None:
-                return int(existing), True
-        again = _quarantined_copy(conn, message_id, raw)
-        if again is not None:
-            conn.execute(
-                update(inbound_message)
-                .where(inbound_message.c.id == again)
-                .values(deliveries=inbound_message.c.deliveries + 1)
+    if mailbox_id is not None and uid is not None:
+        existing = conn.execute(
+            select(inbound_message.c.id).where(
+                inbound_message.c.mailbox_id == mailbox_id,
+                inbound_message.c.uidvalidity == uidvalidity,
+                inbound_message.c.uid == uid,
             )
-            _advance_last_uid(conn, mailbox_id, uidvalidity, uid)
-            return again, True
-        journal_id = conn.execute(
-            insert(inbound_message)
-            .values(
-                mailbox_id=mailbox_id,
-                uidvalidity=uidvalidity,
-                uid=uid,
-                message_id=message_id,
-                size=len(raw),
-                received_at=_now().astimezone(UTC),
-                state="pending",
-                outcome="",
-                reason="",
-                attempts=0,
-                server_done=False,
-                deliveries=1,
-            )  # fmt: skip
-            .returning(inbound_message.c.id)
-        ).scalar_one()
-        _write_raw(conn, int(journal_id), raw)
-        _advance_last_uid(conn, mailbox_id, uidvalidity, uid)
-        return int(journal_id), False
+        ).scalar()
+        if existing is not None:
+            return int(existing), True
+    again = _quarantined_copy(conn, message_id, raw)
+    if again is not None:
+        conn.execute(
+            update(inbound_message)
+            .where(inbound_message.c.id == again)
+            .values(deliveries=inbound_message.c.deliveries + 1)
+        )
+        return again, True
+    journal_id = conn.execute(
+        insert(inbound_message)
+        .values(
+            mailbox_id=mailbox_id,
+            uidvalidity=uidvalidity,
+            uid=uid,
+            message_id=message_id,
+            size=len(raw),
+            received_at=_now().astimezone(UTC),
+            state="pending",
+            outcome="",
+            reason="",
+            attempts=0,
+            server_done=False,
+            deliveries=1,
+        )  # fmt: skip
+        .returning(inbound_message.c.id)
+    ).scalar_one()
+    _write_raw(conn, int(journal_id), raw)
+    return int(journal_id), False
 
 
 def _write_raw(conn, journal_id: int, raw: bytes | bytearray) -> None:

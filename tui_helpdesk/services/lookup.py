@@ -23,7 +23,7 @@ from tui_helpdesk.models import (
     Ticket,
 )
 
-from . import settings
+from . import batch_cache, settings
 from .errors import NotFound, ValidationError
 
 # Any syntactically valid address: a domain of dot-separated labels, one label being enough
@@ -59,7 +59,9 @@ def find_id(bind: Session | Connection, kind: str, value: str | int, field: str 
     if not text:
         raise ValidationError(field, f"name a {label}")
     if isinstance(value, int) or text.isdigit():
-        found = bind.execute(select(table.c.id).where(table.c.id == int(text))).scalar()
+        found = batch_cache.cached(
+            bind, ("id", kind, int(text)), lambda: bind.execute(select(table.c.id).where(table.c.id == int(text))).scalar()
+        )
         if found is not None:
             return int(found)
     for column in columns:
@@ -108,7 +110,8 @@ def priority(session: Session, value: str | int) -> Priority:
 
 
 def default_priority(session: Session) -> Priority:
-    row = session.execute(select(Priority).order_by(Priority.is_default.desc(), Priority.rank)).scalars().first()
+    row = batch_cache.cached(session, "default_priority", lambda: session.execute(
+        select(Priority).order_by(Priority.is_default.desc(), Priority.rank)).scalars().first())  # fmt: skip
     if row is None:
         raise ValidationError("priority", "no priorities are defined")
     return row
@@ -127,7 +130,7 @@ def status(session: Session, value: str | int) -> Status:
 
 
 def default_status_for(session: Session, state: str, required: bool = True) -> Status | None:
-    row = (
+    row = batch_cache.cached(session, ("default_status", state), lambda: (
         session.execute(
             select(Status)
             .where(Status.state == state, Status.archived.is_(False))
@@ -135,7 +138,7 @@ def default_status_for(session: Session, state: str, required: bool = True) -> S
         )
         .scalars()
         .first()
-    )
+    ))  # fmt: skip
     if row is None and required:
         raise ValidationError("status", f"no status is mapped to the state {state!r}")
     return row

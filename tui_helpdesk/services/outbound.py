@@ -40,6 +40,7 @@ from tui_helpdesk.models import (
     Ticket,
     TicketEntry,
 )
+from tui_helpdesk.services import batch_cache
 from tui_helpdesk.untrusted import clean_line
 
 from . import custom_fields, settings
@@ -113,9 +114,9 @@ def our_addresses(session: Session) -> set[str]:
 def sender_for(session: Session, department_id: int | None) -> tuple[str, int | None]:
     """(From address, mailbox whose SMTP settings send it) for mail about a department's ticket."""
     dept = session.get(Department, department_id) if department_id else None
-    mailboxes = (
+    mailboxes = batch_cache.cached(session, "active_mailboxes", lambda: (
         session.execute(select(Mailbox).where(Mailbox.active.is_(True)).order_by(Mailbox.id)).scalars().all()
-    )
+    ))  # fmt: skip
     own = next((m for m in mailboxes if m.department_id == department_id), None)
     if dept is not None and dept.email:
         match = next((m for m in mailboxes if m.address.lower() == dept.email.lower()), None)
@@ -354,7 +355,7 @@ _RECIPIENT = (Agent.id, Agent.name, Agent.email, Agent.active)
 
 def _department_agents(session: Session, department_id: int) -> list[Any]:
     extended = select(DepartmentAccess.agent_id).where(DepartmentAccess.department_id == department_id)
-    return list(
+    return batch_cache.cached(session, ("department_agents", department_id), lambda: list(
         session.execute(
             select(*_RECIPIENT)
             .where(
@@ -363,7 +364,7 @@ def _department_agents(session: Session, department_id: int) -> list[Any]:
             )
             .order_by(Agent.id)
         )
-    )
+    ))  # fmt: skip
 
 
 def _team_agents(session: Session, team_id: int) -> list[Any]:

@@ -8,12 +8,13 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from tui_helpdesk.models import SLAPlan
+from tui_helpdesk.services import batch_cache
 
 
 def default_plan_id(session: Session) -> int | None:
-    return session.execute(
+    return batch_cache.cached(session, "default_sla_plan", lambda: session.execute(
         select(SLAPlan.id).where(SLAPlan.is_default.is_(True), SLAPlan.active.is_(True))
-    ).scalars().first()
+    ).scalars().first())  # fmt: skip
 
 
 def due_at(session: Session, plan_id: int | None, start: datetime) -> datetime | None:
