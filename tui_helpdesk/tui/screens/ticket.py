@@ -25,12 +25,13 @@ from typing import Any, ClassVar
 
 from rich.text import Text
 from textual import work
+from textual._context import NoActiveAppError
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from tui_helpdesk import clock
 from tui_helpdesk.resources import stylesheet
@@ -56,6 +57,7 @@ from tui_helpdesk.tui import markdown
 from tui_helpdesk.tui.context import AppContext, ctx_of
 from tui_helpdesk.tui.widgets.composer import ComposerScreen, Draft
 from tui_helpdesk.tui.widgets.header_fields import HeaderFields, edit_custom, edit_items
+from tui_helpdesk.tui.widgets.key_footer import KeyFooter
 from tui_helpdesk.tui.widgets.pickers import (
     ChoiceScreen,
     ConfirmScreen,
@@ -69,6 +71,8 @@ from tui_helpdesk.untrusted import clean_line
 
 STYLES = stylesheet("ticket.tcss")
 POLL_SECONDS = 3.0
+# how long the app's repaints wait for a ticket being opened: longer reads show the screen loading
+HOLD_SECONDS = 0.15
 HEARTBEAT_SECONDS = 30.0
 NONE = object()  # the "(none)" choice in pickers of optional fields
 
@@ -243,6 +247,29 @@ class TicketScreen(Screen[tuple[str, int] | None]):
         self._presence_lock = threading.Lock()
         self._left = False
         self._presence_of: tuple[Any, Actor] | None = None  # (engine, actor), set on mount
+        self._held = False  # the app's repaints wait for the ticket (see _load_early)
+        self._loading_early = self._load_early()
+
+    def _load_early(self) -> bool:
+        """Read the ticket now, while Textual reads the stylesheet and mounts the screen, and hold the
+        app's repaints until it is here (HOLD_SECONDS at most): the first layout and paint are then the
+        ticket's, not an empty screen's laid out and painted only to be done again a moment later."""
+        try:
+            app, ctx = self.app, self._ctx
+        except NoActiveAppError:  # made outside a running app: on_mount reads it
+            return False
+        self._load(ctx, None, ticket_page.PAGE)
+        self._held = True
+        app._begin_batch()
+        app.set_timer(HOLD_SECONDS, self._release)
+        return True
+
+    def _release(self) -> None:
+        """Let the app repaint again (the ticket arrived, failed to, the wait was long enough or the screen
+        is gone); once."""
+        if self._held:
+            self._held = False
+            self.app._end_batch()
 
     # --- layout ---------------------------------------------------------------------------------
 
@@ -250,7 +277,7 @@ class TicketScreen(Screen[tuple[str, int] | None]):
         yield HeaderFields(id="ticket-header")
         yield ThreadView(id="ticket-thread")
         yield Static("", id="ticket-message")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one("#ticket-message", Static).display = False
@@ -262,7 +289,8 @@ class TicketScreen(Screen[tuple[str, int] | None]):
         # kept here: after unmount the screen has no app to ask, and a late heartbeat must not crash
         if ctx.actor.agent_id is not None:
             self._presence_of = (ctx.engine, ctx.actor)
-        self.load()
+        if not self._loading_early:
+            self.load()
         if self.triage:  # on the line only: a toast on every ticket would repeat it
             line = self.query_one("#ticket-message", Static)
             line.update(Text(f"triage: {self.triage_left()} left; an action that finishes opens the next",
@@ -273,6 +301,7 @@ class TicketScreen(Screen[tuple[str, int] | None]):
         self.set_interval(HEARTBEAT_SECONDS, lambda: self._presence_mark(self.activity))
 
     def on_unmount(self) -> None:
+        self._release()
         self.leave()
 
     def leave(self) -> None:
@@ -320,16 +349,16 @@ class TicketScreen(Screen[tuple[str, int] | None]):
 
     # --- loading --------------------------------------------------------------------------------
 
-    @work(thread=True, exclusive=True, group="ticket-load")
     def load(self) -> None:
-        ctx = self._ctx
+        """Read the ticket (again) off the UI thread; it comes back as Loaded (or LoadFailed)."""
         # a reload keeps as many items as the agent had scrolled back to, and the new ones
         items = max(ticket_page.PAGE, len(self.thread_items) + 10)
+        self._load(self._ctx, self.detail.number if self.detail else None, items)
+
+    @work(thread=True, exclusive=True, group="ticket-load")
+    def _load(self, ctx: AppContext, number: str | None, items: int) -> None:
         try:
-            page = door.read(
-                ctx.engine, ctx.actor, ticket_page.load, self.ticket_id, self.detail.number if self.detail else None,
-                items=items,
-            )
+            page = door.read(ctx.engine, ctx.actor, ticket_page.load, self.ticket_id, number, items=items)
         except ServiceError as exc:
             self.post_message(self.LoadFailed(str(exc)))
             return
@@ -347,6 +376,7 @@ class TicketScreen(Screen[tuple[str, int] | None]):
         self.earlier = message.thread.earlier
         self.query_one(HeaderFields).show(message.detail, message.seen)
         self._show_thread()
+        self._release()  # the next layout and paint show the ticket
         if not self._drafts_read:
             self._drafts_read = True
             number = message.detail.number
@@ -379,6 +409,7 @@ class TicketScreen(Screen[tuple[str, int] | None]):
             self.say(f"you left {keys} unsent here: the key opens it again", toast=False)
 
     def on_ticket_screen_load_failed(self, message: LoadFailed) -> None:
+        self._release()
         self.say(message.error, error=True)
 
     def _show_thread(self) -> None:
@@ -665,7 +696,7 @@ class TicketScreen(Screen[tuple[str, int] | None]):
         self.styles.padding = (0, right, bottom, 0)
         for widget in self.query(HeaderFields):
             widget.display = bottom == 0
-        for footer in self.query(Footer):
+        for footer in self.query(KeyFooter):
             footer.display = bottom == 0  # the composer lists its own keys
 
     def _send(self, draft: Draft, version: int, seen_entry: int) -> None:

@@ -6,8 +6,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from rich.console import Group, RenderableType
+from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.errors import StyleSyntaxError
+from rich.measure import Measurement
+from rich.segment import Segment
 from rich.style import Style
 from rich.table import Table
 from rich.text import Text
@@ -240,6 +242,28 @@ def presence_line(seen: Sequence[Seen]) -> Text | None:
     return out
 
 
+class _Once:
+    """A renderable drawn once per width: Textual renders a `height: auto` widget's content to measure
+    its height and again to paint it (and the header's grid is the costliest part of a ticket's
+    first paint); the segments of the first render serve both."""
+
+    def __init__(self, renderable: RenderableType) -> None:
+        self.renderable = renderable
+        self._drawn: dict[tuple, list[Segment]] = {}
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        # not the height: Textual passes one to paint and none to measure, and neither the lines nor the
+        # grid (a Table renders its cells with none) depend on it
+        key = (options.max_width, options.justify, options.overflow, options.no_wrap)
+        segments = self._drawn.get(key)
+        if segments is None:
+            segments = self._drawn[key] = list(console.render(self.renderable, options))
+        return segments
+
+    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
+        return Measurement.get(console, options, self.renderable)
+
+
 class HeaderFields(Static):
     """Renders a TicketDetail's title line and fields; two label/value pairs per row."""
 
@@ -255,7 +279,7 @@ class HeaderFields(Static):
     def show(self, detail: TicketDetail, seen: Sequence[Seen] = ()) -> None:
         self.detail = detail
         self.seen = tuple(seen)
-        self.update(self.render_detail())
+        self.update(_Once(self.render_detail()))
 
     def render_detail(self) -> RenderableType:
         d = self.detail

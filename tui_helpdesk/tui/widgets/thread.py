@@ -244,6 +244,7 @@ class ThreadView(ScrollView, can_focus=True):
         self._first_when_loaded = False
         self._settling = False
         self._pending: int | None = None  # an entry to scroll to once the view has a size
+        self._base_style = Style()  # self.rich_style, as of this paint (render_lines)
         # (entry key, inner width) -> its rendered lines; shared across reloads of the same ticket
         self._cache: OrderedDict[tuple, list[list[Segment]]] = OrderedDict()
         self._drawn: OrderedDict[tuple, list[Strip]] = OrderedDict()  # with border, per selection
@@ -276,7 +277,11 @@ class ThreadView(ScrollView, can_focus=True):
             # land on the newest entry: that is what the agent reads first
             entries = [n for n, b in enumerate(self._boxes) if b.item.kind != "event"]
             index = entries[-1] if entries else len(self._boxes) - 1
-        self._select(index)
+        self._select(index, scroll=False)
+        # Scrolled to at the next paint, once the screen has laid the thread out again: the header that
+        # came with these entries changes its size (and so the scrollbar its width), and entries drawn
+        # now, at the old size, would all be drawn again.
+        self._pending = self.selected if self._boxes else None
 
     def prepend(self, items: Sequence[ThreadItem], earlier: int) -> None:
         """Earlier items arrived: put them above, keeping what the agent looks at where it is."""
@@ -387,10 +392,7 @@ class ThreadView(ScrollView, can_focus=True):
         try:
             if self._view.width != self._width:
                 anchor, delta = self._anchor()
-                self._width = self._view.width
-                self._heights = [b.estimate(self._width) for b in self._boxes]
-                self._exact = [False] * len(self._boxes)
-                self._relayout()
+                self._fit_width()
                 if anchor is not None:
                     self._set_scroll(self._tops[self._index_of(anchor)] + delta)
             for _ in range(8):
@@ -410,6 +412,13 @@ class ThreadView(ScrollView, can_focus=True):
         if self.earlier and not self._asked and self._pending is None and round(self.scroll_y) < self._view.height:
             self._asked = True
             self.post_message(self.NeedEarlier(self, everything=False))
+
+    def _fit_width(self) -> None:
+        """The view's width changed: every height counted so far is for another width."""
+        self._width = self._view.width
+        self._heights = [b.estimate(self._width) for b in self._boxes]
+        self._exact = [False] * len(self._boxes)
+        self._relayout()
 
     def _set_scroll(self, y: int) -> None:
         self.scroll_to(y=max(0, min(y, self.virtual_size.height - self._view.height)), animate=False)
@@ -501,13 +510,13 @@ class ThreadView(ScrollView, can_focus=True):
         return out
 
     def render_line(self, y: int) -> Strip:
-        width = self._view.width
+        width, base = self._view.width, self._base_style
         line = round(self.scroll_y) + y
         if not self._boxes or line >= (self._tops[-1] if self._tops else 0):
-            return Strip.blank(width, self.rich_style)
+            return Strip.blank(width, base)
         if line < self._header:
             text = Text(f"  ↑ {self.earlier:,} earlier items: loading…", end="")
-            style = self.rich_style + self.get_component_rich_style("thread--more")
+            style = base + self.get_component_rich_style("thread--more")
             return Strip(text.render(self.app.console)).adjust_cell_length(width).apply_style(style)
         index = self._at(line)
         lines = self._lines(index)
@@ -518,13 +527,15 @@ class ThreadView(ScrollView, can_focus=True):
         self.painted = True
         offset = line - self._tops[index]
         if offset >= len(lines):
-            return Strip.blank(width, self.rich_style)
-        return lines[offset].crop_extend(0, width, self.rich_style)
+            return Strip.blank(width, base)
+        return lines[offset].crop_extend(0, width, base)
 
     def render_lines(self, crop: Region) -> list[Strip]:
         if self._pending is not None and self._view.height > 0:
             self._scroll_into_view(min(self._pending, len(self._boxes) - 1))
         self._settle()
+        # the widget's style walks up the DOM each time it is asked: once a paint, not once a line
+        self._base_style = self.rich_style
         return super().render_lines(crop)
 
     # --- moving ---------------------------------------------------------------------------------
@@ -536,6 +547,8 @@ class ThreadView(ScrollView, can_focus=True):
             self._pending = index  # laid out yet: done before the first paint (render_lines)
             return
         self._pending = None
+        if self._view.width != self._width:
+            self._fit_width()
         if self._measure(index):
             self._relayout()
         top, height = self._tops[index], self._heights[index]
