@@ -8,6 +8,7 @@ the `imap` marker automatically, so `-m "not postgres"` works.
 
 from __future__ import annotations
 
+import gc
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -52,6 +53,16 @@ _LONG_FIRST = (
     "tests/mail_flow/test_pipe.py",
     "tests/cli/test_admin_cli.py",
 )
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    # A worker's heap is large (SQLAlchemy, pydantic, Textual, every test module) and nearly all of it
+    # lives to the end, yet each full collection walks all of it: 15-18% of a worker's CPU went to them
+    # (tests/services 5.0 of 28 s, tests/tui/test_queue.py 6.5 of 39 s). Freezing what is there after
+    # collection, and a full collection every 50 middle ones instead of 10, cut that to a third (+9 MB).
+    gc.freeze()
+    young, middle, _ = gc.get_threshold()
+    gc.set_threshold(young, middle, 50)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
