@@ -7,29 +7,27 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
-from test_admin_screen import Harness, fill, on_top, open_section, pilot_test, ready, table_rows
+from support.snapshots import Layers
+from test_admin_screen import Harness, filled, on_top, open_section, pilot_test, ready, table_rows
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Static
-from waiting import notified, settled, until
+from waiting import notified, press_on, settled, type_into, until
 
-from tui_helpdesk import db
 from tui_helpdesk.services import kb
 from tui_helpdesk.services.context import Actor, transaction
+from tui_helpdesk.tui.screens.admin import AdminScreen
 from tui_helpdesk.tui.screens.admin_forms import MessageDialog, PathPrompt
 
 
-def _fill(engine: Engine) -> dict[str, Actor]:
-    actors = fill(engine)
+def _edited_article(engine: Engine, actors: dict[str, Actor]) -> None:
     with transaction(engine, actors["root"]) as tx:
         kb.create(tx, "Paper jam", "Open tray 2", "Printers", new_category=True)
         kb.update(tx, "paper-jam", title="Clearing a paper jam")
-    return actors
 
 
 @pytest.fixture
-def desk(sqlite_url: str) -> tuple[Engine, dict[str, Actor]]:
-    engine = db.get_engine(sqlite_url)
-    return engine, _fill(engine)
+def desk(sqlite_url: str, built_once: Layers) -> tuple[Engine, dict[str, Actor]]:
+    return filled(sqlite_url, built_once, ("tui-admin-audit", _edited_article))
 
 
 @pilot_test
@@ -40,15 +38,17 @@ async def test_filter_read_before_after_and_export(desk, tmp_path: Path) -> None
         await ready(pilot)
         await open_section(pilot, "Audit log")
         await until(pilot, lambda: len(table_rows(app)) > 3, "the audit rows")
-        await pilot.press("slash", *"action:kb.article_edited")
+        await press_on(pilot, "#admin-table", "slash")
+        await type_into(pilot, "#admin-filter", "action:kb.article_edited")
         await until(pilot, lambda: [r[2] for r in table_rows(app)] == ["kb.article_edited"], "the one edit")
         assert "title: Paper jam → Clearing a paper jam" in table_rows(app)[0][3]
         app.screen.query_one("#admin-table", DataTable).focus()
-        await pilot.press("enter")
+        await press_on(pilot, "#admin-table", "enter")  # focus() lands a message later: enter must wait
         dialog = await on_top(pilot, MessageDialog)
         shown = "\n".join(str(s.render()) for s in dialog.query(Static))
         assert "title:\nbefore: Paper jam\nafter: Clearing a paper jam" in shown
         await pilot.press("escape")
+        await on_top(pilot, AdminScreen)  # E is the section's key: pressed while the dialog closes, it is lost
 
         await pilot.press("E")
         prompt = await on_top(pilot, PathPrompt)
@@ -61,9 +61,8 @@ async def test_filter_read_before_after_and_export(desk, tmp_path: Path) -> None
     ]
 
 
-def test_snapshot_audit_log_80x24(snap_compare, sqlite_url: str) -> None:
-    engine = db.get_engine(sqlite_url)
-    actors = _fill(engine)
+def test_snapshot_audit_log_80x24(snap_compare, desk: tuple[Engine, dict[str, Actor]]) -> None:
+    engine, actors = desk
 
     async def audit_rows(pilot: Pilot) -> None:
         await ready(pilot)

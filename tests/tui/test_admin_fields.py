@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import Engine
-from test_admin_screen import Harness, fill, on_top, open_section, pilot_test, ready, settle, table_rows
+from support.snapshots import Layers
+from test_admin_screen import Harness, filled, on_top, open_section, pilot_test, ready, settle, table_rows
 from textual.pilot import Pilot
 from textual.widgets import Input, Select, Static
 from waiting import until
@@ -17,9 +18,8 @@ from tui_helpdesk.tui.screens.admin_forms import AdminForm
 
 
 @pytest.fixture
-def desk(sqlite_url: str) -> tuple[Engine, dict[str, Actor]]:
-    engine = db.get_engine(sqlite_url)
-    return engine, fill(engine)
+def desk(sqlite_url: str, built_once: Layers) -> tuple[Engine, dict[str, Actor]]:
+    return filled(sqlite_url, built_once)
 
 
 def _with_fields(engine: Engine, actors: dict[str, Actor]) -> None:
@@ -56,10 +56,8 @@ async def test_admin_defines_a_field_and_a_choice_without_choices_is_refused_und
         assert (row.name, row.choices) == ("kind", ("Retail", "Trade"))
 
 
-def test_snapshot_custom_fields_section(snap_compare, sqlite_url: str) -> None:
-    engine = db.get_engine(sqlite_url)
-    actors = fill(engine)
-    _with_fields(engine, actors)
+def test_snapshot_custom_fields_section(snap_compare, sqlite_url: str, built_once: Layers) -> None:
+    engine, actors = filled(sqlite_url, built_once, ("tui-admin-fields", _with_fields))
 
     async def shown(pilot: Pilot) -> None:
         await ready(pilot)

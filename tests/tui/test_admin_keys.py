@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import Engine, select
+from support.snapshots import Layers
 from test_admin_screen import (
     Harness,
     cursor_to,
-    fill,
+    filled,
     on_top,
     open_section,
     pilot_test,
@@ -27,9 +28,8 @@ from tui_helpdesk.tui.screens.admin_forms import AdminForm, ConfirmDialog, Messa
 
 
 @pytest.fixture
-def desk(sqlite_url: str) -> tuple[Engine, dict[str, Actor]]:
-    engine = db.get_engine(sqlite_url)
-    return engine, fill(engine)
+def desk(sqlite_url: str, built_once: Layers) -> tuple[Engine, dict[str, Actor]]:
+    return filled(sqlite_url, built_once)
 
 
 @pilot_test

@@ -11,10 +11,11 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Engine
+from support.snapshots import Layers
 from textual.app import App
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, OptionList, Select, SelectionList, Static, TextArea
-from waiting import settled, until
+from waiting import on_top, settled, type_into, until
 
 from tui_helpdesk import clock, db
 from tui_helpdesk.config import load_config
@@ -97,10 +98,15 @@ def fill(engine: Engine) -> Actor:
     return root
 
 
+def filled(url: str, built_once: Layers) -> tuple[Engine, Actor]:
+    """fill()'s desk in this test's database, built once per session and copied (tests/support/snapshots.py)."""
+    engine = db.get_engine(url)
+    return engine, built_once(url, "tui-admin-lifecycle", lambda: fill(engine))
+
+
 @pytest.fixture
-def desk(sqlite_url: str) -> tuple[Engine, Actor]:
-    engine = db.get_engine(sqlite_url)
-    return engine, fill(engine)
+def desk(sqlite_url: str, built_once: Layers) -> tuple[Engine, Actor]:
+    return filled(sqlite_url, built_once)
 
 
 async def settle(pilot: Pilot) -> None:
@@ -122,11 +128,6 @@ async def section_shown(pilot: Pilot, title: str) -> None:
 def table_rows(app: App) -> list[list[str]]:
     table = app.screen.query_one("#admin-table", DataTable)
     return [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
-
-
-async def on_top(pilot: Pilot, kind: type) -> Any:
-    await until(pilot, lambda: isinstance(pilot.app.screen, kind), f"a {kind.__name__} on top")
-    return pilot.app.screen
 
 
 async def field_refused(pilot: Pilot, name: str, text: str) -> None:
@@ -206,7 +207,7 @@ async def test_create_a_plan_on_a_schedule_with_a_validation_error_first(desk: t
         await open_section(pilot, "SLA plans")
         await pilot.press("n")
         await on_top(pilot, AdminForm)
-        await pilot.press(*"Gold")
+        await type_into(pilot, "#field-name", "Gold")
         await set_input(pilot, "grace_hours", "0")
         app.screen.query_one("#field-schedule", Select).value = "Office"
         await pilot.press("ctrl+s")
@@ -358,9 +359,8 @@ async def test_auto_close_settings_are_edited_in_place(desk: tuple[Engine, Actor
         assert settings.get(tx.session, "autoclose_chaser_days") == 5
 
 
-def test_snapshot_schedules_80x24(snap_compare: Any, sqlite_url: str) -> None:
-    engine = db.get_engine(sqlite_url)
-    app = Harness(engine, fill(engine))
+def test_snapshot_schedules_80x24(snap_compare: Any, desk: tuple[Engine, Actor]) -> None:
+    app = Harness(*desk)
 
     async def schedules(pilot: Pilot) -> None:
         await open_section(pilot, "Schedules")

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Engine, select
+from support.snapshots import Layers
 from test_admin_lifecycle import (
     cursor_to,
     field_refused,
@@ -50,13 +51,17 @@ class Harness(App[None]):
 
 
 @pytest.fixture
-def desk(sqlite_url: str) -> tuple[Engine, Actor]:
-    clock.set_now("2026-03-02T09:00:00Z")
+def desk(sqlite_url: str, built_once: Layers) -> tuple[Engine, Actor]:
     engine = db.get_engine(sqlite_url)
-    with db.session_scope(engine) as s:
-        setup.create_first_admin(s, "root", "Root Admin", "root@example.com")
-    with db.session_scope(engine) as s:
-        return engine, resolve_actor(s, "root", "tui")
+
+    def root() -> Actor:
+        clock.set_now("2026-03-02T09:00:00Z")
+        with db.session_scope(engine) as s:
+            setup.create_first_admin(s, "root", "Root Admin", "root@example.com")
+        with db.session_scope(engine) as s:
+            return resolve_actor(s, "root", "tui")
+
+    return engine, built_once(sqlite_url, "tui-admin-mail", root)
 
 
 def status_text(app: App) -> str:

@@ -10,11 +10,12 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Engine, select
+from support.snapshots import Layers
 from test_admin_lifecycle import section_shown
 from textual.app import App
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, OptionList, Static
-from waiting import settled, until
+from waiting import on_top, press_on, settled, type_into, until
 
 from tui_helpdesk import clock, db
 from tui_helpdesk.config import load_config
@@ -77,10 +78,22 @@ def fill(engine: Engine) -> dict[str, Actor]:
         return {"root": resolve_actor(s, "root", "tui"), "sam": resolve_actor(s, "sam", "tui")}
 
 
+def filled(
+    url: str, built_once: Layers, more: tuple[str, Callable[[Engine, dict[str, Actor]], None]] | None = None
+) -> tuple[Engine, dict[str, Actor]]:
+    """fill()'s desk in this test's database, built once per session and copied (tests/support/snapshots.py);
+    `more` = (layer name, writes on top of the desk), likewise built once and copied."""
+    engine = db.get_engine(url)
+    actors = built_once(url, "tui-admin-desk", lambda: fill(engine))
+    if more is not None:
+        name, write = more
+        built_once(url, name, lambda: write(engine, actors))
+    return engine, actors
+
+
 @pytest.fixture
-def desk(sqlite_url: str) -> tuple[Engine, dict[str, Actor]]:
-    engine = db.get_engine(sqlite_url)
-    return engine, fill(engine)
+def desk(sqlite_url: str, built_once: Layers) -> tuple[Engine, dict[str, Actor]]:
+    return filled(sqlite_url, built_once)
 
 
 async def settle(pilot: Pilot) -> None:
@@ -125,11 +138,6 @@ async def ready(pilot: Pilot) -> None:
     await section_shown(pilot, SECTIONS[0][0])
 
 
-async def on_top(pilot: Pilot, kind: type) -> Any:
-    await until(pilot, lambda: isinstance(pilot.app.screen, kind), f"a {kind.__name__} on top")
-    return pilot.app.screen
-
-
 def rows_first(app: App) -> list[str]:
     return [r[0] for r in table_rows(app)]
 
@@ -143,7 +151,7 @@ async def test_admin_creates_then_edits_a_department(desk) -> None:
         assert rows_first(app) == ["Billing", "Support", "Support / Tier 2"]
         await pilot.press("n")
         await on_top(pilot, AdminForm)
-        await pilot.press(*"Sales")
+        await type_into(pilot, "#field-name", "Sales")
         await pilot.press("ctrl+s")
         await until(pilot, lambda: "Sales" in rows_first(app), "the new row")
         assert isinstance(app.screen, AdminScreen)
@@ -171,7 +179,7 @@ async def test_a_field_error_shows_beside_the_field_and_keeps_the_form(desk) -> 
         await ready(pilot)
         await pilot.press("n")
         form = await on_top(pilot, AdminForm)
-        await pilot.press(*"billing")
+        await type_into(pilot, "#field-name", "billing")
         await pilot.press("enter")  # Enter in a field saves, like ctrl+s
         error = form.query_one("#error-name", Static)
         await until(
@@ -254,7 +262,8 @@ async def test_filter_narrows_the_rows_and_escape_clears_it(desk) -> None:
     app = Harness(engine, actors["root"])
     async with app.run_test(size=(100, 30)) as pilot:
         await ready(pilot)
-        await pilot.press("slash", *"tier")
+        await press_on(pilot, "#admin-table", "slash")
+        await type_into(pilot, "#admin-filter", "tier")
         await until(pilot, lambda: rows_first(app) == ["Support / Tier 2"], "the narrowed rows")
         await pilot.press("escape")
         await until(pilot, lambda: len(table_rows(app)) == 3, "every row again")
@@ -280,9 +289,8 @@ async def test_a_non_admin_is_refused(desk) -> None:
 # --- how it looks --------------------------------------------------------------------------------------------
 
 
-def _snapshot_app(sqlite_url: str) -> Harness:
-    engine = db.get_engine(sqlite_url)
-    actors = fill(engine)
+def _snapshot_app(sqlite_url: str, built_once: Layers) -> Harness:
+    engine, actors = filled(sqlite_url, built_once)
     return Harness(engine, actors["root"])
 
 
@@ -292,30 +300,31 @@ async def _wait(pilot: Pilot) -> None:
 
 
 @pytest.mark.parametrize("size", [(80, 24), (160, 48)], ids=["80x24", "160x48"])
-def test_snapshot_departments(snap_compare, sqlite_url: str, size: tuple[int, int]) -> None:
-    assert snap_compare(_snapshot_app(sqlite_url), terminal_size=size, run_before=_wait)
+def test_snapshot_departments(snap_compare, sqlite_url: str, built_once: Layers, size: tuple[int, int]) -> None:
+    assert snap_compare(_snapshot_app(sqlite_url, built_once), terminal_size=size, run_before=_wait)
 
 
 @pytest.mark.parametrize("size", [(80, 24), (160, 48)], ids=["80x24", "160x48"])
-def test_snapshot_statuses(snap_compare, sqlite_url: str, size: tuple[int, int]) -> None:
+def test_snapshot_statuses(snap_compare, sqlite_url: str, built_once: Layers, size: tuple[int, int]) -> None:
     async def statuses(pilot: Pilot) -> None:
         await ready(pilot)
         await open_section(pilot, "Statuses")
         await settle(pilot)
 
-    assert snap_compare(_snapshot_app(sqlite_url), terminal_size=size, run_before=statuses)
+    assert snap_compare(_snapshot_app(sqlite_url, built_once), terminal_size=size, run_before=statuses)
 
 
-def test_snapshot_form_with_an_error(snap_compare, sqlite_url: str) -> None:
+def test_snapshot_form_with_an_error(snap_compare, sqlite_url: str, built_once: Layers) -> None:
     async def error(pilot: Pilot) -> None:
         await ready(pilot)
         await pilot.press("n")
         form = await on_top(pilot, AdminForm)
         for field in form.query(Input):
             field.cursor_blink = False
-        await pilot.press(*"support", "enter")
+        await type_into(pilot, "#field-name", "support")
+        await pilot.press("enter")
         error = form.query_one("#error-name", Static)
         await until(pilot, lambda: "already exists" in str(error.render()), "the error")
         await settle(pilot)
 
-    assert snap_compare(_snapshot_app(sqlite_url), terminal_size=(80, 24), run_before=error)
+    assert snap_compare(_snapshot_app(sqlite_url, built_once), terminal_size=(80, 24), run_before=error)

@@ -6,7 +6,8 @@ from __future__ import annotations
 import asyncssh
 import pytest
 from sqlalchemy import Engine, select
-from test_admin_screen import Harness, cursor_to, fill, on_top, open_section, pilot_test, ready, rows_first
+from support.snapshots import Layers
+from test_admin_screen import Harness, cursor_to, filled, on_top, open_section, pilot_test, ready, rows_first
 from textual.events import Mount
 from textual.widgets import DataTable, Input, Select
 from waiting import until
@@ -24,9 +25,8 @@ def _public(comment: str) -> str:
 
 
 @pytest.fixture
-def desk(sqlite_url: str) -> tuple[Engine, dict[str, Actor]]:
-    engine = db.get_engine(sqlite_url)
-    return engine, fill(engine)
+def desk(sqlite_url: str, built_once: Layers) -> tuple[Engine, dict[str, Actor]]:
+    return filled(sqlite_url, built_once)
 
 
 class OwnSettings(Harness):

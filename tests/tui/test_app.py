@@ -7,7 +7,7 @@ from pathlib import Path
 import test_queue_fixtures
 from sqlalchemy import func, select
 from test_queue_fixtures import Desk, listed, pilot_test
-from waiting import settled, until
+from waiting import on_top, settled, type_into, until
 
 from tui_helpdesk import db
 from tui_helpdesk.config import Config
@@ -40,8 +40,11 @@ async def test_first_run_creates_the_admin_and_opens_the_queue(sqlite_url: str) 
     app = HelpdeskApp(cfg, engine, None, username=username, problem=problem, poll_interval=0)
     async with app.run_test(size=(80, 24)) as pilot:
         await until(pilot, lambda: app.screen.id == "setup", "the setup screen")
-        await pilot.press(*"Ada Lovelace", "tab", *"ada@example.com", "enter")
-        await until(pilot, lambda: isinstance(app.screen, QueueScreen), "the queue after setup")
+        await type_into(pilot, "#setup-name", "Ada Lovelace")
+        await pilot.press("tab")
+        await type_into(pilot, "#setup-email", "ada@example.com")  # once tab moved the focus there
+        await pilot.press("enter")
+        await on_top(pilot, QueueScreen, "the queue after setup")
         assert app.ctx is not None and app.ctx.actor.username == "ada" and app.ctx.actor.is_admin
     with session_scope(engine, write=False) as s:
         assert s.execute(select(func.count()).select_from(Agent)).scalar() == 1
@@ -81,14 +84,14 @@ async def test_help_lists_the_screens_bindings_and_searches(desk: Desk) -> None:
     async with app.run_test(size=(100, 30)) as pilot:
         await listed(pilot)
         await pilot.press("question_mark")
-        await until(pilot, lambda: isinstance(app.screen, HelpScreen), "the help screen")
+        await on_top(pilot, HelpScreen, "the help screen")
         rows = {r.description: r.keys for r in app.screen.rows}
         assert rows["Assign"] == "a" and rows["Resolve"] == "x" and rows["Filter"] == "/"
         assert set(rows["Down"].split(" / ")) == {"j", "down"} and "q" in rows["Quit"].split(" / ")
-        await pilot.press(*"resol")
+        await type_into(pilot, "#help-search", "resol")
         await until(pilot, lambda: app.screen.query_one("#help-list").option_count == 1, "one match")
         await pilot.press("escape")
-        await until(pilot, lambda: isinstance(app.screen, QueueScreen), "back on the queue")
+        await on_top(pilot, QueueScreen, "back on the queue")
 
 
 @pilot_test
@@ -121,7 +124,7 @@ async def test_ctrl_q_quits_from_anywhere(desk: Desk) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         await listed(pilot)
         await pilot.press("question_mark")
-        await until(pilot, lambda: isinstance(app.screen, HelpScreen), "the help screen")
+        await on_top(pilot, HelpScreen, "the help screen")
         await pilot.press("ctrl+q")
         await until(pilot, lambda: not app.is_running, "the app to quit")
     assert not app.is_running
@@ -149,17 +152,17 @@ async def test_a_plain_agent_makes_their_own_key_on_their_settings_screen(desk: 
     async with app.run_test(size=(120, 34)) as pilot:
         await listed(pilot)
         await pilot.press("f4")
-        await until(pilot, lambda: isinstance(app.screen, AdminScreen), "the settings screen")
+        await on_top(pilot, AdminScreen, "the settings screen")
         assert [s.title for s in app.screen.sections] == ["API keys", "SSH keys"]
         await until(pilot, lambda: isinstance(app.focused, DataTable), "the keys table")
         assert key_names() == []  # root's key is not listed to sam
         await pilot.press("n")
-        await until(pilot, lambda: isinstance(app.screen, AdminForm), "the new key form")
+        await on_top(pilot, AdminForm, "the new key form")
         form = app.screen
         form.query_one("#field-username", Select).value = desk.sam.agent_id
         form.query_one("#field-name", Input).value = "my laptop"
         await pilot.press("ctrl+s")
-        await until(pilot, lambda: isinstance(app.screen, MessageDialog), "the key, shown once")
+        await on_top(pilot, MessageDialog, "the key, shown once")
         shown = "\n".join(str(s.render()) for s in app.screen.query(Static))
         key = next(word for word in shown.split() if word.startswith("hd_"))
         assert api_keys.authenticate(desk.engine, key).username == "sam"

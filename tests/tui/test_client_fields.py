@@ -6,24 +6,27 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from support.snapshots import Layers
 from test_contact_view import loaded, page_text
-from test_ticket_screen import Data, Harness, answer, build, opened, pick, pilot_test
+from test_ticket_screen import Data, Harness, answer, built, opened, pick, pilot_test
 from waiting import until
 
-from tui_helpdesk import clock, db
+from tui_helpdesk import clock
 from tui_helpdesk.services import assets, custom_fields
 from tui_helpdesk.services.context import transaction
 
 
 @pytest.fixture
-def data(sqlite_url: str, tmp_path: Path) -> Data:
-    d = build(db.get_engine(sqlite_url), tmp_path / "data")
+def data(sqlite_url: str, tmp_path: Path, built_once: Layers) -> Data:
+    return built(sqlite_url, tmp_path / "data", built_once, ("tui-client-fields", _fields))
+
+
+def _fields(d: Data) -> None:
     with transaction(d.engine, d.admin) as tx:
         custom_fields.create_field(tx, name="vip", label="VIP", type="checkbox", target="contact")
         custom_fields.create_field(tx, name="contract", label="Contract", type="choice", choices="Gold, Silver",
                                    target="organization")
         assets.add_asset(tx, "Acme Corp", name="Firewall", type="appliance", serial="FW-1")
-    return d
 
 
 @pytest.fixture(autouse=True)

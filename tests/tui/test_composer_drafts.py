@@ -4,11 +4,11 @@ leaving the ticket and quitting the app, listed with `:drafts` (issue 12, item 2
 from __future__ import annotations
 
 import test_queue_fixtures
-from test_queue_fixtures import Desk, listed
+from test_queue_fixtures import Desk, command, listed
 from test_ticket_screen import Data, Harness, on_top, opened, pilot_test, said
 from test_ticket_screen import data as data  # noqa: F401 - the fixture
 from textual.widgets import OptionList, TextArea
-from waiting import until
+from waiting import type_into, until
 
 from tui_helpdesk.services import drafts
 from tui_helpdesk.services.context import reading, transaction
@@ -46,7 +46,8 @@ async def _composer_leaves_the_thread_in_view(data: Data, size: tuple[int, int],
         selected = thread.selected
         top = thread._tops[selected] - round(thread.scroll_y)
         assert 0 <= top < thread.region.height
-        await pilot.press(*"ok", "ctrl+t")  # the preview still works, in the box
+        await type_into(pilot, "#composer-body", "ok")
+        await pilot.press("ctrl+t")  # the preview still works, in the box
         await until(pilot, lambda: composer.query_one("#composer-preview").display, "the preview")
         await pilot.press("alt+up")  # walk the thread behind while writing
         await until(pilot, lambda: thread.selected < selected, "the previous entry selected")
@@ -81,7 +82,7 @@ async def test_a_draft_survives_leaving_the_ticket_and_quitting_the_app(data: Da
         composer = await on_top(pilot, ComposerScreen)
         body = composer.query_one("#composer-body", TextArea)
         await until(pilot, lambda: body.text == "half written", "the draft restored")
-        await pilot.press(*", and more")
+        await type_into(pilot, body, ", and more")
         app.exit()  # quitting with the composer open, before the pause that keeps it
     assert kept(data) == {"reply": "half written, and more"}
     app = Harness(data, data.vpn)
@@ -104,7 +105,7 @@ async def test_drafts_command_lists_the_drafts_opens_one_and_discards_another(de
     app = desk.app()
     async with app.run_test(size=(120, 36)) as pilot:
         await listed(pilot)
-        await pilot.press("colon", *"drafts", "enter")
+        await command(pilot, "drafts")
         screen = await on_top(pilot, DraftsScreen)
         await until(pilot, lambda: len(screen.rows) == 2, "both drafts listed")
         assert [(d.number, d.kind) for d in screen.rows] == [(second, "note"), (first, "reply")]

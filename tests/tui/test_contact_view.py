@@ -6,12 +6,13 @@ from pathlib import Path
 
 import pytest
 from rich.console import Console
-from test_ticket_screen import Data, Harness, answer, build, on_top, opened, pick, pilot_test
+from support.snapshots import Layers
+from test_ticket_screen import Data, Harness, answer, built, on_top, opened, pick, pilot_test
 from textual.pilot import Pilot
 from textual.widgets import DataTable
 from waiting import settled, until
 
-from tui_helpdesk import clock, db
+from tui_helpdesk import clock
 from tui_helpdesk.db import session_scope
 from tui_helpdesk.models import Contact
 from tui_helpdesk.services import tickets
@@ -22,13 +23,15 @@ from tui_helpdesk.tui.screens.ticket import TicketScreen
 
 
 @pytest.fixture
-def data(sqlite_url: str, tmp_path: Path) -> Data:
-    d = build(db.get_engine(sqlite_url), tmp_path / "data")
+def data(sqlite_url: str, tmp_path: Path, built_once: Layers) -> Data:
+    return built(sqlite_url, tmp_path / "data", built_once, ("tui-contact-view", _older_ticket))
+
+
+def _older_ticket(d: Data) -> None:
     with transaction(d.engine, d.admin) as tx:  # an older, finished ticket of Alice's
         old = tickets.create(tx, subject="Password reset", department="Support",
                              contact_email="alice@acme.com", body="Locked out.")
         tickets.resolve(tx, old.number, "reset")
-    return d
 
 
 @pytest.fixture(autouse=True)

@@ -5,13 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from test_ticket_screen import Data, Harness, build, on_top, opened
+from support.snapshots import Layers
+from test_ticket_screen import Data, Harness, built, on_top, opened
 from textual.app import App
 from textual.pilot import Pilot
 from textual.widgets import Input, Static, TextArea
-from waiting import settled, until
+from waiting import settled, type_into, until
 
-from tui_helpdesk import clock, db
+from tui_helpdesk import clock
 from tui_helpdesk.services import kb, settings
 from tui_helpdesk.services.context import transaction
 from tui_helpdesk.tui.context import AppContext
@@ -20,16 +21,19 @@ from tui_helpdesk.tui.widgets.composer import ComposerScreen
 
 
 @pytest.fixture
-def desk(sqlite_url: str, tmp_path: Path) -> Data:
-    data = build(db.get_engine(sqlite_url), tmp_path / "data")
+def desk(sqlite_url: str, tmp_path: Path, built_once: Layers) -> Data:
+    data = built(sqlite_url, tmp_path / "data", built_once, ("tui-kb-picker", _articles))
+    clock.set_now("2026-03-02T09:45:00Z")
+    yield data
+    clock.set_now(None)
+
+
+def _articles(data: Data) -> None:
     with transaction(data.engine, data.admin) as tx:
         kb.create(tx, "Clearing a paper jam", "Open **tray 2** and pull gently.", "Printers", published=True,
                   new_category=True)
         kb.create(tx, "VPN on hotel wifi", "Use the backup gateway.", "Network", new_category=True)
         settings.put(tx.session, "kb_public_url", "https://help.example.com")
-    clock.set_now("2026-03-02T09:45:00Z")
-    yield data
-    clock.set_now(None)
 
 
 async def _picker(pilot: Pilot, words: str) -> KbPickerScreen:
@@ -38,7 +42,7 @@ async def _picker(pilot: Pilot, words: str) -> KbPickerScreen:
     await on_top(pilot, ComposerScreen)
     await pilot.press("ctrl+k")
     picker = await on_top(pilot, KbPickerScreen)
-    await pilot.press(*words)
+    await type_into(pilot, "#kb-picker-input", words)
     await until(pilot, lambda: len(picker.rows) == 1 and picker.rows[0].title in str(
         picker.query_one("#kb-picker-article", Static).render()), "one article found and previewed")
     return picker
@@ -58,7 +62,7 @@ def test_enter_inserts_the_text_and_ctrl_l_the_public_link(desk: Data) -> None:
 
             await pilot.press("ctrl+k")
             picker = await on_top(pilot, KbPickerScreen)
-            await pilot.press(*"hotel")
+            await type_into(pilot, "#kb-picker-input", "hotel")
             await until(pilot, lambda: [r.title for r in picker.rows] == ["VPN on hotel wifi"], "the internal one")
             await pilot.press("ctrl+l")  # internal: no public link, the picker says why and stays
             await until(pilot, lambda: "publish it" in str(picker.query_one("#kb-picker-msg", Static).render()))

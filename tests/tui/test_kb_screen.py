@@ -7,7 +7,7 @@ import test_queue_fixtures
 from test_queue_fixtures import Desk, listed, pilot_test
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Static, TextArea
-from waiting import notified, settled, until
+from waiting import notified, on_top, settled, type_into, until
 
 from tui_helpdesk.services import kb
 from tui_helpdesk.services.context import transaction
@@ -40,8 +40,7 @@ def _reader(screen: KbScreen) -> str:
 async def _opened(pilot: Pilot) -> KbScreen:
     await listed(pilot)
     await pilot.press("f5")
-    await until(pilot, lambda: isinstance(pilot.app.screen, KbScreen), "the knowledge base")
-    screen = pilot.app.screen
+    screen = await on_top(pilot, KbScreen)
     await until(pilot, lambda: screen.current is not None and _titles(screen), "the articles and the first one")
     return screen
 
@@ -54,13 +53,14 @@ async def test_search_read_edit_and_publish(desk: Desk) -> None:
         screen = await _opened(pilot)
         assert sorted(_titles(screen)) == ["Clearing a paper jam", "VPN on hotel wifi"]
 
-        await pilot.press("slash", *"tray")
+        await pilot.press("slash")
+        await type_into(pilot, "#kb-search", "tray")
         await until(pilot, lambda: _titles(screen) == ["Clearing a paper jam"], "the search to narrow")
         await until(pilot, lambda: "Open tray 2" in _reader(screen), "the article rendered")
         await pilot.press("enter")  # back to the list
         await until(pilot, lambda: isinstance(app.focused, DataTable), "the list to take the keys")
         await pilot.press("e")
-        editor = await _on_top(pilot, KbEditorScreen)
+        editor = await on_top(pilot, KbEditorScreen)
         editor.query_one("#kb-editor-title", Input).value = " "
         editor.query_one("#kb-editor-tags", Input).value = "printer, tray"
         await pilot.press("ctrl+s")
@@ -91,11 +91,6 @@ async def test_a_plain_agent_reads_and_is_told_why_not_to_write(desk: Desk) -> N
         await pilot.press("n")
         await until(pilot, lambda: notified(app, "kb.edit"), "the refusal")
         assert not isinstance(app.screen, KbEditorScreen)
-
-
-async def _on_top(pilot: Pilot, kind: type) -> object:
-    await until(pilot, lambda: isinstance(pilot.app.screen, kind), f"a {kind.__name__} on top")
-    return pilot.app.screen
 
 
 def test_kb_screen_80x24(desk: Desk, snap_compare) -> None:

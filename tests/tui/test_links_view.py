@@ -5,11 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from test_ticket_screen import Data, Harness, _header, build, on_top, opened, pilot_test
+from support.snapshots import Layers
+from test_ticket_screen import Data, Harness, _header, built, on_top, opened, pilot_test
 from textual.pilot import Pilot
 from waiting import notified, settled, until
 
-from tui_helpdesk import clock, db
+from tui_helpdesk import clock
 from tui_helpdesk.services import links, tickets
 from tui_helpdesk.services.context import reading, transaction
 from tui_helpdesk.tui.screens.ticket import TicketScreen
@@ -18,13 +19,15 @@ from tui_helpdesk.tui.widgets.pickers import ConfirmScreen
 
 
 @pytest.fixture
-def data(sqlite_url: str, tmp_path: Path) -> Data:
-    d = build(db.get_engine(sqlite_url), tmp_path / "data")
+def data(sqlite_url: str, tmp_path: Path, built_once: Layers) -> Data:
+    return built(sqlite_url, tmp_path / "data", built_once, ("tui-links-view", _links))
+
+
+def _links(d: Data) -> None:
     with transaction(d.engine, d.admin) as tx:
         links.link(tx, "TCK-1000", "TCK-1001", "parent_of")
         links.link(tx, "TCK-1000", "TCK-1002", "parent_of")
         tickets.resolve(tx, "TCK-1002", "done")
-    return d
 
 
 @pytest.fixture(autouse=True)

@@ -7,13 +7,14 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
-from test_ticket_screen import Data, build, on_top, pilot_test
+from support.snapshots import Layers
+from test_ticket_screen import Data, built, on_top, pilot_test
 from textual.app import App
 from textual.pilot import Pilot
 from textual.widgets import Checkbox, Input, OptionList, Select, TextArea
-from waiting import settled, until
+from waiting import keys_typed, settled, until
 
-from tui_helpdesk import clock, db
+from tui_helpdesk import clock
 from tui_helpdesk.db import session_scope
 from tui_helpdesk.models import Attachment, Contact, Department, OutboundMessage, Ticket
 from tui_helpdesk.tui.app import HelpdeskApp
@@ -23,8 +24,8 @@ from tui_helpdesk.tui.screens.ticket import TicketScreen
 
 
 @pytest.fixture
-def data(sqlite_url: str, tmp_path: Path) -> Data:
-    return build(db.get_engine(sqlite_url), tmp_path / "data")
+def data(sqlite_url: str, tmp_path: Path, built_once: Layers) -> Data:
+    return built(sqlite_url, tmp_path / "data", built_once)
 
 
 @pytest.fixture(autouse=True)
@@ -86,7 +87,7 @@ async def test_N_in_the_queue_creates_for_a_searched_contact_and_opens_it(data: 
         await until(pilot, lambda: type(app.screen).__name__ == "QueueScreen", "the queue")
         await pilot.press("N")
         form = await form_ready(pilot)
-        await pilot.press(*"alic")
+        await keys_typed(pilot, "#nt-requester", "alic")
         matches = form.query_one("#nt-matches", OptionList)
         await until(pilot, lambda: matches.display and matches.option_count == 1, "Alice offered")
         await pilot.press("enter")
@@ -182,7 +183,7 @@ async def test_escape_asks_before_discarding_what_was_typed(data: Data) -> None:
     async with app.run_test(size=(120, 36)) as pilot:
         form = await form_ready(pilot)
         form.query_one("#nt-subject").focus()
-        await pilot.press(*"Half")
+        await keys_typed(pilot, "#nt-subject", "Half")
         await pilot.press("escape")
         await on_top(pilot, ConfirmScreen)
         await pilot.press("n")
@@ -197,7 +198,7 @@ async def test_escape_asks_before_discarding_what_was_typed(data: Data) -> None:
 def test_new_ticket_form_80x24(data: Data, snap_compare) -> None:
     async def ready(pilot: Pilot) -> None:
         form = await form_ready(pilot)
-        await pilot.press(*"alic")
+        await keys_typed(pilot, "#nt-requester", "alic")
         matches = form.query_one("#nt-matches", OptionList)
         await until(pilot, lambda: matches.display and matches.option_count == 1, "Alice offered")
         await settled(pilot)

@@ -5,27 +5,30 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from support.snapshots import Layers
 from test_new_ticket import FormHarness, dept_id, error_of, form_ready, tickets_titled, type_into
-from test_ticket_screen import Data, build, pilot_test
+from test_ticket_screen import Data, built, pilot_test
 from textual.pilot import Pilot
 from textual.widgets import Select
 from waiting import settled, until
 
-from tui_helpdesk import clock, db
+from tui_helpdesk import clock
 from tui_helpdesk.services import custom_fields
 from tui_helpdesk.services.admin import create_topic
 from tui_helpdesk.services.context import transaction
 
 
 @pytest.fixture
-def data(sqlite_url: str, tmp_path: Path) -> Data:
-    built = build(db.get_engine(sqlite_url), tmp_path / "data")
-    with transaction(built.engine, built.admin) as tx:
+def data(sqlite_url: str, tmp_path: Path, built_once: Layers) -> Data:
+    return built(sqlite_url, tmp_path / "data", built_once, ("tui-new-ticket-fields", _fields))
+
+
+def _fields(d: Data) -> None:
+    with transaction(d.engine, d.admin) as tx:
         create_topic(tx, name="Invoices", department="Billing")
         custom_fields.create_field(tx, name="po", label="PO number", type="number")
         custom_fields.create_field(tx, name="contract", label="Contract", type="choice", choices="Gold, Silver",
                                    departments=["Billing"], required_at_create=True)
-    return built
 
 
 @pytest.fixture(autouse=True)

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 import test_queue_fixtures
 from rich.console import Console
-from test_queue_fixtures import NOW, Desk, listed, pilot_test, settle
-from waiting import notifications, notified, until
+from test_queue_fixtures import NOW, Desk, command, listed, pilot_test, settle
+from waiting import focused, notifications, notified, on_top, press_on, type_into, until
 
 from tui_helpdesk import clock
 from tui_helpdesk.services import presence, tickets, views
@@ -115,12 +115,14 @@ async def test_filter_line_narrows_and_escape_clears(desk: Desk) -> None:
     app = desk.app()
     async with app.run_test(size=SIZE) as pilot:
         await listed(pilot)
-        await pilot.press("slash", *"prio:high", "enter")
+        await command(pilot, "prio:high", "slash")
         high = [n for i, n in enumerate(desk.numbers) if i % 4 == 1]
         await shows(pilot, lambda t: {r.number for r in t.loaded_rows()} == set(high), "the High tickets")
         assert lst(app).total == len(high)
         assert "/prio:high" in status_text(app)
-        await pilot.press("slash", "escape")
+        await press_on(pilot, lst(app), "slash")
+        await focused(pilot, "#fl-input")
+        await pilot.press("escape")
         await shows(pilot, lambda t: t.total == 24, "every open ticket again")
 
 
@@ -129,7 +131,7 @@ async def test_filter_error_is_shown_beside_the_line(desk: Desk) -> None:
     app = desk.app()
     async with app.run_test(size=SIZE) as pilot:
         await listed(pilot)
-        await pilot.press("slash", *"prio:nosuch", "enter")
+        await command(pilot, "prio:nosuch", "slash")
         await until(
             pilot,
             lambda: "no priority called 'nosuch'" in str(app.screen.query_one("#fl-error").render()),
@@ -143,14 +145,20 @@ async def test_filter_completion_of_fields_and_values(desk: Desk) -> None:
     app = desk.app()
     async with app.run_test(size=SIZE) as pilot:
         await listed(pilot)
-        await pilot.press("slash", "p", "r")
-        field = app.screen.query_one("#fl-input")
+        await press_on(pilot, lst(app), "slash")
+        field = await type_into(pilot, "#fl-input", "pr")
         hint = app.screen.query_one("#fl-hint")
-        await until(pilot, lambda: "prio:" in str(hint.render()), "the field completion")
+        line = app.screen.query_one("#filter-line")
+        # the completion of "pr", not the one of "p" still shown (tab would then make "prio:r")
+        await until(
+            pilot, lambda: "prio:" in str(hint.render()) and line.candidates.end == 2, "the field completion"
+        )
         await pilot.press("tab")
         await until(pilot, lambda: field.value == "prio:", "the completed field")
-        await pilot.press("u")
-        await until(pilot, lambda: "Urgent" in str(hint.render()), "the value completion")
+        await type_into(pilot, field, "u")
+        await until(
+            pilot, lambda: "Urgent" in str(hint.render()) and line.candidates.end == 6, "the value completion"
+        )
         await pilot.press("tab")
         await until(pilot, lambda: field.value.startswith("prio:Urgent"), "the completed value")
 
@@ -164,7 +172,7 @@ async def test_sort_key_cycles_the_order(desk: Desk) -> None:
         await until(pilot, lambda: queue(app).sort == "newest", "sort newest")
         await pilot.press("o")  # -> oldest
         await shows(pilot, lambda t: t.current_row and t.current_row.number == desk.numbers[0], "the oldest")
-        await pilot.press("colon", *"sort priority", "enter")
+        await command(pilot, "sort priority")
         await shows(pilot, lambda t: t.current_row and t.current_row.priority_name == "Urgent", "urgent first")
 
 
@@ -195,9 +203,10 @@ async def test_bulk_assign_states_the_count_and_assigns(desk: Desk) -> None:
         await pilot.press("v", "v")
         assert len(t.marked) == 2 and "2 marked" in status_text(app)
         await pilot.press("a")
-        await until(pilot, lambda: isinstance(app.screen, PickScreen), "the agent picker")
-        await pilot.press(*"sam", "enter")
-        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the confirmation")
+        await on_top(pilot, PickScreen)
+        await type_into(pilot, "#pick-input", "sam")
+        await pilot.press("enter")
+        await on_top(pilot, ConfirmScreen, "the confirmation")
         assert app.screen.question == "Assign 2 tickets to sam?"
         await pilot.press("y")
         await until(pilot, lambda: notified(app, "Assigned 2 tickets"), "the bulk result")
@@ -213,14 +222,14 @@ async def test_declining_the_confirmation_changes_nothing(desk: Desk) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await listed(pilot)
         await pilot.press("x")
-        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the confirmation")
+        await on_top(pilot, ConfirmScreen, "the confirmation")
         assert app.screen.question == f"Resolve {desk.numbers[-1]}?"
         await pilot.press("n")
-        await until(pilot, lambda: isinstance(app.screen, QueueScreen), "back on the queue")
+        await on_top(pilot, QueueScreen, "back on the queue")
         await settle(pilot)
         assert desk.detail(desk.numbers[-1]).state == "new"
         await pilot.press("x")
-        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the confirmation")
+        await on_top(pilot, ConfirmScreen, "the confirmation")
         await pilot.press("y")
         await shows(pilot, lambda t: t.total == 23, "the resolved ticket gone from the Open view")
         assert desk.detail(desk.numbers[-1]).state == "resolved"
@@ -241,9 +250,10 @@ async def test_mark_all_range_and_status(desk: Desk) -> None:
         await pilot.press("shift+down", "shift+down")
         assert len(t.marked) == 3
         await pilot.press("s")
-        await until(pilot, lambda: isinstance(app.screen, PickScreen), "the status picker")
-        await pilot.press(*"Pend", "enter")
-        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the confirmation")
+        await on_top(pilot, PickScreen)
+        await type_into(pilot, "#pick-input", "Pend")
+        await pilot.press("enter")
+        await on_top(pilot, ConfirmScreen, "the confirmation")
         assert app.screen.question == "Set 3 tickets to Pending?"
         await pilot.press("y")
         await until(pilot, lambda: notified(app, "Set to Pending: 3 tickets"), "the bulk result")
@@ -283,15 +293,15 @@ async def test_assign_to_me_on_marked_tickets_asks_and_declining_changes_nothing
         marked = [r.number for r in t.marked.values()]
         assert len(marked) == 2
         await pilot.press("A")
-        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the confirmation")
+        await on_top(pilot, ConfirmScreen, "the confirmation")
         assert app.screen.question == "Assign 2 tickets to you?"
         await pilot.press("n")
-        await until(pilot, lambda: isinstance(app.screen, QueueScreen), "back on the queue")
+        await on_top(pilot, QueueScreen, "back on the queue")
         await settle(pilot)
         assert [desk.detail(n).assignee_username for n in marked] == ["", ""]
         assert len(t.marked) == 2  # still marked: the agent may choose another action
         await pilot.press("A")
-        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the confirmation")
+        await on_top(pilot, ConfirmScreen, "the confirmation")
         await pilot.press("y")
         await until(pilot, lambda: notified(app, "Assigned 2 tickets"), "the assignment")
         assert [desk.detail(n).assignee_username for n in marked] == ["sam", "sam"]
@@ -357,9 +367,9 @@ async def test_save_view_and_open_it(desk: Desk) -> None:
     app = desk.app()
     async with app.run_test(size=SIZE) as pilot:
         await listed(pilot)
-        await pilot.press("slash", *"prio:urgent", "enter")
+        await command(pilot, "prio:urgent", "slash")
         await shows(pilot, lambda t: t.total == 6, "the urgent tickets")
-        await pilot.press("colon", *"save Urgent ones", "enter")
+        await command(pilot, "save Urgent ones")
         q = queue(app)
         await until(
             pilot,
@@ -378,7 +388,7 @@ async def test_share_view_is_refused_for_an_agent(desk: Desk) -> None:
     app = desk.app(desk.sam)
     async with app.run_test(size=SIZE) as pilot:
         await listed(pilot)
-        await pilot.press("colon", *"share Team view", "enter")
+        await command(pilot, "share Team view")
         await until(pilot, lambda: notified(app, "not an admin"), "the refusal")
         with reading(desk.engine, desk.sam) as tx:
             assert views.list_views(tx) == []
@@ -394,7 +404,7 @@ async def test_export_writes_the_view_as_csv(
     app = desk.app()
     async with app.run_test(size=SIZE) as pilot:
         await listed(pilot)
-        await pilot.press("colon", *"export queue.csv number,priority,subject", "enter")
+        await command(pilot, "export queue.csv number,priority,subject")
         await until(pilot, lambda: notified(app, "Exported 24 tickets"), "the export to finish")
     with target.open() as fh:
         rows = list(csv.reader(fh))
@@ -411,7 +421,7 @@ async def test_export_to_a_missing_directory_is_refused_and_creates_nothing(
     app = desk.app()
     async with app.run_test(size=SIZE) as pilot:
         await listed(pilot)
-        await pilot.press("colon", *"export no/such/x.csv", "enter")
+        await command(pilot, "export no/such/x.csv")
         await until(pilot, lambda: notified(app, "Export refused"), "the refusal")
         (message,) = [n for n in notifications(app) if "Export refused" in n]
         assert "the directory no/such does not exist" in message
@@ -431,7 +441,7 @@ async def test_columns_command_and_untrusted_subjects(desk: Desk) -> None:
     app = desk.app()
     async with app.run_test(size=SIZE) as pilot:
         await listed(pilot)
-        await pilot.press("colon", *"columns number,subject,priority", "enter")
+        await command(pilot, "columns number,subject,priority")
         await until(pilot, lambda: "Status" not in lst(app).render_line(0).text, "the new columns")
         header = lst(app).render_line(0).text
         assert "Subject" in header and "Prio" in header
@@ -448,7 +458,7 @@ async def test_jump_to_a_ticket_by_number(desk: Desk) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await listed(pilot)
         number = desk.numbers[3]
-        await pilot.press("colon", *number, "enter")
+        await command(pilot, number)
         await until(
             pilot,
             lambda: isinstance(app.screen, TicketScreen) and app.screen.detail is not None,
@@ -496,7 +506,7 @@ async def test_a_bulk_action_skips_a_ticket_changed_since_the_queue_showed_it(de
         with transaction(desk.engine, desk.admin) as tx:
             tickets.set_tags(tx, marked[1], ["changed"])  # root changes one behind sam's back
         await pilot.press("A")
-        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the confirmation")
+        await on_top(pilot, ConfirmScreen, "the confirmation")
         await pilot.press("y")
         await until(pilot, lambda: notified(app, "Assigned 2 tickets; skipped 1"), "the bulk result")
         assert notified(app, f"{marked[1]} changed by root at 10:42")
@@ -512,9 +522,9 @@ async def test_closing_from_the_queue_focuses_no_and_enter_declines(desk: Desk) 
         number = t.current_row.number
         await pilot.press("v", "v")
         await pilot.press("C")
-        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the confirmation")
+        await on_top(pilot, ConfirmScreen, "the confirmation")
         assert app.screen.focused is not None and app.screen.focused.id == "no"
         await pilot.press("enter")
-        await until(pilot, lambda: isinstance(app.screen, QueueScreen), "back on the queue")
+        await on_top(pilot, QueueScreen, "back on the queue")
         await settle(pilot)
         assert desk.detail(number).state != "closed"

@@ -5,7 +5,7 @@ views with unseen tickets until they are opened. Toasts do not repeat the status
 from __future__ import annotations
 
 import test_queue_fixtures
-from test_queue_fixtures import Desk, listed, pilot_test
+from test_queue_fixtures import Desk, command, listed, pilot_test
 from waiting import notified, settled, until
 
 from tui_helpdesk.models import Contact
@@ -57,7 +57,7 @@ async def test_a_reply_on_my_ticket_rings_the_bell_when_turned_on(desk: Desk) ->
         q = app.screen
         app.bell = lambda: bells.append(1)  # type: ignore[method-assign]
         await until(pilot, lambda: q._arrival_marks is not None and app.last_counter is not None, "watching")
-        await pilot.press("colon", *"bell on", "enter")
+        await command(pilot, "bell on")
         await until(pilot, lambda: q.bell_on, "the bell turned on")
         with reading(desk.engine, desk.admin) as tx:
             assert agent_prefs.get(tx, "bell") is True  # kept for this agent

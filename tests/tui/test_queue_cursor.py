@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 import test_queue_fixtures
 from test_queue_fixtures import Desk, listed, pilot_test, settle
-from waiting import until
+from waiting import on_top, until
 
 from tui_helpdesk.tui.screens.queue_dialogs import ConfirmScreen
 from tui_helpdesk.tui.screens.ticket import TicketScreen
@@ -63,7 +63,7 @@ async def test_the_highlight_follows_the_cursor_and_enter_and_x_act_on_it(desk: 
             await _agrees(pilot, t, preview)
         number = t.current_row.number
         await pilot.press("x")
-        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the confirmation")
+        await on_top(pilot, ConfirmScreen, "the confirmation")
         assert app.screen.question == f"Resolve {number}?"
         await pilot.press("n")
         await until(pilot, lambda: app.screen.id == "queue", "back on the queue")

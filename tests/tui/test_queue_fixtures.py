@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, select
 from support.snapshots import Layers
-from waiting import settled, until
+from waiting import focused, press_on, settled, type_into, until
 
 from tui_helpdesk import clock, db
 from tui_helpdesk.config import Config
@@ -141,7 +141,17 @@ async def listed(pilot: Any) -> Any:
         return t.total_known and (t.total == 0 or t.current_row is not None)
 
     await until(pilot, ready, "the queue to show its tickets")
-    return pilot.app.screen.query_one("#tickets")
+    # the list's keys (j, v, G, :) go to the list only once it has the focus: it takes it after the
+    # first layout, and at 80 columns the sidebar, focused first, folds only then
+    return await focused(pilot, "#tickets", "the queue's list to take the keys")
+
+
+async def command(pilot: Any, text: str, line: str = "colon") -> None:
+    """`:text` Enter on the queue (`line="slash"`: the filter line), as an agent types it: the line opens
+    from the list, and the text goes in once the line has the keys (typed at once, see type_into)."""
+    await press_on(pilot, "#tickets", line)
+    await type_into(pilot, "#fl-input", text)
+    await pilot.press("enter")
 
 
 def pilot_test(fn: Callable[..., Coroutine[Any, Any, None]]) -> Callable[..., None]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import test_queue_fixtures
 from sqlalchemy import update
-from test_queue_fixtures import Desk, listed, pilot_test
+from test_queue_fixtures import Desk, command, listed, pilot_test
 from waiting import until
 
 from tui_helpdesk.db import session_scope
@@ -83,8 +83,8 @@ async def test_a_view_sorted_by_due_shows_due_and_each_view_gets_its_columns_and
         # the Open view: columns and sort changed, then away and back
         q.choose_view("builtin:open")
         await until(pilot, lambda: q.sort == "updated" and "Status" in header(app), "the Open view's defaults")
-        await pilot.press("colon", *"columns number,subject,organization", "enter")
-        await pilot.press("colon", *"sort oldest", "enter")
+        await command(pilot, "columns number,subject,organization")
+        await command(pilot, "sort oldest")
         # (the desk's tickets have no organization: the column is at its narrowest, titled Org)
         await until(pilot, lambda: "Org" in header(app) and q.sort == "oldest", "the agent's choice")
         q.choose_view("builtin:overdue")
@@ -101,7 +101,7 @@ async def test_a_column_that_cannot_fit_is_named_in_the_status_line(desk: Desk) 
     app = desk.app()
     async with app.run_test(size=(120, 36)) as pilot:
         await listed(pilot)
-        await pilot.press("colon", *"columns " + ",".join(cols.ALL_COLUMNS), "enter")
+        await command(pilot, "columns " + ",".join(cols.ALL_COLUMNS))
         await until(pilot, lambda: "Org" in header(app), "every ticked column")
         assert "no room" not in status_text(app)
         await pilot.resize_terminal(100, 36)  # the sidebar stays; the list is 78 wide
@@ -159,10 +159,10 @@ async def test_a_saved_view_stores_its_columns_and_sort_and_opens_with_them(desk
     async with app.run_test(size=(120, 36)) as pilot:
         await listed(pilot)
         q = app.screen
-        await pilot.press("colon", *"columns number,subject,organization", "enter")
-        await pilot.press("colon", *"sort oldest", "enter")
+        await command(pilot, "columns number,subject,organization")
+        await command(pilot, "sort oldest")
         await until(pilot, lambda: q.sort == "oldest" and "Org" in header(app), "the agent's choice")
-        await pilot.press("colon", *"save Oldest first", "enter")
+        await command(pilot, "save Oldest first")
         await until(pilot, lambda: q.view_key.startswith("view:"), "the saved view open")
         q.choose_view("builtin:pending")
         await until(pilot, lambda: "Org" not in header(app) and q.sort == "updated", "another view")

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import test_queue_fixtures
 from test_queue_fixtures import Desk, listed, pilot_test, settle
-from waiting import until
+from waiting import on_top, until
 
 from tui_helpdesk import clock
 from tui_helpdesk.db import session_scope
@@ -64,7 +64,7 @@ async def test_the_move_picker_offers_no_archived_department(desk: Desk) -> None
     async with app.run_test(size=(120, 36)) as pilot:
         await listed(pilot)
         await pilot.press("T")
-        await until(pilot, lambda: isinstance(app.screen, PickScreen), "the department picker")
+        await on_top(pilot, PickScreen, "the department picker")
         picker = app.screen
         options = picker.query_one("OptionList")
         await until(pilot, lambda: options.option_count >= 2, "the departments")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import test_queue_fixtures
 from test_queue_fixtures import Desk, listed, settle
-from waiting import until
+from waiting import on_top, press_on, type_into, until
 
 from tui_helpdesk.tui.screens.help import HelpScreen
 from tui_helpdesk.tui.screens.queue_dialogs import ConfirmScreen
@@ -35,7 +35,7 @@ def test_help_screen(desk: Desk, snap_compare) -> None:
     async def open_help(pilot) -> None:
         await listed(pilot)
         await pilot.press("question_mark")
-        await until(pilot, lambda: isinstance(pilot.app.screen, HelpScreen), "the help screen")
+        await on_top(pilot, HelpScreen, "the help screen")
         await settle(pilot)
 
     assert snap_compare(desk.app(), terminal_size=(100, 36), run_before=open_help)
@@ -44,7 +44,8 @@ def test_help_screen(desk: Desk, snap_compare) -> None:
 def test_filter_line_with_completion(desk: Desk, snap_compare) -> None:
     async def type_filter(pilot) -> None:
         await listed(pilot)
-        await pilot.press("slash", *"status:open p")
+        await press_on(pilot, "#tickets", "slash")
+        await type_into(pilot, "#fl-input", "status:open p")
         hint = pilot.app.screen.query_one("#fl-hint")
         await until(pilot, lambda: "prio:" in str(hint.render()), "the completion")
         await settle(pilot)
@@ -58,7 +59,7 @@ def test_bulk_confirmation(desk: Desk, snap_compare) -> None:
         await pilot.press("V")
         await until(pilot, lambda: len(pilot.app.screen.query_one("#tickets").marked) == 24, "all marked")
         await pilot.press("x")
-        await until(pilot, lambda: isinstance(pilot.app.screen, ConfirmScreen), "the confirmation")
+        await on_top(pilot, ConfirmScreen, "the confirmation")
         await settle(pilot)
 
     assert snap_compare(desk.app(), terminal_size=(100, 30), run_before=confirm)
@@ -79,7 +80,7 @@ def test_close_confirmation_focuses_no(desk: Desk, snap_compare) -> None:
     async def confirm(pilot) -> None:
         await listed(pilot)
         await pilot.press("v", "v", "C")
-        await until(pilot, lambda: isinstance(pilot.app.screen, ConfirmScreen), "the confirmation")
+        await on_top(pilot, ConfirmScreen, "the confirmation")
         await settle(pilot)
 
     assert snap_compare(desk.app(), terminal_size=(100, 30), run_before=confirm)

@@ -8,7 +8,7 @@ from pathlib import Path
 import test_queue_fixtures
 from test_queue_fixtures import Desk, listed, pilot_test
 from textual.widgets import DataTable, Input
-from waiting import notified, settled, until
+from waiting import notified, on_top, settled, until
 
 from tui_helpdesk import clock
 from tui_helpdesk.services import tickets
@@ -47,7 +47,7 @@ def _column(screen: ReportsScreen, table_id: str, index: int = 0) -> list[str]:
 
 async def _opened(pilot) -> ReportsScreen:
     await pilot.press("f3")
-    await until(pilot, lambda: isinstance(pilot.app.screen, ReportsScreen), "the reports screen")
+    await on_top(pilot, ReportsScreen, "the reports screen")
     screen = pilot.app.screen
     await until(pilot, lambda: screen.report is not None and _column(screen, "#table-by"), "the tables")
     return screen
@@ -67,14 +67,14 @@ async def test_f3_shows_an_agents_figures_breaks_down_and_exports(desk: Desk, tm
         assert _column(screen, "#table-days", 1)[:7] == ["16", "2", "3", "1", "2", "3", "1"]  # newest first
 
         await pilot.press("b")
-        await until(pilot, lambda: isinstance(app.screen, PickScreen), "the breakdown picker")
+        await on_top(pilot, PickScreen, "the breakdown picker")
         app.screen.query_one(Input).value = "priority"
         await pilot.press("enter")
         await until(pilot, lambda: screen.report is not None and screen.report.by == "priority", "by priority")
         assert "High" in _column(screen, "#table-by")
 
         await pilot.press("E")
-        await until(pilot, lambda: isinstance(app.screen, PromptScreen), "the export prompt")
+        await on_top(pilot, PromptScreen, "the export prompt")
         app.screen.query_one(Input).value = str(tmp_path / "week.csv")
         await pilot.press("enter")
         await until(pilot, lambda: notified(app, "Exported to"), "the export notice")

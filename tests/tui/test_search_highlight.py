@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import test_queue_fixtures
 from rich.text import Text
-from test_queue_fixtures import Desk, listed, pilot_test
+from test_queue_fixtures import Desk, command, listed, pilot_test
 from waiting import until
 
 from tui_helpdesk.services import tickets
@@ -35,7 +35,8 @@ async def test_slash_free_words_find_a_body_word_and_the_preview_marks_it(desk: 
     app = desk.app()
     async with app.run_test(size=SIZE) as pilot:
         await listed(pilot)
-        await pilot.press("p", "slash", *"capacitor", "enter")
+        await pilot.press("p")
+        await command(pilot, "capacitor", "slash")
         rows = lambda: [r.number for r in app.screen.query_one("#tickets", TicketList).loaded_rows()]  # noqa: E731
         await until(pilot, lambda: rows() == [target], "only the ticket whose reply says capacitor")
         preview = app.screen.query_one("#preview", Preview)

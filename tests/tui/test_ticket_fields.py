@@ -7,11 +7,12 @@ from pathlib import Path
 
 import pytest
 from rich.console import Console
-from test_ticket_screen import Data, Harness, answer, build, opened, pick, said, screen
+from support.snapshots import Layers
+from test_ticket_screen import Data, Harness, answer, built, opened, pick, said, screen
 from textual.pilot import Pilot
 from waiting import settled, until
 
-from tui_helpdesk import clock, db
+from tui_helpdesk import clock
 from tui_helpdesk.services import assets, custom_fields
 from tui_helpdesk.services.context import transaction
 from tui_helpdesk.tui.widgets.header_fields import HeaderFields
@@ -25,10 +26,8 @@ def _fields(data: Data) -> None:
 
 
 @pytest.fixture
-def data(sqlite_url: str, tmp_path: Path) -> Data:
-    built = build(db.get_engine(sqlite_url), tmp_path / "data")
-    _fields(built)
-    return built
+def data(sqlite_url: str, tmp_path: Path, built_once: Layers) -> Data:
+    return built(sqlite_url, tmp_path / "data", built_once, ("tui-ticket-fields", _fields))
 
 
 @pytest.fixture(autouse=True)

@@ -6,13 +6,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from test_ticket_screen import Data, Harness, build, on_top, opened, pick
+from support.snapshots import Layers
+from test_ticket_screen import Data, Harness, built, on_top, opened, pick
 from test_ticket_snapshots import _no_blink
 from textual.pilot import Pilot
 from textual.widgets import DataTable, TextArea
-from waiting import settled, until
+from waiting import settled, type_into, until
 
-from tui_helpdesk import clock, db
+from tui_helpdesk import clock
 from tui_helpdesk.services import drafts
 from tui_helpdesk.tui.screens.attachment import AttachmentScreen
 from tui_helpdesk.tui.screens.task_form import TaskFormScreen
@@ -20,8 +21,8 @@ from tui_helpdesk.tui.widgets.composer import ComposerScreen
 
 
 @pytest.fixture
-def desk(sqlite_url: str, tmp_path: Path) -> Data:
-    return build(db.get_engine(sqlite_url), tmp_path / "data")
+def desk(sqlite_url: str, tmp_path: Path, built_once: Layers) -> Data:
+    return built(sqlite_url, tmp_path / "data", built_once)
 
 
 @pytest.fixture(autouse=True)
@@ -40,7 +41,7 @@ def test_composer_beside_the_thread_120x36(desk: Data, snap_compare) -> None:
         await opened(pilot)
         await pilot.press("r")
         composer = await on_top(pilot, ComposerScreen)
-        await pilot.press(*"Thanks, Alice.")
+        await type_into(pilot, "#composer-body", "Thanks, Alice.")
         body = composer.query_one("#composer-body", TextArea)
         await until(pilot, lambda: body.text == "Thanks, Alice." and composer.layout_mode == "side", "the text")
         await settled(pilot)
@@ -55,7 +56,9 @@ def test_task_form_with_an_error_80x24(desk: Data, snap_compare) -> None:
         await pilot.press("w")
         await pick(pilot, "New task")
         form = await on_top(pilot, TaskFormScreen)
-        await pilot.press(*"Call Alice", "enter", *"soon")
+        await type_into(pilot, "#task-title", "Call Alice")
+        await pilot.press("enter")
+        await type_into(pilot, "#task-due_at", "soon")
         await until(pilot, lambda: "+4h" in str(form.query_one("#task-due_at-error").render()), "the error")
         await settled(pilot)
         _no_blink(pilot)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import test_queue_fixtures
 from rich.style import Style
-from test_queue_fixtures import Desk, listed, pilot_test
+from test_queue_fixtures import Desk, command, listed, pilot_test
 from waiting import until
 
 from tui_helpdesk.services import tickets
@@ -35,7 +35,7 @@ async def test_a_ticket_opened_from_a_search_marks_the_words_in_its_thread(desk:
     app = desk.app()
     async with app.run_test(size=(120, 36)) as pilot:
         await listed(pilot)
-        await pilot.press("slash", *"capacitor", "enter")
+        await command(pilot, "capacitor", "slash")
         rows = lambda: [r.number for r in app.screen.query_one("#tickets", TicketList).loaded_rows()]  # noqa: E731
         await until(pilot, lambda: rows() == [target], "only the ticket whose reply says capacitor")
         await pilot.press("enter")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from test_ticket_screen import Data, Harness, on_top, opened, pick, pilot_test
 from test_ticket_screen import data as data  # noqa: F401 - the fixture
 from textual.widgets import TextArea
-from waiting import until
+from waiting import type_into, until
 
 from tui_helpdesk.services import tickets
 from tui_helpdesk.services.context import transaction
@@ -22,7 +22,7 @@ async def test_a_canned_response_goes_in_with_one_blank_line_around_it(data: Dat
         await pilot.press("r")
         composer = await on_top(pilot, ComposerScreen)
         body = composer.query_one("#composer-body", TextArea)
-        await pilot.press(*"Hi,")
+        await type_into(pilot, body, "Hi,")
         await until(pilot, lambda: body.text == "Hi,", "the greeting typed")
         await pilot.press("ctrl+r")
         await pick(pilot, "looking")

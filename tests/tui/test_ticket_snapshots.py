@@ -9,19 +9,20 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from test_ticket_screen import Data, Harness, build, on_top, opened
+from support.snapshots import Layers
+from test_ticket_screen import Data, Harness, built, on_top, opened
 from textual.pilot import Pilot
 from textual.widgets import Input, TextArea
-from waiting import settled, until
+from waiting import settled, type_into, until
 
-from tui_helpdesk import clock, db
+from tui_helpdesk import clock
 from tui_helpdesk.tui.widgets.composer import ComposerScreen
 from tui_helpdesk.tui.widgets.pickers import PickerScreen
 
 
 @pytest.fixture
-def desk(sqlite_url: str, tmp_path: Path) -> Data:
-    return build(db.get_engine(sqlite_url), tmp_path / "data")
+def desk(sqlite_url: str, tmp_path: Path, built_once: Layers) -> Data:
+    return built(sqlite_url, tmp_path / "data", built_once)
 
 
 @pytest.fixture(autouse=True)
@@ -65,7 +66,7 @@ def test_composer_80x24(desk: Data, snap_compare) -> None:
         await opened(pilot)
         await pilot.press("r")
         composer = await on_top(pilot, ComposerScreen)
-        await pilot.press(*"Thanks, **Alice**.")
+        await type_into(pilot, "#composer-body", "Thanks, **Alice**.")
         body = composer.query_one("#composer-body", TextArea)
         await until(pilot, lambda: body.text == "Thanks, **Alice**.", "the typed text")
         await settled(pilot)

@@ -6,7 +6,7 @@ from test_ticket_screen import Data, Harness, answer, on_top, opened, pick, pilo
 from test_ticket_screen import data as data  # noqa: F401 - the fixture
 from test_ticket_tasks import task_rows
 from textual.widgets import Input
-from waiting import notified, until
+from waiting import notified, type_into, until
 
 from tui_helpdesk.services import tasks, tickets
 from tui_helpdesk.services.context import transaction
@@ -22,7 +22,7 @@ async def test_a_task_form_on_a_ticket_changed_meanwhile_is_refused_and_says_who
         await pilot.press("w")
         await pick(pilot, "New task")
         form = await on_top(pilot, TaskFormScreen)
-        await pilot.press(*"Order toner")
+        await type_into(pilot, "#task-title", "Order toner")
         with transaction(data.engine, data.agent) as tx:  # sam changes the ticket while the form is open
             tickets.update_fields(tx, data.printer, {"subject": "Printer: toner"}, reason="narrowed")
         await pilot.press("ctrl+s")

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from test_ticket_screen import Data, Harness, answer, on_top, opened, pick, pilot_test, screen
 from test_ticket_screen import data as data  # noqa: F401 - the fixture
 from textual.widgets import Input
-from waiting import until
+from waiting import type_into, until
 
 from tui_helpdesk import clock
 from tui_helpdesk.db import session_scope
@@ -25,9 +25,9 @@ def task_rows(desk: Data) -> list[Task]:
 
 
 async def typed(pilot, form: TaskFormScreen, field: str, text: str) -> None:
+    """Focus the field (the agent clicks or tabs there), empty it, and type `text`."""
     form.query_one(f"#task-{field}", Input).focus()
-    form.query_one(f"#task-{field}", Input).value = ""
-    await pilot.press(*text)
+    await type_into(pilot, form.query_one(f"#task-{field}", Input), text, replace=True)
 
 
 def error_of(form: TaskFormScreen, field: str) -> str:
@@ -43,9 +43,10 @@ async def test_add_a_task_then_close_it_with_a_summary(data: Data) -> None:
         await pilot.press("w")
         await pick(pilot, "New task")
         form = await on_top(pilot, TaskFormScreen)
-        await pilot.press(*"Replace the VPN certificate", "enter")  # enter: the next field
+        await type_into(pilot, "#task-title", "Replace the VPN certificate")
+        await pilot.press("enter")  # enter: the next field (type_into waits for it to have the keys)
         # each field is checked as it is typed, the error beside it, nothing submitted
-        await pilot.press(*"tomorrow-ish")
+        await type_into(pilot, "#task-due_at", "tomorrow-ish")
         await until(pilot, lambda: "+4h" in error_of(form, "due_at"), "the due time refused as typed")
         await typed(pilot, form, "assignee", "nobody")
         await until(pilot, lambda: "no agent 'nobody'" in error_of(form, "assignee"), "the unknown assignee")

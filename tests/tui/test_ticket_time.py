@@ -5,12 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from test_ticket_screen import Data, Harness, build, on_top, opened, pilot_test
+from support.snapshots import Layers
+from test_ticket_screen import Data, Harness, built, on_top, opened, pilot_test
 from textual.pilot import Pilot
 from textual.widgets import Input
 from waiting import notified, settled, until
 
-from tui_helpdesk import clock, db
+from tui_helpdesk import clock
 from tui_helpdesk.services import billing, time_entries
 from tui_helpdesk.services.context import reading, transaction
 from tui_helpdesk.tui.screens.ticket_time import TimeFormScreen, TimeScreen
@@ -25,8 +26,8 @@ def _with_time(data: Data) -> Data:
 
 
 @pytest.fixture
-def data(sqlite_url: str, tmp_path: Path) -> Data:
-    return _with_time(build(db.get_engine(sqlite_url), tmp_path / "data"))
+def data(sqlite_url: str, tmp_path: Path, built_once: Layers) -> Data:
+    return built(sqlite_url, tmp_path / "data", built_once, ("tui-ticket-time", _with_time))
 
 
 @pytest.fixture(autouse=True)

@@ -14,8 +14,12 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
+from textual import events
+from textual.keys import _character_to_key
 from textual.pilot import Pilot
-from textual.widgets import DataTable
+from textual.screen import Screen
+from textual.widget import Widget
+from textual.widgets import DataTable, Input, TextArea
 from textual.worker import WorkerState
 
 TIMEOUT = 30.0  # generous: only a broken test waits this long
@@ -95,3 +99,89 @@ def notified(app: Any, text: str) -> bool:
 
 def notifications(app: Any) -> list[str]:
     return [str(n.message) for n in app._notifications]
+
+
+# --- keys: pressed only where they will land ------------------------------------------------------------
+# A key goes to whatever has the focus when the app handles it. While a screen is being pushed that is the
+# screen being left (or the new screen itself, before its widgets are composed); a widget's focus() lands a
+# message hop later; at 80 columns the queue's sidebar folds after the first layout. A key pressed in that
+# moment is lost or does something else, and only on a slow machine: so wait for where the key must go.
+
+
+def _queues_empty(app: Any, screen: Screen[Any]) -> bool:
+    nodes: list[Any] = [app, *screen.walk_children(with_self=True)]
+    return all(node._message_queue.empty() for node in nodes)
+
+
+def takes_keys(app: Any, screen: Screen[Any]) -> bool:
+    """`screen` is on top, composed, and its focus has landed (no focus call or mount message still queued
+    in it or the app), so a key pressed now reaches the widget it will reach for the agent."""
+    if app.screen is not screen or not screen.is_mounted or not _queues_empty(app, screen):
+        return False
+    return screen.focused is not None or not screen.focus_chain
+
+
+async def on_top(pilot: Pilot[Any], kind: type, what: str = "") -> Any:
+    """Until a screen of `kind` is the one the agent sees and it takes keys (see takes_keys)."""
+    await until(
+        pilot,
+        lambda: isinstance(pilot.app.screen, kind) and takes_keys(pilot.app, pilot.app.screen),
+        what or f"a {kind.__name__} on top, taking keys",
+    )
+    return pilot.app.screen
+
+
+async def focused(pilot: Pilot[Any], target: Widget | str, what: str = "") -> Any:
+    """Until `target` (a widget, or a selector on the screen on top) has the focus on the screen on top."""
+
+    def widget() -> Widget:
+        return pilot.app.screen.query_one(target) if isinstance(target, str) else target
+
+    def landed() -> bool:
+        w = widget()
+        return w.has_focus and w.screen is pilot.app.screen and _queues_empty(pilot.app, w.screen)
+
+    await until(pilot, landed, what or f"{target!r} to have the focus")
+    return widget()
+
+
+async def press_on(pilot: Pilot[Any], target: Widget | str, *keys: str) -> None:
+    """Press `keys` once `target` has the focus (see focused)."""
+    await focused(pilot, target)
+    await pilot.press(*keys)
+
+
+def _value(widget: Widget) -> str:
+    if isinstance(widget, TextArea):
+        return widget.text
+    assert isinstance(widget, Input), f"{widget!r} takes no typing"
+    return widget.value
+
+
+async def type_into(pilot: Pilot[Any], target: Widget | str, text: str, replace: bool = False) -> Any:
+    """Type `text` into the Input or TextArea `target` once it has the focus, and wait until it holds it.
+
+    Each character is the Key event a terminal sends (as pilot.press makes it), and the next is sent once
+    the widget shows this one: a wait on the widget instead of pilot.press's idle check after every key
+    (at least 40 ms a key, up to 2 s on a busy machine; a long command line cost seconds). Validation as
+    typed and completions run as they do for an agent. The text goes in at the cursor, which is where focus
+    leaves it (the end); `replace` empties the widget first."""
+    widget = await focused(pilot, target)
+    if replace:
+        if isinstance(widget, TextArea):
+            widget.text = ""
+        else:
+            widget.value = ""
+        await until(pilot, lambda: _value(widget) == "", f"{target!r} emptied")
+    expected = _value(widget)
+    for char in text:
+        key = char if char.isalnum() else _character_to_key(char)
+        event = events.Key(key, char)
+        event.set_sender(pilot.app)
+        pilot.app.post_message(event)
+        expected += char
+        await until(pilot, lambda want=expected: _value(widget) == want, f"{target!r} to hold {expected!r}")
+    return widget
+
+
+keys_typed = type_into  # for modules with a type_into of their own (one that sets the value, types nothing)
