@@ -87,11 +87,15 @@ def reading(engine: Engine, actor: Actor | None = None) -> Iterator[Tx]:
 
 
 def bump_counter(session: Session, name: str, by: int = 1) -> int:
-    updated = session.execute(update(Counter).where(Counter.name == name).values(value=Counter.value + by))
-    if updated.rowcount == 0:
+    # one statement on every write (the change counter): the new value comes back with the UPDATE
+    value = session.execute(
+        update(Counter).where(Counter.name == name).values(value=Counter.value + by).returning(Counter.value)
+    ).scalar()
+    if value is None:
         session.add(Counter(name=name, value=by))
         session.flush()
-    return session.execute(select(Counter.value).where(Counter.name == name)).scalar_one()
+        return by
+    return int(value)
 
 
 def read_counter(session: Session, name: str) -> int:

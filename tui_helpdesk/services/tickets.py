@@ -397,13 +397,15 @@ def reply(
     require(tx, ticket, "ticket.reply")
     if ticket.state == "closed" and settings.get(tx.session, "closed_reopen_policy") == "never":
         raise Conflict(f"{ticket.number} is closed and closed tickets cannot be reopened")
+    # set before the entry is written, so one flush writes the entry and the ticket's row (and the
+    # reports' reply and first-response facts in one INSERT)
+    if ticket.first_response_at is None:
+        ticket.first_response_at = tx.now
+    ticket.last_response_at = tx.now
     entry = _add_entry(tx, ticket, "reply", body, time_spent, billable, body_format)
     with _as_field("cc"):
         for email in cc:
             add_participant(tx, ticket, email)
-    if ticket.first_response_at is None:
-        ticket.first_response_at = tx.now
-    ticket.last_response_at = tx.now
     if status not in (None, ""):
         _change_status(tx, ticket, lookup.status(tx.session, status), resolution_notes)
     elif ticket.state == "new":
@@ -474,11 +476,11 @@ def _add_entry(tx: Tx, ticket: Ticket, kind: str, body: str, time_spent: int, bi
     entry = TicketEntry(ticket_id=ticket.id, kind=kind, agent_id=tx.actor.agent_id, body=body,
                         body_format=body_format, time_spent=time_spent, created_at=tx.now)
     tx.session.add(entry)
+    touch(tx, ticket)  # before the flush: the entry and the ticket's new version in one flush
     tx.session.flush()
     if time_spent:
         tx.session.add(TimeEntry(ticket_id=ticket.id, agent_id=tx.actor.agent_id, entry_id=entry.id,
                                  minutes=time_spent, billable=billable, created_at=tx.now, work_date=tx.now.date()))
-    touch(tx, ticket)
     return entry
 
 
