@@ -528,3 +528,34 @@ async def test_closing_from_the_queue_focuses_no_and_enter_declines(desk: Desk) 
         await on_top(pilot, QueueScreen, "back on the queue")
         await settle(pilot)
         assert desk.detail(number).state != "closed"
+
+
+@pilot_test
+async def test_a_filter_still_being_read_does_not_replace_the_list_asked_for_after_it(desk: Desk, monkeypatch) -> None:
+    # a filter's query is built in a worker; clearing it builds the view's query at once: the worker's
+    # late answer must not put the filtered list back
+    import threading
+
+    from tui_helpdesk.services import filter_query
+
+    release = threading.Event()
+    resolve = filter_query.resolve_text
+
+    def slow(*args, **kwargs):
+        release.wait(10)
+        return resolve(*args, **kwargs)
+
+    monkeypatch.setattr(filter_query, "resolve_text", slow)
+    app = desk.app()
+    async with app.run_test(size=SIZE) as pilot:
+        await listed(pilot)
+        q = queue(app)
+        q.filter_text = "prio:high"
+        q.apply_query()  # waits in its worker
+        q.filter_text = ""
+        q.apply_query()
+        await shows(pilot, lambda t: t.total == 24, "the whole Open view")
+        release.set()
+        await app.workers.wait_for_complete()
+        await settle(pilot)
+        assert lst(app).total == 24 and q.view_query is not None and not q.view_query.text

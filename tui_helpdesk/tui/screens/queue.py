@@ -94,6 +94,7 @@ class QueueScreen(Screen[None]):
         self.columns: tuple[str, ...] = DEFAULT_COLUMNS
         self.view_query: TicketQuery | None = None
         self.query_ready = False
+        self._query_asked = 0  # apply_query calls so far
         self.task_text = ""  # long jobs (export, bulk) report here
         self._presence_note = ""
         # the sort and columns the agent gave each view this session: going back to a view restores them
@@ -205,8 +206,9 @@ class QueueScreen(Screen[None]):
     def _remember_view(self) -> None:
         self.view_state[self.view_key] = (self.sort, self.columns)
 
-    def _base_query(self, entry: ViewEntry | None, tx: Tx) -> TicketQuery:
-        """The list behind a sidebar entry; the services keep it to what the actor may see."""
+    def _base_query(self, entry: ViewEntry | None, tx: Tx | None) -> TicketQuery:
+        """The list behind a sidebar entry; the services keep it to what the actor may see. Only a saved
+        view (its filter text resolved) needs `tx`."""
         actor = self.ctx.actor
         if entry is None or entry.kind == "builtin":
             name = entry.ident if entry else "open"
@@ -215,6 +217,7 @@ class QueueScreen(Screen[None]):
             return queries.sidebar_query(name, actor.agent_id, self.sort)
         if entry.kind == "dept":
             return queries.department_query(int(entry.ident), self.sort)
+        assert tx is not None, "a saved view's query is read in a transaction"
         base = TicketQuery(sort=self.sort)
         return filter_query.resolve_text(tx.session, entry.query_text, actor.agent_id, base)
 
@@ -223,6 +226,13 @@ class QueueScreen(Screen[None]):
         entry = self.sidebar.entry(self.view_key)
         text, sort = self.filter_text, self.sort
         ctx = self.ctx
+        self._query_asked += 1
+        asked = self._query_asked  # a query built in a worker shows only if no later one was asked for
+        if not text and (entry is None or entry.kind != "view"):
+            # a built-in view or a department in another sort reads nothing to be built: no round trip
+            # through a worker before the rows are asked for
+            self._show_query(dataclasses.replace(self._base_query(entry, None), sort=sort), keep_position)
+            return
 
         def work() -> None:
             def build(tx: Tx) -> TicketQuery:
@@ -237,7 +247,7 @@ class QueueScreen(Screen[None]):
             except Exception as exc:  # noqa: BLE001
                 self.app.call_from_thread(self.app.notify, f"Cannot build the list: {exc}", severity="error")
                 return
-            self.app.call_from_thread(self._show_query, query, keep_position)
+            self.app.call_from_thread(self._show_query, query, keep_position, asked)
 
         self.run_worker(work, thread=True, group="query", exclusive=True, exit_on_error=False)
 
@@ -245,7 +255,9 @@ class QueueScreen(Screen[None]):
         self.filter_line.open("filter", self.filter_text)
         self.filter_line.show_error(str(exc))
 
-    def _show_query(self, query: TicketQuery, keep_position: bool) -> None:
+    def _show_query(self, query: TicketQuery, keep_position: bool, asked: int | None = None) -> None:
+        if asked is not None and asked != self._query_asked:
+            return
         self.view_query = query
         if query.sort != self.sort:
             self.sort = query.sort  # a `sort:` in the filter line

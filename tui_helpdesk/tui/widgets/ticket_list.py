@@ -231,6 +231,7 @@ class TicketList(ScrollView, can_focus=True):
         self._arranged: tuple[Any, Layout] | None = None
         self.hidden_columns: tuple[str, ...] = ()  # chosen but too wide to show (the status line says so)
         self.fetch_count = 0  # keyset reads issued (tests and benchmarks read it)
+        self._base_style = Style()  # self.rich_style, as of this paint (render_lines)
 
     def _read(self, fn: Callable[..., _R], *args: Any, **kwargs: Any) -> _R:
         """One queue read for the actor, in its own read transaction (reads run in thread workers)."""
@@ -825,14 +826,20 @@ class TicketList(ScrollView, can_focus=True):
                 self.post_message(self.Changed(self))
         return list(self._arranged[1].cells)
 
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # the widget's style walks up the DOM each time it is asked: once a paint, not once a row (at 36
+        # rows that was most of a repaint after a filter or sort change)
+        self._base_style = self.rich_style
+        return super().render_lines(crop)
+
     def render_line(self, y: int) -> Strip:
-        width = self.size.width
+        width, base = self.size.width, self._base_style
         cols = self._layout()
         if y == 0:
             return self._header(cols, width)
         index = int(self.scroll_y) + y - 1
         if index >= self.total:
-            return Strip.blank(width, self.rich_style)
+            return Strip.blank(width, base)
         row = self.row_at(index)
         selected = index == self.cursor and self.has_focus_within
         cursor_here = index == self.cursor
@@ -869,7 +876,7 @@ class TicketList(ScrollView, can_focus=True):
         marked: bool,
         seen: Any,
     ) -> Strip:
-        base = self.rich_style
+        base = self._base_style
         get = self.get_component_rich_style
         if row.state in ("resolved", "closed"):
             base = base + get("ticket-list--done")
