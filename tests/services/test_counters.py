@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import func, select, true
+from sqlalchemy import event, func, select, true
 
 from tui_helpdesk import clock
 from tui_helpdesk.db import session_scope
 from tui_helpdesk.models import Ticket, TicketCount
 from tui_helpdesk.services import inbound, lifecycle, links, queries, tickets
-from tui_helpdesk.services.context import transaction
+from tui_helpdesk.services.context import reading, transaction
 
 T = Ticket.__table__.c
 
@@ -113,3 +113,21 @@ def test_the_sidebar_reads_the_counters_not_the_tickets(desk, entry):
         conn.execute(Ticket.__table__.update().values(state="closed"))
     with desk.tx() as tx:
         assert getattr(queries.sidebar_counts(tx), entry) == 1
+
+
+def test_the_sidebar_is_one_statement_over_the_counters(desk):
+    _new(desk, "Printer jam")
+    seen: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args) -> None:
+        seen.append(statement)
+
+    event.listen(desk.engine, "before_cursor_execute", record)
+    try:
+        with reading(desk.engine, desk.admin) as tx:
+            counts = queries.sidebar_counts(tx)
+    finally:
+        event.remove(desk.engine, "before_cursor_execute", record)
+    reads = [s for s in seen if s.lstrip().upper().startswith("SELECT")]
+    assert len(reads) == 1 and "ticket_count" in reads[0] and " ticket " not in reads[0]
+    assert counts.open == 1 and set(counts.departments) >= {1}

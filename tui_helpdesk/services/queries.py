@@ -749,28 +749,20 @@ def sidebar_counts(tx: Tx) -> SidebarCounts:
     agent_id = tx.actor.agent_id
     counts = dict.fromkeys(SIDEBAR_ENTRIES, 0)
     with _connect(tx.session) as conn:
-        if scope.department_ids is None:
-            dept_ids = list(
-                conn.execute(select(Department.__table__.c.id).order_by(Department.__table__.c.id)).scalars()
-            )
+        rows = counters.per_department(conn, agent_id)
+    shown = [d for d, *_ in rows] if scope.department_ids is None else list(scope.department_ids)
+    per_dept = dict.fromkeys(shown, 0)
+    open_at = counters.SUMS.index("open")
+    for dept, everyone, own, own_active in rows:
+        if agent_id is not None:
+            counts["mine"] += own_active
+        if dept in per_dept:
+            per_dept[dept] += everyone[open_at]
+        # a department outside the actor's scope still shows the tickets assigned to them
+        if scope.admits(dept, None):
+            seen = everyone
         else:
-            dept_ids = list(scope.department_ids)
-        per_dept = dict.fromkeys(dept_ids, 0)
-        for dept, mine, unassigned, state, overdue, n in counters.rows(conn, agent_id):
-            mine = bool(mine) and agent_id is not None
-            if mine and state in ACTIVE_STATES:
-                counts["mine"] += n
-            if state in OPEN_STATES and dept in per_dept:
-                per_dept[dept] += n
-            if not scope.admits(dept, agent_id if mine else None):
-                continue
-            counts["all"] += n
-            if state in OPEN_STATES:
-                counts["open"] += n
-                if unassigned:
-                    counts["unassigned"] += n
-            elif state in ("pending", "resolved"):
-                counts[state] += n
-            if overdue and state in ACTIVE_STATES:
-                counts["overdue"] += n
+            seen = own if agent_id is not None and scope.admits(dept, agent_id) else ()
+        for name, n in zip(counters.SUMS, seen, strict=False):
+            counts[name] += n
     return SidebarCounts(**{k: int(v) for k, v in counts.items()}, departments=per_dept)
