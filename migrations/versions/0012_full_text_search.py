@@ -20,6 +20,8 @@ text as is), GIN index.
 
 A batch migration that rebuilds `ticket` on SQLite drops its triggers: re-create them (call
 create_sqlite_triggers from this module's text) in that migration.
+From 0022 on the SQLite index has one row per entry and 0022's triggers: a later migration re-creates
+0022's (its create_sqlite_triggers), never these.
 """
 
 from __future__ import annotations

@@ -30,8 +30,8 @@ scan. Counts read each word's hits once (the app shows the page before its count
 from __future__ import annotations
 
 import json
+import math
 import re
-import time
 import unicodedata
 from dataclasses import dataclass, replace
 from typing import Any
@@ -49,8 +49,11 @@ from sqlalchemy import (
     select,
     table,
     text,
+    true,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, DOUBLE_PRECISION, TSQUERY
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.selectable import Join
 
 from tui_helpdesk.models import Ticket
 
@@ -142,6 +145,7 @@ class Match:
     positive: bool
     plus: tuple[str, ...] = ()
     minus: tuple[str, ...] = ()
+    heads: tuple[str, ...] = ()  # each `plus` item in the subject and number only (for relevance)
 
 
 def _fts5_string(item: Item) -> str:
@@ -162,7 +166,8 @@ def _sqlite_match(items: tuple[Item, ...], notes: bool) -> Match | None:
     def scoped(e: str) -> str:
         return e if notes else f"{_PUBLIC_COLUMNS} : ({e})"
 
-    return Match(False, scoped(expr), bool(plus), tuple(map(scoped, plus)), tuple(map(scoped, minus)))
+    heads = tuple(f"{{head}} : ({p})" for p in plus)
+    return Match(False, scoped(expr), bool(plus), tuple(map(scoped, plus)), tuple(map(scoped, minus)), heads)
 
 
 def _pg_match(conn: Connection, items: tuple[Item, ...], notes: bool) -> Match | None:
@@ -214,17 +219,17 @@ def compile_match(conn: Connection, text_: str, notes: bool = True) -> Match | N
 # --- SQLite: a ticket's rows are one rowid range of search_fts ----------------------------------------
 
 S = 1 << 32  # rowid = ticket id * S + (0 for the ticket's own row, else the entry id): migration 0022
-# The non-id sorts read a word's hits whole when it has at most this many rows (then order those
-# tickets by the sort's index); a commoner word is checked ticket by ticket along the sort's scan.
-RARE_ROWS = 20_000
+# The non-id sorts read a word's rows whole when it has at most RARE_ROWS (reading rows is cheap:
+# ~0.25 us each): up to FEW_ROWS its tickets are looked up and sorted, beyond that the sort's own scan
+# tests membership and stops at the page. A commoner word is probed ticket by ticket along the scan.
+FEW_ROWS = 2_000
+RARE_ROWS = 100_000
 # A candidate set spread over more than this many ids per ticket is checked ticket by ticket (a probe
 # each, ~50 us) instead of by reading the word's rows over the whole span.
 DENSE = 16
-# `sort:relevance` ranks the newest this many hits (bm25); the rest follow them newest first. A
+# `sort:relevance` ranks the newest this many hits (_relevance); the rest follow them newest first. A
 # word in every ticket would otherwise be scored a million times for one page (7.9 s at 1M tickets).
 RELEVANCE_CAP = 1000
-# column weights (head, people, tags, public, notes): a subject hit ranks first
-_BM25_ROW = "bm25(search_fts, 10.0, 4.0, 4.0, 1.0, 1.0)"
 
 
 def _probe(expr: str, name: str, negated: bool = False) -> ColumnElement[bool]:
@@ -263,9 +268,12 @@ def _sqlite_condition(conn: Connection, m: Match, counting: bool) -> list[Column
     d = _driver(conn, m)
     rows = _rows_upto(conn, m.plus[d], RARE_ROWS + 1)
     conds: list[ColumnElement[bool]] = []
-    if len(rows) <= RARE_ROWS:
+    if len(rows) <= FEW_ROWS:  # looked up by primary key, then sorted
+        conds.append(T.id.in_(bindparam("search_ids", sorted({r >> 32 for r in rows}), expanding=True)))
+    elif len(rows) <= RARE_ROWS:
+        # `+ 0`: a membership test along the sort's index (which stops at the page), not a lookup per hit
         ids = json.dumps(sorted({r >> 32 for r in rows}))
-        conds.append(text("ticket.id IN (SELECT value FROM json_each(:search_ids))").bindparams(search_ids=ids))
+        conds.append(text("ticket.id + 0 IN (SELECT value FROM json_each(:search_ids))").bindparams(search_ids=ids))
     else:
         conds.append(_probe(m.plus[d], "search_p0"))
     conds += [_probe(p, f"search_p{k + 1}") for k, p in enumerate(m.plus) if k != d]
@@ -289,24 +297,55 @@ def _having(conn: Connection, expr: str, tids: list[int]) -> set[int]:
     return {r[0] for r in found}
 
 
+class _IdsFirst(Join):
+    """A list of ids joined to their tickets, the list read first (see _cross_join)."""
+
+    inherit_cache = True
+
+
+@compiles(_IdsFirst, "sqlite")
+def _cross_join(element: _IdsFirst, compiler: Any, **kw: Any) -> str:
+    # SQLite's CROSS JOIN keeps the left table outer. Without it the planner may walk a ticket index
+    # for the filters (archived, state) and test each ticket against the list: 0.9 s at 1M tickets.
+    return compiler.visit_join(element, **kw).replace(" JOIN ", " CROSS JOIN ", 1)
+
+
+class _RowidRange(Join):
+    """The ticket table read by its rowid range only (NOT INDEXED), after a one-row list."""
+
+    inherit_cache = True
+
+
+@compiles(_RowidRange, "sqlite")
+def _not_indexed(element: _RowidRange, compiler: Any, **kw: Any) -> str:
+    # With an id range and the default filters (archived, merged) the planner took an index on them
+    # and read every ticket it holds: 340 ms for a range of 300 tickets, under 1 ms by the range.
+    return compiler.visit_join(element, **kw).replace(" JOIN ticket ", " CROSS JOIN ticket NOT INDEXED ", 1)
+
+
+def _in_range(conn: Connection, conds: list[ColumnElement[bool]], lo: int, hi: int) -> set[int]:
+    """The tickets with ids in [lo, hi] that pass the filters, read along the range."""
+    one = func.json_each(bindparam("search_one", "[0]")).table_valued("value")
+    stmt = select(T.id).select_from(_RowidRange(one, Ticket.__table__, true())).where(*conds, T.id >= lo, T.id <= hi)
+    return set(conn.execute(stmt).scalars())
+
+
 def _passing(conn: Connection, conds: list[ColumnElement[bool]], tids: list[int]) -> set[int]:
+    """The tickets among `tids` that pass the filters."""
     if not tids:
         return set()
     if not conds:
         return set(tids)
-    stmt = select(T.id).where(T.id.in_(bindparam("search_tids", expanding=True)), *conds)
-    return set(conn.execute(stmt, {"search_tids": tids}).scalars())
+    ids = func.json_each(bindparam("search_tids")).table_valued("value")
+    stmt = select(T.id).select_from(_IdsFirst(ids, Ticket.__table__, T.id == ids.c.value)).where(*conds)
+    return set(conn.execute(stmt, {"search_tids": json.dumps(tids)}).scalars())
 
 
 class _Walk:
-    """Matching tickets in id order, from two sides that are raced: the word's rows (index order is
-    ticket order, so a common word fills a page at once) and the filters' own scan with each ticket
-    checked against the index (a selective filter under a common word). Everything on the far side
-    of the frontier is decided, whichever side moved it, so each step takes the side that has covered
-    more ids per second so far."""
-
-    # seconds of walking the word's rows before the filters' side is tried once
-    SWITCH_AFTER = 0.01
+    """Matching tickets in id order: the driver word's rows read in index order (ticket order) in
+    growing chunks (reading rows is cheap: 34k rows in 8 ms at 1M tickets), each chunk's tickets
+    checked against the filters by reading the chunk's id range or by primary key. Everything past
+    the frontier is decided. A per-ticket index probe costs ~130 us, so none is made here."""
 
     def __init__(self, conn: Connection, m: Match, conds: list[ColumnElement[bool]], desc: bool,
                  start: int | None, end: int | None) -> None:
@@ -314,17 +353,18 @@ class _Walk:
         d = _driver(conn, m)
         self.driver = m.plus[d]
         self.others = [p for k, p in enumerate(m.plus) if k != d]
+        top = int(conn.exec_driver_sql("SELECT coalesce(max(id), 0) FROM ticket").scalar()) + 1
         if start is None:
-            start = (int(conn.exec_driver_sql("SELECT coalesce(max(id), 0) FROM ticket").scalar()) + 1) if desc else 0
+            start = top if desc else 0
         if end is None:
-            end = 0 if desc else int(conn.exec_driver_sql("SELECT coalesce(max(id), 0) FROM ticket").scalar()) + 1
+            end = 0 if desc else top
         self.frontier, self.end = start, end  # both exclusive
-        self.chunk = {"word": 256, "filter": 128}
-        self.spent = {"word": 0.0, "filter": 0.0}
-        self.covered = {"word": 0, "filter": 0}
+        self.chunk = 256
+        # the driver's rows per ticket read so far: (rows, whether the ticket's own row matched)
+        self.rows: dict[int, list[int]] = {}
 
-    def _word_step(self) -> tuple[list[int], int]:
-        n = self.chunk["word"]
+    def _step(self) -> list[int]:
+        n = self.chunk
         if self.desc:
             rows = self.conn.exec_driver_sql(
                 "SELECT rowid FROM search_fts WHERE search_fts MATCH ? AND rowid < ? AND rowid >= ? "
@@ -333,68 +373,64 @@ class _Walk:
             rows = self.conn.exec_driver_sql(
                 "SELECT rowid FROM search_fts WHERE search_fts MATCH ? AND rowid >= ? AND rowid < ? "
                 "ORDER BY rowid ASC LIMIT ?", (self.driver, (self.frontier + 1) * S, self.end * S, n)).all()
-        tids = list(dict.fromkeys(r[0] >> 32 for r in rows))
-        frontier = tids[-1] if len(rows) == n else self.end
-        cands = _passing(self.conn, self.conds, tids)
+        tids: list[int] = []
+        for (r,) in rows:
+            t = r >> 32
+            seen = self.rows.get(t)
+            if seen is None:
+                seen = self.rows[t] = [0, 0]
+                tids.append(t)
+            seen[0] += 1
+            if r & (S - 1) == 0:
+                seen[1] = 1
+        self.frontier = tids[-1] if len(rows) == n else self.end
+        cands = self._filtered(tids)
         for expr in self.others:
             cands = _having(self.conn, expr, sorted(cands)) if cands else cands
-        return [t for t in tids if t in cands], frontier
+        if self.m.minus and cands:
+            for expr in self.m.minus:
+                cands -= _having(self.conn, expr, sorted(cands))
+        return [t for t in tids if t in cands]
 
-    def _filter_step(self) -> tuple[list[int], int]:
-        n = self.chunk["filter"]
-        if self.desc:
-            stmt = select(T.id).where(*self.conds, T.id < self.frontier, T.id > self.end).order_by(T.id.desc())
-        else:
-            stmt = select(T.id).where(*self.conds, T.id > self.frontier, T.id < self.end).order_by(T.id.asc())
-        tids = list(self.conn.execute(stmt.limit(n)).scalars())
-        frontier = tids[-1] if len(tids) == n else self.end
-        cands = set(tids)
-        for expr in self.m.plus:
-            cands = _having(self.conn, expr, sorted(cands)) if cands else cands
-        return [t for t in tids if t in cands], frontier
+    def _filtered(self, tids: list[int]) -> set[int]:
+        if not tids or not self.conds:
+            return set(tids)
+        lo, hi = min(tids), max(tids)
+        # A range of tickets reads ~1 us a ticket, a lookup by primary key ~12 us: read the chunk's
+        # range when the hits are dense in it (a common word), else look them up.
+        if hi - lo + 1 <= 12 * len(tids):
+            return _in_range(self.conn, self.conds, lo, hi) & set(tids)
+        return _passing(self.conn, self.conds, tids)
 
     def take(self, n: int) -> list[int]:
         out: list[int] = []
         while len(out) < n and self.frontier != self.end:
-            if self.spent["word"] >= self.SWITCH_AFTER and self.covered["filter"] == 0 and self.spent["filter"] == 0:
-                side = "filter"
-            elif self.spent["filter"] == 0:
-                side = "word"
-            else:
-                rate = {k: self.covered[k] / max(self.spent[k], 1e-6) for k in self.spent}
-                side = max(rate, key=lambda k: rate[k])
-            t0 = time.perf_counter()
-            found, frontier = self._word_step() if side == "word" else self._filter_step()
-            self.spent[side] += time.perf_counter() - t0
-            self.covered[side] += abs(self.frontier - frontier)
-            self.frontier = frontier
-            self.chunk[side] = min(self.chunk[side] * 2, 4096)
-            if self.m.minus and found:
-                excluded: set[int] = set()
-                for expr in self.m.minus:
-                    excluded |= _having(self.conn, expr, sorted(found))
-                found = [t for t in found if t not in excluded]
-            out.extend(found)
+            out.extend(self._step())
+            self.chunk = min(self.chunk * 2, 16384)
         return out[:n]
 
 
-def _scores(conn: Connection, expr: str, tids: list[int]) -> dict[int, float]:
-    """Each ticket's best row score for `expr` (bm25: lower is better; it cannot be aggregated in SQL)."""
-    lo, hi = min(tids), max(tids)
-    best: dict[int, float] = {}
-    if hi - lo + 1 <= DENSE * len(tids):
-        found = conn.exec_driver_sql(
-            f"SELECT rowid >> 32, {_BM25_ROW} FROM search_fts WHERE search_fts MATCH ? "
-            "AND rowid >= ? AND rowid < ?", (expr, lo * S, (hi + 1) * S))
-    else:
-        found = conn.exec_driver_sql(
-            f"SELECT j.value, (SELECT {_BM25_ROW} AS b FROM search_fts WHERE search_fts MATCH ? "
-            f"AND search_fts.rowid >= j.value * {S} AND search_fts.rowid < (j.value + 1) * {S} ORDER BY b LIMIT 1) "
-            "FROM json_each(?) j", (expr, json.dumps(tids)))
-    for t, b in found:
-        if b is not None and (t not in best or b < best[t]):
-            best[int(t)] = float(b)
-    return best
+def _relevance(conn: Connection, m: Match, walk: _Walk, ids: list[int]) -> dict[int, float]:
+    """Each ticket's score: per word 10 for the subject or number, 4 for the requester, organization
+    or tags, plus log2(1 + the entries that mention it). bm25 is not used: its IDF reads the word's
+    whole doclist for every statement (a common word's relevance page took 3-10 s)."""
+    lo, hi = min(ids), max(ids)
+    wanted = set(ids)
+    total = dict.fromkeys(ids, 0.0)
+    for expr, head in zip(m.plus, m.heads, strict=True):
+        if expr == walk.driver:
+            counts = {t: v for t, v in walk.rows.items() if t in wanted}
+        else:
+            counts = {int(t): [int(c), int(own)] for t, c, own in conn.exec_driver_sql(
+                f"SELECT rowid >> 32, count(*), max((rowid & {S - 1}) = 0) FROM search_fts "
+                "WHERE search_fts MATCH ? AND rowid >= ? AND rowid < ? GROUP BY 1", (expr, lo * S, (hi + 1) * S))
+                if t in wanted}
+        in_head = {int(t) for (t,) in conn.exec_driver_sql(
+            "SELECT rowid >> 32 FROM search_fts WHERE search_fts MATCH ? AND rowid >= ? AND rowid < ?",
+            (head, lo * S, (hi + 1) * S)) if t in wanted}
+        for t, (n_rows, own) in counts.items():
+            total[t] += (10.0 if t in in_head else 4.0 * own) + math.log2(1 + n_rows - own)
+    return total
 
 
 @dataclass(frozen=True)
@@ -421,21 +457,20 @@ def _ids(conn: Connection, m: Match, conds: list[ColumnElement[bool]], desc: boo
 
 
 def _ranked(conn: Connection, m: Match, conds: list[ColumnElement[bool]]) -> _Ranked:
-    ids = _ids(conn, m, conds, True, None, None, RELEVANCE_CAP + 1)
+    walk = _Walk(conn, m, conds, True, None, None) if not m.postgres else None
+    ids = walk.take(RELEVANCE_CAP + 1) if walk else _ids(conn, m, conds, True, None, None, RELEVANCE_CAP + 1)
     boundary = ids[RELEVANCE_CAP - 1] if len(ids) > RELEVANCE_CAP else None
     ids = ids[:RELEVANCE_CAP]
     if not ids:
         return _Ranked([], None)
     total = dict.fromkeys(ids, 0.0)
-    if m.postgres:
+    if walk is None:
         stmt = select(_PG.c.ticket_id, _score(m)).where(_PG.c.ticket_id == any_(bindparam("search_ids", ids,
                                                                                            type_=ARRAY(Integer))))
         for t, score in conn.execute(stmt):
             total[int(t)] = float(score)
     else:
-        for expr in m.plus:
-            for t, b in _scores(conn, expr, ids).items():
-                total[t] -= b  # bm25 is lower for a better match
+        total = _relevance(conn, m, walk, ids)
     keys = sorted(((round(v, 9), t) for t, v in total.items()), reverse=True)
     return _Ranked(keys, boundary)
 
