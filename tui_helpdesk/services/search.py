@@ -51,7 +51,6 @@ from sqlalchemy import (
     text,
     true,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, DOUBLE_PRECISION, TSQUERY
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.selectable import Join
 
@@ -465,6 +464,8 @@ def _ranked(conn: Connection, m: Match, conds: list[ColumnElement[bool]]) -> _Ra
         return _Ranked([], None)
     total = dict.fromkeys(ids, 0.0)
     if walk is None:
+        from sqlalchemy.dialects.postgresql import ARRAY  # PostgreSQL only: the dialect costs SQLite's start
+
         stmt = select(_PG.c.ticket_id, _score(m)).where(_PG.c.ticket_id == any_(bindparam("search_ids", ids,
                                                                                            type_=ARRAY(Integer))))
         for t, score in conn.execute(stmt):
@@ -528,12 +529,16 @@ def _count(conn: Connection, m: Match, conds: list[ColumnElement[bool]]) -> int:
 
 def _hits(m: Match) -> tuple[Any, ColumnElement[bool]]:
     """(the index's ticket id column, its match condition)."""
+    from sqlalchemy.dialects.postgresql import TSQUERY  # PostgreSQL only: the dialect costs SQLite's start
+
     return _PG.c.ticket_id, _PG.c.doc.op("@@")(cast(bindparam("search_q", m.query), TSQUERY))
 
 
 def _score(m: Match) -> Any:
     # real widened to double in SQL: psycopg reads a real as its short decimal, which would not
     # compare equal to the stored value when the cursor comes back
+    from sqlalchemy.dialects.postgresql import DOUBLE_PRECISION, TSQUERY
+
     return cast(func.ts_rank_cd(_PG.c.doc, cast(bindparam("search_q", m.query), TSQUERY)), DOUBLE_PRECISION)
 
 
