@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 import test_queue_fixtures
 from test_queue_fixtures import Desk, listed, pilot_test, settle
+from textual.geometry import Size
 from waiting import on_top, until
 
 from tui_helpdesk.tui.screens.queue_dialogs import ConfirmScreen
@@ -92,3 +93,29 @@ async def test_a_far_scroll_stays_where_it_was_put_and_the_cursor_comes_onto_it(
         app.screen.data_changed()  # another agent's change re-reads the rows: the view still stays
         await settle(pilot)
         assert int(t.scroll_y) == 10 and highlighted(app) == [desk.numbers[-11]]
+
+
+@pilot_test
+async def test_a_page_down_pressed_as_the_rows_arrive_takes_the_view_along(desk: Desk, monkeypatch) -> None:
+    # the rows set the list's height; until the screen's next layout Textual refused to scroll it, so a
+    # page down pressed at once moved the cursor off the screen and the rows there were never read
+    monkeypatch.setattr(tl_module, "PAGE", 8)
+    monkeypatch.setattr(tl_module, "MARGIN", 2)
+    app = desk.app()
+    async with app.run_test(size=(80, 12)) as pilot:
+        t = await listed(pilot)
+        await settle(pilot)
+        arrived = TicketList._apply_initial
+
+        def then_page_down(self: TicketList, *args, **kwargs) -> None:
+            arrived(self, *args, **kwargs)
+            self.action_page_down()  # before any layout
+
+        monkeypatch.setattr(TicketList, "_apply_initial", then_page_down)
+        t.virtual_size = Size(t.size.width, 1)  # as a list shorter than the screen had left it
+        await until(pilot, lambda: not t.allow_vertical_scroll, "no scrollbar")
+        t.set_query(t.query_)
+        await until(pilot, lambda: t.cursor > 0, "the page down")
+        await settle(pilot)
+        assert int(t.scroll_y) > 0 and t.current_row is not None
+        assert highlighted(app) == [t.current_row.number]

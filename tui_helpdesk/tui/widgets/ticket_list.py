@@ -628,7 +628,9 @@ class TicketList(ScrollView, can_focus=True):
     def _scroll_to_row(self, top: int) -> None:
         self._cursor_scrolling = True
         try:
-            self.scroll_to(y=top, animate=False, immediate=True)
+            # forced: until the screen's next layout shows the scrollbar that rows just arrived for,
+            # Textual refuses to scroll, and a key pressed meanwhile left the view behind the cursor
+            self.scroll_to(y=top, animate=False, immediate=True, force=True)
         finally:
             self._cursor_scrolling = False
 
