@@ -606,11 +606,11 @@ def _new_ticket(
         s.execute(update(TicketEntry).where(TicketEntry.id == entry_id).values(recipients=ctx.recipients))
     problems += _store_attachments(ctx, ticket, entry_id)
     if late_from is not None:
-        links.link(tx, ticket.id, late_from.id, "related_to")
+        links.add_link(tx, ticket.id, late_from.id, "related_to")
     reasons = [f"a late reply to {late_from.number}{moved}"] if late_from is not None else []
     if pointed_at is not None:
         other, how = pointed_at
-        links.link(tx, ticket.id, other.id, "related_to")
+        links.add_link(tx, ticket.id, other.id, "related_to")
         problems.append(
             f"This message pointed at {other.number} (by {how}), but {sender} takes no part in that ticket, "
             f"so it opened this one instead. Merge it into {other.number} if it belongs there."

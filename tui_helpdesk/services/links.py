@@ -20,6 +20,13 @@ LINK_KINDS = ("related_to", "parent_of", "child_of", "caused_by", "duplicate_of"
 def link(tx: Tx, ref: str | int, other_ref: str | int, kind: str = "related_to", *,
          expected_version: int | None = None) -> TicketDetail:
     """Link two tickets; `expected_version` is the version of `ref` the caller saw."""
+    ticket = add_link(tx, ref, other_ref, kind, expected_version=expected_version)
+    return detail(tx.session, ticket)
+
+
+def add_link(tx: Tx, ref: str | int, other_ref: str | int, kind: str = "related_to", *,
+             expected_version: int | None = None) -> Ticket:
+    """`link` without the ticket view it returns (the mail ingest links and never shows the ticket)."""
     kind = str(kind or "").strip().lower().replace("-", "_").replace(" ", "_")
     if kind not in LINK_INVERSE:
         raise ValidationError("kind", f"unknown link type {kind!r} (one of {', '.join(LINK_KINDS)})")
@@ -46,7 +53,7 @@ def link(tx: Tx, ref: str | int, other_ref: str | int, kind: str = "related_to",
     event(tx, ticket, "linked", kind=kind, other=other.number)
     event(tx, other, "linked", kind=LINK_INVERSE[kind], other=ticket.number)
     tx.session.flush()
-    return detail(tx.session, ticket)
+    return ticket
 
 
 def _is_ancestor(tx: Tx, candidate: int, of: int) -> bool:

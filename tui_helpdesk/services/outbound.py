@@ -448,6 +448,9 @@ def _alert_rows(tx: Tx, ticket: Ticket, kind: str, agents: list[Any], extra: dic
     secret = _secret(s)
     ours = our_addresses(s)
     rows: list[dict] = []
+    # a subject that names no recipient (the usual one) is the same line for every agent: cleaned once
+    personal = any(mark in rendered.subject for mark in marks.values())
+    common = None if personal else clean_line(" ".join(rendered.subject.split()))[:500]
     for agent in agents:
         email = agent.email.lower()
         if email in ours:
@@ -462,7 +465,7 @@ def _alert_rows(tx: Tx, ticket: Ticket, kind: str, agents: list[Any], extra: dic
         row = {
             **shared,
             "to_addrs": [email],
-            "subject": clean_line(" ".join(put(rendered.subject).split()))[:500],
+            "subject": common if common is not None else clean_line(" ".join(put(rendered.subject).split()))[:500],
             "body": body.rstrip("\n") + token if token else body,
         }
         if ticket.id is not None:
