@@ -251,11 +251,16 @@ def _rows_upto(conn: Connection, expr: str, n: int) -> list[int]:
         "SELECT rowid FROM search_fts WHERE search_fts MATCH ? LIMIT ?", (expr, n))]
 
 
+def _count_upto(conn: Connection, expr: str, n: int) -> int:
+    return int(conn.exec_driver_sql(
+        "SELECT count(*) FROM (SELECT rowid FROM search_fts WHERE search_fts MATCH ? LIMIT ?)", (expr, n)).scalar())
+
+
 def _driver(conn: Connection, m: Match) -> int:
     """The item to walk: the one with the fewest rows (counted up to a small bound)."""
     if len(m.plus) == 1:
         return 0
-    sizes = [len(_rows_upto(conn, p, 2000)) for p in m.plus]
+    sizes = [_count_upto(conn, p, 2000) for p in m.plus]
     return sizes.index(min(sizes))
 
 
@@ -265,14 +270,16 @@ def _sqlite_condition(conn: Connection, m: Match, counting: bool) -> list[Column
     if counting or not m.plus:
         return [_hit_set(p, f"search_p{k}") for k, p in enumerate(m.plus)] + minus
     d = _driver(conn, m)
-    rows = _rows_upto(conn, m.plus[d], RARE_ROWS + 1)
+    n_rows = _count_upto(conn, m.plus[d], RARE_ROWS + 1)
     conds: list[ColumnElement[bool]] = []
-    if len(rows) <= FEW_ROWS:  # looked up by primary key, then sorted
-        conds.append(T.id.in_(bindparam("search_ids", sorted({r >> 32 for r in rows}), expanding=True)))
-    elif len(rows) <= RARE_ROWS:
+    if n_rows <= FEW_ROWS:  # looked up by primary key, then sorted
+        tids = sorted({r >> 32 for r in _rows_upto(conn, m.plus[d], FEW_ROWS + 1)})
+        conds.append(T.id.in_(bindparam("search_ids", tids, expanding=True)))
+    elif n_rows <= RARE_ROWS:
         # `+ 0`: a membership test along the sort's index (which stops at the page), not a lookup per hit
-        ids = json.dumps(sorted({r >> 32 for r in rows}))
-        conds.append(text("ticket.id + 0 IN (SELECT value FROM json_each(:search_ids))").bindparams(search_ids=ids))
+        conds.append(text(
+            "ticket.id + 0 IN (SELECT rowid >> 32 FROM search_fts WHERE search_fts MATCH :search_p0)"
+        ).bindparams(search_p0=m.plus[d]))
     else:
         conds.append(_probe(m.plus[d], "search_p0"))
     conds += [_probe(p, f"search_p{k + 1}") for k, p in enumerate(m.plus) if k != d]
