@@ -51,11 +51,11 @@ def pick_words(engine: Any) -> tuple[str, str, int, int]:
     with engine.connect() as conn:
         if engine.dialect.name == "postgresql":
             common, n_common = conn.exec_driver_sql(
-                "SELECT word, ndoc FROM ts_stat('SELECT doc FROM ticket_search WHERE ticket_id % 50 = 0') "
+                "SELECT word, ndoc FROM ts_stat('SELECT doc FROM ticket_search WHERE mod(ticket_id, 50) = 0') "
                 "ORDER BY ndoc DESC LIMIT 1").one()
             rare = conn.exec_driver_sql(
-                "SELECT word FROM ts_stat('SELECT doc FROM ticket_search WHERE ticket_id % 997 = 0') "
-                "WHERE ndoc = 1 AND length(word) > 7 AND word ~ '^[a-z]+$' ORDER BY word LIMIT 1").scalar()
+                "SELECT word FROM ts_stat('SELECT doc FROM ticket_search WHERE mod(ticket_id, 97) = 0') "
+                "WHERE ndoc = 1 AND length(word) > 5 ORDER BY word LIMIT 1").scalar()
             return rare, common, 1, n_common * 50
         conn.exec_driver_sql(
             "CREATE VIRTUAL TABLE IF NOT EXISTS temp.search_vocab USING fts5vocab(main, search_fts, row)")

@@ -18,13 +18,13 @@ Internal notes are a separate column (SQLite) or weight D (PostgreSQL): `TicketQ
 queries.fetch_page/count/position_of call this module when the query has free words, so the app,
 the CLI and any later face get the same answers with the same filters and visibility.
 Order: newest ticket first (filter_query makes it the default when words are typed; ticket ids grow
-with time). On SQLite a page walks the word's rows in index order or the filters' own scan with each
-ticket checked against the index, whichever covers more tickets per second (_Walk), so a common word
-under a selective filter and a rare word alike stop after `limit` hits. `sort:relevance` ranks the
-newest RELEVANCE_CAP hits (bm25 / ts_rank_cd) and lists the rest after them newest first. The other
-sorts (updated, priority, due) use the queue's own scan with the words as conditions: a rare word's
-hits read whole (then ordered by the sort's index), a common word checked ticket by ticket along the
-scan. Counts read each word's hits once (the app shows the page before its count).
+with time). On SQLite a page reads the rarest word's rows in index order, in growing chunks, and
+checks each chunk's tickets against the other words and the filters (_Walk). `sort:relevance` ranks
+the newest RELEVANCE_CAP hits (SQLite: _relevance, where the words are and how many entries mention
+them; PostgreSQL: ts_rank_cd) and lists the rest after them newest first. The other sorts (updated,
+priority, due) use the queue's own scan with the words as conditions: a rare word's tickets looked up,
+a commoner one's hits tested along the scan, a common one probed ticket by ticket. Counts read each
+word's hits once (the app shows the page before its count).
 """
 
 from __future__ import annotations
