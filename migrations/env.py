@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from alembic import context
-from sqlmodel import SQLModel
 
-import tui_helpdesk.models  # noqa: F401 - registers every table
+from tui_helpdesk.models import load_all
 from tui_helpdesk.models.search import include_object
 
-target_metadata = SQLModel.metadata
+target_metadata = load_all()  # every table, the lazily imported ones too
 
 
 def _engine():

@@ -11,9 +11,11 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, ForeignKeyConstraint, Table, inspect
 from sqlmodel import SQLModel
 
-import tui_helpdesk.models  # noqa: F401 - registers every table on SQLModel.metadata
 from tui_helpdesk import db
+from tui_helpdesk.models import load_all
 from tui_helpdesk.models.search import include_object, is_search_table
+
+load_all()  # every table on SQLModel.metadata, the lazily imported ones too
 
 
 def _describe(item: object) -> str:

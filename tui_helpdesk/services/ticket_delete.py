@@ -175,11 +175,11 @@ _HANDLED = frozenset({
 
 
 def _references() -> list[Any]:
-    from sqlmodel import SQLModel
+    from tui_helpdesk.models import load_all
 
     ticket_id = Ticket.__table__.c.id
     return [
-        fk.parent for table in SQLModel.metadata.tables.values() for fk in table.foreign_keys
+        fk.parent for table in load_all().tables.values() for fk in table.foreign_keys
         if fk.column is ticket_id
     ]
 
