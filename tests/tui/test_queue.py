@@ -509,7 +509,7 @@ async def test_a_bulk_action_skips_a_ticket_changed_since_the_queue_showed_it(de
         await on_top(pilot, ConfirmScreen, "the confirmation")
         await pilot.press("y")
         await until(pilot, lambda: notified(app, "Assigned 2 tickets; skipped 1"), "the bulk result")
-        assert notified(app, f"{marked[1]} changed by root at 10:42")
+        await until(pilot, lambda: notified(app, f"{marked[1]} changed by root at 10:42"), "the skip named")
         assert [desk.detail(n).assignee_username for n in marked] == ["sam", "", "sam"]
         assert list(desk.detail(marked[1]).tags) == ["changed"]
 

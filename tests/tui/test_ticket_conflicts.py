@@ -69,7 +69,8 @@ async def test_a_stale_subject_edit_is_refused_and_shows_the_other_agents_subjec
         await answer(pilot, "Printer jams on every page")
         await answer(pilot, "clearer")
         confirm = await on_top(pilot, ConfirmScreen)
-        assert notified(app, "was changed by sam")
+        # a notification is a message the app handles after the push: wait for it, as for the dialog
+        await until(pilot, lambda: notified(app, "was changed by sam"), "the notice naming sam")
         assert "Subject: Printer: tray 2 only" in confirm.message
         assert "yours, not saved: Printer jams on every page" in confirm.message
         assert row(data.engine, data.printer).subject == "Printer: tray 2 only"  # nothing overwritten
