@@ -17,8 +17,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlmodel import Session
 
+from tui_helpdesk import batch_cache
 from tui_helpdesk.models import BanRule, TicketFilter
-from tui_helpdesk.services import batch_cache
 
 from .parse import ParsedMessage
 

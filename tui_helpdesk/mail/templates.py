@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlmodel import Session
 
+from tui_helpdesk import batch_cache
 from tui_helpdesk.models import EmailTemplate
-from tui_helpdesk.services import batch_cache
 
 # segments may hold digits after their first letter: custom fields are %{ticket.custom.po2}
 _VAR = re.compile(r"%\{([a-z_][a-z0-9_]*(?:\.[a-z_][a-z0-9_]*)*)\}")

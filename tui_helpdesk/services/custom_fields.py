@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import delete, event, insert, inspect, select
 from sqlalchemy.orm import Session
 
+from tui_helpdesk import batch_cache
 from tui_helpdesk.models import (
     FIELD_TARGETS,
     FIELD_TYPES,
@@ -32,7 +33,7 @@ from tui_helpdesk.models import (
     TicketFieldValue,
 )
 
-from . import batch_cache, lookup
+from . import lookup
 from .admin import _common as c
 from .context import Tx, require_admin
 from .errors import NotFound, ValidationError

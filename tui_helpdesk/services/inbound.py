@@ -29,7 +29,7 @@ from typing import Any
 from sqlalchemy import Engine, select, update
 from sqlmodel import Session
 
-from tui_helpdesk import clock
+from tui_helpdesk import batch_cache, clock
 from tui_helpdesk.db import session_scope
 from tui_helpdesk.mail import bounces, filters, templates
 from tui_helpdesk.mail import classify as classify_module
@@ -50,7 +50,7 @@ from tui_helpdesk.models import (
 )
 from tui_helpdesk.untrusted import clean_line
 
-from . import batch_cache, custom_fields, inbound_match, links, lookup, notify, outbound, settings, tickets
+from . import custom_fields, inbound_match, links, lookup, notify, outbound, settings, tickets
 from .context import Actor, Tx, transaction
 from .errors import ServiceError
 from .inbound_journal import IngestResult, journal, journal_message_id, read_raw, read_raw_head

@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
+from tui_helpdesk import batch_cache
 from tui_helpdesk.models import (
     Agent,
     Classification,
@@ -23,7 +24,7 @@ from tui_helpdesk.models import (
     Ticket,
 )
 
-from . import batch_cache, settings
+from . import settings
 from .errors import NotFound, ValidationError
 
 # Any syntactically valid address: a domain of dot-separated labels, one label being enough

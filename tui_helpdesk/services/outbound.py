@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import Engine, Text, cast, insert, or_, select
 from sqlmodel import Session
 
-from tui_helpdesk import clock
+from tui_helpdesk import batch_cache, clock
 from tui_helpdesk.db import session_scope
 from tui_helpdesk.mail import smtp, templates
 from tui_helpdesk.mail import threading as keys
@@ -40,7 +40,6 @@ from tui_helpdesk.models import (
     Ticket,
     TicketEntry,
 )
-from tui_helpdesk.services import batch_cache
 from tui_helpdesk.untrusted import clean_line
 
 from . import custom_fields, settings

@@ -7,8 +7,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlmodel import Session
 
+from tui_helpdesk import batch_cache
 from tui_helpdesk.models import SLAPlan
-from tui_helpdesk.services import batch_cache
 
 
 def default_plan_id(session: Session) -> int | None:
