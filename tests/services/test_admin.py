@@ -526,3 +526,23 @@ def test_settings_validate_and_store(desk):
         assert admin.reset_setting(tx, "number_prefix").value == "TCK"
         secret_row = next(r for r in admin.list_settings(tx) if r.key == "smtp_password")
     assert secret_row.display == "(set)"
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_an_empty_value_keeps_a_secret_and_reset_clears_it(desk):
+    """Every face shows a secret empty, so saving its form untouched must not wipe the password."""
+    from tui_helpdesk.models import Mailbox
+    from tui_helpdesk.services import mailboxes
+
+    with desk.tx() as tx:
+        admin.set_setting(tx, "smtp_password", "hunter2")
+        box = mailboxes.add(tx, "help@example.test", imap_host="imap.example.test", imap_password="s3cret")
+    with desk.tx() as tx:
+        assert admin.set_setting(tx, "smtp_password", "").display == "(set)"
+        mailboxes.edit(tx, box.id, imap_password="", folder="Support")
+    with session_scope(desk.engine) as s:
+        assert settings.get(s, "smtp_password") == "hunter2"
+        assert s.get(Mailbox, box.id).imap_password == "s3cret"
+        assert s.get(Mailbox, box.id).folder == "Support"
+    with desk.tx() as tx:
+        assert admin.reset_setting(tx, "smtp_password").display == "(not set)"

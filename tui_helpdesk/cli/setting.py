@@ -15,11 +15,11 @@ def register(sub: Any) -> None:
     p = set_sub.add_parser("get", help="show one setting, or all (secrets only as set / not set)")
     p.add_argument("key", nargs="?")
     p.set_defaults(func=cmd_setting_get)
-    p = set_sub.add_parser("set", help="change a setting (admins only)")
+    p = set_sub.add_parser("set", help="change a setting (admins only; an empty value keeps a secret)")
     p.add_argument("key")
     p.add_argument("value")
     p.set_defaults(func=cmd_setting_set)
-    p = set_sub.add_parser("reset", help="back to the built-in default (admins only)")
+    p = set_sub.add_parser("reset", help="back to the built-in default, which clears a secret (admins only)")
     p.add_argument("key")
     p.set_defaults(func=cmd_setting_reset)
 

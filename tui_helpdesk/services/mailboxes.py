@@ -146,6 +146,9 @@ def _apply(tx: Tx, box: Mailbox, fields: dict[str, Any]) -> None:
             raise ValidationError(key, f"not a mailbox field (fields: {', '.join(EDITABLE)})")
         if value is None:
             continue
+        if "password" in key and value == "" and box.id is not None:
+            # a password is write-only: a form shows it empty, so an empty value on an edit keeps it
+            continue
         if key == "address":
             value = lookup.normalise_email(str(value))
             clash = s.execute(

@@ -235,6 +235,9 @@ def _extra_checks(key: str, value: Any) -> Any:
 
 def set_setting(tx: Tx, key: str, value: Any) -> SettingRow:
     require_admin(tx)
+    if key in SECRET_SETTINGS and str(value if value is not None else "").strip() == "":
+        # a secret is write-only: every face shows it empty, so empty keeps it (reset_setting clears it)
+        return _setting_row(tx, key)
     value = _extra_checks(key, settings.coerce(key, value))
     old = settings.get(tx.session, key)
     settings.put(tx.session, key, value)

@@ -119,9 +119,6 @@ class MailboxSection(Section):
     @staticmethod
     def _fields(values: dict[str, Any]) -> dict[str, Any]:
         fields = {k: v for k, v in values.items() if k != "address"}
-        for secret in ("imap_password", "smtp_password"):
-            if not fields.get(secret):
-                fields.pop(secret, None)  # empty means "keep"
         for name in ("department", "priority", "topic"):
             if fields.get(name) is None:
                 fields[name] = ""
