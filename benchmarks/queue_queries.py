@@ -76,7 +76,11 @@ def run(engine: Engine, runs: int, deep_pages: int) -> list[tuple[str, float]]:
             .scalars()
             .first()
         )
-    print(f"{total:,} tickets; page size {PAGE}; median of {runs} runs\n")
+    print(f"{total:,} tickets; page size {PAGE}; median of {runs} runs; {engine.dialect.name}")
+    pk = select(Ticket.__table__).where(Ticket.__table__.c.id == total // 2)
+    floor = _median_ms(_as(engine, ADMIN, lambda tx: tx.session.connection().execute(pk).all()), runs)
+    results.append(("floor: one ticket by primary key (a read transaction)", floor))
+    print(f"{'floor: one ticket by primary key':<48} {floor:9.2f} ms\n", flush=True)
     agent_id = agent.id
     scoped = Actor(agent_id=agent.id, username=agent.username)
     fetch_page = _as(engine, ADMIN, queries.fetch_page)
