@@ -10,11 +10,12 @@ except reject, which any matching filter can set. stop_on_match ends the run.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlmodel import Session
 
 from tui_helpdesk import batch_cache
@@ -43,10 +44,17 @@ def is_banned(session: Session, address: str | None) -> str | None:
         return None
     address = address.lower()
     domain = "@" + address.rpartition("@")[2]
-    row = session.execute(
-        select(BanRule.pattern).where(func.lower(BanRule.pattern).in_((address, domain))).limit(1)
-    ).scalar()
-    return row
+    session.flush()  # a Core read: a ban added earlier in this transaction must be in the table
+    return session.connection().execute(_ban_lookup(), {"address": address, "domain": domain}).scalar()
+
+
+@functools.cache
+def _ban_lookup() -> Select:
+    # built once: every arriving message asks, and building the SELECT cost more than running it
+    pattern = func.lower(BanRule.__table__.c.pattern)
+    return select(BanRule.__table__.c.pattern).where(
+        (pattern == bindparam("address")) | (pattern == bindparam("domain"))
+    ).limit(1)
 
 
 def add_ban(session: Session, pattern: str, note: str = "") -> None:

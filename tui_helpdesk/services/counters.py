@@ -70,16 +70,21 @@ def _deltas(session: Session) -> Counter[Key]:
 
 def _upsert(conn: Connection, key: Key, n: int) -> None:
     values = dict(zip(("department_id", "assignee_id", "state", "is_overdue"), key, strict=True), n=n)
-    if conn.dialect.name == "postgresql":
+    conn.execute(_upsert_statement(conn.dialect.name), values)
+
+
+@functools.cache
+def _upsert_statement(dialect: str) -> Any:
+    # built once per engine kind: every ticket write runs it, and building it cost more than running it
+    if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    stmt = insert(TicketCount.__table__).values(**values)
-    stmt = stmt.on_conflict_do_update(
+    stmt = insert(TicketCount.__table__)
+    return stmt.on_conflict_do_update(
         index_elements=["department_id", "assignee_id", "state", "is_overdue"],
         set_={"n": TicketCount.__table__.c.n + stmt.excluded.n},
     )
-    conn.execute(stmt)
 
 
 @event.listens_for(Session, "before_flush")

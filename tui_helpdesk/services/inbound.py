@@ -16,6 +16,7 @@ Nothing here raises on bad input: a message that cannot be processed is quaranti
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import os
@@ -26,7 +27,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, bindparam, select, update
 from sqlmodel import Session
 
 from tui_helpdesk import batch_cache, clock
@@ -546,7 +547,7 @@ def _new_ticket(
     sender = parsed.from_addr or ""
     if not _valid(sender):
         raise Quarantine(f"the sender address {sender!r} is not an address a ticket can be opened for")
-    contact = s.execute(select(Contact).where(Contact.email == sender)).scalars().first()
+    contact = s.execute(inbound_match.contact_by_email(), {"email": sender}).scalars().first()
     if contact is None and late_from is None and not forced:
         policy = settings.get(s, "unknown_sender_policy")
         if policy == "reject":
@@ -578,15 +579,17 @@ def _new_ticket(
     ]
     tags += ctx.flag_tags + ([TAG_MERGE] if pointed_at is not None else [])
     body, full = ctx.body
+    if contact is None:
+        # made here rather than inside open_ticket (the same rule, lookup.contact), so the requester is
+        # at hand for the autoresponse and the alert below instead of read back
+        contact = lookup.contact(s, sender, parsed.from_name[:200])
     ticket = tickets.open_ticket(
         tx,
         subject=_late_subject(s, ctx.subject, late_from) if late_from is not None else ctx.subject,
         body=body,
         full_body=full,
         body_format="text",
-        contact_id=contact.id if contact else None,
-        contact_email=None if contact else sender,
-        contact_name=parsed.from_name[:200],
+        contact_id=contact.id,
         department=department,
         topic=topic,
         priority=priority,
@@ -598,12 +601,9 @@ def _new_ticket(
         cc=_collaborator_addresses(ctx, sender),
         source="email",
         message_id=ctx.message_id,
+        recipients=ctx.recipients,
     )
-    entry_id = s.execute(
-        select(TicketEntry.id).where(TicketEntry.ticket_id == ticket.id).order_by(TicketEntry.id).limit(1)
-    ).scalar()
-    if entry_id is not None:
-        s.execute(update(TicketEntry).where(TicketEntry.id == entry_id).values(recipients=ctx.recipients))
+    entry_id = s.connection().execute(_first_entry(), {"ticket_id": ticket.id}).scalar()  # open_ticket flushed
     problems += _store_attachments(ctx, ticket, entry_id)
     if late_from is not None:
         links.add_link(tx, ticket.id, late_from.id, "related_to")
@@ -622,7 +622,7 @@ def _new_ticket(
         reasons.append(f"flagged: {why}")
     if problems:
         tickets.note(tx, ticket.id, "\n".join(problems))
-    requester = s.get(Contact, ticket.contact_id)
+    requester = contact if contact.id == ticket.contact_id else s.get(Contact, ticket.contact_id)
     if ctx.may_autorespond and requester is not None:
         outbound.queue_autoresponse(
             tx, ticket, requester, "new_ticket", message=body, in_reply_to=ctx.message_id
@@ -631,6 +631,12 @@ def _new_ticket(
         notify.mail_arrived(tx, ticket, "new_ticket", requester, message=body)
     outcome = "new_ticket_late" if late_from is not None else "new_ticket"
     return _Outcome("done", outcome, ticket, entry_id, reason="; ".join(reasons))
+
+
+@functools.cache
+def _first_entry() -> Any:
+    c = TicketEntry.__table__.c
+    return select(c.id).where(c.ticket_id == bindparam("ticket_id")).order_by(c.id).limit(1)
 
 
 def _late_department(s: Session, old: Ticket, box: Mailbox | None) -> tuple[int, str]:

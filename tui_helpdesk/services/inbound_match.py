@@ -12,7 +12,9 @@ at; whether it may join that ticket is ``participant()``'s answer, the one rule 
 
 from __future__ import annotations
 
-from sqlalchemy import Select, func, select
+import functools
+
+from sqlalchemy import Select, bindparam, func, select
 from sqlmodel import Session
 
 from tui_helpdesk.mail import threading as keys
@@ -32,23 +34,33 @@ from . import lookup, outbound, settings
 MAX_MERGE_HOPS = 20
 
 
+@functools.cache
+def _duplicate_checks() -> tuple[tuple[Select, str], ...]:
+    """The three places a Message-ID may already be, built once: building and caching a SELECT per
+    call cost more than running it (each message asks all three)."""
+    mid = bindparam("mid")
+    journal = InboundMessage.__table__.c
+    return (
+        (select(journal.id).where(journal.message_id == mid, journal.state.in_(("done", "ignored")),
+                                  journal.id != bindparam("journal_id")).limit(1),
+         "a message with this Message-ID was already processed"),
+        (select(TicketEntry.__table__.c.id).where(TicketEntry.__table__.c.message_id == mid).limit(1),
+         "a thread entry already has this Message-ID"),
+        (select(OutboundMessage.__table__.c.id).where(OutboundMessage.__table__.c.message_id == mid).limit(1),
+         "this is a copy of a message we sent"),
+    )  # fmt: skip
+
+
 def is_duplicate(session: Session, message_id: str | None, journal_id: int | None) -> str | None:
     """Why a message with this id was seen before (None when it is new)."""
     if not message_id:
         return None
-    q = select(InboundMessage.id).where(
-        InboundMessage.message_id == message_id, InboundMessage.state.in_(("done", "ignored"))
-    )
-    if journal_id is not None:
-        q = q.where(InboundMessage.id != journal_id)
-    if session.execute(q.limit(1)).first():
-        return "a message with this Message-ID was already processed"
-    if session.execute(select(TicketEntry.id).where(TicketEntry.message_id == message_id).limit(1)).first():
-        return "a thread entry already has this Message-ID"
-    if session.execute(
-        select(OutboundMessage.id).where(OutboundMessage.message_id == message_id).limit(1)
-    ).first():
-        return "this is a copy of a message we sent"
+    session.flush()  # Core reads below: what this transaction wrote must be in the database first
+    conn = session.connection()
+    params = {"mid": message_id, "journal_id": journal_id if journal_id is not None else -1}
+    for stmt, why in _duplicate_checks():
+        if conn.execute(stmt, params).first() is not None:
+            return why
     return None
 
 
@@ -110,6 +122,12 @@ def agent_by_address(session: Session, address: str | None) -> Agent | None:
     )
 
 
+@functools.cache
+def contact_by_email() -> Select:
+    """The contact with the address ``email`` (built once: every arriving message asks)."""
+    return select(Contact).where(Contact.email == bindparam("email"))
+
+
 def participant(session: Session, ticket: Ticket, address: str | None) -> str | None:
     """How the sender of a message takes part in a ticket, or None for a stranger.
 
@@ -119,7 +137,7 @@ def participant(session: Session, ticket: Ticket, address: str | None) -> str | 
     if not address:
         return None
     address = address.strip().lower()
-    contact = session.execute(select(Contact).where(Contact.email == address)).scalars().first()
+    contact = session.execute(contact_by_email(), {"email": address}).scalars().first()
     if contact is not None:
         if ticket.contact_id == contact.id:
             return "requester"

@@ -11,6 +11,7 @@ setting, made on first use.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import secrets
@@ -19,7 +20,7 @@ from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import Engine, Text, cast, insert, or_, select
+from sqlalchemy import Engine, Text, bindparam, cast, insert, or_, select
 from sqlmodel import Session
 
 from tui_helpdesk import batch_cache, clock
@@ -423,13 +424,20 @@ def queue_alert(tx: Tx, ticket: Ticket, kind: str, **ctx: Any) -> int:
         values = _alert_rows(tx, ticket, kind, agents, extra)
         if values:
             # one INSERT for every agent's row, without RETURNING objects (the unit of work would run one
-            # statement per row, and building the model objects back cost more than the SQL)
-            s.execute(insert(OutboundMessage.__table__), values)
+            # statement per row, and building the model objects back cost more than the SQL); on the
+            # session's connection, not through the ORM's bulk path, which did nothing for a plain table
+            s.flush()
+            s.connection().execute(_outbox_insert(), values)
             tx.changed = True
             queued = len(values)
     if kind == "new_ticket":
         queued += len(_distribution(tx, ticket, extra))
     return queued
+
+
+@functools.cache
+def _outbox_insert() -> Any:
+    return insert(OutboundMessage.__table__)
 
 
 def _alert_rows(tx: Tx, ticket: Ticket, kind: str, agents: list[Any], extra: dict[str, Any]) -> list[dict]:
@@ -534,14 +542,20 @@ def autoresponses_sent_recently(session: Session, address: str, now) -> int:
     # in Python for each message, grew with the desk's mail (600 rows a message by the end of a run).
     stored = json.dumps(address)  # as the JSON column writes it (quoted, non-ASCII escaped)
     pattern = "%" + stored.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-    rows = session.execute(
-        select(OutboundMessage.to_addrs).where(
-            OutboundMessage.kind.in_(AUTORESPONSE_KINDS),
-            OutboundMessage.created_at >= since,
-            cast(OutboundMessage.to_addrs, Text).like(pattern, escape="\\"),
-        )
-    ).scalars()
+    session.flush()  # a Core read: this transaction's autoresponses count too
+    rows = session.connection().execute(_recent_autoresponses(), {"since": since, "pattern": pattern}).scalars()
     return sum(1 for to in rows if address in (to or []))
+
+
+@functools.cache
+def _recent_autoresponses() -> Any:
+    # built once: every new ticket and message asks, and building the SELECT cost more than running it
+    c = OutboundMessage.__table__.c
+    return select(c.to_addrs).where(
+        c.kind.in_(AUTORESPONSE_KINDS),
+        c.created_at >= bindparam("since"),
+        cast(c.to_addrs, Text).like(bindparam("pattern"), escape="\\"),
+    )
 
 
 def queue_autoresponse(

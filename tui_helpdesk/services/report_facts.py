@@ -13,6 +13,7 @@ Bulk loads and UPDATEs that bypass the ORM call `rebuild` afterwards.
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from datetime import datetime
 from typing import Any
@@ -140,16 +141,21 @@ def _collect(session: Session) -> tuple[list[dict[str, Any]], Counter[BacklogKey
 
 
 def _upsert(conn: Connection, key: BacklogKey, n: int) -> None:
+    values = dict(zip((*DIMS, "is_overdue"), key, strict=True), n=n)
+    conn.execute(_upsert_statement(conn.dialect.name), values)
+
+
+@functools.cache
+def _upsert_statement(dialect: str) -> Any:
+    # built once per engine kind: every ticket write runs it, and building it cost more than running it
     names = (*DIMS, "is_overdue")
-    values = dict(zip(names, key, strict=True), n=n)
-    if conn.dialect.name == "postgresql":
+    if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    stmt = insert(ReportBacklog.__table__).values(**values)
-    stmt = stmt.on_conflict_do_update(index_elements=list(names),
+    stmt = insert(ReportBacklog.__table__)
+    return stmt.on_conflict_do_update(index_elements=list(names),
                                       set_={"n": ReportBacklog.__table__.c.n + stmt.excluded.n})
-    conn.execute(stmt)
 
 
 @event.listens_for(Session, "after_flush")
@@ -162,10 +168,15 @@ def _track(session: Session, _context: Any) -> None:
         facts, moves = _collect(session)
     conn = session.connection()
     if facts:
-        conn.execute(ReportFact.__table__.insert(), facts)
+        conn.execute(_fact_insert(), facts)
     # a fixed order, so two PostgreSQL writers never wait on each other's rows in a cycle
     for key in sorted(k for k, n in moves.items() if n):
         _upsert(conn, key, moves[key])
+
+
+@functools.cache
+def _fact_insert() -> Any:
+    return ReportFact.__table__.insert()
 
 
 def _minutes_between(conn: Connection, start: Any, end: Any) -> Any:
@@ -253,4 +264,4 @@ def rebuild_backlog(conn: Connection) -> None:
               "sla_met": None, **{d: (v or None) for d, v in zip(DIMS, k[:-1], strict=True)}}
              for k, n in sorted(moves.items()) if n]
     if facts:
-        conn.execute(ReportFact.__table__.insert(), facts)
+        conn.execute(_fact_insert(), facts)

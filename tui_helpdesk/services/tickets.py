@@ -276,11 +276,13 @@ def open_ticket(
     body_format: str = "markdown",
     organization: str | int | None = None,
     notify_client: bool = True,
+    recipients: dict[str, list[str]] | None = None,
 ) -> Ticket:
     """Open a ticket. An agent creates it on behalf of a contact; the mail ingest as the system.
 
     `notify_client=False` opens it without the "we received your request" notice to the requester
-    (an agent logging a phone call the customer needs no mail about).
+    (an agent logging a phone call the customer needs no mail about). `recipients` are the To and Cc
+    of the mail that opened it, kept on its first message.
 
     Returns the row; callers that show the result use `create`, which adds the detail."""
     s = tx.session
@@ -354,6 +356,7 @@ def open_ticket(
             contact_id=contact.id if body_is_message else None,
             agent_id=None if body_is_message else tx.actor.agent_id,
             body=body, full_body=full_body, body_format=body_format, message_id=message_id, created_at=tx.now,
+            recipients=dict(recipients or {}),
         ))
     with _as_field("cc"):
         for email in cc:
