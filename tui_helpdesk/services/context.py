@@ -6,13 +6,14 @@ bump the change counter -> commit. `transaction()` and the helpers below are tha
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, bindparam, select, update
 from sqlmodel import Session
 
 from tui_helpdesk import clock
@@ -88,14 +89,23 @@ def reading(engine: Engine, actor: Actor | None = None) -> Iterator[Tx]:
 
 def bump_counter(session: Session, name: str, by: int = 1) -> int:
     # one statement on every write (the change counter): the new value comes back with the UPDATE
-    value = session.execute(
-        update(Counter).where(Counter.name == name).values(value=Counter.value + by).returning(Counter.value)
-    ).scalar()
+    value = session.execute(_bump_statement(), {"counter_name": name, "by": by}).scalar()
     if value is None:
         session.add(Counter(name=name, value=by))
         session.flush()
         return by
     return int(value)
+
+
+@functools.cache
+def _bump_statement() -> Any:
+    # built once: every write runs it (and a new ticket twice), and building it cost more than running it
+    return (
+        update(Counter)
+        .where(Counter.name == bindparam("counter_name"))
+        .values(value=Counter.value + bindparam("by"))
+        .returning(Counter.value)
+    )
 
 
 def read_counter(session: Session, name: str) -> int:

@@ -24,6 +24,7 @@ from sqlalchemy import (
     LargeBinary,
     String,
     Text,
+    bindparam,
     column,
     delete,
     func,
@@ -157,13 +158,12 @@ def _journal_one(
         raw = bytes(raw)
     message_id = journal_message_id(raw)
     if mailbox_id is not None and uid is not None:
-        existing = conn.execute(
-            select(inbound_message.c.id).where(
-                inbound_message.c.mailbox_id == mailbox_id,
-                inbound_message.c.uidvalidity == uidvalidity,
-                inbound_message.c.uid == uid,
-            )
-        ).scalar()
+        by_uid = _STATEMENTS["by_uid"] if uidvalidity is not None else select(inbound_message.c.id).where(
+            inbound_message.c.mailbox_id == mailbox_id,
+            inbound_message.c.uidvalidity.is_(None),
+            inbound_message.c.uid == uid,
+        )  # fmt: skip
+        existing = conn.execute(by_uid, {"mailbox_id": mailbox_id, "uidvalidity": uidvalidity, "uid": uid}).scalar()
         if existing is not None:
             return int(existing), True
     again = _quarantined_copy(conn, message_id, raw)
@@ -175,25 +175,40 @@ def _journal_one(
         )
         return again, True
     journal_id = conn.execute(
-        insert(inbound_message)
-        .values(
-            mailbox_id=mailbox_id,
-            uidvalidity=uidvalidity,
-            uid=uid,
-            message_id=message_id,
-            size=len(raw),
-            received_at=_now().astimezone(UTC),
-            state="pending",
-            outcome="",
-            reason="",
-            attempts=0,
-            server_done=False,
-            deliveries=1,
-        )  # fmt: skip
-        .returning(inbound_message.c.id)
+        _STATEMENTS["insert"],
+        {
+            "mailbox_id": mailbox_id,
+            "uidvalidity": uidvalidity,
+            "uid": uid,
+            "message_id": message_id,
+            "size": len(raw),
+            "received_at": _now().astimezone(UTC),
+            "state": "pending",
+            "outcome": "",
+            "reason": "",
+            "attempts": 0,
+            "server_done": False,
+            "deliveries": 1,
+        },
     ).scalar_one()
     _write_raw(conn, int(journal_id), raw)
     return int(journal_id), False
+
+
+# The statements every journaled message runs, built once (building one cost more than running it).
+_STATEMENTS = {
+    "by_uid": select(inbound_message.c.id).where(
+        inbound_message.c.mailbox_id == bindparam("mailbox_id"),
+        inbound_message.c.uidvalidity == bindparam("uidvalidity"),
+        inbound_message.c.uid == bindparam("uid"),
+    ),
+    "quarantined": select(inbound_message.c.id).where(
+        inbound_message.c.message_id == bindparam("message_id"),
+        inbound_message.c.state == "quarantined",
+        inbound_message.c.size == bindparam("size"),
+    ),
+    "insert": insert(inbound_message).returning(inbound_message.c.id),
+}
 
 
 def _write_raw(conn, journal_id: int, raw: bytes | bytearray) -> None:
@@ -225,13 +240,7 @@ def _advance_last_uid(conn, mailbox_id: int | None, uidvalidity: int | None, uid
 
 def _quarantined_copy(conn, message_id: str, raw: bytes) -> int | None:
     """The quarantined row holding these very bytes, if any (a Message-ID alone proves nothing)."""
-    candidates = conn.execute(
-        select(inbound_message.c.id).where(
-            inbound_message.c.message_id == message_id,
-            inbound_message.c.state == "quarantined",
-            inbound_message.c.size == len(raw),
-        )
-    ).scalars()
+    candidates = conn.execute(_STATEMENTS["quarantined"], {"message_id": message_id, "size": len(raw)}).scalars()
     for journal_id in candidates.all():
         if read_raw(conn, int(journal_id)) == raw:
             return int(journal_id)

@@ -427,7 +427,7 @@ def queue_alert(tx: Tx, ticket: Ticket, kind: str, **ctx: Any) -> int:
             # statement per row, and building the model objects back cost more than the SQL); on the
             # session's connection, not through the ORM's bulk path, which did nothing for a plain table
             s.flush()
-            s.connection().execute(_outbox_insert(), values)
+            _insert_alert_rows(s.connection(), values)
             tx.changed = True
             queued = len(values)
     if kind == "new_ticket":
@@ -435,9 +435,38 @@ def queue_alert(tx: Tx, ticket: Ticket, kind: str, **ctx: Any) -> int:
     return queued
 
 
+# What differs between the agents' rows of one alert (_alert_rows); every other column is the same.
+_PER_AGENT = ("to_addrs", "subject", "body", "message_id")
+
+
+def _insert_alert_rows(conn: Any, rows: list[dict[str, Any]]) -> None:
+    """One INSERT of an alert's rows, each shared value converted for the driver once instead of once a
+    row: the JSON columns and the timestamps of 60 rows, converted 60 times, cost more than the INSERT.
+    The values go through the real columns' own conversions (a JSON column's, a timestamp's), then into
+    the same table described without types, so nothing is converted twice."""
+    columns = OutboundMessage.__table__.c
+    dialect = conn.dialect
+
+    def converter(name: str) -> Any:
+        return columns[name].type._cached_bind_processor(dialect)  # the conversion a typed INSERT applies
+
+    shared = {}
+    for name, value in rows[0].items():
+        if name not in _PER_AGENT:
+            convert = converter(name)
+            shared[name] = convert(value) if convert is not None else value
+    own = [(name, converter(name)) for name in _PER_AGENT]
+    conn.execute(_untyped_outbox_insert(), [
+        {**shared, **{n: c(row[n]) if c is not None else row[n] for n, c in own}}
+        for row in rows
+    ])  # fmt: skip
+
+
 @functools.cache
-def _outbox_insert() -> Any:
-    return insert(OutboundMessage.__table__)
+def _untyped_outbox_insert() -> Any:
+    from sqlalchemy import column, table
+
+    return insert(table(OutboundMessage.__table__.name, *(column(c.name) for c in OutboundMessage.__table__.c)))
 
 
 def _alert_rows(tx: Tx, ticket: Ticket, kind: str, agents: list[Any], extra: dict[str, Any]) -> list[dict]:
