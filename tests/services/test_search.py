@@ -256,16 +256,27 @@ def test_each_way_of_reading_a_word_gives_the_same_hits(found_desk, monkeypatch)
 
 
 def _pages(desk, text: str, actor=None, **kw) -> list[str]:
-    """Every hit, one page of one row at a time (each page starts from the last one's cursor)."""
+    """Every hit, two rows a page (each page starts from the last one's cursor), checked
+    against the same pages read backward from the end."""
     out: list[str] = []
+    back: list[str] = []
     with reading(desk.engine, actor or desk.admin) as tx:
         q, after = TicketQuery(text=text, **kw), None
         while True:
-            page = queries.fetch_page(tx, q, after=after, limit=1)
+            page = queries.fetch_page(tx, q, after=after, limit=2)
             out += [r.number for r in page.rows]
             if page.at_end:
-                return out
+                break
             after = page.next
+        before = None
+        while True:
+            page = queries.fetch_page(tx, q, after=before, limit=2, backward=True)
+            back = [r.number for r in page.rows] + back
+            if page.at_start:
+                break
+            before = page.prev
+    assert back == out
+    return out
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # SQLite's walk, as above
