@@ -230,11 +230,15 @@ DENSE = 16
 # `sort:relevance` ranks the newest this many hits (_relevance); the rest follow them newest first. A
 # word in every ticket would otherwise be scored a million times for one page (7.9 s at 1M tickets).
 RELEVANCE_CAP = 1000
-# A filter with an index of its own (assignee, team, requester, organization, tag) admitting at most this
-# many tickets is read whole (a few ms) as the walk's pool: the walk then goes through the pool's ids and
-# checks each chunk of them against the word, instead of reading the word's rows until enough of them
-# pass the filter (a common word under an assignee read ~50k rows for a page: 190-440 ms at 1M).
+# A filter with an index of its own (assignee, team, requester, organization, tag) admitting few tickets
+# is read whole as the walk's pool: the walk then goes through the pool's ids and checks each chunk of
+# them against the word, instead of reading the word's tickets until enough of them pass the filter (a
+# page needs ~50 / the filter's share of them: a common word under an assignee read ~12k, 190-440 ms at
+# 1M). Reading the pool costs ~1 us a ticket and the word's walk ~5 us a ticket it reads, so the pool
+# pays when it holds fewer than sqrt(POOL_SCALE * tickets) (16k at 1M: an organization's 2.8k tickets
+# 69 -> 21 ms CPU, but a team's 20k 16 -> 55 ms), and never more than POOL_CAP.
 POOL_CAP = 25_000
+POOL_SCALE = 250
 POOL_CHUNK = 64  # the pool's first chunk (doubling after)
 # Costs on the 1M desk (us, CPU): a word's rows read over an id range cost RANGE_US to start and ROW_US a
 # row; a ticket probed for the word costs PROBE_US. A chunk of the pool is checked the cheaper way.
@@ -648,7 +652,7 @@ def _pool(conn: Connection, q: queries.TicketQuery, m: Match
           ) -> tuple[list[int] | None, queries.TicketQuery]:
     """SQLite: the ids (ascending) of the tickets the query's selective filters with an index of their
     own admit, and the query without those filters (the rest to check on the pool's hits); None when no
-    such filter admits at most POOL_CAP tickets, or a word is rare enough to walk as it is. Each is read
+    such filter admits few enough tickets (POOL_SCALE), or a word is rare enough to walk as it is. Each is read
     from its covering index (4401 tickets of an assignee in ~4 ms at 1M)."""
     visible = T.visible.in_({False: (True,), True: (False,), None: (True, False)}[q.archived])
     TT = TicketTag.__table__.c
@@ -664,13 +668,16 @@ def _pool(conn: Connection, q: queries.TicketQuery, m: Match
         sources.append((select(TT.ticket_id).where(TT.tag_id == tag), {"tag": tag}))
     if not sources or _rare(conn, m):
         return None, q
+    top = int(conn.exec_driver_sql("SELECT coalesce(max(id), 0) FROM ticket").scalar())
+    cap = min(POOL_CAP, math.isqrt(POOL_SCALE * top))
     pool: set[int] | None = None
     held: dict[str, Any] = {}
     tags_held: set[int] = set()
     for stmt, what in sources:
-        ids = list(conn.execute(stmt.limit(POOL_CAP + 1)).scalars())
-        if len(ids) > POOL_CAP:
+        # counted first: counting an index range costs a tenth of reading it into Python
+        if conn.execute(select(func.count()).select_from(stmt.limit(cap + 1).subquery())).scalar_one() > cap:
             continue
+        ids = list(conn.execute(stmt).scalars())
         pool = set(ids) if pool is None else pool & set(ids)
         if "tag" in what:
             tags_held.add(what["tag"])
