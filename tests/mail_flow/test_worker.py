@@ -301,10 +301,25 @@ def test_two_once_runs_back_to_back_both_work(lite_desk: MailDesk, sqlite_url: s
     assert worker.holder_of(lite_desk.engine) is None
 
 
+def _start_as_from_a_terminal(cmd: list[str], env: dict[str, str]) -> subprocess.Popen:
+    """Popen with Ctrl-C's default action, as a shell's foreground job has it.
+
+    A job a script starts with `&` gets SIGINT ignored (POSIX), its children inherit that, and a Python
+    that starts with SIGINT ignored keeps ignoring it. So when the suite itself ran as a background job
+    (the loaded runs), the worker here ignored the SIGINT and waited out its 30 s IMAP timeout; under
+    .ci/run's `timeout`, which resets it, it never did. A handler in this process (rather than SIG_IGN)
+    is reset to the default in the child by exec."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        return subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
 def test_a_signal_mid_pass_releases_the_lease(lite_desk: MailDesk, sqlite_url: str, silent_imap, sig) -> None:
     cmd, env = _worker_cli(sqlite_url)
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = _start_as_from_a_terminal(cmd, env)
     try:
         assert silent_imap.connected.wait(60), "the worker never reached the mailbox"
         assert worker.holder_of(lite_desk.engine) is not None
