@@ -516,9 +516,9 @@ def _search_on(conn: Connection) -> None:
         m.index_existing(conn)
         m.create_sqlite_triggers(conn)
         return
-    # ticket_search_doc(id) per ticket reads the thread with `ticket_id = t.id OR ticket_id IN (merged)`,
-    # which PostgreSQL cannot answer from an index: a scan of every entry per ticket. The same
-    # document is built here a range of tickets at a time, and checked against the function on a sample.
+    # ticket_search_doc(id) reads one ticket's thread by index (migration 0023; before it, a scan of every
+    # entry per ticket), but a call per ticket is still a million statements: the same document is built
+    # here a range of tickets at a time, and checked against the function on a sample.
     low, high = conn.exec_driver_sql("SELECT min(id), max(id) FROM ticket").one()
     started = time.perf_counter()
     for lo in range(low or 0, (high or 0) + 1, 20_000):
