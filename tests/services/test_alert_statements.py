@@ -54,3 +54,24 @@ def test_alerts_for_a_new_ticket_are_one_insert_whatever_the_department_size(des
     assert big_alerts == small_alerts + 12  # every agent is still told
     assert big == small  # no statement per agent
 
+
+
+def test_alert_rows_read_back_like_any_outbox_row(desk):
+    """The alerts' INSERT hands the driver converted values itself (outbound._insert_alert_rows): each
+    column must read back as the ORM writes it, on both engines."""
+    with desk.tx() as tx:
+        t = tickets.create(tx, subject="Printer jam", body="Jammed", contact_email="bob@acme.example",
+                           department="Support", detail=False)
+    with session_scope(desk.engine) as s:
+        rows = s.execute(select(OutboundMessage).where(OutboundMessage.ticket_id == t.id)).scalars().all()
+        alerts = [r for r in rows if r.kind == "alert.new_ticket"]
+        written_by_orm = [r for r in rows if r.kind == "notice.created"]
+        assert alerts and written_by_orm
+        for alert in alerts:
+            assert len(alert.to_addrs) == 1 and "@" in alert.to_addrs[0]
+            assert alert.cc_addrs == [] and alert.headers["Auto-Submitted"] == "auto-generated"
+            assert alert.headers["X-Helpdesk-Ticket"] == t.number
+            assert alert.created_at == written_by_orm[0].created_at and alert.created_at.tzinfo is not None
+            assert alert.next_attempt_at == alert.created_at and alert.state == "queued" and alert.attempts == 0
+            assert alert.sent_at is None and alert.message_id.startswith(f"<tck.{t.id}.")
+        assert len({a.message_id for a in alerts}) == len(alerts)

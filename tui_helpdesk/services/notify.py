@@ -91,7 +91,7 @@ def _alerted_enough(tx: Tx, ticket: Ticket) -> set[str]:
     limit = int(settings.get(tx.session, "alert_rate_limit_per_ticket_per_hour"))
     if not limit or ticket.id is None:
         return set()
-    tx.session.flush()  # a Core read: this transaction's alerts count too
+    outbound.flush_queued(tx.session)  # a Core read: this transaction's alerts count too
     rows = tx.session.connection().execute(
         _alert_counts(), {"ticket_id": ticket.id, "since": tx.now - timedelta(hours=1)}
     )

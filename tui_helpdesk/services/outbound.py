@@ -230,10 +230,18 @@ def queue(
     if values is None:
         return None
     row = OutboundMessage(**values)
+    # written by the transaction's next flush (the ingest's is the journal row's, at the message's end):
+    # a flush of its own per queued message was a unit of work each; reads of the outbox flush first
     tx.session.add(row)
-    tx.session.flush()
     tx.changed = True
     return row
+
+
+def flush_queued(session: Session) -> None:
+    """Write the outbox rows `queue` added, before a Core read of the outbox (the ORM's autoflush only
+    runs before its own queries)."""
+    if any(isinstance(obj, OutboundMessage) for obj in session.new):
+        session.flush()
 
 
 def _outbox_row(
@@ -426,7 +434,7 @@ def queue_alert(tx: Tx, ticket: Ticket, kind: str, **ctx: Any) -> int:
             # one INSERT for every agent's row, without RETURNING objects (the unit of work would run one
             # statement per row, and building the model objects back cost more than the SQL); on the
             # session's connection, not through the ORM's bulk path, which did nothing for a plain table
-            s.flush()
+            # (the ticket has its id, so its row is written; nothing pending needs to go first)
             _insert_alert_rows(s.connection(), values)
             tx.changed = True
             queued = len(values)
@@ -440,33 +448,38 @@ _PER_AGENT = ("to_addrs", "subject", "body", "message_id")
 
 
 def _insert_alert_rows(conn: Any, rows: list[dict[str, Any]]) -> None:
-    """One INSERT of an alert's rows, each shared value converted for the driver once instead of once a
-    row: the JSON columns and the timestamps of 60 rows, converted 60 times, cost more than the INSERT.
-    The values go through the real columns' own conversions (a JSON column's, a timestamp's), then into
-    the same table described without types, so nothing is converted twice."""
+    """One INSERT of an alert's rows, with each value converted for the driver by its column's own
+    conversion (a JSON column's, a timestamp's), the shared ones once instead of once a row, and the
+    rows handed to the driver's executemany as they are: for 60 rows, converting every value of every
+    row and building each row's parameters took twice as long as the INSERT itself."""
     columns = OutboundMessage.__table__.c
     dialect = conn.dialect
 
     def converter(name: str) -> Any:
-        return columns[name].type._cached_bind_processor(dialect)  # the conversion a typed INSERT applies
+        return columns[name].type._cached_bind_processor(dialect)  # what a typed INSERT applies
 
+    sql, names, positional = _alert_insert_sql(dialect, tuple(rows[0]))
     shared = {}
-    for name, value in rows[0].items():
+    for name in names:
         if name not in _PER_AGENT:
-            convert = converter(name)
+            convert, value = converter(name), rows[0][name]
             shared[name] = convert(value) if convert is not None else value
     own = [(name, converter(name)) for name in _PER_AGENT]
-    conn.execute(_untyped_outbox_insert(), [
-        {**shared, **{n: c(row[n]) if c is not None else row[n] for n, c in own}}
-        for row in rows
-    ])  # fmt: skip
+    params = []
+    for row in rows:
+        values = {**shared, **{n: c(row[n]) if c is not None else row[n] for n, c in own}}
+        params.append(tuple(values[n] for n in names) if positional else values)
+    conn.exec_driver_sql(sql, params)
 
 
 @functools.cache
-def _untyped_outbox_insert() -> Any:
-    from sqlalchemy import column, table
-
-    return insert(table(OutboundMessage.__table__.name, *(column(c.name) for c in OutboundMessage.__table__.c)))
+def _alert_insert_sql(dialect: Any, keys: tuple[str, ...]) -> tuple[str, tuple[str, ...], bool]:
+    """(the INSERT of these columns in the driver's own parameter style, the columns in parameter
+    order, whether the parameters are positional)."""
+    names = tuple(c.name for c in OutboundMessage.__table__.c if c.name in keys)
+    compiled = insert(OutboundMessage.__table__).compile(dialect=dialect, column_keys=list(names))
+    order = tuple(compiled.positiontup) if compiled.positional else names
+    return compiled.string, order, bool(compiled.positional)
 
 
 def _alert_rows(tx: Tx, ticket: Ticket, kind: str, agents: list[Any], extra: dict[str, Any]) -> list[dict]:
@@ -571,7 +584,7 @@ def autoresponses_sent_recently(session: Session, address: str, now) -> int:
     # in Python for each message, grew with the desk's mail (600 rows a message by the end of a run).
     stored = json.dumps(address)  # as the JSON column writes it (quoted, non-ASCII escaped)
     pattern = "%" + stored.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-    session.flush()  # a Core read: this transaction's autoresponses count too
+    flush_queued(session)  # a Core read: this transaction's autoresponses count too
     rows = session.connection().execute(_recent_autoresponses(), {"since": since, "pattern": pattern}).scalars()
     return sum(1 for to in rows if address in (to or []))
 
