@@ -19,7 +19,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Input, OptionList, Static
+from textual.widgets import DataTable, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from tui_helpdesk.resources import stylesheet
@@ -27,6 +27,7 @@ from tui_helpdesk.services import admin, door
 from tui_helpdesk.services.context import PERMISSIONS, Tx
 from tui_helpdesk.services.errors import Conflict, ServiceError, ValidationError
 from tui_helpdesk.tui.context import ctx_of
+from tui_helpdesk.tui.widgets.footer import Footer
 from tui_helpdesk.untrusted import clean_line
 
 from .admin_forms import (

@@ -19,13 +19,14 @@ from textual.app import ComposeResult, SuspendNotSupported
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Label, Static
+from textual.widgets import DataTable, Label, Static
 
 from tui_helpdesk.services import attachment_view, door
 from tui_helpdesk.services.attachment_view import AttachmentContent
 from tui_helpdesk.services.errors import ServiceError
 from tui_helpdesk.tui import markdown
 from tui_helpdesk.tui.context import ctx_of
+from tui_helpdesk.tui.widgets.footer import Footer
 from tui_helpdesk.untrusted import clean, clean_line
 
 

@@ -20,7 +20,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from tui_helpdesk.resources import stylesheet
 from tui_helpdesk.services import choices, contacts, door
@@ -28,6 +28,7 @@ from tui_helpdesk.services.admin import clients
 from tui_helpdesk.services.contacts import ClientPage
 from tui_helpdesk.services.errors import ServiceError
 from tui_helpdesk.tui.context import ctx_of
+from tui_helpdesk.tui.widgets.footer import Footer
 from tui_helpdesk.tui.widgets.header_fields import minutes
 from tui_helpdesk.tui.widgets.pickers import PickerScreen, PickItem, PromptScreen
 from tui_helpdesk.untrusted import clean_line

@@ -15,12 +15,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Label, OptionList, Static
+from textual.widgets import Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from tui_helpdesk.services import door, drafts
 from tui_helpdesk.services.errors import ServiceError
 from tui_helpdesk.tui.context import ctx_of
+from tui_helpdesk.tui.widgets.footer import Footer
 from tui_helpdesk.tui.widgets.pickers import ConfirmScreen
 from tui_helpdesk.untrusted import clean_line
 

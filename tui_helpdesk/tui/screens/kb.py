@@ -15,12 +15,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Input, Label, Static
+from textual.widgets import DataTable, Input, Label, Static
 
 from tui_helpdesk.resources import stylesheet
 from tui_helpdesk.services import door, kb
 from tui_helpdesk.services.errors import ServiceError
 from tui_helpdesk.tui.context import ctx_of
+from tui_helpdesk.tui.widgets.footer import Footer
 from tui_helpdesk.untrusted import clean_line
 
 from .kb_editor import KbEditorScreen

@@ -17,9 +17,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Input, Label, Static, TextArea
+from textual.widgets import Input, Label, Static, TextArea
 
 from tui_helpdesk.resources import stylesheet
+from tui_helpdesk.tui.widgets.footer import Footer
 from tui_helpdesk.untrusted import clean_line
 
 FIELDS = ("title", "category", "tags")

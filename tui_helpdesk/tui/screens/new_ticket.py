@@ -23,7 +23,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Checkbox, Footer, Input, Label, OptionList, Select, Static, TextArea
+from textual.widgets import Checkbox, Input, Label, OptionList, Select, Static, TextArea
 from textual.widgets.option_list import Option
 
 from tui_helpdesk.resources import stylesheet
@@ -33,6 +33,7 @@ from tui_helpdesk.services.choices import Choice
 from tui_helpdesk.services.errors import ServiceError, ValidationError
 from tui_helpdesk.services.ticket_create import create_with_files
 from tui_helpdesk.tui.context import ctx_of
+from tui_helpdesk.tui.widgets.footer import Footer
 from tui_helpdesk.tui.widgets.pickers import ConfirmScreen
 from tui_helpdesk.untrusted import clean_line
 

@@ -15,11 +15,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Label, Static
+from textual.widgets import DataTable, Label, Static
 from textual_plotext import PlotextPlot
 
 from tui_helpdesk.resources import styles_dir
 from tui_helpdesk.tui.context import ctx_of
+from tui_helpdesk.tui.widgets.footer import Footer
 from tui_helpdesk.untrusted import clean_line
 
 PERIOD_CHOICES = ("today", "7d", "30d", "month", "custom…")
