@@ -27,7 +27,7 @@ class TicketPage:
 def load(tx: Tx, ticket_id: int, number: str | None = None, *, items: int = PAGE) -> TicketPage:
     """`number` when the caller has it; a screen opened on an id resolves it here (digits are numbers).
     `items`: at least this many of the newest thread items (a reload keeps what the agent scrolled to)."""
-    ticket = _findable(tx, number or choices.ticket_number(tx.session, ticket_id))
+    ticket = _findable(tx, number or ticket_id)  # an int is an id (a str of digits would be a number)
     shown = detail(tx.session, ticket, thread=False)
     page = thread_page(tx.session, ticket, limit=max(items, 1))
     return TicketPage(shown, page, others_on(tx, ticket.id), choices.statuses(tx.session), change_counter(tx))
@@ -38,7 +38,7 @@ def earlier(tx: Tx, number: str, before: Cursor, *, items: int = PAGE) -> Thread
     return thread_page(tx.session, _findable(tx, number), limit=items, before=before)
 
 
-def _findable(tx: Tx, ref: str):
+def _findable(tx: Tx, ref: str | int):
     ticket = lookup.ticket(tx.session, ref)
     visibility.require_findable(tx, ticket)  # as tickets.view: ticket.view_any reaches any ticket
     return ticket
