@@ -30,8 +30,8 @@ NOW = "2026-03-02T09:00:00Z"
 
 def test_demo_has_every_state_links_a_merge_and_real_history(sqlite_url):
     # SQLite only: the subject is the demo's content, which no engine changes (the PostgreSQL path of
-    # build_demo runs in test_demo_reuses_an_existing_admin[postgres], test_small_demos_work[postgres]
-    # and tests/cli/test_admin_cli.py::test_demo_refuses_a_database_with_tickets_unless_reset[postgres],
+    # build_demo runs in test_small_demos_work[postgres] and
+    # tests/cli/test_admin_cli.py::test_demo_refuses_a_database_with_tickets_unless_reset[postgres],
     # whose 25 tickets include the outage's links and merge).
     engine = db.get_engine(sqlite_url)
     clock.set_now(NOW)
@@ -117,6 +117,7 @@ def test_demo_is_deterministic_for_a_seed(tmp_path, _sqlite_template):
     assert first != other
 
 
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # finding the admin by login is no SQL of its own
 def test_demo_reuses_an_existing_admin(engine):
     from tui_helpdesk.services import setup
 
