@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from rich.text import Text
-from textual import work
+from textual import events, work
 from textual._context import NoActiveAppError
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -248,6 +248,7 @@ class TicketScreen(Screen[tuple[str, int] | None]):
         self._left = False
         self._presence_of: tuple[Any, Actor] | None = None  # (engine, actor), set on mount
         self._held = False  # the app's repaints wait for the ticket (see _load_early)
+        self._resumed = False  # see _on_screen_resume
         self._loading_early = self._load_early()
 
     def _load_early(self) -> bool:
@@ -299,6 +300,15 @@ class TicketScreen(Screen[tuple[str, int] | None]):
         self._presence_mark("viewing")
         self.set_interval(POLL_SECONDS, self._poll)
         self.set_interval(HEARTBEAT_SECONDS, lambda: self._presence_mark(self.activity))
+
+    def _on_screen_resume(self, event: events.ScreenResume) -> None:
+        # Textual calls Screen's own handler after this one (handlers run down the MRO), and it restyles the
+        # whole screen. The first resume comes a tick after the mount, which styled every node (and each
+        # component class) with the sheets of now: restyling them again was 17 of the 43 stylings of
+        # opening a ticket. Later resumes (back from a dialog, a theme change) restyle as usual.
+        if not self._resumed:
+            self._resumed = True
+            event.refresh_styles = False
 
     def on_unmount(self) -> None:
         self._release()
