@@ -125,7 +125,16 @@ WRITES = {
 }
 
 
-@pytest.mark.parametrize("write", sorted(WRITES))
+# Every write on SQLite; on PostgreSQL three kinds (an entry, a field edit, a merge across tickets): every
+# write reads its ticket through tickets.load, the one locked read and version check, so what the engines
+# do differently here (the lock, the audit time read back and shown as 10:42) is the same for all of them.
+_STALE_ON_POSTGRES = ("reply", "edit", "merge")
+_STALE_CASES = [(write, "sqlite") for write in sorted(WRITES)] + [
+    pytest.param(write, "postgres", marks=pytest.mark.postgres) for write in _STALE_ON_POSTGRES
+]
+
+
+@pytest.mark.parametrize(("write", "db_url"), _STALE_CASES, indirect=["db_url"])
 def test_every_ticket_write_refuses_a_stale_version_naming_who_changed_it(desk, write):
     t = make(desk)
     make(desk, "Other")
