@@ -13,9 +13,9 @@ QUERIES = {
     # the Open view sorted by due date: one range per state (queries._scan fans the states out)
     "ix_ticket_queue_state_due": "SELECT due_at, id FROM ticket WHERE visible = true AND state = 'open' "
     "AND due_at IS NOT NULL ORDER BY due_at, id LIMIT 51",
-    # outbound.autoresponses_sent_recently
-    "ix_outbound_kind_created": "SELECT to_addrs FROM outbound_message WHERE kind IN "
-    "('autoresponse.new_ticket', 'autoresponse.new_message') AND created_at >= '2026-03-02 08:00:00'",
+    # outbound.autoresponses_sent_recently: one sender's hour, not every autoresponse of the hour (0024)
+    "ix_outbound_recipient_created": "SELECT count(*) FROM outbound_message WHERE recipient = 'bob@acme.example' "
+    "AND created_at >= '2026-03-02 08:00:00' AND kind IN ('autoresponse.new_ticket', 'autoresponse.new_message')",
     # a priority filter's count
     "ix_ticket_visible_priority_state": "SELECT count(*) FROM ticket WHERE visible = true AND priority_id = 2 "
     "AND state IN ('new', 'open')",

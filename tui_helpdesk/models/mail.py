@@ -79,8 +79,9 @@ class OutboundMessage(SQLModel, table=True):
     __tablename__ = "outbound_message"
     __table_args__ = (
         Index("ix_outbound_due", "state", "next_attempt_at"),
-        # the autoresponse rate limit: one range per autoresponse kind over the last hour
         Index("ix_outbound_kind_created", "kind", "created_at"),
+        # the autoresponse rate limit: one sender's messages of the last hour (0024)
+        Index("ix_outbound_recipient_created", "recipient", "created_at"),
     )
     id: int | None = Field(default=None, primary_key=True)
     ticket_id: int | None = Field(default=None, foreign_key="ticket.id", index=True)
@@ -90,6 +91,9 @@ class OutboundMessage(SQLModel, table=True):
     from_addr: str = Field(max_length=320)
     to_addrs: list[str] = json_field(list)
     cc_addrs: list[str] = json_field(list)
+    # the one address a message to one person goes to (an autoresponse, an agent's alert), for the rate
+    # limits; None when it goes to several
+    recipient: str | None = Field(default=None, max_length=320)
     subject: str = Field(max_length=500)
     body: str = text_field()
     message_id: str = Field(max_length=500, index=True)
