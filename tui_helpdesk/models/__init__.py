@@ -40,6 +40,7 @@ from .tickets import (
     SOURCES,
     Attachment,
     Collaborator,
+    DepartmentCount,
     EntryRevision,
     Tag,
     Task,

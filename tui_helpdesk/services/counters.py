@@ -2,8 +2,9 @@
 
 Every change to a ticket row goes through an ORM flush (create, status, assign, transfer, merge,
 archive, ingest, the lifecycle and SLA passes), so one `before_flush` hook sees each one and moves
-its ticket from the old key to the new one in the same transaction. Reading the sidebar then sums a
-few hundred rows instead of counting a million tickets. The two bulk UPDATEs on ticket outside a
+its ticket from the old key to the new one in the same transaction, and the department's row of
+department_count (the same key without the assignee) with it. Reading the sidebar then sums a
+department's dozen rows and the agent's own instead of counting a million tickets. The two bulk UPDATEs on ticket outside a
 flush (an admin remapping a status to another state) call `rebuild` afterwards.
 """
 
@@ -16,11 +17,14 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, case, event, func, inspect, literal, select, true
 from sqlalchemy.orm import Session
 
-from tui_helpdesk.models import Department, Ticket, TicketCount
+from tui_helpdesk.models import Department, DepartmentCount, Ticket, TicketCount
 
 _T = Ticket.__table__.c
 _C = TicketCount.__table__.c
+_D = DepartmentCount.__table__.c
 Key = tuple[int, int, str, bool]
+_KEY = ("department_id", "assignee_id", "state", "is_overdue")
+_DEPT_KEY = ("department_id", "state", "is_overdue", "unassigned")
 
 
 def _value(obj: Ticket, name: str, old: bool) -> Any:
@@ -68,23 +72,20 @@ def _deltas(session: Session) -> Counter[Key]:
     return moves
 
 
-def _upsert(conn: Connection, key: Key, n: int) -> None:
-    values = dict(zip(("department_id", "assignee_id", "state", "is_overdue"), key, strict=True), n=n)
-    conn.execute(_upsert_statement(conn.dialect.name), values)
+def _upsert(conn: Connection, table: Any, names: tuple[str, ...], key: tuple, n: int) -> None:
+    values = dict(zip(names, key, strict=True), n=n)
+    conn.execute(_upsert_statement(conn.dialect.name, table, names), values)
 
 
 @functools.cache
-def _upsert_statement(dialect: str) -> Any:
-    # built once per engine kind: every ticket write runs it, and building it cost more than running it
+def _upsert_statement(dialect: str, table: Any, names: tuple[str, ...]) -> Any:
+    # built once per engine kind and table: every ticket write runs it, and building it cost more than running it
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    stmt = insert(TicketCount.__table__)
-    return stmt.on_conflict_do_update(
-        index_elements=["department_id", "assignee_id", "state", "is_overdue"],
-        set_={"n": TicketCount.__table__.c.n + stmt.excluded.n},
-    )
+    stmt = insert(table)
+    return stmt.on_conflict_do_update(index_elements=list(names), set_={"n": table.c.n + stmt.excluded.n})
 
 
 @event.listens_for(Session, "before_flush")
@@ -93,9 +94,14 @@ def _track(session: Session, _context: Any, _instances: Any) -> None:
     if not any(moves.values()):
         return
     conn = session.connection()
+    per_dept: Counter[tuple[int, str, bool, bool]] = Counter()
     # a fixed order, so two PostgreSQL writers never wait on each other's rows in a cycle
     for key in sorted(k for k, n in moves.items() if n):
-        _upsert(conn, key, moves[key])
+        _upsert(conn, TicketCount.__table__, _KEY, key, moves[key])
+        dept, assignee, state, overdue = key
+        per_dept[(dept, state, overdue, assignee == 0)] += moves[key]
+    for key in sorted(k for k, n in per_dept.items() if n):
+        _upsert(conn, DepartmentCount.__table__, _DEPT_KEY, key, per_dept[key])
 
 
 def rebuild(conn: Connection) -> None:
@@ -112,6 +118,15 @@ def rebuild(conn: Connection) -> None:
             .group_by(_T.department_id, assignee, _T.state, _T.is_overdue),
         )
     )
+    unassigned = _C.assignee_id == 0
+    conn.execute(DepartmentCount.__table__.delete())
+    conn.execute(
+        DepartmentCount.__table__.insert().from_select(
+            list(_DEPT_KEY) + ["n"],
+            select(_C.department_id, _C.state, _C.is_overdue, unassigned, func.sum(_C.n))
+            .group_by(_C.department_id, _C.state, _C.is_overdue, unassigned),
+        )
+    )
 
 
 # What the sidebar adds up, per department: (name, condition on a counter row).
@@ -119,36 +134,47 @@ _OPEN, _ACTIVE = ("new", "open"), ("new", "open", "pending")
 SUMS = ("all", "open", "unassigned", "pending", "resolved", "overdue")
 
 
-def _sum(cond: Any) -> Any:
-    return func.coalesce(func.sum(case((cond, _C.n), else_=0)), 0)
+def _sums(n: Any, table: Any, unassigned: Any) -> list[Any]:
+    """SUMS over counter rows of `table` (whose count is `n`), in that order."""
+    conds = (
+        true(),
+        table.state.in_(_OPEN),
+        table.state.in_(_OPEN) & unassigned,
+        table.state == "pending",
+        table.state == "resolved",
+        table.is_overdue.is_(True) & table.state.in_(_ACTIVE),
+    )
+    return [func.sum(case((c, n), else_=0)) for c in conds]
 
 
 @functools.cache
 def _per_department_statement() -> Any:
-    """One row per department: SUMS over every counter row of it, the same SUMS over the rows assigned
-    to the agent (`me`), and the agent's active tickets there. The department table leads, so a
-    department with no tickets still has its row; each department is one range of the key."""
-    me = _C.assignee_id == bindparam("me")
-    conds = (
-        true(),
-        _C.state.in_(_OPEN),
-        _C.state.in_(_OPEN) & (_C.assignee_id == 0),
-        _C.state == "pending",
-        _C.state == "resolved",
-        _C.is_overdue.is_(True) & _C.state.in_(_ACTIVE),
+    """One row per department: SUMS over its department counters (at most 20 rows), the same SUMS over
+    the agent's (`me`) rows of it in ticket_count (read by ix_ticket_count_assignee), and the agent's
+    active tickets there. The department table leads, so a department with no tickets still has its row."""
+    everyone = (
+        select(_D.department_id, *(s.label(f"e{i}") for i, s in enumerate(_sums(_D.n, _D, _D.unassigned.is_(True)))))
+        .group_by(_D.department_id).subquery("everyone")
+    )
+    own = (
+        select(_C.department_id, *(s.label(f"m{i}") for i, s in enumerate(_sums(_C.n, _C, _C.assignee_id == 0))),
+               func.sum(case((_C.state.in_(_ACTIVE), _C.n), else_=0)).label("active"))
+        .where(_C.assignee_id == bindparam("me")).group_by(_C.department_id).subquery("own")
     )
     d = Department.__table__.c
+    width = len(SUMS)
     return (
-        select(d.id, *(_sum(c) for c in conds), *(_sum(me & c) for c in conds), _sum(me & _C.state.in_(_ACTIVE)))
-        .select_from(Department.__table__.outerjoin(TicketCount.__table__, _C.department_id == d.id))
-        .group_by(d.id)
+        select(d.id, *(func.coalesce(everyone.c[f"e{i}"], 0) for i in range(width)),
+               *(func.coalesce(own.c[f"m{i}"], 0) for i in range(width)), func.coalesce(own.c.active, 0))
+        .select_from(Department.__table__.outerjoin(everyone, everyone.c.department_id == d.id)
+                     .outerjoin(own, own.c.department_id == d.id))
         .order_by(d.id)
     )
 
 
 def per_department(conn: Connection, agent_id: int | None) -> list[tuple[int, tuple[int, ...], tuple[int, ...], int]]:
     """(department id, SUMS, SUMS of the agent's own tickets, the agent's active tickets) for every
-    department, in one statement over the counters: a few hundred rows read, whatever the tickets."""
+    department, in one statement over the counters: a few dozen rows read, whatever the tickets."""
     out = []
     width = len(SUMS)
     for row in conn.execute(_per_department_statement(), {"me": agent_id if agent_id is not None else -1}):
