@@ -161,6 +161,8 @@ class TicketScreen(Screen[tuple[str, int] | None]):
             statuses: list[Choice],
             counter: int,
             thread: ThreadPage | None = None,
+            drafts: Sequence[Any] | None = None,
+            drafts_error: str = "",
         ) -> None:
             super().__init__()
             self.detail = detail
@@ -168,6 +170,8 @@ class TicketScreen(Screen[tuple[str, int] | None]):
             self.seen = seen
             self.statuses = statuses
             self.counter = counter
+            self.drafts = drafts  # the kept drafts, read with the ticket the first time (None: not read)
+            self.drafts_error = drafts_error
 
     class EarlierLoaded(Message):
         def __init__(self, ticket_id: int, page: ThreadPage) -> None:
@@ -367,13 +371,17 @@ class TicketScreen(Screen[tuple[str, int] | None]):
 
     @work(thread=True, exclusive=True, group="ticket-load")
     def _load(self, ctx: AppContext, number: str | None, items: int) -> None:
+        # the kept drafts come with the first read (one transaction and worker, not two)
+        with_drafts = not self._drafts_read
         try:
-            page = door.read(ctx.engine, ctx.actor, ticket_page.load, self.ticket_id, number, items=items)
+            page = door.read(ctx.engine, ctx.actor, ticket_page.load, self.ticket_id, number, items=items,
+                             with_drafts=with_drafts)
         except ServiceError as exc:
             self.post_message(self.LoadFailed(str(exc)))
             return
         self.post_message(
-            self.Loaded(page.detail, page.seen, self.statuses or page.statuses, page.counter, page.thread)
+            self.Loaded(page.detail, page.seen, self.statuses or page.statuses, page.counter, page.thread,
+                        page.drafts, page.drafts_error)
         )
 
     def on_ticket_screen_loaded(self, message: Loaded) -> None:
@@ -387,6 +395,12 @@ class TicketScreen(Screen[tuple[str, int] | None]):
         self.query_one(HeaderFields).show(message.detail, message.seen)
         self._show_thread()
         self._release()  # the next layout and paint show the ticket
+        if not self._drafts_read and message.drafts is not None:
+            self._drafts_read = True
+            if message.drafts_error:  # r / n must still open: with no kept draft, and why
+                self.say(f"kept drafts not read: {message.drafts_error}", True)
+            self._restore_drafts(list(message.drafts))
+            return
         if not self._drafts_read:
             self._drafts_read = True
             number = message.detail.number
