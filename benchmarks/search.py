@@ -63,7 +63,8 @@ def pick_words(engine: Any) -> tuple[str, str, int, int]:
                 "ORDER BY ndoc DESC LIMIT 1").one()
             rare = conn.exec_driver_sql(
                 "SELECT word FROM ts_stat('SELECT doc FROM ticket_search WHERE mod(ticket_id, 97) = 0') "
-                "WHERE ndoc = 1 AND length(word) > 5 ORDER BY word LIMIT 1").scalar()
+                # a letter first: a lexeme such as '-1000063' (from a number) reads as an exclusion when typed
+                "WHERE ndoc = 1 AND length(word) > 5 AND word ~ '^[a-z]' ORDER BY word LIMIT 1").scalar()
             return rare, common, 1, n_common * 50
         conn.exec_driver_sql(
             "CREATE VIRTUAL TABLE IF NOT EXISTS temp.search_vocab USING fts5vocab(main, search_fts, row)")

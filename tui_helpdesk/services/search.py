@@ -46,6 +46,7 @@ from sqlalchemy import (
     bindparam,
     cast,
     column,
+    exists,
     func,
     select,
     table,
@@ -626,8 +627,11 @@ def condition(
     if not m.postgres:
         return _sqlite_condition(conn, m, counting)
     key, where = _hits(m)
-    hits = select(key).select_from(_PG).where(where)
-    return [T.id.in_(hits) if m.positive else T.id.not_in(hits)]
+    if not m.positive:
+        # NOT EXISTS, not NOT IN: a NOT IN whose hits pass work_mem is re-read for every ticket (`-user`,
+        # a word in every ticket, ran over a minute at 1M); the anti-join probes each ticket's document
+        return [~exists().where(key == T.id, where)]
+    return [T.id.in_(select(key).select_from(_PG).where(where))]
 
 
 def _other_filters(tx: Tx, q: queries.TicketQuery, left: queries.TicketQuery | None = None
