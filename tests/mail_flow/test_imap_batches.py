@@ -129,3 +129,48 @@ def test_a_kill_in_the_middle_of_a_batch_rolls_the_whole_batch_back(
     inbound.process_pending(lite_desk.engine, attachments_dir=lite_desk.attachments)
     assert _poll(lite_desk) == {"fetched": 0, "server_done": 4}
     assert _subjects(lite_desk) == [f"issue {i}" for i in range(4)] and _seen(clean_imap) == [True] * 4
+
+
+def test_piped_mail_is_processed_in_batches_and_a_batch_that_kills_goes_one_by_one(
+    lite_desk: MailDesk, monkeypatch
+) -> None:
+    """What `helpdesk ingest` journals while a worker runs: one transaction for the lot, not one a message;
+    a message that kills the process takes its batch down once, then only itself (quarantined after
+    MAX_RECOVERY_ATTEMPTS) while the others are done, each exactly once."""
+    from sqlalchemy import event
+
+    ids = [inbound.journal(lite_desk.engine, message(subject=f"piped {i}"))[0] for i in range(4)]
+    commits: list[int] = []
+
+    def committed(_conn) -> None:
+        commits.append(1)
+
+    event.listen(lite_desk.engine, "commit", committed)
+    try:
+        assert inbound.process_pending(lite_desk.engine, attachments_dir=lite_desk.attachments) == {"done": 4}
+    finally:
+        event.remove(lite_desk.engine, "commit", committed)
+    # the read of what is pending, the attempts counted, the batch (one at a time: 1 + 2 a message)
+    assert len(commits) == 3 and lite_desk.tickets() == 4
+    assert _states(lite_desk) == ["done"] * 4 and ids == sorted(ids)
+
+    more = [inbound.journal(lite_desk.engine, message(subject=f"later {i}"))[0] for i in range(3)]
+    real = inbound._new_ticket
+
+    def kills_on_the_second(ctx, **kw):
+        if ctx.parsed.subject == "later 1":
+            raise KeyboardInterrupt("killed by this message")
+        return real(ctx, **kw)
+
+    monkeypatch.setattr(inbound, "_new_ticket", kills_on_the_second)
+    for _ in range(inbound.MAX_RECOVERY_ATTEMPTS + 1):
+        try:
+            inbound.process_pending(lite_desk.engine, attachments_dir=lite_desk.attachments)
+            break
+        except KeyboardInterrupt:
+            continue
+    with session_scope(lite_desk.engine, write=False) as s:
+        states = {r.id: r.state for r in s.execute(select(InboundMessage).where(InboundMessage.id.in_(more)))
+                  .scalars()}  # fmt: skip
+    assert [states[i] for i in more] == ["done", "quarantined", "done"]
+    assert lite_desk.tickets() == 6

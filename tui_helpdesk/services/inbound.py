@@ -296,18 +296,24 @@ def process_pending(
     """Finish journal rows left pending by a crash (and quarantined ones, when asked)."""
     states = ("pending", "quarantined") if include_quarantined else ("pending",)
     with session_scope(engine, write=False) as s:
-        ids = (
-            s.execute(
-                select(InboundMessage.id)
-                .where(InboundMessage.state.in_(states))
-                .order_by(InboundMessage.id)
-                .limit(limit)
-            )
-            .scalars()
-            .all()
-        )
+        found = s.execute(
+            select(InboundMessage.id, InboundMessage.state, InboundMessage.attempts)
+            .where(InboundMessage.state.in_(states))
+            .order_by(InboundMessage.id)
+            .limit(limit)
+        ).all()
     counts: dict[str, int] = {}
-    for journal_id in ids:
+    # Mail no pass has tried yet (journaled by `helpdesk ingest` while a worker runs, or by a poll whose
+    # batch never ran) is processed in batches, as a poll does. Each batch's attempt is counted first,
+    # so if it kills the process, its rows come back tried once and go one at a time below: the message
+    # that kills is then quarantined after MAX_RECOVERY_ATTEMPTS, and the others are done on their own.
+    untried = [int(i) for i, state, attempts in found if state == "pending" and not attempts]
+    for start in range(0, len(untried), PENDING_BATCH):
+        claimed = _count_attempt(engine, untried[start : start + PENDING_BATCH])
+        for result in process_batch(engine, claimed, attachments_dir=attachments_dir):
+            counts[result.state] = counts.get(result.state, 0) + 1
+    batched = set(untried)
+    for journal_id in [int(i) for i, _state, _attempts in found if int(i) not in batched]:
         # Count the attempt before trying: a message that kills the process every time must not keep
         # killing the worker, so after a few tries it is quarantined without being processed again.
         with session_scope(engine) as s:
@@ -326,6 +332,24 @@ def process_pending(
         result = process(engine, journal_id, retry=include_quarantined, attachments_dir=attachments_dir)
         counts[result.state] = counts.get(result.state, 0) + 1
     return counts
+
+
+PENDING_BATCH = 25  # as many as a poll's FETCH (mail/imap.py)
+
+
+def _count_attempt(engine: Engine, journal_ids: list[int]) -> list[int]:
+    """Count one attempt on each row still pending and untried, in a commit of its own; returns those."""
+    with session_scope(engine) as s:
+        rows = s.execute(
+            select(InboundMessage).where(InboundMessage.id.in_(journal_ids)).order_by(InboundMessage.id)
+        ).scalars().all()
+        claimed = []
+        for row in rows:
+            if row.state == "pending" and not row.attempts:
+                row.attempts = 1
+                s.add(row)
+                claimed.append(int(row.id))
+    return claimed
 
 
 def retry(engine: Engine, journal_id: int, *, attachments_dir: Path | None = None) -> IngestResult:
