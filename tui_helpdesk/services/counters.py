@@ -4,8 +4,8 @@ Every change to a ticket row goes through an ORM flush (create, status, assign, 
 archive, ingest, the lifecycle and SLA passes), so one `before_flush` hook sees each one and moves
 its ticket from the old key to the new one in the same transaction, and the department's row of
 department_count (the same key without the assignee) with it. Reading the sidebar then sums a
-department's dozen rows and the agent's own instead of counting a million tickets. The two bulk UPDATEs on ticket outside a
-flush (an admin remapping a status to another state) call `rebuild` afterwards.
+department's dozen rows and the agent's own instead of counting a million tickets. The two bulk
+UPDATEs on ticket outside a flush (an admin remapping a status to another state) call `rebuild` afterwards.
 """
 
 from __future__ import annotations
