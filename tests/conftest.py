@@ -9,6 +9,7 @@ the `imap` marker automatically, so `-m "not postgres"` works.
 from __future__ import annotations
 
 import gc
+import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -131,8 +132,10 @@ def _pg_scratch(pg_server: PgServer, _pg_template: str) -> Iterator[databases.Pg
 
 @pytest.fixture(scope="session")
 def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A SQLite file migrated to head once per session; tests get copies."""
-    return databases.build_sqlite_template(tmp_path_factory.mktemp("sqlite-template"))
+    """A SQLite file migrated to head once per run (shared by the xdist workers); tests get copies."""
+    # an xdist worker's basetemp is popen-gwN inside the run's own temp dir
+    run_root = tmp_path_factory.getbasetemp().parent if os.environ.get("PYTEST_XDIST_WORKER") else None
+    return databases.shared_sqlite_template(tmp_path_factory.mktemp("sqlite-template"), run_root)
 
 
 @pytest.fixture(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import sqlite3
@@ -30,6 +31,25 @@ def build_sqlite_template(directory: Path) -> Path:
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     conn.close()
     return path
+
+
+def shared_sqlite_template(own: Path, run_root: Path | None) -> Path:
+    """The SQLite template, built once per test run: by the first xdist worker to ask, under a lock in
+    the run's temp root (`run_root`, shared by its workers), and read by the others; each worker used
+    to run every migration itself (~2.5 s of CPU each). Without xdist (`run_root` None) it is built
+    in `own`."""
+    if run_root is None:
+        return build_sqlite_template(own)
+    built = run_root / "sqlite-template"
+    with open(run_root / "sqlite-template.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes, also if this worker dies
+        if not (built / "template.db").is_file():
+            shutil.rmtree(built, ignore_errors=True)  # a build interrupted half way
+            building = run_root / f"sqlite-template.{os.getpid()}"
+            building.mkdir()
+            build_sqlite_template(building)
+            building.rename(built)
+    return built / "template.db"
 
 
 def copy_sqlite(template: Path, directory: Path) -> str:
