@@ -510,7 +510,9 @@ def _ids(conn: Connection, m: Match, conds: list[ColumnElement[bool]], desc: boo
     if not m.postgres:
         return _Walk(conn, m, conds, desc, start, end, pool).take(n)
     key, _ = _hits(m)
-    stmt = _joined(m, key).where(*conds)
+    few = _pg_few(conn, m)
+    stmt = _joined(m, key).where(*conds) if few is None else select(T.id).where(T.id.in_(few), *conds)
+    key = key if few is None else T.id
     if start is not None:
         stmt = stmt.where(key < start if desc else key > start)
     if end is not None:
@@ -607,6 +609,29 @@ def _score(m: Match) -> Any:
     return cast(func.ts_rank_cd(_PG.c.doc, cast(bindparam("search_q", m.query), TSQUERY)), DOUBLE_PRECISION)
 
 
+# A word PostgreSQL's statistics do not list gets a guessed share of the documents (~2k of 1M): with a
+# LIMIT the planner then walks an ordered index and tests every document on the way (a word in one
+# ticket: 6-12 s at 1M). When the planner expects at most PG_GUESS hits (so the word is not among the
+# common ones its statistics list), the hits are read first from the GIN index, and when there are at
+# most PG_FEW their tickets are looked up by primary key. A listed word keeps the ordered plan: reading
+# even 500 hits of a common word costs ~0.6 s (each document is decompressed to be tested).
+PG_FEW = 500
+PG_GUESS = 5000
+
+
+def _pg_few(conn: Connection, m: Match) -> list[int] | None:
+    """The ids of the match's hits when there are at most PG_FEW of them, else None."""
+    key, where = _hits(m)
+    hits = select(key).select_from(_PG).where(where)
+    guess = conn.exec_driver_sql(
+        "EXPLAIN (FORMAT JSON) SELECT 1 FROM ticket_search WHERE doc @@ CAST(%(q)s AS tsquery)", {"q": m.query}
+    ).scalar()
+    if (guess if isinstance(guess, list) else json.loads(guess))[0]["Plan"]["Plan Rows"] > PG_GUESS:
+        return None
+    ids = [int(i) for (i,) in conn.execute(hits.limit(PG_FEW + 1))]
+    return ids if len(ids) <= PG_FEW else None
+
+
 def _joined(m: Match, *cols: Any) -> Select:
     key, where = _hits(m)
     return select(*cols).select_from(_PG.join(Ticket.__table__, T.id == key)).where(where)
@@ -627,6 +652,10 @@ def condition(
     if not m.postgres:
         return _sqlite_condition(conn, m, counting)
     key, where = _hits(m)
+    if m.positive and not counting:
+        few = _pg_few(conn, m)
+        if few is not None:
+            return [T.id.in_(few)]
     if not m.positive:
         # NOT EXISTS, not NOT IN: a NOT IN whose hits pass work_mem is re-read for every ticket (`-user`,
         # a word in every ticket, ran over a minute at 1M); the anti-join probes each ticket's document
