@@ -283,6 +283,17 @@ def _filters(
         eq_or_in(T.status_id, q.status_ids, fannable=False)
     if q.priority_ids:
         eq_or_in(T.priority_id, q.priority_ids, fannable=False)
+        if q.sort == "priority" and conn is not None and not counting:
+            # ticket.priority_rank copies its priority's rank (in the transaction that changes either):
+            # naming the chosen priorities' ranks lets the priority sort read just their ranges of
+            # ix_ticket_queue_priority, not walk every ticket of a higher rank first (prio:high with
+            # sort:priority walked every Emergency ticket: 265 ms CPU at 1M)
+            pc = Priority.__table__.c
+            ranks = sorted(set(conn.execute(select(pc.rank).where(pc.id.in_(q.priority_ids))).scalars()))
+            if ranks:
+                eq_or_in(T.priority_rank, ranks, fannable=True)
+            else:
+                conds.append(false())
     if q.department_ids:
         eq_or_in(T.department_id, q.department_ids, fannable=True)
     if q.assignee_id is not None:
