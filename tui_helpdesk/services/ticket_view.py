@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, false, func, select, true
+from sqlalchemy import bindparam, false, func, select, true, union_all
 from sqlmodel import Session
 
 from tui_helpdesk.models import (
@@ -181,11 +181,17 @@ def _names_statement() -> Any:
     e, ta = TicketEntry.__table__.c, TicketAsset.__table__.c
     me = bindparam("id")  # the ticket; the subqueries name it too, none of them correlated
     child = _T.alias("child")
-    merged = select(child.c.id).where(child.c.merged_into_id == me)
     minutes = (select(func.coalesce(func.sum(TimeEntry.__table__.c.minutes), 0))
                .where(TimeEntry.__table__.c.ticket_id == me).scalar_subquery())
-    last = (select(func.coalesce(func.max(e.id), 0))
-            .where((e.ticket_id == me) | e.ticket_id.in_(merged)).scalar_subquery())
+    # the ticket's own entries and its merged children's, each read by index: one OR over both made
+    # PostgreSQL walk every entry id backward (4.2 s for an old ticket at 1M)
+    entry = TicketEntry.__table__
+    both = union_all(
+        select(func.max(e.id).label("m")).where(e.ticket_id == me),
+        select(func.max(e.id).label("m")).select_from(child.join(entry, e.ticket_id == child.c.id))
+        .where(child.c.merged_into_id == me),
+    ).subquery()
+    last = select(func.coalesce(func.max(both.c.m), 0)).scalar_subquery()
     asset = select(ta.asset_id).where(ta.ticket_id == me).limit(1).scalar_subquery()
     joined = (
         _T.outerjoin(contact, contact.c.id == t.contact_id).outerjoin(status, status.c.id == t.status_id)
