@@ -161,11 +161,13 @@ def _value(widget: Widget) -> str:
 async def type_into(pilot: Pilot[Any], target: Widget | str, text: str, replace: bool = False) -> Any:
     """Type `text` into the Input or TextArea `target` once it has the focus, and wait until it holds it.
 
-    Each character is the Key event a terminal sends (as pilot.press makes it), and the next is sent once
-    the widget shows this one: a wait on the widget instead of pilot.press's idle check after every key
-    (at least 40 ms a key, up to 2 s on a busy machine; a long command line cost seconds). Validation as
-    typed and completions run as they do for an agent. The text goes in at the cursor, which is where focus
-    leaves it (the end); `replace` empties the widget first."""
+    Each character is the Key event a terminal sends (as pilot.press makes it), all of them at once, as
+    a terminal passes on a quick typist's or a paste's keys: the app handles them in order, each with its
+    validation as typed and completions, as it does for an agent, and the test waits on the widget holding
+    the whole text. Neither pilot.press's idle check after every key (at least 40 ms a key, up to 2 s on a
+    busy machine) nor a wait for each character to show (a repaint of the screen per character: a long
+    command line cost seconds of CPU). The text goes in at the cursor, which is where focus leaves it (the
+    end); `replace` empties the widget first."""
     widget = await focused(pilot, target)
     if replace:
         if isinstance(widget, TextArea):
@@ -173,14 +175,13 @@ async def type_into(pilot: Pilot[Any], target: Widget | str, text: str, replace:
         else:
             widget.value = ""
         await until(pilot, lambda: _value(widget) == "", f"{target!r} emptied")
-    expected = _value(widget)
+    expected = _value(widget) + text
     for char in text:
         key = char if char.isalnum() else _character_to_key(char)
         event = events.Key(key, char)
         event.set_sender(pilot.app)
         pilot.app.post_message(event)
-        expected += char
-        await until(pilot, lambda want=expected: _value(widget) == want, f"{target!r} to hold {expected!r}")
+    await until(pilot, lambda: _value(widget) == expected, f"{target!r} to hold {expected!r}")
     return widget
 
 
