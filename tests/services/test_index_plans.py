@@ -52,9 +52,10 @@ def test_the_query_uses_its_index(analyzed, db_url, index):
     sqlite = db_url.startswith("sqlite")
     with reading(analyzed.engine) as tx:
         plan = _plan(tx, QUERIES[index], sqlite)
-    if sqlite or index != "ix_ticket_visible_priority_state":
+    if sqlite or index not in ("ix_ticket_visible_priority_state", "ix_outbound_recipient_created"):
         assert index in plan
-    else:  # PostgreSQL may read the priority_id index and filter the few rows: still no scan
+    else:  # on three tickets PostgreSQL may read the other index (priority_id; kind, created_at) and
+        # filter the few rows: still no scan
         assert "Index" in plan and "Seq Scan" not in plan
 
 
