@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from textual import events
+from textual.app import App
 from textual.keys import _character_to_key
 from textual.pilot import Pilot
 from textual.screen import Screen
@@ -24,6 +25,30 @@ from textual.worker import WorkerState
 
 TIMEOUT = 30.0  # generous: only a broken test waits this long
 POLL = 0.01  # how often the condition is looked at; not a synchronisation
+
+
+# A notification leaves `app._notifications` when its 5 s are up, by the clock. A test starved of CPU for
+# longer than that (a loaded machine) looked after it was gone and failed on a message the agent was
+# shown. So every message an app shows is also kept in a list that only grows, and `notified` reads that.
+_show = App.notify
+
+
+def _notify_and_keep(self: App[Any], message: Any, **kwargs: Any) -> None:
+    self.__dict__.setdefault("_shown_to_the_agent", []).append(str(message))
+    _show(self, message, **kwargs)
+
+
+_clear = App.clear_notifications
+
+
+def _clear_and_forget(self: App[Any]) -> None:
+    # a test that clears the notifications waits for a new one: forget the kept ones too
+    self.__dict__["_shown_to_the_agent"] = []
+    _clear(self)
+
+
+App.notify = _notify_and_keep  # type: ignore[method-assign]
+App.clear_notifications = _clear_and_forget  # type: ignore[method-assign]
 
 
 async def until(
@@ -93,12 +118,13 @@ async def settled(pilot: Pilot[Any], timeout: float = TIMEOUT) -> None:
 
 
 def notified(app: Any, text: str) -> bool:
-    """A notification containing `text` was shown."""
-    return any(text in str(n.message) for n in app._notifications)
+    """A notification containing `text` was shown (and may since have timed out)."""
+    return any(text in message for message in notifications(app))
 
 
 def notifications(app: Any) -> list[str]:
-    return [str(n.message) for n in app._notifications]
+    """Every notification the app has shown, oldest first."""
+    return list(app.__dict__.get("_shown_to_the_agent", ()))
 
 
 # --- keys: pressed only where they will land ------------------------------------------------------------
