@@ -69,6 +69,21 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     gc.set_threshold(young, middle, 50)
 
 
+_FREEZE_EVERY = 10
+_finished = 0
+
+
+def pytest_runtest_logfinish(nodeid: str, location: tuple[str, int | None, str]) -> None:
+    # What a test leaves alive (statement caches, built-once desks, imported screens) would be walked again
+    # by every later full collection. Every few tests, collect the garbage and freeze what survives: the
+    # later collections walk only the last few tests' objects (2.5-7% of tests/tui's CPU, same peak memory).
+    global _finished
+    _finished += 1
+    if _finished % _FREEZE_EVERY == 0:
+        gc.collect()
+        gc.freeze()
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     def long_first(item: pytest.Item) -> int:
         path = item.nodeid.split("::", 1)[0]
