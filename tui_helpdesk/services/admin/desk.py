@@ -142,6 +142,8 @@ DESCRIPTIONS: dict[str, str] = {
     "unknown_sender_policy": "Mail from an unknown sender: create, domain or reject",
     "thread_org_members": "Anyone of a ticket's organization may reply onto it by mail (else a linked new ticket)",
     "agent_mail_as": "An agent's mail on a ticket's thread becomes a note or a reply",
+    "smtp_password": "Password of the outgoing mail server; write-only: left empty it is kept, d clears it",
+    "mail_secret": "Key that signs reply tokens; write-only: left empty it is kept, d clears it",
     "alert_rate_limit_per_ticket_per_hour": "Agent alerts per ticket and agent in an hour (0: no limit)",
     "autoclose_statuses": "Statuses the auto-close chaser watches (comma separated)",
     "ssh_require_totp": "Every agent needs a TOTP code to log in over SSH (helpdesk agent totp enable)",
