@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, ForeignKey, Index, Integer, LargeBinary
+from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, LargeBinary
 from sqlmodel import Field, SQLModel
 
 from ._base import created_field, json_field, text_field
@@ -100,12 +100,16 @@ class OutboundMessage(SQLModel, table=True):
     in_reply_to: str | None = Field(default=None, max_length=500)
     references: str | None = text_field(None, nullable=True)
     headers: dict = json_field(dict)
-    state: str = Field(default="queued", max_length=20)  # queued | sent | failed
+    state: str = Field(default="queued", max_length=20)  # fanout | queued | sent | failed
     attempts: int = Field(default=0)
     next_attempt_at: datetime = created_field()
     last_error: str = text_field()
     created_at: datetime = created_field()
     sent_at: datetime | None = None
+    # an alert to a whole department, queued as this one row (state "fanout") and split into one queued
+    # row per agent by the sender (services/outbound.expand_fanouts): {"agents": [[email, name], ...],
+    # "subject": ..., "marks": {...}}, the body holding the marks where each agent's name and address go
+    fanout: dict | None = Field(default=None, sa_column=Column(JSON(none_as_null=True), nullable=True))
 
 
 class EmailTemplate(SQLModel, table=True):

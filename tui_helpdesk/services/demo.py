@@ -1090,6 +1090,6 @@ def _mark_outbox_sent(engine: Engine) -> None:
     with db.session_scope(engine) as s:
         s.execute(
             update(OutboundMessage)
-            .where(OutboundMessage.state == "queued")
+            .where(OutboundMessage.state.in_(("queued", "fanout")))  # fanout: a department's alert, one row
             .values(state="sent", sent_at=OutboundMessage.created_at)
         )

@@ -16,6 +16,7 @@ import re
 import secrets
 import smtplib
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -409,7 +410,7 @@ def _alert_recipients(session: Session, ticket: Ticket, kind: str, ctx: dict[str
 
 def queue_alert(tx: Tx, ticket: Ticket, kind: str, **ctx: Any) -> int:
     """Tell the agents who should know (per the alert_* settings); never the agent who acted. Returns how
-    many alerts were queued."""
+    many alerts were queued (one per agent, a fan-out row counting each agent it names)."""
     s = tx.session
     switch = ALERT_SETTING.get(kind)
     if switch and not settings.get(s, switch):
@@ -427,27 +428,148 @@ def queue_alert(tx: Tx, ticket: Ticket, kind: str, **ctx: Any) -> int:
         **ctx.get("variables", {}),
     }
     queued = 0
-    agents = list({a.id: a for a in recipients}.values())
+    ours = our_addresses(s)
+    agents = [(a.email.lower(), str(a.name or ""), str(a.email))
+              for a in {a.id: a for a in recipients}.values() if a.email.lower() not in ours]  # fmt: skip
     if agents:
-        values = _alert_rows(tx, ticket, kind, agents, extra)
-        if values:
-            # one INSERT for every agent's row, without RETURNING objects (the unit of work would run one
-            # statement per row, and building the model objects back cost more than the SQL); on the
-            # session's connection, not through the ORM's bulk path, which did nothing for a plain table
-            # (the ticket has its id, so its row is written; nothing pending needs to go first)
-            _insert_alert_rows(s.connection(), values)
+        alert = _alert_text(tx, ticket, kind, extra)
+        if alert is not None:
+            # on the session's connection, not through the ORM's unit of work (one statement per row and
+            # the model objects built back cost more than the SQL); the ticket has its id, so its row is
+            # written, and nothing pending needs to go first
+            if len(agents) >= FANOUT_MIN:
+                _insert_rows(s.connection(), [_fanout_row(alert, agents)])
+            else:
+                _insert_rows(s.connection(), _agent_rows(alert, agents, _secret(s)))
             tx.changed = True
-            queued = len(values)
+            queued = len(agents)
     if kind == "new_ticket":
         queued += len(_distribution(tx, ticket, extra))
     return queued
 
 
-# What differs between the agents' rows of one alert (_alert_rows); every other column is the same.
+# An alert to this many agents or more is queued as one "fanout" row, split into one row per agent by
+# the sender (expand_fanouts): a new ticket's 60 rows written by the ingest, each with five indexes,
+# were a fifth of its CPU a message. Fewer are written at once, as cheap as the one row.
+FANOUT_MIN = 8
+FANOUT_BATCH = 20  # fan-out rows split per expand_fanouts transaction (20 x 60 agents: 1,200 rows)
+
+
+@dataclass(frozen=True)
+class _AlertText:
+    """One alert's text, filled once for every agent: ``marks`` stand where each agent's name and
+    address go (string replacement, not a template pass per agent)."""
+
+    shared: dict[str, Any]  # the outbox row's columns that every agent's row has
+    subject: str
+    body: str
+    marks: dict[str, str]
+    token: str  # the signed reference every agent's body ends with ("" without a ticket)
+
+
+def _alert_text(tx: Tx, ticket: Ticket, kind: str, extra: dict[str, Any]) -> _AlertText | None:
+    s = tx.session
+    # no control character: a fan-out row stores the text with its marks (PostgreSQL's text has no NUL)
+    marks = {key: f"{{{{{key}:{secrets.token_hex(8)}}}}}" for key in ("recipient.name", "recipient.email")}
+    base = _variables(s, ticket, **extra)
+    rendered = templates.fill(*templates.source(s, f"alert.{kind}", ticket.department_id), {**base, **marks})
+    sender = sender_for(s, ticket.department_id)
+    shared = _outbox_row(tx, ticket=ticket, kind=f"alert.{kind}", to=["-"], subject="", body="", sender=sender)
+    if shared is None:
+        return None
+    return _AlertText(shared, rendered.subject, rendered.body, marks, _token_line(_secret(s), ticket.id))
+
+
+def _token_line(secret: bytes, ticket_id: int | None) -> str:
+    return "\n\n" + keys.reply_token(secret, ticket_id) + "\n" if ticket_id is not None else ""
+
+
+def _fanout_row(alert: _AlertText, agents: list[tuple[str, str, str]]) -> dict[str, Any]:
+    """The one outbox row of an alert to many agents. Its own Message-ID is never sent (each agent's row
+    gets one when it is split), and the per-ticket alert limit counts every agent it lists."""
+    return {
+        **alert.shared,
+        "state": "fanout",
+        "to_addrs": [email for email, _name, _address in agents],
+        "recipient": None,
+        "subject": clean_line(" ".join(_personal(alert.subject, alert.marks, "", "").split()))[:500],
+        "body": alert.body,
+        "fanout": {"agents": [[address, name] for _email, name, address in agents], "subject": alert.subject,
+                   "marks": alert.marks},
+    }
+
+
+def _personal(text: str, marks: dict[str, str], name: str, address: str) -> str:
+    return text.replace(marks["recipient.name"], name).replace(marks["recipient.email"], address)
+
+
+def _agent_rows(alert: _AlertText, agents: list[tuple[str, str, str]], secret: bytes) -> list[dict[str, Any]]:
+    """Every agent's outbox row of one alert: (lower-cased email, name, address as written) each."""
+    shared = {**alert.shared, "state": "queued"}
+    body, token, marks = alert.body, alert.token, alert.marks
+    # a subject that names no recipient (the usual one) is the same line for every agent: cleaned once
+    personal = any(mark in alert.subject for mark in marks.values())
+    common = None if personal else clean_line(" ".join(alert.subject.split()))[:500]
+    ticket_id, from_addr = shared["ticket_id"], shared["from_addr"]
+    rows: list[dict[str, Any]] = []
+    for email, name, address in agents:
+        text = _personal(body, marks, name, address).strip() + "\n"
+        row = {
+            **shared,
+            "to_addrs": [email],
+            "recipient": email,
+            "subject": common if common is not None else clean_line(
+                " ".join(_personal(alert.subject, marks, name, address).split()))[:500],
+            "body": text.rstrip("\n") + token if token else text,
+        }
+        if ticket_id is not None:
+            row["message_id"] = keys.make_message_id(secret, ticket_id, from_addr)
+        else:
+            host = from_addr.rpartition("@")[2] or "localhost"
+            row["message_id"] = f"<hd.{secrets.token_hex(10)}@{host}>"
+        rows.append(row)
+    return rows
+
+
+def expand_fanouts(engine: Engine, limit: int = FANOUT_BATCH) -> int:
+    """Split queued fan-out alerts into one queued row per agent, each then sent, retried and failed on
+    its own (one agent's failed send never resends to the others). Each row is split once: it is deleted
+    in the transaction that writes its agents' rows, and a row someone else deleted first is skipped.
+    Returns how many agent rows were queued."""
+    c = OutboundMessage.__table__.c
+    made = 0
+    with session_scope(engine) as s:
+        conn = s.connection()
+        rows = conn.execute(
+            select(OutboundMessage.__table__).where(c.state == "fanout").order_by(c.next_attempt_at, c.id).limit(limit)
+        ).mappings().all()
+        if not rows:
+            return 0
+        secret = _secret(s)
+        for row in rows:
+            gone = conn.execute(
+                OutboundMessage.__table__.delete().where(c.id == row["id"], c.state == "fanout")
+            ).rowcount
+            if gone != 1:
+                continue
+            spec = row["fanout"] or {}
+            shared = {k: v for k, v in row.items() if k not in ("id", "fanout")}
+            marks = spec.get("marks") or {"recipient.name": "", "recipient.email": ""}
+            alert = _AlertText(shared, spec.get("subject", row["subject"]), row["body"], marks,
+                               _token_line(secret, row["ticket_id"]))  # fmt: skip
+            agents = [(str(address).lower(), str(name), str(address)) for address, name in spec.get("agents", [])]
+            values = _agent_rows(alert, agents, secret)
+            if values:
+                _insert_rows(conn, values)
+                made += len(values)
+    return made
+
+
+# What differs between the agents' rows of one alert (_agent_rows); every other column is the same.
 _PER_AGENT = ("to_addrs", "recipient", "subject", "body", "message_id")
 
 
-def _insert_alert_rows(conn: Any, rows: list[dict[str, Any]]) -> None:
+def _insert_rows(conn: Any, rows: list[dict[str, Any]]) -> None:
     """One INSERT of an alert's rows, with each value converted for the driver by its column's own
     conversion (a JSON column's, a timestamp's), the shared ones once instead of once a row, and the
     rows handed to the driver's executemany as they are: for 60 rows, converting every value of every
@@ -459,12 +581,13 @@ def _insert_alert_rows(conn: Any, rows: list[dict[str, Any]]) -> None:
         return columns[name].type._cached_bind_processor(dialect)  # what a typed INSERT applies
 
     sql, names, positional = _alert_insert_sql(dialect, tuple(rows[0]))
+    personal = _PER_AGENT + (("fanout",) if "fanout" in rows[0] else ())
     shared = {}
     for name in names:
-        if name not in _PER_AGENT:
+        if name not in personal:
             convert, value = converter(name), rows[0][name]
             shared[name] = convert(value) if convert is not None else value
-    own = [(name, converter(name)) for name in _PER_AGENT]
+    own = [(name, converter(name)) for name in personal]
     params = []
     for row in rows:
         values = {**shared, **{n: c(row[n]) if c is not None else row[n] for n, c in own}}
@@ -480,51 +603,6 @@ def _alert_insert_sql(dialect: Any, keys: tuple[str, ...]) -> tuple[str, tuple[s
     compiled = insert(OutboundMessage.__table__).compile(dialect=dialect, column_keys=list(names))
     order = tuple(compiled.positiontup) if compiled.positional else names
     return compiled.string, order, bool(compiled.positional)
-
-
-def _alert_rows(tx: Tx, ticket: Ticket, kind: str, agents: list[Any], extra: dict[str, Any]) -> list[dict]:
-    """Every agent's outbox row, the template filled once: what differs per agent (the name and address
-    in the text, the signed Message-ID) is put in by string replacement, not a template pass each."""
-    s = tx.session
-    marks = {key: f"\x00{secrets.token_hex(8)}\x00" for key in ("recipient.name", "recipient.email")}
-    base = _variables(s, ticket, **extra)
-    rendered = templates.fill(*templates.source(s, f"alert.{kind}", ticket.department_id), {**base, **marks})
-    sender = sender_for(s, ticket.department_id)
-    shared = _outbox_row(tx, ticket=ticket, kind=f"alert.{kind}", to=["-"], subject="", body="", sender=sender)
-    if shared is None:
-        return []
-    token = "\n\n" + reply_token(s, ticket.id) + "\n" if ticket.id is not None else ""
-    secret = _secret(s)
-    ours = our_addresses(s)
-    rows: list[dict] = []
-    # a subject that names no recipient (the usual one) is the same line for every agent: cleaned once
-    personal = any(mark in rendered.subject for mark in marks.values())
-    common = None if personal else clean_line(" ".join(rendered.subject.split()))[:500]
-    for agent in agents:
-        email = agent.email.lower()
-        if email in ours:
-            continue
-
-        def put(text: str, agent: Any = agent) -> str:
-            return text.replace(marks["recipient.name"], str(agent.name or "")).replace(
-                marks["recipient.email"], str(agent.email)
-            )
-
-        body = put(rendered.body).strip() + "\n"
-        row = {
-            **shared,
-            "to_addrs": [email],
-            "recipient": email,
-            "subject": common if common is not None else clean_line(" ".join(put(rendered.subject).split()))[:500],
-            "body": body.rstrip("\n") + token if token else body,
-        }
-        if ticket.id is not None:
-            row["message_id"] = keys.make_message_id(secret, ticket.id, shared["from_addr"])
-        else:
-            host = shared["from_addr"].rpartition("@")[2] or "localhost"
-            row["message_id"] = f"<hd.{secrets.token_hex(10)}@{host}>"
-        rows.append(row)
-    return rows
 
 
 def _distribution(tx: Tx, ticket: Ticket, extra: dict[str, Any]) -> list[OutboundMessage]:
@@ -658,6 +736,7 @@ def backoff(attempts: int) -> timedelta:
 
 def send_due(engine: Engine, limit: int = BATCH) -> dict[str, int]:
     """Send queued messages whose time has come; returns counts of sent, retried and failed."""
+    expand_fanouts(engine)  # a department's alerts become one row per agent before any of them is sent
     now = clock.now()
     with session_scope(engine, write=False) as s:
         rows = (
