@@ -37,7 +37,7 @@ from tui_helpdesk.services.queries import TicketQuery
 
 # The Pilot helpers live beside the app tests; this file sits above them.
 sys.path.insert(0, str(Path(__file__).parent / "tui"))
-from waiting import notifications, notified, until  # noqa: E402
+from waiting import notifications, notified, type_into, until  # noqa: E402
 
 NOW = "2026-03-02T09:00:00Z"
 EXIT_OF: dict[type[ServiceError], int] = {NotFound: 3, PermissionDenied: 4, Conflict: 5}
@@ -201,6 +201,13 @@ def run_app(coro: Any) -> None:
     asyncio.run(coro)
 
 
+async def command(pilot: Any, text: str, line: str = "colon") -> None:
+    """`:text` Enter (`line="slash"`: the filter line), the text typed at once (see waiting.type_into)."""
+    await pilot.press(line)
+    await type_into(pilot, "#fl-input", text)
+    await pilot.press("enter")
+
+
 async def app_listed(pilot: Any) -> Any:
     from tui_helpdesk.tui.screens.queue import QueueScreen
 
@@ -276,7 +283,7 @@ def test_an_agent_outside_a_department_is_refused_the_same_way_by_every_face(
         async with application.run_test(size=SIZE) as pilot:
             queue = await app_listed(pilot)
             assert queue.ticket_list.total == 2
-            await pilot.press("colon", *s, "enter")
+            await command(pilot, s)
             await until(
                 pilot,
                 lambda: (
@@ -287,7 +294,8 @@ def test_an_agent_outside_a_department_is_refused_the_same_way_by_every_face(
             world.revoke_olly_support()
             await pilot.press("r")
             await until(pilot, lambda: isinstance(application.screen, ComposerScreen), "the composer")
-            await pilot.press(*"hello from Billing", "ctrl+s")
+            await type_into(pilot, "#composer-body", "hello from Billing")
+            await pilot.press("ctrl+s")
             await until(pilot, lambda: notified(application, message), f"the refusal of the {reply.name}")
             # the draft comes back in the composer; discard it and go back to the queue
             await until(pilot, lambda: isinstance(application.screen, ComposerScreen), "the draft kept")
@@ -311,8 +319,8 @@ def test_an_agent_outside_a_department_is_refused_the_same_way_by_every_face(
                 counted.name,
             )
             # a saved view is scoped too (issue 16 item 6)
-            await pilot.press("slash", *"is:all", "enter")
-            await pilot.press("colon", *"save Everything", "enter")
+            await command(pilot, "is:all", "slash")
+            await command(pilot, "save Everything")
             await until(
                 pilot,
                 lambda: queue.view_key.startswith("view:") and queue.sidebar.counts.get(queue.view_key) == 1,
@@ -325,12 +333,12 @@ def test_an_agent_outside_a_department_is_refused_the_same_way_by_every_face(
             # key of a long temporary path costs a Pilot round trip)
             monkeypatch.chdir(tmp_path)
             export = tmp_path / "olly.csv"
-            await pilot.press("colon", *"export olly.csv number,subject", "enter")
+            await command(pilot, "export olly.csv number,subject")
             await until(pilot, lambda: notified(application, "Exported 1 tickets"), "the export")
             assert export.read_text().splitlines() == ["Number,Subject", f"{b},Invoice shows the wrong VAT"]
             # and reading it by number is refused with the same words
             application.clear_notifications()
-            await pilot.press("colon", *s, "enter")
+            await command(pilot, s)
             await until(pilot, lambda: notified(application, message), f"the refusal of the {read.name}")
             assert isinstance(application.screen, type(queue))
 
@@ -379,7 +387,7 @@ def test_view_any_finds_a_ticket_by_number_in_every_face_and_lists_it_in_none(wo
         async with application.run_test(size=SIZE) as pilot:
             queue = await app_listed(pilot)
             assert [r.number for r in queue.ticket_list.loaded_rows()] == [world.support]
-            await pilot.press("colon", *b, "enter")
+            await command(pilot, b)
             await until(
                 pilot,
                 lambda: (
@@ -410,7 +418,7 @@ def test_a_stale_write_is_refused_the_same_way_by_every_face(world: World, run) 
         application = world.app(world.sam)
         async with application.run_test(size=SIZE) as pilot:
             await app_listed(pilot)
-            await pilot.press("colon", *s, "enter")
+            await command(pilot, s)
             await until(
                 pilot,
                 lambda: (
@@ -423,7 +431,8 @@ def test_a_stale_write_is_refused_the_same_way_by_every_face(world: World, run) 
             await until(pilot, lambda: isinstance(application.screen, ComposerScreen), "the composer")
             with transaction(world.engine, world.root) as tx:
                 tickets.note(tx, s, "someone else was here")
-            await pilot.press(*"based on an old copy", "ctrl+s")
+            await type_into(pilot, "#composer-body", "based on an old copy")
+            await pilot.press("ctrl+s")
             await until(pilot, lambda: any("changed by" in n for n in notifications(application)), rule.name)
             shown.extend(notifications(application))
 
@@ -464,7 +473,7 @@ def test_editing_another_agents_reply_is_refused_the_same_way_by_every_face(worl
         application = world.app(world.sam)
         async with application.run_test(size=SIZE) as pilot:
             await app_listed(pilot)
-            await pilot.press("colon", *s, "enter")
+            await command(pilot, s)
             await until(
                 pilot,
                 lambda: (
@@ -520,7 +529,7 @@ def test_a_secret_setting_is_never_shown_by_any_face(world: World, run) -> None:
         application = world.app(world.root)
         async with application.run_test(size=(160, 40)) as pilot:
             await app_listed(pilot)
-            await pilot.press("colon", *"admin", "enter")
+            await command(pilot, "admin")
             await until(
                 pilot, lambda: application.screen.__class__.__name__ == "AdminScreen", "the admin screen"
             )
