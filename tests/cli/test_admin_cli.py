@@ -154,7 +154,7 @@ def test_demo_refuses_a_database_with_tickets_unless_reset(engine_run, db_url):
     is big enough (20+) for the outage's links and merge, the one run of them there; on SQLite they run
     in tests/services/test_demo.py's 90 tickets, so a small one does."""
     run = engine_run
-    count = 25 if db_url.startswith("postgresql") else 6
+    count = 20 if db_url.startswith("postgresql") else 6
     first = run("--json", "demo", "--tickets", str(count), "--admin", "root")
     assert first.code == 0, first.err
     assert first.data["tickets"] == count
