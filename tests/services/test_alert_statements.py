@@ -76,3 +76,22 @@ def test_alert_rows_read_back_like_any_outbox_row(desk):
             assert alert.next_attempt_at == alert.created_at and alert.state == "queued" and alert.attempts == 0
             assert alert.sent_at is None and alert.message_id.startswith(f"<tck.{t.id}.")
         assert len({a.message_id for a in alerts}) == len(alerts)
+
+
+def test_assignment_and_transfer_alerts_go_to_whom_they_concern(desk):
+    """The assignee hears of an assignment (never the agent who made it); a transfer tells the new
+    department's agents; an unassigned ticket's new message its department's."""
+    with desk.tx() as tx:
+        t = tickets.create(tx, subject="Printer jam", body="Jammed", contact_email="bob@acme.example",
+                           department="Support", detail=False)
+    with desk.tx(desk.supervisor) as tx:
+        tickets.assign(tx, t.number, "sam")
+        tickets.assign(tx, t.number, "sue")  # herself: nobody to tell
+    with desk.tx() as tx:
+        tickets.transfer(tx, t.number, "Billing")
+    with session_scope(desk.engine) as s:
+        rows = s.execute(select(OutboundMessage.kind, OutboundMessage.to_addrs).where(
+            OutboundMessage.ticket_id == t.id, OutboundMessage.kind.in_(("alert.assignment", "alert.transfer"))
+        ).order_by(OutboundMessage.id)).all()
+    assert [(k, list(to)) for k, to in rows] == [
+        ("alert.assignment", ["sam@example.com"]), ("alert.transfer", ["olly@example.com"])]

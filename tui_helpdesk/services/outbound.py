@@ -472,17 +472,15 @@ _RECIPIENT = (Agent.id, Agent.name, Agent.email, Agent.active)
 
 
 def _department_agents(session: Session, department_id: int) -> list[Any]:
-    extended = select(DepartmentAccess.agent_id).where(DepartmentAccess.department_id == department_id)
-    return batch_cache.cached(session, ("department_agents", department_id), lambda: list(
-        session.execute(
+    def load() -> list[Any]:
+        extended = select(DepartmentAccess.agent_id).where(DepartmentAccess.department_id == department_id)
+        return list(session.execute(
             select(*_RECIPIENT)
-            .where(
-                Agent.active.is_(True),
-                or_(Agent.primary_department_id == department_id, Agent.id.in_(extended)),
-            )
+            .where(Agent.active.is_(True), or_(Agent.primary_department_id == department_id, Agent.id.in_(extended)))
             .order_by(Agent.id)
-        )
-    ))  # fmt: skip
+        ))  # fmt: skip
+
+    return batch_cache.cached(session, ("department_agents", department_id), load)
 
 
 def _team_agents(session: Session, team_id: int) -> list[Any]:
@@ -496,25 +494,34 @@ def _team_agents(session: Session, team_id: int) -> list[Any]:
     )
 
 
-def _alert_recipients(session: Session, ticket: Ticket, kind: str, ctx: dict[str, Any]) -> list[Any]:
-    assignee = session.get(Agent, ticket.assignee_id) if ticket.assignee_id else None
+def _alert_recipients(
+    session: Session, ticket: Ticket, kind: str, ctx: dict[str, Any]
+) -> list[tuple[int, str, str, str]]:
+    """Who hears of this change, as _addressable agents."""
     if kind == "new_ticket":
-        return _department_agents(session, ticket.department_id)
+        return _department_recipients(session, ticket.department_id)
     if kind == "assignment":
         agent, team = ctx.get("agent"), ctx.get("team")
         if agent is not None:
-            return [agent]
-        return _team_agents(session, team.id) if team is not None else []
+            return _addressable(session, [agent])
+        return _addressable(session, _team_agents(session, team.id)) if team is not None else []
     if kind == "transfer":
         dept = session.get(Department, ticket.department_id)
         manager = session.get(Agent, dept.manager_id) if dept and dept.manager_id else None
-        return [manager] if manager else _department_agents(session, ticket.department_id)
+        return _addressable(session, [manager]) if manager else _department_recipients(session, ticket.department_id)
     # new_message, reopened, overdue and anything else: whoever works the ticket, else its department
+    assignee = session.get(Agent, ticket.assignee_id) if ticket.assignee_id else None
     if assignee is not None:
-        return [assignee]
+        return _addressable(session, [assignee])
     if ticket.team_id:
-        return _team_agents(session, ticket.team_id)
-    return _department_agents(session, ticket.department_id)
+        return _addressable(session, _team_agents(session, ticket.team_id))
+    return _department_recipients(session, ticket.department_id)
+
+
+def _department_recipients(session: Session, department_id: int) -> list[tuple[int, str, str, str]]:
+    # the same for every message of an ingest batch: filtered once
+    return batch_cache.cached(session, ("department_recipients", department_id),
+                              lambda: _addressable(session, _department_agents(session, department_id)))  # fmt: skip
 
 
 def queue_alert(tx: Tx, ticket: Ticket, kind: str, **ctx: Any) -> int:
@@ -524,11 +531,12 @@ def queue_alert(tx: Tx, ticket: Ticket, kind: str, **ctx: Any) -> int:
     switch = ALERT_SETTING.get(kind)
     if switch and not settings.get(s, switch):
         return 0
-    recipients = [a for a in _alert_recipients(s, ticket, kind, ctx) if a and a.email and a.active]
-    recipients = [a for a in recipients if a.id != tx.actor.agent_id]
-    # agents who already had their share of alerts on this ticket (notify's rate limit)
+    agents = _alert_recipients(s, ticket, kind, ctx)
+    # never the agent who acted, nor those who already had their share of alerts on this ticket (notify's
+    # rate limit)
     quiet = {q.lower() for q in ctx.get("quiet", ())}
-    recipients = [a for a in recipients if a.email.lower() not in quiet]
+    if tx.actor.agent_id is not None or quiet:
+        agents = [a for a in agents if a[0] != tx.actor.agent_id and a[1] not in quiet]
     team = ctx.get("team")
     extra = {
         "kind": kind.replace("_", " "),
@@ -537,24 +545,33 @@ def queue_alert(tx: Tx, ticket: Ticket, kind: str, **ctx: Any) -> int:
         **ctx.get("variables", {}),
     }
     queued = 0
-    ours = our_addresses(s)
-    agents = [(a.email.lower(), str(a.name or ""), str(a.email))
-              for a in {a.id: a for a in recipients}.values() if a.email.lower() not in ours]  # fmt: skip
     if agents:
         alert = _alert_text(tx, ticket, kind, extra)
         if alert is not None:
             # on the session's connection, not through the ORM's unit of work (one statement per row and
             # the model objects built back cost more than the SQL); the ticket has its id, so its row is
             # written, and nothing pending needs to go first
+            addressed = [a[1:] for a in agents]
             if len(agents) >= FANOUT_MIN:
-                _insert_rows(s.connection(), [_fanout_row(alert, agents)])
+                _insert_rows(s.connection(), [_fanout_row(alert, addressed)])
             else:
-                _insert_rows(s.connection(), _agent_rows(alert, agents, _secret(s)))
+                _insert_rows(s.connection(), _agent_rows(alert, addressed, _secret(s)))
             tx.changed = True
             queued = len(agents)
     if kind == "new_ticket":
         queued += len(_distribution(tx, ticket, extra))
     return queued
+
+
+def _addressable(session: Session, found: list[Any]) -> list[tuple[int, str, str, str]]:
+    """(id, lower-cased email, name, email as written) of each active agent with an address that is not
+    one we send from, once each, in order."""
+    ours = our_addresses(session)
+    agents: dict[int, tuple[int, str, str, str]] = {}
+    for a in found:
+        if a and a.email and a.active and a.email.lower() not in ours:
+            agents.setdefault(a.id, (a.id, a.email.lower(), str(a.name or ""), str(a.email)))
+    return list(agents.values())
 
 
 # An alert to this many agents or more is queued as one "fanout" row, split into one row per agent by
