@@ -86,6 +86,13 @@ def pytest_runtest_logfinish(nodeid: str, location: tuple[str, int | None, str])
         gc.freeze()
 
 
+def pytest_unconfigure(config: pytest.Config) -> None:
+    # the xdist controller, at the end of the run: the workers' shared PostgreSQL cluster is stopped by
+    # the last worker to leave it; this stops it if a worker died holding it
+    if not hasattr(config, "workerinput") and getattr(config.option, "numprocesses", None):
+        postgres.stop_shared(config._tmp_path_factory.getbasetemp())
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     def long_first(item: pytest.Item) -> int:
         path = item.nodeid.split("::", 1)[0]
@@ -104,8 +111,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @pytest.fixture(scope="session")
-def pg_server() -> Iterator[PgServer]:
-    """A PostgreSQL server for the whole session (one per xdist worker).
+def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PgServer]:
+    """A PostgreSQL server for the whole session (under xdist one for the run, shared by the workers).
 
     HELPDESK_TEST_PG_URL=postgresql://user:pw@host:port/maintenance_db uses that server (the user needs
     CREATEDB). Otherwise a cluster is initdb'ed in a temp dir from Debian's /usr/lib/postgresql/*/bin and
@@ -117,7 +124,8 @@ def pg_server() -> Iterator[PgServer]:
     server = postgres.from_env()
     if server is None:
         try:
-            server = postgres.start_cluster()
+            run_root = _xdist_run_root(tmp_path_factory)
+            server = postgres.start_cluster() if run_root is None else postgres.shared_cluster(run_root)
         except postgres.PgUnavailable as exc:
             unavailable(str(exc))
     try:
@@ -129,7 +137,11 @@ def pg_server() -> Iterator[PgServer]:
 
 @pytest.fixture(scope="session")
 def _pg_template(pg_server: PgServer) -> Iterator[str]:
-    """Name of a database migrated to head once per session; `db_url` clones it per test."""
+    """Name of a database migrated to head once per session (once per run on a shared cluster); `db_url`
+    clones it per test."""
+    if pg_server.shared is not None:
+        yield databases.shared_pg_template(pg_server)  # it goes with the cluster
+        return
     name = databases.build_pg_template(pg_server)
     yield name
     databases.drop_pg(pg_server, name)
@@ -150,9 +162,14 @@ def _pg_scratch(pg_server: PgServer, _pg_template: str) -> Iterator[databases.Pg
 @pytest.fixture(scope="session")
 def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A SQLite file migrated to head once per run (shared by the xdist workers); tests get copies."""
+    return databases.shared_sqlite_template(
+        tmp_path_factory.mktemp("sqlite-template"), _xdist_run_root(tmp_path_factory)
+    )
+
+
+def _xdist_run_root(tmp_path_factory: pytest.TempPathFactory) -> Path | None:
     # an xdist worker's basetemp is popen-gwN inside the run's own temp dir
-    run_root = tmp_path_factory.getbasetemp().parent if os.environ.get("PYTEST_XDIST_WORKER") else None
-    return databases.shared_sqlite_template(tmp_path_factory.mktemp("sqlite-template"), run_root)
+    return tmp_path_factory.getbasetemp().parent if os.environ.get("PYTEST_XDIST_WORKER") else None
 
 
 @pytest.fixture(

@@ -82,6 +82,23 @@ def build_pg_template(server: PgServer) -> str:
     return name
 
 
+def shared_pg_template(server: PgServer) -> str:
+    """The template of a cluster the xdist workers share (server.shared): migrated once, by the first
+    worker to ask, under the cluster's lock; it goes with the cluster."""
+    assert server.shared is not None
+    with open(server.shared / "template.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        record = server.shared / "template"
+        if record.is_file():
+            name = record.read_text()
+            with server.admin() as conn:
+                if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
+                    return name
+        name = build_pg_template(server)
+        record.write_text(name)
+        return name
+
+
 def create_pg_copy(server: PgServer, template: str) -> tuple[str, str]:
     """A fresh database cloned from the template; returns (name, SQLAlchemy URL)."""
     name = _unique("helpdesk_t")

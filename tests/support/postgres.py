@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import fcntl
 import glob
+import json
 import os
 import shutil
 import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,6 +33,7 @@ class PgServer:
     url: str  # SQLAlchemy URL (postgresql+psycopg://...) of the maintenance database
     cluster_dir: Path | None = None  # set only for a cluster we started (and will stop)
     _stop: list[str] | None = field(default=None, repr=False)
+    shared: Path | None = None  # the run's state dir when the xdist workers share this cluster
 
     def url_for(self, database: str) -> str:
         """The SQLAlchemy URL of another database on the same server."""
@@ -46,6 +51,10 @@ class PgServer:
         return psycopg.connect(self.conninfo(), autocommit=True)
 
     def stop(self) -> None:
+        if self.shared is not None:
+            _leave_shared(self.shared)
+            self.shared = None
+            return
         if self._stop is not None:
             subprocess.run(self._stop, check=False, capture_output=True, timeout=60)
             self._stop = None
@@ -170,3 +179,65 @@ def check(server: PgServer) -> None:
             conn.execute("SELECT 1")
     except psycopg.Error as exc:
         raise RuntimeError(f"cannot connect to PostgreSQL at {server.conninfo()}: {exc}") from exc
+
+
+# --- One cluster for all the xdist workers of a run --------------------------------------------------------
+#
+# Each worker used to initdb and start its own cluster and migrate its own template (~3.5 s of CPU and a
+# few seconds of wall per worker, counting the server's side). The first worker to need PostgreSQL starts
+# it, under a lock in the run's temp root; the others use it, each with databases of its own (their names
+# carry the worker's id), and the last one to finish stops it. `stop_shared` is for the xdist controller
+# at the end of the run, in case a worker died holding it.
+
+
+@contextmanager
+def _locked(state: Path) -> Iterator[dict]:
+    """The shared cluster's state ({} when none runs), read and written back under the run's lock."""
+    state.mkdir(exist_ok=True)
+    with open(state / "lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes, also if this worker dies
+        path = state / "cluster.json"
+        data = json.loads(path.read_text()) if path.is_file() else {}
+        before = dict(data)
+        yield data
+        if data != before:
+            if data:
+                path.write_text(json.dumps(data))
+            else:
+                path.unlink(missing_ok=True)
+
+
+def shared_cluster(run_root: Path) -> PgServer:
+    """The run's one cluster (started by start_cluster() if no worker has yet), for one more user."""
+    state = run_root / "pg-cluster"
+    with _locked(state) as data:
+        if not data:
+            server = start_cluster()
+            data.update(url=server.url, cluster_dir=str(server.cluster_dir), stop=server._stop, users=0)
+        data["users"] += 1
+        return PgServer(url=data["url"], shared=state)
+
+
+def _leave_shared(state: Path) -> None:
+    with _locked(state) as data:
+        if not data:
+            return
+        data["users"] -= 1
+        if data["users"] <= 0:
+            _stop_cluster(state, data)
+            data.clear()
+
+
+def stop_shared(run_root: Path) -> None:
+    """Stop the run's shared cluster whoever still holds it (the end of the run)."""
+    state = run_root / "pg-cluster"
+    if (state / "cluster.json").is_file():
+        with _locked(state) as data:
+            if data:
+                _stop_cluster(state, data)
+                data.clear()
+
+
+def _stop_cluster(state: Path, data: dict) -> None:
+    PgServer(url=data["url"], cluster_dir=Path(data["cluster_dir"]), _stop=data["stop"]).stop()
+    (state / "template").unlink(missing_ok=True)  # see databases.shared_pg_template
