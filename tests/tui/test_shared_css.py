@@ -40,4 +40,4 @@ def test_reparse_keeps_sharing(tmp_path: Path) -> None:
 def test_the_app_uses_the_shared_stylesheet(tmp_path: Path) -> None:
     config = Config(database_url="sqlite://", data_dir=tmp_path, config_file=tmp_path / "none.toml")
     app = HelpdeskApp(config, engine=None, actor=None)  # type: ignore[arg-type]
-    assert isinstance(app.stylesheet, SharedStylesheet)
+    assert type(app.stylesheet) is SharedStylesheet  # not the test harness apps' subclass (support/headless.py)

@@ -1,0 +1,115 @@
+"""What every headless app in the test process does more cheaply than Textual would, and why no test can
+tell: installed once for the suite by tests/conftest.py. A Pilot test's app is headless (`run_test`, and
+`snap_compare`'s `run(headless=True)`); an app with a terminal is left alone.
+
+**Frames nobody looks at are not drawn.** In a headless app every frame is still drawn: each refresh
+renders the dirty widgets' lines (styles, segments, colour filters) and cuts them into the update the driver
+is given, and the headless driver throws it away. That was ~45% of a queue test's CPU. A test sees the
+screen only by asking for it (`export_screenshot` and so `snap_compare`, `Compositor.render_strips`, a
+widget's `render_line`), and each of those draws afresh from the widgets' state: a widget marked dirty
+stays dirty until drawn, and Textual's line caches are keyed on what they show. So in a headless app a
+partial or layout frame draws only what drawing does more than draw:
+
+- every widget whose drawing code is the app's (or any library's but Textual's): it may keep state as it
+  draws (the ticket list works out which columns fit, the thread settles its layout and notes it was
+  painted, the key footer notes where each key is for clicks), so it is drawn as before;
+- Textual's OptionList (and so SelectionList and our sidebar) indexes its lines and sets its virtual size
+  as it draws: that index update runs, the drawing does not;
+- every other widget whose render methods are Textual's own (read for textual 8: Widget, DataTable,
+  Tree, Input, MaskedInput, TextArea, Log, RichLog, and every `render()` in textual's widgets) keeps
+  nothing but caches, and is drawn only when the screen is read.
+
+A full update (`render_update(full=True)`, the screenshot's) draws everything, as before. The snapshot
+tests check that the pictures are byte for byte the same.
+
+**Every app shares the parsed stylesheets.** HelpdeskApp installs tui/shared_css.py's SharedStylesheet
+itself; the tests' stand-in apps (the harnesses that push one TicketScreen, AdminScreen or form) got
+Textual's, which parses every sheet again for each app: ~7% of tests/tui/test_ticket_screen.py's CPU.
+They get a SharedStylesheet too, as a subclass of it, so test_shared_css can still tell whether
+HelpdeskApp installs its own.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import textual.app
+from textual._compositor import Compositor
+from textual._context import active_app, visible_screen_stack
+from textual.geometry import Region
+from textual.widget import Widget
+from textual.widgets import DataTable, Input, Log, MaskedInput, OptionList, RichLog, TextArea, Tree
+
+from tui_helpdesk.tui.shared_css import SharedStylesheet
+
+_draw_update = Compositor.render_update
+
+# Render methods read and found to keep nothing but caches of what they draw.
+_PURE_DRAWING = {
+    getattr(cls, name)
+    for cls in (Widget, DataTable, Tree, Input, MaskedInput, TextArea, Log, RichLog)
+    for name in ("render_line", "render_lines")
+}
+
+
+@functools.cache
+def _how_drawn(cls: type[Widget]) -> str:
+    """'defer' (nothing but the picture), 'index' (an OptionList's line index first) or 'draw'."""
+    render = cls.render
+    if not (getattr(render, "__module__", None) or "").startswith("textual."):
+        return "draw"
+    if issubclass(cls, OptionList) and cls.render_lines is OptionList.render_lines:
+        return "index" if cls.render_line is OptionList.render_line else "draw"
+    if cls.render_line in _PURE_DRAWING and cls.render_lines in _PURE_DRAWING:
+        return "defer"
+    return "draw"
+
+
+def _headless() -> bool:
+    try:
+        return bool(active_app.get().is_headless)
+    except LookupError:
+        return False
+
+
+def render_update(
+    self: Compositor, full: bool = False, screen_stack: list[Any] | None = None, simplify: bool = False
+) -> Any:
+    if full or not _headless():
+        return _draw_update(self, full, screen_stack, simplify)
+    dirty = self._dirty_regions
+    if not dirty:
+        return None
+    screen = self.size.region
+    # the area Textual's update would have drawn (render_full_update / render_partial_update)
+    crop = screen if screen in dirty else Region.from_union(list(dirty)).intersection(screen)
+    dirty.clear()
+    visible_screen_stack.set([] if screen_stack is None else screen_stack)
+    for widget, (region, clip) in list(self.visible_widgets.items()):
+        if not crop.overlaps(clip):
+            continue
+        how = _how_drawn(type(widget))
+        if how == "defer":
+            continue
+        if how == "index":
+            widget._update_lines()  # type: ignore[attr-defined]
+            continue
+        # as Compositor._get_renders asks it: the widget's visible part
+        if clip.contains_region(region):
+            widget.render_lines(Region(0, 0, region.width, region.height))
+        else:
+            x, y, width, height = region.intersection(clip)
+            if width and height:
+                widget.render_lines(Region(x - region.x, y - region.y, width, height))
+    return None
+
+
+class HarnessStylesheet(SharedStylesheet):
+    """The stylesheet of every app but HelpdeskApp (which installs its own) in the test process."""
+
+
+def install() -> None:
+    """For the whole test process (tests/conftest.py)."""
+    Compositor.render_update = render_update  # type: ignore[method-assign]
+    textual.app.Stylesheet = HarnessStylesheet  # type: ignore[misc] - the name App.__init__ builds
