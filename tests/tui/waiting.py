@@ -78,14 +78,31 @@ async def until(
                 f"timed out after {timeout:.0f}s waiting for {what or condition}{detail}; "
                 f"on top: {pilot.app.screen!r}; notifications: {notifications(pilot.app)}"
             )
-        await pilot.pause(POLL)
+        await _poll(pilot)
+
+
+async def _poll(pilot: Pilot[Any]) -> None:
+    """Let the app run for POLL seconds, then give its screen the update it has waiting (layout, repaint,
+    after-refresh callbacks), as pilot.pause does. Not pilot.pause itself: its first step, a call_later
+    through every node of the screen, cost ~4 ms of CPU a poll on the queue screen (27 nodes; 0.2 ms
+    without it), and a condition looked at again and again needs no such barrier."""
+    await asyncio.sleep(POLL)
+    try:
+        screen = pilot.app.screen
+    except Exception:  # noqa: BLE001 - no screen (the app is stopping): nothing to update
+        return
+    screen._on_timer_update()
 
 
 def busy(pilot: Pilot[Any]) -> bool:
-    """A worker is pending or running, a message waits in the app, a screen or a widget, or a table
-    has rows it has not measured yet."""
+    """A worker is pending or running, a message waits in the app, a screen or a widget, the screen on
+    top has a layout, recompose or after-refresh callback to come, or a table has rows it has not
+    measured yet."""
     app = pilot.app
     if any(w.state in (WorkerState.PENDING, WorkerState.RUNNING) for w in list(app.workers)):
+        return True
+    top = app.screen
+    if top._layout_required or top._scroll_required or top._recompose_required or top._callbacks:
         return True
     nodes: list[Any] = [app]
     for screen in list(app.screen_stack):
