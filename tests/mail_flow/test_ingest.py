@@ -340,6 +340,7 @@ def test_reply_to_merged_ticket_lands_on_the_parent(desk: MailDesk) -> None:
     assert r.ticket_id == b.ticket_id
 
 
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # the cleaning is Python's, before any SQL
 def test_control_sequences_in_subject_are_never_stored(desk: MailDesk) -> None:
     r = desk.ingest(message(subject="Hi \x1b]0;pwned\x07there \x1b[31mred\x1b[0m \u202eevil"))
     subject = desk.ticket(r.ticket_id).subject
@@ -347,6 +348,7 @@ def test_control_sequences_in_subject_are_never_stored(desk: MailDesk) -> None:
     assert "Hi" in subject and "red" in subject
 
 
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # the policy is Python's; the files go to disk
 def test_blocked_and_oversized_attachments_named_in_a_note(desk: MailDesk) -> None:
     desk.set("attachment_max_mb", 1)
     big = "A" * (2 * 1024 * 1024)
@@ -434,6 +436,7 @@ def test_the_rate_limit_counts_the_sender_exactly_with_wildcards_and_non_ascii(d
     ]  # fmt: skip
 
 
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # its one statement runs in every ingest
 def test_own_mail_coming_back_is_ignored(desk: MailDesk) -> None:
     r = desk.ingest(message(sender=SUPPORT, subject="loop"))
     assert (r.state, r.outcome) == ("ignored", "own_mail") and desk.tickets() == 0

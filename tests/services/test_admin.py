@@ -56,6 +56,7 @@ def field_error(exc_info) -> str:
 # --- permissions, audit and the change counter ------------------------------------------------------------
 
 
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # the permission check runs before any SQL
 @pytest.mark.parametrize(
     "call",
     [
@@ -458,6 +459,7 @@ def test_csv_import_takes_the_good_rows_and_reports_the_bad(desk, tmp_path):
     assert "cat@x.example" not in rows
 
 
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # refused while parsing, before any SQL
 def test_csv_import_refuses_a_file_without_an_email_column(desk, tmp_path):
     with pytest.raises(ValidationError, match="email column"), desk.tx() as tx:
         admin.import_contacts(tx, "name,phone\nAnn,1\n")
