@@ -64,3 +64,14 @@ def test_reply_threading_by_message_id_reads_its_index(analyzed, db_url):
     with reading(analyzed.engine) as tx:
         sql = str(stmt.compile(tx.session.get_bind(), compile_kwargs={"literal_binds": True}))
         assert "ix_entry_message_id" in _plan(tx, sql, db_url.startswith("sqlite"))
+
+
+def test_the_duplicate_check_probes_three_indexes_in_one_statement(analyzed, db_url):
+    stmt = inbound_match._duplicate_check().params(mid="<x@customer.test>", journal_id=1)
+    sqlite = db_url.startswith("sqlite")
+    with reading(analyzed.engine) as tx:
+        sql = str(stmt.compile(tx.session.get_bind(), compile_kwargs={"literal_binds": True}))
+        plan = _plan(tx, sql, sqlite)
+    assert "Seq Scan" not in plan and " SCAN inbound_message" not in plan
+    for index in ("ix_inbound_message_message_id", "ix_entry_message_id", "ix_outbound_message_message_id"):
+        assert index in plan or not sqlite

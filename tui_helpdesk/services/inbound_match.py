@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import functools
 
-from sqlalchemy import Select, bindparam, func, select
+from sqlalchemy import Select, bindparam, exists, func, select
 from sqlmodel import Session
 
 from tui_helpdesk.mail import threading as keys
@@ -34,20 +34,26 @@ from . import lookup, outbound, settings
 MAX_MERGE_HOPS = 20
 
 
+_DUPLICATE_REASONS = (
+    "a message with this Message-ID was already processed",
+    "a thread entry already has this Message-ID",
+    "this is a copy of a message we sent",
+)
+
+
 @functools.cache
-def _duplicate_checks() -> tuple[tuple[Select, str], ...]:
-    """The three places a Message-ID may already be, built once: building and caching a SELECT per
-    call cost more than running it (each message asks all three)."""
+def _duplicate_check() -> Select:
+    """Whether each of the three places a Message-ID may already be holds it (_DUPLICATE_REASONS'
+    order), as one statement built once: every message asks all three, and building a SELECT, or
+    running three, cost more than the index probes."""
     mid = bindparam("mid")
-    journal = InboundMessage.__table__.c
-    return (
-        (select(journal.id).where(journal.message_id == mid, journal.state.in_(("done", "ignored")),
-                                  journal.id != bindparam("journal_id")).limit(1),
-         "a message with this Message-ID was already processed"),
-        (select(TicketEntry.__table__.c.id).where(TicketEntry.__table__.c.message_id == mid).limit(1),
-         "a thread entry already has this Message-ID"),
-        (select(OutboundMessage.__table__.c.id).where(OutboundMessage.__table__.c.message_id == mid).limit(1),
-         "this is a copy of a message we sent"),
+    journal, entry, sent = InboundMessage.__table__.c, TicketEntry.__table__.c, OutboundMessage.__table__.c
+    return select(
+        exists().where(journal.message_id == mid, journal.state.in_(("done", "ignored")),
+                       journal.id != bindparam("journal_id")),
+        # min(id), as entry_ticket_by_message_id: SQLite's statistics made EXISTS scan the thread table
+        select(func.min(entry.id)).where(entry.message_id == mid).scalar_subquery().is_not(None),
+        exists().where(sent.message_id == mid),
     )  # fmt: skip
 
 
@@ -55,13 +61,10 @@ def is_duplicate(session: Session, message_id: str | None, journal_id: int | Non
     """Why a message with this id was seen before (None when it is new)."""
     if not message_id:
         return None
-    session.flush()  # Core reads below: what this transaction wrote must be in the database first
-    conn = session.connection()
+    session.flush()  # a Core read: what this transaction wrote must be in the database first
     params = {"mid": message_id, "journal_id": journal_id if journal_id is not None else -1}
-    for stmt, why in _duplicate_checks():
-        if conn.execute(stmt, params).first() is not None:
-            return why
-    return None
+    found = session.connection().execute(_duplicate_check(), params).one()
+    return next((why for why, hit in zip(_DUPLICATE_REASONS, found, strict=True) if hit), None)
 
 
 def follow_merges(session: Session, ticket_id: int) -> Ticket | None:
@@ -78,18 +81,27 @@ def by_headers(session: Session, parsed: ParsedMessage) -> int | None:
         ours = outbound.ticket_from_message_id(session, mid)
         if ours is not None:
             return ours
-        found = session.execute(entry_ticket_by_message_id(mid)).scalar()
-        if found is not None:
-            return found
-        # Our unsigned outgoing rows (none are made today, but the table is the record of what we sent).
-        found = session.execute(
-            select(OutboundMessage.ticket_id)
-            .where(OutboundMessage.message_id == mid, OutboundMessage.ticket_id.is_not(None))
-            .limit(1)
-        ).scalar()
-        if found is not None:
-            return found
+        # Core reads (built once; is_duplicate flushed this transaction's rows): an entry's id, then our
+        # unsigned outgoing rows (none are made today, but the table is the record of what we sent)
+        conn = session.connection()
+        for stmt in (_entry_ticket(), _sent_ticket()):
+            found = conn.execute(stmt, {"mid": mid}).scalar()
+            if found is not None:
+                return found
     return None
+
+
+@functools.cache
+def _sent_ticket() -> Select:
+    o = OutboundMessage.__table__.c
+    return select(o.ticket_id).where(o.message_id == bindparam("mid"), o.ticket_id.is_not(None)).limit(1)
+
+
+@functools.cache
+def _entry_ticket() -> Select:
+    e = TicketEntry.__table__.c
+    first = select(func.min(e.id)).where(e.message_id == bindparam("mid")).scalar_subquery()
+    return select(e.ticket_id).where(e.id == first)
 
 
 def entry_ticket_by_message_id(mid: str) -> Select:
@@ -99,8 +111,7 @@ def entry_ticket_by_message_id(mid: str) -> Select:
     Message-ID (notes, replies typed in the app) as one value shared by most rows, and after ANALYZE it
     walked the whole thread table in id order for the first match (5M rows). An aggregate has no
     order to walk; PostgreSQL turns it back into the same ordered range of the index."""
-    first = select(func.min(TicketEntry.id)).where(TicketEntry.message_id == mid).scalar_subquery()
-    return select(TicketEntry.ticket_id).where(TicketEntry.id == first)
+    return _entry_ticket().params(mid=mid)
 
 
 def subject_tickets(session: Session, subject: str | None) -> list[Ticket]:
