@@ -55,6 +55,7 @@ from tui_helpdesk.services.presence import Seen
 from tui_helpdesk.services.ticket_view import Cursor, ThreadItem, ThreadPage, TicketDetail, cursor_of
 from tui_helpdesk.tui import markdown
 from tui_helpdesk.tui.context import AppContext, ctx_of
+from tui_helpdesk.tui.paint_hold import PaintHold
 from tui_helpdesk.tui.widgets.composer import ComposerScreen, Draft
 from tui_helpdesk.tui.widgets.header_fields import HeaderFields, edit_custom, edit_items
 from tui_helpdesk.tui.widgets.key_footer import KeyFooter
@@ -251,7 +252,7 @@ class TicketScreen(Screen[tuple[str, int] | None]):
         self._presence_lock = threading.Lock()
         self._left = False
         self._presence_of: tuple[Any, Actor] | None = None  # (engine, actor), set on mount
-        self._held = False  # the app's repaints wait for the ticket (see _load_early)
+        self._hold: PaintHold | None = None  # the app's repaints wait for the ticket (see _load_early)
         self._skipped_paint = False  # a frame was not rendered while held (see _compositor_refresh)
         self._resumed = False  # see _on_screen_resume
         self._loading_early = self._load_early()
@@ -266,26 +267,21 @@ class TicketScreen(Screen[tuple[str, int] | None]):
             return False
         self._load(ctx, None, ticket_page.PAGE)
         _add_stylesheet(app)
-        self._held = True
-        app._begin_batch()
-        app.set_timer(HOLD_SECONDS, self._release)
+        self._hold = PaintHold(self, HOLD_SECONDS)
         return True
 
     def _release(self) -> None:
-        """Let the app repaint again (the ticket arrived, failed to, the wait was long enough or the screen
-        is gone); once."""
-        if self._held:
-            self._held = False
-            self.app._end_batch()
-            if self._skipped_paint:
-                self._skipped_paint = False
-                self.refresh()  # the frame skipped while held; usually the ticket's own layout paints first
+        """Let the app repaint again (the ticket arrived, failed to, or the screen is gone); once. When the
+        wait is long enough, the hold ends by itself and the screen paints what it has."""
+        if self._hold is not None and self._hold.release() and self._skipped_paint:
+            self._skipped_paint = False
+            self.refresh()  # the frame skipped while held; usually the ticket's own layout paints first
 
     def _compositor_refresh(self) -> None:
         # Textual's layout under a held batch still renders the whole screen a tick later, and the app
         # then throws that frame away (its display is held too): the empty screen's, before the ticket
         # came, cost ~15 ms CPU of an open. The dirty regions stay with the compositor for the next frame.
-        if self._held:
+        if self._hold is not None and self._hold.held:
             self._skipped_paint = True
             return
         super()._compositor_refresh()

@@ -33,6 +33,7 @@ from tui_helpdesk.services import door, queries
 from tui_helpdesk.services.context import Actor
 from tui_helpdesk.services.queries import Page, QueueRow, TicketQuery, cursor_of
 from tui_helpdesk.tui.keymap import LIST_BINDINGS
+from tui_helpdesk.tui.paint_hold import PaintHold
 from tui_helpdesk.tui.widgets.columns import (
     COLUMNS,
     DEFAULT_COLUMNS,
@@ -55,6 +56,8 @@ except ImportError:  # pragma: no cover - the module is written in parallel; kee
 
 
 PAGE = 100  # rows per keyset read
+# how long a new list's repaints wait for its first page: longer reads show the placeholders meanwhile
+HOLD_SECONDS = 0.15
 MARGIN = 60  # rows kept loaded beyond each edge of the viewport
 MAX_WINDOW = 1200  # rows held at most; the far side is dropped beyond this
 WALK_PAGE = 1000  # rows per read while walking to a far position
@@ -232,6 +235,7 @@ class TicketList(ScrollView, can_focus=True):
         self.hidden_columns: tuple[str, ...] = ()  # chosen but too wide to show (the status line says so)
         self.fetch_count = 0  # keyset reads issued (tests and benchmarks read it)
         self._base_style = Style()  # self.rich_style, as of this paint (render_lines)
+        self._hold: PaintHold | None = None  # the app's repaints wait for a new list's rows (set_query)
 
     def _read(self, fn: Callable[..., _R], *args: Any, **kwargs: Any) -> _R:
         """One queue read for the actor, in its own read transaction (reads run in thread workers)."""
@@ -240,9 +244,15 @@ class TicketList(ScrollView, can_focus=True):
     # --- public API ---------------------------------------------------------------------------
 
     def set_query(self, query: TicketQuery, *, keep_position: bool = False) -> None:
-        """Show another list (new view, filter or sort): starts at the top unless told otherwise."""
+        """Show another list (new view, filter or sort): starts at the top unless told otherwise.
+
+        From the top, the app's repaints wait for the first page (HOLD_SECONDS at most): the emptied list
+        of placeholders was painted only to be painted again with the rows a moment later."""
         self.query_ = query
         if not keep_position:
+            self._release_hold()
+            if self.is_mounted and self.screen.is_current:
+                self._hold = PaintHold(self, HOLD_SECONDS)
             self.cursor = 0
             self.scroll_to(y=0, animate=False, immediate=True)
             self.marked.clear()
@@ -339,6 +349,17 @@ class TicketList(ScrollView, can_focus=True):
                 return
             self.app.call_from_thread(self._apply_initial, gen, page, top, keep_id)
 
+        self.fetch_count += 1
+        self.run_worker(read, thread=True, group="rows", exit_on_error=False)
+
+    def _count_after_paint(self, gen: int) -> None:
+        """The total is counted once the rows are painted (issue 11: counts never hold up a repaint).
+        Read beside the page, the count took CPU the page and its paint needed, and its own repaint
+        (the total, the scrollbar) often came before the rows."""
+        query = self.query_
+        if gen != self._gen or query is None:
+            return
+
         def count() -> None:
             try:
                 n = self._read(queries.count, query)
@@ -347,13 +368,20 @@ class TicketList(ScrollView, can_focus=True):
                 return
             self.app.call_from_thread(self._apply_count, gen, n)
 
-        self.fetch_count += 1
-        self.run_worker(read, thread=True, group="rows", exit_on_error=False)
         self.run_worker(count, thread=True, group="count", exit_on_error=False)
+
+    def _release_hold(self) -> None:
+        if self._hold is not None:
+            self._hold.release()
+            self._hold = None
+
+    def on_unmount(self) -> None:
+        self._release_hold()
 
     def _failed(self, gen: int, exc: Exception) -> None:
         if gen != self._gen:
             return
+        self._release_hold()
         self.loading_rows = False
         self._loading_fwd = self._loading_back = self._walking = False
         self.post_message(self.Failed(self, str(exc)))
@@ -378,6 +406,9 @@ class TicketList(ScrollView, can_focus=True):
                     follow = True
                     break
         self._after_window_change(follow_cursor=follow)
+        self._release_hold()  # the rows are in: the next frame shows them
+        if not page.at_end:  # else the rows are the total
+            self.call_after_refresh(self._count_after_paint, gen)
 
     def _apply_count(self, gen: int, n: int) -> None:
         if gen != self._gen:
