@@ -122,10 +122,13 @@ def _rows(session: Session, where: Iterable[Any] = ()) -> list[FieldRow]:
 
 def definitions(session: Session, target: str = "ticket", *, active_only: bool = True) -> list[FieldRow]:
     """The fields of one target in display order (any reader: the header and the forms show them)."""
-    where = [CustomField.target == target]
-    if active_only:
-        where.append(CustomField.active.is_(True))
-    return batch_cache.cached(session, ("custom_fields", target, active_only), lambda: _rows(session, where))
+    def load() -> list[FieldRow]:  # the conditions built only when read: an ingest batch asks per message
+        where = [CustomField.target == target]
+        if active_only:
+            where.append(CustomField.active.is_(True))
+        return _rows(session, where)
+
+    return batch_cache.cached(session, ("custom_fields", target, active_only), load)
 
 
 def list_fields(tx: Tx, target: str | None = None) -> list[FieldRow]:

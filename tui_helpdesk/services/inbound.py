@@ -605,8 +605,12 @@ def _new_ticket(
     body, full = ctx.body
     if contact is None:
         # made here rather than inside open_ticket (the same rule, lookup.contact), so the requester is
-        # at hand for the autoresponse and the alert below instead of read back
-        contact = lookup.contact(s, sender, parsed.from_name[:200])
+        # at hand for the autoresponse and the alert below instead of read back; an address already in
+        # its normal form was looked up above
+        if sender == sender.strip().lower():
+            contact = lookup.new_contact(s, sender, parsed.from_name[:200])
+        else:
+            contact = lookup.contact(s, sender, parsed.from_name[:200])
     ticket = tickets.open_ticket(
         tx,
         subject=_late_subject(s, ctx.subject, late_from) if late_from is not None else ctx.subject,

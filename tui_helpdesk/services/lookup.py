@@ -204,13 +204,20 @@ def contact(session: Session, email: str, name: str = "", create: bool = True) -
     if row is None:
         if not create:
             raise NotFound(f"no contact {email}")
-        org = organization_for_domain(session, email)
-        row = Contact(email=email, name=name.strip(), organization_id=org.id if org else None)
-        session.add(row)
-        session.flush()
-    elif name and not row.name:
+        return new_contact(session, email, name)
+    if name and not row.name:
         row.name = name.strip()
         session.add(row)
+    return row
+
+
+def new_contact(session: Session, email: str, name: str = "") -> Contact:
+    """The contact for a normalised address that has none yet (the caller looked), matched to an
+    organization by domain."""
+    org = organization_for_domain(session, email)
+    row = Contact(email=email, name=name.strip(), organization_id=org.id if org else None)
+    session.add(row)
+    session.flush()
     return row
 
 

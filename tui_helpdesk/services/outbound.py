@@ -700,20 +700,15 @@ def _insert_rows(conn: Any, rows: list[dict[str, Any]]) -> None:
     conversion (a JSON column's, a timestamp's), the shared ones once instead of once a row, and the
     rows handed to the driver's executemany as they are: for 60 rows, converting every value of every
     row and building each row's parameters took twice as long as the INSERT itself."""
-    columns = OutboundMessage.__table__.c
-    dialect = conn.dialect
-
-    def converter(name: str) -> Any:
-        return columns[name].type._cached_bind_processor(dialect)  # what a typed INSERT applies
-
-    sql, names, positional = _alert_insert_sql(dialect, tuple(rows[0]))
+    sql, names, positional, converters = _alert_insert_sql(conn.dialect, tuple(rows[0]))
     personal = _PER_AGENT + (("fanout",) if "fanout" in rows[0] else ())
+    first = rows[0]
     shared = {}
     for name in names:
         if name not in personal:
-            convert, value = converter(name), rows[0][name]
+            convert, value = converters[name], first[name]
             shared[name] = convert(value) if convert is not None else value
-    own = [(name, converter(name)) for name in personal]
+    own = [(name, converters[name]) for name in personal]
     params = []
     for row in rows:
         values = {**shared, **{n: c(row[n]) if c is not None else row[n] for n, c in own}}
@@ -722,13 +717,16 @@ def _insert_rows(conn: Any, rows: list[dict[str, Any]]) -> None:
 
 
 @functools.cache
-def _alert_insert_sql(dialect: Any, keys: tuple[str, ...]) -> tuple[str, tuple[str, ...], bool]:
+def _alert_insert_sql(dialect: Any, keys: tuple[str, ...]) -> tuple[str, tuple[str, ...], bool, dict[str, Any]]:
     """(the INSERT of these columns in the driver's own parameter style, the columns in parameter
-    order, whether the parameters are positional)."""
-    names = tuple(c.name for c in OutboundMessage.__table__.c if c.name in keys)
+    order, whether the parameters are positional, each column's conversion for the driver or None)."""
+    columns = OutboundMessage.__table__.c
+    names = tuple(c.name for c in columns if c.name in keys)
     compiled = insert(OutboundMessage.__table__).compile(dialect=dialect, column_keys=list(names))
     order = tuple(compiled.positiontup) if compiled.positional else names
-    return compiled.string, order, bool(compiled.positional)
+    # what a typed INSERT applies to each value
+    converters = {name: columns[name].type._cached_bind_processor(dialect) for name in keys}
+    return compiled.string, order, bool(compiled.positional), converters
 
 
 def _distribution(tx: Tx, ticket: Ticket, extra: dict[str, Any]) -> list[OutboundMessage]:
