@@ -13,7 +13,7 @@ from support.common import free_port
 from tui_helpdesk import clock
 from tui_helpdesk.db import get_engine, session_scope
 from tui_helpdesk.models import Agent, Department, OutboundMessage
-from tui_helpdesk.services import outbound
+from tui_helpdesk.services import mailboxes, outbound
 
 HIRED = 9  # with root and sam: 11 agents, over outbound.FANOUT_MIN
 
@@ -116,3 +116,16 @@ def test_the_per_ticket_alert_limit_counts_each_agent_of_a_fanout(lite_desk: Mai
     alerts = desk.outbox("alert.")
     per_agent = {a: sum(a in m.to_addrs for m in alerts) for a in ("root@helpdesk.test", "sam@helpdesk.test", *hired)}
     assert set(per_agent.values()) == {10}  # the default alert_rate_limit_per_ticket_per_hour
+
+
+def test_an_admins_retry_of_a_waiting_fanout_leaves_it_one_row_to_split(lite_desk: MailDesk) -> None:
+    """Queued as it was, a fan-out row would go out as one message to every agent, with the marks where
+    each name belongs; the retry only brings it forward, and the sender splits it as ever."""
+    desk = lite_desk
+    hired = _hire(desk)
+    desk.ingest(message())
+    [fan] = _rows(desk, "alert.new_ticket")
+    with desk.tx() as tx:
+        assert mailboxes.outbox_retry(tx, fan.id).state == "fanout"
+    assert outbound.expand_fanouts(desk.engine) == len(hired) + 2
+    assert {len(m.to_addrs) for m in _rows(desk, "alert.new_ticket")} == {1}

@@ -373,8 +373,9 @@ def outbox_retry(tx: Tx, outbound_id: int) -> OutboxInfo:
         raise NotFound(f"no outgoing message {outbound_id}")
     if row.state == "sent":
         raise Conflict(f"message {outbound_id} was sent at {row.sent_at}")
-    row.state = "queued"
-    row.attempts = 0
+    if row.state != "fanout":  # a department's alert not split per agent yet stays one: the sender splits it
+        row.state = "queued"
+        row.attempts = 0
     row.next_attempt_at = tx.now
     tx.session.add(row)
     audit(tx, "outbox.retry", "outbound_message", row.id)
