@@ -1,6 +1,7 @@
 """Opening a ticket does its work once: no frame is rendered for the empty screen while the ticket is read
-(the app's display is held then and would throw it away), and the ticket's stylesheet is added without
-re-parsing the app's sheets or restyling the screen beneath. A ticket that cannot be read still paints."""
+(the app's display is held then and would throw it away), the ticket's stylesheet is added without
+re-parsing the app's sheets or restyling the screen beneath, and the agent's presence is written once the
+ticket is painted, not meanwhile. A ticket that cannot be read still paints."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from textual.geometry import Spacing
 from textual.widgets import Static
 from waiting import until
 
+from tui_helpdesk.services import presence
 from tui_helpdesk.tui.context import AppContext
 from tui_helpdesk.tui.screens import ticket as ticket_module
 from tui_helpdesk.tui.screens.ticket import TicketScreen
@@ -67,12 +69,19 @@ async def test_the_first_frame_is_the_tickets_and_the_screen_beneath_is_not_rest
     # the app's repaints wait for the read until it is here, however slow the machine
     monkeypatch.setattr(ticket_module, "HOLD_SECONDS", 60.0)
     app = Watched(data, data.vpn)
+    mark = presence.mark
+
+    def marking(*args: Any) -> None:
+        app.frames.append("presence")  # on the worker thread: a list append is atomic
+        mark(*args)
+
+    monkeypatch.setattr(presence, "mark", marking)
     async with app.run_test(size=(100, 30)) as pilot:
         beneath = app.screen_stack[0].query_one("#beneath")
         await pilot.pause()  # the app started (its first screen styled), as the queue is when a ticket opens
         app.open_ticket()
-        await until(pilot, lambda: "ticket" in app.frames, "the ticket drawn")
-        assert app.frames[0] == "ticket", app.frames
+        await until(pilot, lambda: "ticket" in app.frames and "presence" in app.frames, "the ticket drawn, presence")
+        assert app.frames[0] == "ticket", app.frames  # and "viewing" is written after it, not meanwhile
         assert app.reparsed == 0
         assert beneath not in app.styled
         # ticket.tcss applies all the same: the thread's padding and the header's height come from it
