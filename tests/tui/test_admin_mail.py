@@ -69,7 +69,7 @@ def status_text(app: App) -> str:
 
 
 @pilot_test
-async def test_mailbox_form_and_connection_test_against_dovecot(desk, imap_server) -> None:
+async def test_mailbox_form_and_connection_tests_against_dovecot_and_a_closed_port(desk, imap_server) -> None:
     engine, root = desk
     with transaction(engine, root) as tx:
         mailboxes.add(
@@ -91,16 +91,28 @@ async def test_mailbox_form_and_connection_test_against_dovecot(desk, imap_serve
             imap_user="support",
             imap_password="not-it",
         )
+        # nothing listens on port 9 of 127.0.0.1 on a test machine (discard is never enabled)
+        mailboxes.add(tx, "dead@example.com", imap_host="127.0.0.1", imap_port=9, imap_security="none")
     app = Harness(engine, root)
     async with app.run_test(size=(140, 40)) as pilot:
         await open_section(pilot, "Mailboxes")
-        assert [r[0] for r in table_rows(app)] == ["support@example.com", "wrong@example.com"]
+        assert sorted(r[0] for r in table_rows(app)) == [
+            "dead@example.com",
+            "support@example.com",
+            "wrong@example.com",
+        ]
+        await cursor_to(pilot, "support@example.com")
         await pilot.press("t")
         await until(pilot, lambda: status_text(app).startswith("ok"), "the connection test to pass")
         await settled(pilot)  # the reload after the test puts the cursor back on its row; move it after that
         await cursor_to(pilot, "wrong@example.com")
         await pilot.press("t")
         await until(pilot, lambda: "password" in status_text(app), "the login to be refused")
+        await settled(pilot)
+        await cursor_to(pilot, "dead@example.com")
+        await pilot.press("t")
+        await until(pilot, lambda: "refused" in status_text(app).lower(), "the refused connection in words")
+        assert not status_text(app).startswith("ok")
         # a new mailbox whose "move" action names no folder is refused beside the field
         await pilot.press("n")
         await on_top(pilot, AdminForm)
@@ -118,11 +130,11 @@ async def test_mailbox_form_and_connection_test_against_dovecot(desk, imap_serve
 
 
 @pilot_test
-async def test_quarantined_mail_is_listed_and_retried(desk) -> None:
+async def test_quarantined_mail_is_listed_its_raw_headers_shown_cleaned_and_retried(desk) -> None:
     engine, root = desk
     # journaled, then processing failed (as when the database went away mid-way)
     journal_id, _ = ingest.journal(
-        engine, b"From: bob@acme.example\r\nSubject: \x1b]0;owned\x07Hi\r\n\r\nBody\r\n"
+        engine, b"From: bob@acme.example\r\nSubject: \x1b]0;owned\x07Hi\r\nX-Trace: abc\r\n\r\nBody\r\n"
     )
     with transaction(engine, root) as tx:
         row = tx.session.get(InboundMessage, journal_id)
@@ -133,6 +145,13 @@ async def test_quarantined_mail_is_listed_and_retried(desk) -> None:
         rows = table_rows(app)
         assert len(rows) == 1 and rows[0][4] == "simulated failure"
         assert "\x1b" not in "".join(rows[0])
+        await pilot.press("v")
+        await on_top(pilot, MessageDialog)
+        shown = " ".join(str(w.render()) for w in app.screen.query(Static))
+        assert "X-Trace: abc" in shown and "Body" not in shown
+        assert "\x1b" not in shown and "\x07" not in shown
+        await pilot.press("escape")
+        await on_top(pilot, AdminScreen)
         await pilot.press("t")
         await until(pilot, lambda: table_rows(app) == [], "the message to leave the quarantine")
     with reading(engine) as tx:
@@ -158,8 +177,12 @@ async def test_ignored_mail_is_listed_with_its_reason_and_t_makes_a_ticket(desk)
 
 
 @pilot_test
-async def test_ban_list_refuses_bad_patterns_and_adds_good_ones(desk) -> None:
+async def test_ban_list_refuses_bad_patterns_adds_good_ones_and_lifts_one_after_confirming(desk) -> None:
     engine, root = desk
+    with transaction(engine, root) as tx:
+        from tui_helpdesk.services import mail_admin
+
+        mail_admin.add_ban(tx, "eve@example.com")
     app = Harness(engine, root)
     async with app.run_test(size=(140, 40)) as pilot:
         await open_section(pilot, "Ban list")
@@ -170,9 +193,24 @@ async def test_ban_list_refuses_bad_patterns_and_adds_good_ones(desk) -> None:
         await field_refused(pilot, "pattern", "domain")
         await set_input(pilot, "pattern", "@spam.example")
         await pilot.press("ctrl+s")
-        await until(pilot, lambda: [r[0] for r in table_rows(app)] == ["@spam.example"], "the ban listed")
+        await until(
+            pilot,
+            lambda: sorted(r[0] for r in table_rows(app)) == ["@spam.example", "eve@example.com"],
+            "the ban listed",
+        )
+        with reading(engine) as tx:
+            assert sorted(tx.session.execute(select(BanRule.pattern)).scalars()) == [
+                "@spam.example",
+                "eve@example.com",
+            ]
+        await settled(pilot)
+        await cursor_to(pilot, "@spam.example")
+        await pilot.press("d")
+        await on_top(pilot, ConfirmDialog)
+        await pilot.press("y")
+        await until(pilot, lambda: [r[0] for r in table_rows(app)] == ["eve@example.com"], "the ban lifted")
     with reading(engine) as tx:
-        assert tx.session.execute(select(BanRule.pattern)).scalars().all() == ["@spam.example"]
+        assert tx.session.execute(select(BanRule.pattern)).scalars().all() == ["eve@example.com"]
 
 
 @pilot_test
@@ -198,20 +236,6 @@ async def test_templates_list_the_built_ins_and_refuse_unknown_variables(desk) -
         await on_top(pilot, AdminForm)
         help_text = " ".join(str(w.render()) for w in app.screen.query(".admin-field-help"))
         assert "%{ticket.number}" in help_text and "%{recipient.email}" in help_text
-
-
-@pilot_test
-async def test_mailbox_test_reports_a_refused_connection_in_words(desk) -> None:
-    engine, root = desk
-    with transaction(engine, root) as tx:
-        # nothing listens on port 9 of 127.0.0.1 on a test machine (discard is never enabled)
-        mailboxes.add(tx, "dead@example.com", imap_host="127.0.0.1", imap_port=9, imap_security="none")
-    app = Harness(engine, root)
-    async with app.run_test(size=(140, 40)) as pilot:
-        await open_section(pilot, "Mailboxes")
-        await pilot.press("t")
-        await until(pilot, lambda: "refused" in status_text(app).lower(), "the refusal in words")
-        assert not status_text(app).startswith("ok")
 
 
 def _outbox(engine: Engine, state: str, error: str = "", subject: str = "Re: VPN") -> int:
@@ -280,46 +304,6 @@ async def test_filters_are_validated_beside_the_field_and_move_up(desk) -> None:
         await pilot.press("t")
         await until(pilot, lambda: [r[1] for r in table_rows(app)] == ["VIP", "Invoices"], "the new order")
         assert "now runs 1st" in status_text(app)
-
-
-@pilot_test
-async def test_a_ban_is_lifted_after_confirming(desk) -> None:
-    engine, root = desk
-    with transaction(engine, root) as tx:
-        from tui_helpdesk.services import mail_admin
-
-        mail_admin.add_ban(tx, "@spam.example", "pills")
-        mail_admin.add_ban(tx, "eve@example.com")
-    app = Harness(engine, root)
-    async with app.run_test(size=(140, 40)) as pilot:
-        await open_section(pilot, "Ban list")
-        await cursor_to(pilot, "@spam.example")
-        await pilot.press("d")
-        await on_top(pilot, ConfirmDialog)
-        await pilot.press("y")
-        await until(pilot, lambda: [r[0] for r in table_rows(app)] == ["eve@example.com"], "the ban lifted")
-    with reading(engine) as tx:
-        assert tx.session.execute(select(BanRule.pattern)).scalars().all() == ["eve@example.com"]
-
-
-@pilot_test
-async def test_quarantine_shows_raw_headers_cleaned(desk) -> None:
-    engine, root = desk
-    raw = b"From: bob@acme.example\r\nSubject: \x1b]0;owned\x07Hi\r\nX-Trace: abc\r\n\r\nBody\r\n"
-    journal_id, _ = ingest.journal(engine, raw)
-    with transaction(engine, root) as tx:
-        row = tx.session.get(InboundMessage, journal_id)
-        row.state, row.reason = "quarantined", "simulated failure"
-    app = Harness(engine, root)
-    async with app.run_test(size=(140, 40)) as pilot:
-        await open_section(pilot, "Quarantine")
-        await pilot.press("v")
-        await on_top(pilot, MessageDialog)
-        shown = " ".join(str(w.render()) for w in app.screen.query(Static))
-        assert "X-Trace: abc" in shown and "Body" not in shown
-        assert "\x1b" not in shown and "\x07" not in shown
-        await pilot.press("escape")
-        await on_top(pilot, AdminScreen)
 
 
 def _mailbox_desk(sqlite_url: str) -> tuple[Engine, Actor]:
