@@ -14,7 +14,8 @@ holds the messages, and the worker's mail steps (``inbound_fetch.poll`` and ``pr
 the worker's lease, as ``worker.run_once`` runs them) fetch, journal, process and flag them.
 Beside each rate the script prints its floor, measured in the same run: journaling alone (Core
 INSERTs, no processing) and, with ``--imap``, fetching the same messages from the same server alone.
-It also counts SQL statements and transactions per message.
+It also counts SQL statements and transactions per message, and then times the sender's split of the
+department alerts the pass queued as one "fanout" row each (outbound.expand_fanouts), apart from the pass.
 """
 
 from __future__ import annotations
@@ -261,6 +262,24 @@ def main() -> None:
         print(f"  {counted.statements / len(raws):.1f} SQL statements and {counted.commits / len(raws):.2f} "
               f"transactions per message")  # fmt: skip
         print("  " + ", ".join(f"{k} {v}" for k, v in outcomes.most_common()))
+        if args.imap:
+            split_fanouts(engine, len(raws), cpu)
+
+
+def split_fanouts(engine, messages: int, pass_cpu: float) -> None:
+    """The sender's share of the alerts, timed apart from the worker's mail steps: a department's alert is
+    one "fanout" row until the outbox step splits it into one row per agent (outbound.expand_fanouts)."""
+    from tui_helpdesk.services import outbound
+
+    rows = 0
+    start, cpu = time.perf_counter(), time.process_time()
+    while made := outbound.expand_fanouts(engine):
+        rows += made
+    took, cpu = time.perf_counter() - start, time.process_time() - cpu
+    if rows:
+        print(f"  the sender's split of the alerts: {rows} agent rows in {took:.2f} s ({cpu:.2f} CPU s, "
+              f"{cpu * 1000 / messages:.1f} ms CPU per message); the pass and the split together "
+              f"{messages / (pass_cpu + cpu):.1f} messages per CPU second")
 
 
 if __name__ == "__main__":
