@@ -292,7 +292,7 @@ async def answer(pilot: Pilot, text: str, submit: str = "enter") -> None:
 
 
 @pilot_test
-async def test_header_and_thread_show_every_kind_distinctly(data: Data) -> None:
+async def test_header_and_thread_show_every_kind_distinctly_and_E_toggles_the_events(data: Data) -> None:
     app = Harness(data, data.vpn)
     async with app.run_test(size=(120, 40)) as pilot:
         await opened(pilot)
@@ -322,6 +322,14 @@ async def test_header_and_thread_show_every_kind_distinctly(data: Data) -> None:
         msg = next(b for b in boxes if b.item.kind == "message")
         assert "• every hour" in _plain(app, msg.body()) and "**" not in _plain(app, msg.body())
 
+        # E hides the event lines and brings them back
+        events = lambda: [b for b in _boxes(app) if b.item.kind == "event"]  # noqa: E731
+        assert any(b.item.event_kind == "status" for b in events())
+        await pilot.press("E")
+        await until(pilot, lambda: events() == [], "the events to be hidden")
+        await pilot.press("E")
+        await until(pilot, events, "the events to show again")
+
 
 def _plain(app: App, renderable: Any) -> str:
     """The text of a renderable as a colourless terminal would print it."""
@@ -332,19 +340,6 @@ def _plain(app: App, renderable: Any) -> str:
 
 def _header(app: App) -> str:
     return _plain(app, screen(app).query_one(HeaderFields).render_detail())
-
-
-@pilot_test
-async def test_events_toggle_with_E(data: Data) -> None:
-    app = Harness(data, data.vpn)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await opened(pilot)
-        events = lambda: [b for b in _boxes(app) if b.item.kind == "event"]  # noqa: E731
-        assert any(b.item.event_kind == "status" for b in events())
-        await pilot.press("E")
-        await until(pilot, lambda: events() == [], "the events to be hidden")
-        await pilot.press("E")
-        await until(pilot, events, "the events to show again")
 
 
 @pilot_test
@@ -408,7 +403,7 @@ async def test_reply_with_time_cc_and_resolve(data: Data) -> None:
 
 
 @pilot_test
-async def test_presence_is_cleared_when_the_screen_goes_and_a_late_heartbeat_writes_nothing(
+async def test_escape_goes_back_with_none_clears_presence_and_a_late_heartbeat_writes_nothing(
     data: Data,
 ) -> None:
     app = Harness(data, data.vpn)
@@ -492,7 +487,7 @@ async def test_conflicting_edit_is_refused_and_the_draft_kept(data: Data) -> Non
 
 
 @pilot_test
-async def test_editor_and_attachment(data: Data, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_editor_a_refused_attachment_type_and_an_attachment(data: Data, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     editor = tmp_path / "fake-editor"
     editor.write_text('#!/bin/sh\nprintf "written in the editor\\n" > "$1"\n')
     editor.chmod(editor.stat().st_mode | stat.S_IEXEC)
@@ -500,6 +495,8 @@ async def test_editor_and_attachment(data: Data, tmp_path: Path, monkeypatch: py
     monkeypatch.delenv("VISUAL", raising=False)
     log = tmp_path / "client.log"
     log.write_text("line 1\n")
+    bad = tmp_path / "setup.exe"
+    bad.write_bytes(b"MZ")
     app = Harness(data, data.vpn)
     async with app.run_test(size=(120, 40)) as pilot:
         await opened(pilot)
@@ -508,6 +505,15 @@ async def test_editor_and_attachment(data: Data, tmp_path: Path, monkeypatch: py
         await pilot.press("ctrl+g")
         body = composer.query_one("#composer-body", TextArea)
         await until(pilot, lambda: body.text == "written in the editor", "the editor's text in the body")
+        # a blocked type is refused with the reason, and nothing is attached
+        await pilot.press("ctrl+f")
+        await answer(pilot, str(bad))
+        await until(
+            pilot,
+            lambda: "not accepted" in str(composer.query_one("#composer-error").render()),
+            "the refusal beside the files",
+        )
+        assert composer.attachments == []
         await pilot.press("ctrl+f")
         await answer(pilot, str(log))
         await until(
@@ -525,30 +531,11 @@ async def test_editor_and_attachment(data: Data, tmp_path: Path, monkeypatch: py
         assert (data.config.attachments_dir / att.storage_name).read_text() == "line 1\n"
 
 
-@pilot_test
-async def test_blocked_attachment_type_is_refused_with_the_reason(data: Data, tmp_path: Path) -> None:
-    bad = tmp_path / "setup.exe"
-    bad.write_bytes(b"MZ")
-    app = Harness(data, data.vpn)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await opened(pilot)
-        await pilot.press("r")
-        composer = await on_top(pilot, ComposerScreen)
-        await pilot.press("ctrl+f")
-        await answer(pilot, str(bad))
-        await until(
-            pilot,
-            lambda: "not accepted" in str(composer.query_one("#composer-error").render()),
-            "the refusal beside the files",
-        )
-        assert composer.attachments == []
-
-
 # --- header actions ---------------------------------------------------------------------------------
 
 
 @pilot_test
-async def test_assign_to_me_then_release_with_reason(data: Data) -> None:
+async def test_assign_to_me_release_with_reason_then_to_an_agent_and_a_team_via_picker(data: Data) -> None:
     app = Harness(data, data.printer)
     async with app.run_test(size=(120, 40)) as pilot:
         await opened(pilot)
@@ -562,12 +549,6 @@ async def test_assign_to_me_then_release_with_reason(data: Data) -> None:
         await answer(pilot, "on leave")
         await until(pilot, lambda: row(data.engine, data.printer).assignee_id is None, "the release")
 
-
-@pilot_test
-async def test_assign_to_agent_and_team_via_picker(data: Data) -> None:
-    app = Harness(data, data.printer)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await opened(pilot)
         await pilot.press("a")
         await pick(pilot, "sam")
         await until(pilot, lambda: row(data.engine, data.printer).assignee_id == data.agent.agent_id, "sam")
@@ -610,10 +591,20 @@ async def test_status_resolve_reopen_transfer_tags(data: Data) -> None:
 
 
 @pilot_test
-async def test_edit_field_asks_for_a_reason(data: Data) -> None:
+async def test_the_field_picker_narrows_as_you_type_and_edit_field_asks_for_a_reason(data: Data) -> None:
     app = Harness(data, data.printer)
     async with app.run_test(size=(120, 40)) as pilot:
         await opened(pilot)
+        # the field picker narrows as you type, and escape leaves it
+        await pilot.press("e")
+        picker = await on_top(pilot, PickerScreen)
+        options = picker.query_one(OptionList)
+        total = options.option_count
+        await type_into(pilot, picker.query_one(Input), "tag")
+        await until(pilot, lambda: 0 < options.option_count < total, "the list to narrow")
+        await pilot.press("escape")
+        await on_top(pilot, TicketScreen)
+
         await pilot.press("e")
         await pick(pilot, "subject")
         await answer(pilot, "Printer on floor 3 jams")
@@ -782,16 +773,6 @@ async def test_without_triage_an_action_stays_and_brackets_move(data: Data) -> N
 
 
 @pilot_test
-async def test_escape_goes_back_with_none(data: Data) -> None:
-    app = Harness(data, data.vpn)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await opened(pilot)
-        await pilot.press("escape")
-        await until(pilot, lambda: app.results, "the screen to go back")
-        assert app.results == [None]
-
-
-@pilot_test
 async def test_other_agents_change_shows_without_a_keypress(data: Data) -> None:
     app = Harness(data, data.vpn)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -807,18 +788,3 @@ async def test_other_agents_change_shows_without_a_keypress(data: Data) -> None:
             )
 
         await until(pilot, shown, "sam's note and presence on the screen")
-
-
-@pilot_test
-async def test_picker_narrows_as_you_type(data: Data) -> None:
-    app = Harness(data, data.vpn)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await opened(pilot)
-        await pilot.press("e")
-        picker = await on_top(pilot, PickerScreen)
-        options = picker.query_one(OptionList)
-        total = options.option_count
-        await type_into(pilot, picker.query_one(Input), "tag")
-        await until(pilot, lambda: 0 < options.option_count < total, "the list to narrow")
-        await pilot.press("escape")
-        await on_top(pilot, TicketScreen)
