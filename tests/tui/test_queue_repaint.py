@@ -53,3 +53,31 @@ async def test_a_sort_change_paints_its_rows_first_and_counts_after(desk: Desk, 
         screen.apply_query()
         await until(pilot, lambda: t.total_known and t.total == 6 and "rows" in events, "the filtered list")
         assert events[0] == "rows" and "count" not in events, events
+
+
+@pilot_test
+async def test_opening_a_ticket_does_not_lay_the_queue_out_again_but_a_resize_does(desk: Desk) -> None:
+    from textual.geometry import Size
+
+    from tui_helpdesk.tui.screens.ticket import TicketScreen
+
+    app = desk.app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        t = await listed(pilot)
+        queue = app.screen
+        layouts: list[Size | None] = []
+        layout = queue._refresh_layout
+
+        def laying_out(size: Size | None = None, scroll: bool = False) -> None:
+            layouts.append(size)
+            layout(size, scroll)
+
+        queue._refresh_layout = laying_out  # type: ignore[method-assign]
+        queue.open_ticket(t.current_row.id)
+        await until(pilot, lambda: isinstance(app.screen, TicketScreen) and app.screen.detail is not None,
+                    "the ticket open")
+        assert layouts == []  # the queue beneath is as it was: same size, nothing changed
+        await pilot.resize_terminal(100, 30)
+        await until(pilot, lambda: queue._compositor.size == Size(100, 30), "the queue laid out at the new size")
+        await pilot.press("escape")
+        await until(pilot, lambda: app.screen is queue and t.current_row is not None, "back on the queue")
