@@ -143,15 +143,27 @@ def rows_first(app: App) -> list[str]:
 
 
 @pilot_test
-async def test_admin_creates_then_edits_a_department(desk) -> None:
+async def test_a_field_error_shows_beside_the_field_then_the_admin_creates_and_edits_a_department(desk) -> None:
     engine, actors = desk
     app = Harness(engine, actors["root"])
     async with app.run_test(size=(100, 30)) as pilot:
         await ready(pilot)
         assert rows_first(app) == ["Billing", "Support", "Support / Tier 2"]
         await pilot.press("n")
-        await on_top(pilot, AdminForm)
-        await type_into(pilot, "#field-name", "Sales")
+        form = await on_top(pilot, AdminForm)
+        # a name already taken: the error beside the field, the form kept
+        await type_into(pilot, "#field-name", "billing")
+        await pilot.press("enter")  # Enter in a field saves, like ctrl+s
+        error = form.query_one("#error-name", Static)
+        await until(
+            pilot,
+            lambda: "a department named 'billing' already exists" in str(error.render()),
+            "the error beside the field",
+        )
+        assert app.screen is form and error.display
+        assert department_names(engine).count("Billing") == 1
+
+        await type_into(pilot, "#field-name", "Sales", replace=True)
         await pilot.press("ctrl+s")
         await until(pilot, lambda: "Sales" in rows_first(app), "the new row")
         assert isinstance(app.screen, AdminScreen)
@@ -172,28 +184,13 @@ async def test_admin_creates_then_edits_a_department(desk) -> None:
 
 
 @pilot_test
-async def test_a_field_error_shows_beside_the_field_and_keeps_the_form(desk) -> None:
+async def test_admin_edits_a_status_then_deleting_it_in_use_is_refused_and_archive_is_offered(desk) -> None:
     engine, actors = desk
-    app = Harness(engine, actors["root"])
-    async with app.run_test(size=(100, 30)) as pilot:
-        await ready(pilot)
-        await pilot.press("n")
-        form = await on_top(pilot, AdminForm)
-        await type_into(pilot, "#field-name", "billing")
-        await pilot.press("enter")  # Enter in a field saves, like ctrl+s
-        error = form.query_one("#error-name", Static)
-        await until(
-            pilot,
-            lambda: "a department named 'billing' already exists" in str(error.render()),
-            "the error beside the field",
-        )
-        assert app.screen is form and error.display
-        assert department_names(engine).count("Billing") == 1
 
+    def parked() -> Status:
+        with db.session_scope(engine) as s:
+            return s.execute(select(Status).where(Status.name == "Parked")).scalar_one()
 
-@pilot_test
-async def test_admin_edits_a_status_and_its_tickets_follow(desk) -> None:
-    engine, actors = desk
     app = Harness(engine, actors["root"])
     async with app.run_test(size=(100, 30)) as pilot:
         await ready(pilot)
@@ -211,28 +208,17 @@ async def test_admin_edits_a_status_and_its_tickets_follow(desk) -> None:
             status = s.execute(select(Status).where(Status.name == "Parked")).scalar_one()
         assert status.color == "magenta"
 
-
-@pilot_test
-async def test_deleting_a_status_in_use_is_refused_and_archive_is_offered(desk) -> None:
-    engine, actors = desk
-
-    def on_hold() -> Status:
-        with db.session_scope(engine) as s:
-            return s.execute(select(Status).where(Status.name == "On Hold")).scalar_one()
-
-    app = Harness(engine, actors["root"])
-    async with app.run_test(size=(100, 30)) as pilot:
-        await ready(pilot)
-        await open_section(pilot, "Statuses")
-        await cursor_to(pilot, "On Hold")
+        # the renamed status is still used by the ticket: deleting it is refused and archiving offered
+        await settled(pilot)
+        await cursor_to(pilot, "Parked")
         await pilot.press("d")
         await on_top(pilot, ConfirmDialog)
         await pilot.press("y")
         refused = await on_top(pilot, RefusedDialog)
         reason = str(refused.query_one("#refused-reason", Static).render())
-        assert "'On Hold' is still used by tickets" in reason
+        assert "'Parked' is still used by tickets" in reason
         await pilot.press("a")  # archive instead
-        await until(pilot, lambda: on_hold().archived, "the status archived")
+        await until(pilot, lambda: parked().archived, "the status archived")
         assert isinstance(app.screen, AdminScreen)
 
 
