@@ -27,17 +27,32 @@ itself; the tests' stand-in apps (the harnesses that push one TicketScreen, Admi
 Textual's, which parses every sheet again for each app: ~7% of tests/tui/test_ticket_screen.py's CPU.
 They get a SharedStylesheet too, as a subclass of it, so test_shared_css can still tell whether
 HelpdeskApp installs its own.
+
+**Message dispatch looks its handlers up once per class.** For every message each node handles, Textual
+walks the node's class MRO and the message's, reading each class's dict for `@on` handlers and an
+`on_<name>` method (~4% of a Pilot test's CPU), and counts a new callback's parameters with
+inspect.signature (a closure made per call, as call_later's often are, is a new function each time).
+Both depend only on the classes and the code, so here they are worked out once and kept: the `@on`
+selectors and the "no default action" stop are still checked per message, in Textual's order. A test
+that replaced a handler method on a class after that class had handled that message would not see its
+replacement: none does (patch the module function the handler calls instead).
 """
 
 from __future__ import annotations
 
 import functools
+import types
+from collections.abc import Callable, Iterator
 from typing import Any
 
+import textual._callback
 import textual.app
 from textual._compositor import Compositor
 from textual._context import active_app, visible_screen_stack
+from textual.css.match import match
 from textual.geometry import Region
+from textual.message import Message
+from textual.message_pump import MessagePump, OnNoWidget
 from textual.widget import Widget
 from textual.widgets import DataTable, Input, Log, MaskedInput, OptionList, RichLog, TextArea, Tree
 
@@ -105,6 +120,86 @@ def render_update(
     return None
 
 
+# --- message dispatch --------------------------------------------------------------------------------
+
+_Plan = tuple[tuple[type, tuple[tuple[Callable[..., Any], dict[str, Any]], ...], Callable[..., Any] | None], ...]
+
+
+@functools.cache
+def _dispatch_plan(node_class: type, message_class: type, method_name: str) -> _Plan:
+    """MessagePump._get_dispatch_methods' walk, for the classes alone: per class of the node's MRO that has
+    any, its `@on` handlers for the message's classes (in the message's MRO order) and its named method."""
+    message_mro = [t for t in message_class.__mro__ if issubclass(t, Message)]
+    plan = []
+    for cls in node_class.__mro__:
+        decorated_handlers = cls.__dict__.get("_decorated_handlers")
+        decorated = tuple(
+            (method, selectors)
+            for message_type in message_mro
+            for method, selectors in (decorated_handlers.get(message_type, []) if decorated_handlers else [])
+        )
+        method = cls.__dict__.get(f"_{method_name}") or cls.__dict__.get(method_name)
+        named = method if method is not None and not getattr(method, "_textual_on", None) else None
+        if decorated or named is not None:
+            plan.append((cls, decorated, named))
+    return tuple(plan)
+
+
+def _get_dispatch_methods(
+    self: MessagePump, method_name: str, message: Message
+) -> Iterator[tuple[type, Callable[..., Any]]]:
+    # Textual's body (message_pump.py), the class dicts read from the plan
+    methods_dispatched: set[Callable[..., Any]] = set()
+    for cls, decorated, named in _dispatch_plan(type(self), type(message), method_name):
+        if message._no_default_action:
+            break
+        for method, selectors in decorated:
+            if method in methods_dispatched:
+                continue
+            if not selectors:
+                yield cls, method.__get__(self, cls)
+                methods_dispatched.add(method)
+            else:
+                if not message._sender:
+                    continue
+                for attribute, selector in selectors.items():
+                    node = getattr(message, attribute)
+                    if node is None:
+                        break
+                    if not isinstance(node, Widget):
+                        raise OnNoWidget(
+                            f"on decorator can't match against {attribute!r} as it is not a widget."
+                        )
+                    if not match(selector, node):
+                        break
+                else:
+                    yield cls, method.__get__(self, cls)
+                    methods_dispatched.add(method)
+        if named is not None:
+            yield cls, named.__get__(self, cls)
+
+
+_count_by_signature = textual._callback._count_parameters
+
+
+@functools.lru_cache(maxsize=4096)
+def _count_for_code(code: types.CodeType) -> int:
+    flags = code.co_flags
+    return (
+        code.co_argcount
+        + code.co_kwonlyargcount
+        + bool(flags & 0x04)  # *args
+        + bool(flags & 0x08)  # **kwargs
+    )
+
+
+def _count_parameters(func: Callable[..., Any]) -> int:
+    # a plain function's signature is its code's (unless something says otherwise: __wrapped__, __signature__)
+    if type(func) is types.FunctionType and not hasattr(func, "__wrapped__") and not hasattr(func, "__signature__"):
+        return _count_for_code(func.__code__)
+    return _count_by_signature(func)
+
+
 class HarnessStylesheet(SharedStylesheet):
     """The stylesheet of every app but HelpdeskApp (which installs its own) in the test process."""
 
@@ -112,4 +207,6 @@ class HarnessStylesheet(SharedStylesheet):
 def install() -> None:
     """For the whole test process (tests/conftest.py)."""
     Compositor.render_update = render_update  # type: ignore[method-assign]
+    MessagePump._get_dispatch_methods = _get_dispatch_methods  # type: ignore[method-assign]
+    textual._callback._count_parameters = _count_parameters
     textual.app.Stylesheet = HarnessStylesheet  # type: ignore[misc] - the name App.__init__ builds
