@@ -182,24 +182,6 @@ def plans(engine: Engine) -> dict[str, Any]:
 
 
 @pilot_test
-async def test_the_lifecycle_sections_list_their_rows(desk: tuple[Engine, Actor]) -> None:
-    engine, root = desk
-    app = Harness(engine, root)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await open_section(pilot, "SLA plans")
-        assert [r[:4] for r in table_rows(app)] == [
-            ["Standard", "8h", "Office", "yes"],
-            ["Urgent", "4h", "every hour (24/7)", ""],
-        ]
-        await open_section(pilot, "Schedules")
-        assert table_rows(app) == [["Office", "Europe/Berlin", "2", "mon-fri 09:00-17:00; sat 10:00-14:00"]]
-        await open_section(pilot, "Scheduled tickets")
-        assert table_rows(app)[0][:4] == ["Check backups", "daily", "2026-03-03 08:00", "Support"]
-        await open_section(pilot, "Auto-close")
-        assert table_rows(app) == [["(off)", "3 quiet days", "4 more days"]]
-
-
-@pilot_test
 async def test_create_a_plan_on_a_schedule_with_a_validation_error_first(desk: tuple[Engine, Actor]) -> None:
     engine, root = desk
     app = Harness(engine, root)
@@ -224,7 +206,7 @@ async def test_create_a_plan_on_a_schedule_with_a_validation_error_first(desk: t
 
 
 @pilot_test
-async def test_edit_a_schedule_and_its_holidays_recomputes_due_times(desk: tuple[Engine, Actor]) -> None:
+async def test_a_schedule_in_use_is_not_deleted_and_editing_it_and_its_holidays_recomputes_due_times(desk: tuple[Engine, Actor]) -> None:
     engine, root = desk
     with reading(engine) as tx:
         due_before = tickets.view(tx, "TCK-1000").due_at
@@ -233,6 +215,19 @@ async def test_edit_a_schedule_and_its_holidays_recomputes_due_times(desk: tuple
     app = Harness(engine, root)
     async with app.run_test(size=(100, 40)) as pilot:
         await open_section(pilot, "Schedules")
+        assert table_rows(app) == [["Office", "Europe/Berlin", "2", "mon-fri 09:00-17:00; sat 10:00-14:00"]]
+        # a schedule a plan uses is not deleted, and schedules have no archive
+        await pilot.press("d")
+        await on_top(pilot, ConfirmDialog)
+        await pilot.press("y")
+        await on_top(pilot, RefusedDialog)
+        assert "SLA plan" in str(app.screen.query_one("#refused-reason", Static).render())
+        assert not app.screen.query("#refused-archive")  # schedules have no archive
+        await pilot.press("escape")
+        await on_top(pilot, AdminScreen)
+        with reading(engine) as tx:
+            assert [s.name for s in la.list_schedules(tx)] == ["Office"]
+
         await pilot.press("e")
         await on_top(pilot, AdminForm)
         assert app.screen.query_one("#field-hours", Input).value == "mon-fri 09:00-17:00; sat 10:00-14:00"
@@ -257,13 +252,17 @@ async def test_edit_a_schedule_and_its_holidays_recomputes_due_times(desk: tuple
 
 
 @pilot_test
-async def test_delete_a_plan_in_use_is_refused_with_the_reason_and_archive_deactivates(
+async def test_plans_are_listed_a_plan_in_use_is_refused_deletion_with_the_reason_and_archive_deactivates(
     desk: tuple[Engine, Actor],
 ) -> None:
     engine, root = desk
     app = Harness(engine, root)
     async with app.run_test(size=(100, 40)) as pilot:
         await open_section(pilot, "SLA plans")
+        assert [r[:4] for r in table_rows(app)] == [
+            ["Standard", "8h", "Office", "yes"],
+            ["Urgent", "4h", "every hour (24/7)", ""],
+        ]
         await cursor_to(pilot, "Standard")
         await pilot.press("d")
         await on_top(pilot, ConfirmDialog)
@@ -284,27 +283,12 @@ async def test_delete_a_plan_in_use_is_refused_with_the_reason_and_archive_deact
 
 
 @pilot_test
-async def test_delete_a_schedule_used_by_a_plan_is_refused(desk: tuple[Engine, Actor]) -> None:
-    engine, root = desk
-    app = Harness(engine, root)
-    async with app.run_test(size=(100, 40)) as pilot:
-        await open_section(pilot, "Schedules")
-        await pilot.press("d")
-        await on_top(pilot, ConfirmDialog)
-        await pilot.press("y")
-        await on_top(pilot, RefusedDialog)
-        assert "SLA plan" in str(app.screen.query_one("#refused-reason", Static).render())
-        assert not app.screen.query("#refused-archive")  # schedules have no archive
-    with reading(engine) as tx:
-        assert [s.name for s in la.list_schedules(tx)] == ["Office"]
-
-
-@pilot_test
 async def test_scheduled_ticket_form_keeps_the_body_and_names_bad_fields(desk: tuple[Engine, Actor]) -> None:
     engine, root = desk
     app = Harness(engine, root)
     async with app.run_test(size=(100, 50)) as pilot:
         await open_section(pilot, "Scheduled tickets")
+        assert table_rows(app)[0][:4] == ["Check backups", "daily", "2026-03-03 08:00", "Support"]
         await pilot.press("e")
         await on_top(pilot, AdminForm)
         assert app.screen.query_one("#field-body", TextArea).text == "Look at the backup report"
@@ -336,6 +320,7 @@ async def test_auto_close_settings_are_edited_in_place(desk: tuple[Engine, Actor
     app = Harness(engine, root)
     async with app.run_test(size=(100, 40)) as pilot:
         await open_section(pilot, "Auto-close")
+        assert table_rows(app) == [["(off)", "3 quiet days", "4 more days"]]
         await pilot.press("n")  # nothing to create here
         await settled(pilot)
         assert not isinstance(app.screen, AdminForm)
