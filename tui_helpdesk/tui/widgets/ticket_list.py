@@ -58,6 +58,7 @@ except ImportError:  # pragma: no cover - the module is written in parallel; kee
 PAGE = 100  # rows per keyset read
 # how long a new list's repaints wait for its first page: longer reads show the placeholders meanwhile
 HOLD_SECONDS = 0.15
+COUNT_LATEST = 0.5  # the total is counted this long after the rows at the latest (see _apply_initial)
 MARGIN = 60  # rows kept loaded beyond each edge of the viewport
 MAX_WINDOW = 1200  # rows held at most; the far side is dropped beyond this
 WALK_PAGE = 1000  # rows per read while walking to a far position
@@ -236,6 +237,7 @@ class TicketList(ScrollView, can_focus=True):
         self.fetch_count = 0  # keyset reads issued (tests and benchmarks read it)
         self._base_style = Style()  # self.rich_style, as of this paint (render_lines)
         self._hold: PaintHold | None = None  # the app's repaints wait for a new list's rows (set_query)
+        self._counted = -1  # the generation whose count was started (_count_after_paint)
 
     def _read(self, fn: Callable[..., _R], *args: Any, **kwargs: Any) -> _R:
         """One queue read for the actor, in its own read transaction (reads run in thread workers)."""
@@ -357,8 +359,9 @@ class TicketList(ScrollView, can_focus=True):
         Read beside the page, the count took CPU the page and its paint needed, and its own repaint
         (the total, the scrollbar) often came before the rows."""
         query = self.query_
-        if gen != self._gen or query is None:
+        if gen != self._gen or query is None or self._counted == gen:
             return
+        self._counted = gen
 
         def count() -> None:
             try:
@@ -408,7 +411,13 @@ class TicketList(ScrollView, can_focus=True):
         self._after_window_change(follow_cursor=follow)
         self._release_hold()  # the rows are in: the next frame shows them
         if not page.at_end:  # else the rows are the total
-            self.call_after_refresh(self._count_after_paint, gen)
+            if self.screen.is_active:
+                self.call_after_refresh(self._count_after_paint, gen)
+                # Textual keeps that callback with the screen on top when it runs: one pushed meanwhile and
+                # closed at once would take it along
+                self.set_timer(COUNT_LATEST, lambda: self._count_after_paint(gen))
+            else:
+                self._count_after_paint(gen)  # beneath another screen: no paint of ours to wait for
 
     def _apply_count(self, gen: int, n: int) -> None:
         if gen != self._gen:
