@@ -79,7 +79,7 @@ async def test_user_keymap_rebinds_by_id(desk: Desk) -> None:
 
 
 @pilot_test
-async def test_help_lists_the_screens_bindings_and_searches(desk: Desk) -> None:
+async def test_help_lists_the_screens_bindings_and_searches_and_the_worker_status_shows_after_it(desk: Desk) -> None:
     app = desk.app()
     async with app.run_test(size=(100, 30)) as pilot:
         await listed(pilot)
@@ -92,6 +92,10 @@ async def test_help_lists_the_screens_bindings_and_searches(desk: Desk) -> None:
         await until(pilot, lambda: app.screen.query_one("#help-list").option_count == 1, "one match")
         await pilot.press("escape")
         await on_top(pilot, QueueScreen, "back on the queue")
+        # what the mail worker reports shows in the queue's status line
+        app.set_worker_status("mail: 2 fetched")
+        status = app.screen.query_one("#status-line")
+        await until(pilot, lambda: "mail: 2 fetched" in str(status.render()), "the worker's status")
 
 
 @pilot_test
@@ -106,16 +110,6 @@ async def test_palette_lists_every_action_with_its_key(desk: Desk) -> None:
         run = next(r for t, _, r in screen_commands(app.screen) if t == "Sort by due")
         run()
         await until(pilot, lambda: app.screen.sort == "due", "the sort by due")
-
-
-@pilot_test
-async def test_worker_status_shows_in_the_status_line(desk: Desk) -> None:
-    app = desk.app()
-    async with app.run_test(size=(100, 30)) as pilot:
-        await listed(pilot)
-        app.set_worker_status("mail: 2 fetched")
-        status = app.screen.query_one("#status-line")
-        await until(pilot, lambda: "mail: 2 fetched" in str(status.render()), "the worker's status")
 
 
 @pilot_test
