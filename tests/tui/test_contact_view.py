@@ -63,7 +63,7 @@ async def loaded(pilot: Pilot) -> ClientScreen:
 
 
 @pilot_test
-async def test_u_shows_the_requesters_tickets_open_first_time_and_notes(data: Data) -> None:
+async def test_u_shows_the_requesters_tickets_open_first_time_and_notes_and_O_the_organization(data: Data) -> None:
     app = Harness(data, data.vpn)
     async with app.run_test(size=(120, 36)) as pilot:
         await opened(pilot)
@@ -81,12 +81,9 @@ async def test_u_shows_the_requesters_tickets_open_first_time_and_notes(data: Da
         await pilot.press("escape")
         await on_top(pilot, ClientScreen)
 
-
-@pilot_test
-async def test_O_shows_the_organization_with_every_contacts_tickets(data: Data) -> None:
-    app = Harness(data, data.vpn)
-    async with app.run_test(size=(120, 36)) as pilot:
-        await opened(pilot)
+        # back on the ticket, O shows the organization with every contact's tickets
+        await pilot.press("escape")
+        await on_top(pilot, TicketScreen)
         await pilot.press("O")
         page = await loaded(pilot)
         assert page.organization_id is not None
