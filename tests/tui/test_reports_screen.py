@@ -6,6 +6,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import test_queue_fixtures
+from support.snapshots import Layers
 from test_queue_fixtures import Desk, listed, pilot_test
 from textual.widgets import DataTable, Input
 from waiting import notified, on_top, settled, until
@@ -40,6 +41,12 @@ def _week(desk: Desk) -> None:
             tickets.reply(tx, number, "On it")
 
 
+def week(desk: Desk, built_once: Layers) -> None:
+    """_week's rows on the desk, written once per session and copied (tests/support/snapshots.py): ~30
+    service calls per test otherwise, for the same rows, ids and pinned clock."""
+    built_once(desk.url, "tui-reports-week", lambda: _week(desk))
+
+
 def _column(screen: ReportsScreen, table_id: str, index: int = 0) -> list[str]:
     table = screen.query_one(table_id, DataTable)
     return [str(table.get_row_at(i)[index]) for i in range(table.row_count)]
@@ -54,8 +61,10 @@ async def _opened(pilot) -> ReportsScreen:
 
 
 @pilot_test
-async def test_f3_shows_an_agents_figures_breaks_down_and_exports(desk: Desk, tmp_path: Path) -> None:
-    _week(desk)
+async def test_f3_shows_an_agents_figures_breaks_down_and_exports(
+    desk: Desk, built_once: Layers, tmp_path: Path
+) -> None:
+    week(desk, built_once)
     app = desk.app(desk.sam)
     async with app.run_test(size=(120, 36)) as pilot:
         await listed(pilot)
@@ -84,8 +93,8 @@ async def test_f3_shows_an_agents_figures_breaks_down_and_exports(desk: Desk, tm
     assert (tmp_path / "week-days.csv").read_text().splitlines()[0] == "day,created,closed,reopened,backlog"
 
 
-def test_reports_screen_120x36(desk: Desk, snap_compare) -> None:
-    _week(desk)
+def test_reports_screen_120x36(desk: Desk, built_once: Layers, snap_compare) -> None:
+    week(desk, built_once)
 
     async def ready(pilot) -> None:
         await listed(pilot)
