@@ -41,6 +41,9 @@ def test_a_department_alert_is_one_row_that_the_sender_splits_per_agent(lite_des
     r = desk.ingest(message(sender="Carol C <carol@customer.test>", subject="Scanner too"))
     [fan] = [m for m in _rows(desk, "alert.new_ticket") if m.ticket_id == r.ticket_id]
     assert fan.state == "fanout" and set(fan.to_addrs) == everyone and fan.recipient is None
+    with desk.tx() as tx:  # the admin's outbox shows it waiting to go out to every agent, as queued
+        [listed] = [o for o in mailboxes.outbox(tx, state="queued") if o.id == fan.id]
+    assert listed.state == "queued" and set(listed.to) == everyone
     assert outbound.expand_fanouts(desk.engine) == len(everyone)
     assert outbound.expand_fanouts(desk.engine) == 0  # split once
     rows = [m for m in _rows(desk, "alert.new_ticket") if m.ticket_id == r.ticket_id]
@@ -126,6 +129,7 @@ def test_an_admins_retry_of_a_waiting_fanout_leaves_it_one_row_to_split(lite_des
     desk.ingest(message())
     [fan] = _rows(desk, "alert.new_ticket")
     with desk.tx() as tx:
-        assert mailboxes.outbox_retry(tx, fan.id).state == "fanout"
+        assert mailboxes.outbox_retry(tx, fan.id).state == "queued"  # as the admin sees it
+    assert [m.state for m in _rows(desk, "alert.new_ticket")] == ["fanout"]  # still one row to split
     assert outbound.expand_fanouts(desk.engine) == len(hired) + 2
     assert {len(m.to_addrs) for m in _rows(desk, "alert.new_ticket")} == {1}

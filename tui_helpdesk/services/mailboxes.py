@@ -338,7 +338,9 @@ def _outbox_info(tx: Tx, row: OutboundMessage) -> OutboxInfo:
         kind=row.kind,
         to=tuple(row.to_addrs or []) + tuple(row.cc_addrs or []),
         subject=row.subject,
-        state=row.state,
+        # a department's alert not split per agent yet is waiting to go out like any queued row: the split
+        # is the sender's bookkeeping, not a state an admin acts on
+        state="queued" if row.state == "fanout" else row.state,
         attempts=row.attempts,
         next_attempt_at=row.next_attempt_at,
         last_error=row.last_error,
@@ -361,7 +363,7 @@ def outbox(
     else:
         require_admin(tx)
     if state:
-        q = q.where(OutboundMessage.state == state)
+        q = q.where(OutboundMessage.state.in_(("queued", "fanout") if state == "queued" else (state,)))
     return [_outbox_info(tx, r) for r in tx.session.execute(q).scalars()]
 
 
