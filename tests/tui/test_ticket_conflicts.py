@@ -168,10 +168,24 @@ async def test_a_reply_that_crossed_another_asks_and_keep_as_draft_keeps_the_tex
 
 
 @pilot_test
-async def test_review_shows_the_other_reply_then_the_draft_goes_out_without_asking_again(data: Data) -> None:
+async def test_a_reply_nobody_crossed_goes_out_without_a_question_and_review_shows_one_that_crossed(
+    data: Data,
+) -> None:
     app = Harness(data, data.vpn)
     async with app.run_test(size=(120, 40)) as pilot:
         await opened(pilot)
+        pushed: list[Any] = []
+        original = app.push_screen
+        app.push_screen = lambda s, *a, **k: (pushed.append(s), original(s, *a, **k))[1]  # type: ignore[method-assign]
+        composer = await _write_reply(pilot, "Only me.")
+        await pilot.press("ctrl+s")
+        await gone(pilot, composer)
+        await until(pilot, lambda: entries(data.engine, data.vpn)[-1].body == "Only me.", "the reply sent")
+        assert [type(s).__name__ for s in pushed] == ["ComposerScreen"]
+        app.push_screen = original  # type: ignore[method-assign]
+
+        # a reply that crossed sam's: review shows sam's, then the draft goes out without asking again
+        await settled(pilot)
         composer = await _write_reply(pilot, "Root here.")
         _sam_replies(data)
         await pilot.press("ctrl+s")
@@ -190,21 +204,6 @@ async def test_review_shows_the_other_reply_then_the_draft_goes_out_without_aski
         await pilot.press("ctrl+s")
         await until(pilot, lambda: entries(data.engine, data.vpn)[-1].body == "Root here.", "the reply sent")
         assert not isinstance(app.screen, ChoiceScreen)
-
-
-@pilot_test
-async def test_a_reply_nobody_crossed_goes_out_without_a_question(data: Data) -> None:
-    app = Harness(data, data.vpn)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await opened(pilot)
-        pushed: list[Any] = []
-        original = app.push_screen
-        app.push_screen = lambda s, *a, **k: (pushed.append(s), original(s, *a, **k))[1]  # type: ignore[method-assign]
-        composer = await _write_reply(pilot, "Only me.")
-        await pilot.press("ctrl+s")
-        await gone(pilot, composer)
-        await until(pilot, lambda: entries(data.engine, data.vpn)[-1].body == "Only me.", "the reply sent")
-        assert [type(s).__name__ for s in pushed] == ["ComposerScreen"]
 
 
 # --- edit rights ------------------------------------------------------------------------------------
