@@ -41,3 +41,41 @@ def test_the_app_uses_the_shared_stylesheet(tmp_path: Path) -> None:
     config = Config(database_url="sqlite://", data_dir=tmp_path, config_file=tmp_path / "none.toml")
     app = HelpdeskApp(config, engine=None, actor=None)  # type: ignore[arg-type]
     assert type(app.stylesheet) is SharedStylesheet  # not the test harness apps' subclass (support/headless.py)
+
+
+def test_a_node_styled_as_in_an_earlier_app_gets_the_same_rules_and_a_changed_one_its_own() -> None:
+    import asyncio
+
+    from textual.app import App, ComposeResult
+    from textual.widgets import Static
+
+    from tui_helpdesk.tui import shared_css
+
+    tag = uuid.uuid4().hex
+
+    class Styled(App[None]):
+        CSS = f".a-{tag} {{ color: red; }} .a-{tag}.b {{ color: blue; }} .a-{tag}:disabled {{ color: green; }}"
+
+        def __init__(self, classes: str) -> None:
+            super().__init__()
+            self.stylesheet = SharedStylesheet(variables=self.get_css_variables())
+            self.classes_ = classes
+
+        def compose(self) -> ComposeResult:
+            yield Static("x", classes=self.classes_)
+
+    async def color(classes: str, disabled: bool = False) -> tuple[str, int]:
+        app = Styled(classes)
+        async with app.run_test() as pilot:
+            static = app.query_one(Static)
+            if disabled:
+                static.disabled = True
+                await pilot.pause()
+            return static.styles.color.hex, len(shared_css._APPLIED)
+
+    first, entries = asyncio.run(color(f"a-{tag}"))
+    again, entries_again = asyncio.run(color(f"a-{tag}"))
+    assert first == again == "#FF0000"
+    assert entries_again == entries  # the second app's nodes were all styled from the first's
+    assert asyncio.run(color(f"a-{tag} b"))[0] == "#0000FF"  # another class: its own rules
+    assert asyncio.run(color(f"a-{tag}", disabled=True))[0] == "#008000"  # a pseudo class the rules name
