@@ -7,9 +7,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-import schemathesis
-from hypothesis import HealthCheck, Phase, given, settings
-from schemathesis.checks import not_a_server_error, response_schema_conformance, status_code_conformance
 
 EXAMPLES = 4
 
@@ -18,6 +15,12 @@ Desk = Any  # tests/api/conftest.py
 
 @pytest.mark.parametrize("api_db_url", ["sqlite"], indirect=True)
 def test_generated_requests_get_no_5xx_and_match_the_schema(api: Desk) -> None:
+    # Imported here, not at the top: every xdist worker collects this file, and schemathesis with
+    # hypothesis costs ~0.5 s of CPU to import while only the worker running this one test needs them.
+    import schemathesis
+    from hypothesis import HealthCheck, Phase, given, settings
+    from schemathesis.checks import not_a_server_error, response_schema_conformance, status_code_conformance
+
     schema = schemathesis.openapi.from_url(f"{api.url}/api/openapi.json")
     headers = {"Authorization": f"Bearer {api.keys['root']}"}
     checks = [not_a_server_error, response_schema_conformance, status_code_conformance]
