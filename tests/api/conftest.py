@@ -14,20 +14,23 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
 import pytest
-import uvicorn
 from sqlalchemy import Engine, select
 from support import databases
 
 from tui_helpdesk import db
-from tui_helpdesk.api import create_app
 from tui_helpdesk.db import session_scope
 from tui_helpdesk.models import Agent, Department, Role, Ticket
 from tui_helpdesk.services import api_keys, setup, tickets
 from tui_helpdesk.services.context import Actor, resolve_actor, transaction
+
+# httpx, uvicorn and the API app (FastAPI, starlette) are imported where they are used, not here: every
+# xdist worker collects this conftest with the suite, and only the workers that run an API test need them
+# (~0.4 s of CPU to import).
+if TYPE_CHECKING:
+    import httpx
 
 RATE_LIMIT = 5
 MAX_BODY = 256 * 1024
@@ -43,6 +46,8 @@ class ThreadServer:
     """uvicorn.Server in a thread: started and waited for, stopped and joined."""
 
     def __init__(self, app: Any, port: int) -> None:
+        import uvicorn
+
         config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, name="api-test-server", daemon=True)
@@ -77,6 +82,8 @@ class Desk:
     max_body: int = MAX_BODY
 
     def client(self, who: str | None = "root", **headers: str) -> httpx.Client:
+        import httpx
+
         if who is not None:
             headers["Authorization"] = f"Bearer {self.keys[who]}"
         return httpx.Client(base_url=self.url + "/api", headers=headers, timeout=30)
@@ -143,6 +150,8 @@ def api_db_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPath
 
 @pytest.fixture(scope="module")
 def api(api_db_url: str) -> Iterator[Desk]:
+    from tui_helpdesk.api import create_app
+
     engine = db.get_engine(api_db_url)
     built = _build(engine)
     app = create_app(engine, throttle=api_keys.FailureThrottle(limit=RATE_LIMIT, window=60), max_body=MAX_BODY)

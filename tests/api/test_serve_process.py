@@ -12,8 +12,6 @@ import sys
 import time
 from pathlib import Path
 
-import httpx
-
 from tui_helpdesk import db, worker
 from tui_helpdesk.db import session_scope
 from tui_helpdesk.services import api_keys, setup
@@ -27,6 +25,8 @@ def _free_port() -> int:
 
 
 def test_serve_answers_runs_the_worker_and_stops_cleanly_on_sigterm(sqlite_url: str, tmp_path: Path) -> None:
+    import httpx  # here, not at the top: each xdist worker collects this file; one runs the test
+
     engine = db.get_engine(sqlite_url)
     with session_scope(engine) as s:
         setup.create_first_admin(s, "root", "Root Admin")
