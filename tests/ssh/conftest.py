@@ -5,13 +5,13 @@ production; the screen is read with pyte."""
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import asyncssh
 import pyotp
 import pytest
 from sqlalchemy import Engine, select
@@ -22,7 +22,14 @@ from tui_helpdesk.models import AgentTotp, AuditLog
 from tui_helpdesk.services import admin, setup, ssh_access, tickets
 from tui_helpdesk.services.context import Actor, resolve_actor, transaction
 from tui_helpdesk.ssh.children import Desk
-from tui_helpdesk.ssh.runner import SshServer
+
+# asyncssh, and the server modules that import it, are imported where they are used, not here: every xdist
+# worker collects this conftest with the suite (asyncssh is ~0.2 s of CPU to import), only the workers that
+# run an SSH test need them.
+if TYPE_CHECKING:
+    import asyncssh
+
+    from tui_helpdesk.ssh.runner import SshServer
 
 SUBJECTS = ("VPN is down", "Printer jams on tray 2", "Invoice 4411 is wrong", "Cannot log in", "New laptop",
             "Mailbox full")
@@ -51,6 +58,8 @@ class SshDesk:
 
 
 def _build(engine: Engine) -> tuple[Actor, dict[str, asyncssh.SSHKey], str, list[str]]:
+    import asyncssh
+
     with db.session_scope(engine) as s:
         setup.create_first_admin(s, "root", "Root Admin", "root@example.com")
     with db.session_scope(engine) as s:
@@ -76,6 +85,8 @@ def _build(engine: Engine) -> tuple[Actor, dict[str, asyncssh.SSHKey], str, list
 
 @pytest.fixture(scope="module")
 def ssh_desk(tmp_path_factory: pytest.TempPathFactory, _sqlite_template: Path) -> Iterator[SshDesk]:
+    from tui_helpdesk.ssh.runner import SshServer
+
     directory = tmp_path_factory.mktemp("ssh-desk")
     url = databases.copy_sqlite(_sqlite_template, directory)
     engine = db.get_engine(url)
@@ -89,25 +100,35 @@ def ssh_desk(tmp_path_factory: pytest.TempPathFactory, _sqlite_template: Path) -
         db.dispose_all()
 
 
-class CodeClient(asyncssh.SSHClient):
-    """Answers the keyboard-interactive prompt with the codes given, one per prompt round."""
+@functools.cache
+def _code_client() -> type[asyncssh.SSHClient]:
+    import asyncssh
 
-    def __init__(self, codes: list[str]) -> None:
-        self.codes = list(codes)
-        self.prompts: list[str] = []
+    class CodeClient(asyncssh.SSHClient):
+        """Answers the keyboard-interactive prompt with the codes given, one per prompt round."""
 
-    def kbdint_auth_requested(self) -> str:
-        return ""
+        def __init__(self, codes: list[str]) -> None:
+            self.codes = list(codes)
+            self.prompts: list[str] = []
 
-    def kbdint_challenge_received(self, name: str, instructions: str, lang: str, prompts: Any) -> list[str] | None:
-        if not prompts:
-            return []
-        self.prompts += [p for p, _ in prompts]
-        return [self.codes.pop(0)] if self.codes else None
+        def kbdint_auth_requested(self) -> str:
+            return ""
+
+        def kbdint_challenge_received(self, name: str, instructions: str, lang: str, prompts: Any,
+                                      ) -> list[str] | None:
+            if not prompts:
+                return []
+            self.prompts += [p for p, _ in prompts]
+            return [self.codes.pop(0)] if self.codes else None
+
+    return CodeClient
 
 
 async def connect(desk: SshDesk, username: str, key: str, codes: list[str] | None = None,
                   ) -> asyncssh.SSHClientConnection:
+    import asyncssh
+
+    CodeClient = _code_client()
     return await asyncssh.connect(
         "127.0.0.1", desk.port, username=username, client_keys=[desk.keys[key]], known_hosts=None,
         agent_path=None, password=None, client_factory=lambda: CodeClient(codes or []),

@@ -4,10 +4,15 @@ the child process: the one boundary faked, so the test takes a second, not an ap
 from __future__ import annotations
 
 import asyncio
+from typing import TYPE_CHECKING
 
 from tui_helpdesk.services.context import Actor
 from tui_helpdesk.ssh.children import Desk
-from tui_helpdesk.ssh.server import DeskSession, Listener
+
+# tui_helpdesk.ssh.server imports asyncssh (~0.2 s of CPU): imported by the helper that uses it, not at
+# collection, which every xdist worker does for the whole suite.
+if TYPE_CHECKING:
+    from tui_helpdesk.ssh.server import DeskSession
 
 
 class Gate:
@@ -42,6 +47,8 @@ class Child:
 
 
 def _session(seconds: float) -> tuple[DeskSession, Channel, Child]:
+    from tui_helpdesk.ssh.server import DeskSession, Listener
+
     listener = Listener(Gate(seconds), Desk("sqlite://", "/nonexistent"), idle_check=0.02)  # type: ignore[arg-type]
     session = DeskSession(listener, Actor(agent_id=1, username="sam"), "127.0.0.1")
     chan, child = Channel(), Child()

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 
-import asyncssh
 import pyotp
 import pytest
 from sqlalchemy import Engine, select
@@ -32,6 +31,8 @@ def desk(sqlite_url: str) -> tuple[Engine, Actor, Actor]:
 
 
 def _pub(comment: str = "k") -> str:
+    import asyncssh  # here: every xdist worker collects this file; asyncssh is ~0.2 s of CPU to import
+
     return asyncssh.generate_private_key("ssh-ed25519", comment=comment).export_public_key("openssh").decode()
 
 

@@ -5,13 +5,15 @@ from __future__ import annotations
 import asyncio
 import json
 
-import asyncssh
 import pyotp
 import pyte
 import pytest
 from conftest import SshDesk, connect, run, wait_screen, wrong_code
 
 from tui_helpdesk.services import ssh_access
+
+# asyncssh (~0.2 s of CPU to import) is imported in the tests that name it: every xdist worker collects
+# this file, only the one running these tests needs it.
 
 
 def _text(screen: pyte.Screen) -> str:
@@ -59,6 +61,8 @@ def test_a_listed_key_opens_the_queue_and_a_resize_reflows_it(ssh_desk: SshDesk)
 
 
 def test_an_exec_request_runs_the_cli_as_the_agent_and_returns_json(ssh_desk: SshDesk) -> None:
+    import asyncssh
+
     async def go() -> tuple[asyncssh.SSHCompletedProcess, asyncssh.SSHCompletedProcess]:
         async with await connect(ssh_desk, "alice", "alice") as conn:
             listed = await conn.run("ticket list --json", timeout=30)
@@ -79,6 +83,8 @@ def test_an_exec_request_runs_the_cli_as_the_agent_and_returns_json(ssh_desk: Ss
 ])
 def test_refused_logins_are_audited_with_the_fingerprint(ssh_desk: SshDesk, username: str, key: str,
                                                          reason: str) -> None:
+    import asyncssh
+
     with pytest.raises(asyncssh.PermissionDenied):
         run(connect(ssh_desk, username, key))
     fingerprint = ssh_desk.keys[key].get_fingerprint("sha256")
@@ -97,6 +103,8 @@ def test_refused_logins_are_audited_with_the_fingerprint(ssh_desk: SshDesk, user
 
 
 def test_totp_wrong_codes_are_refused_and_the_right_code_lets_in(ssh_desk: SshDesk) -> None:
+    import asyncssh
+
     bad = wrong_code(ssh_desk.totp_secret)
     with pytest.raises(asyncssh.PermissionDenied):
         run(connect(ssh_desk, "tara", "tara", codes=[bad, bad, bad]))
@@ -121,11 +129,15 @@ def test_totp_wrong_codes_are_refused_and_the_right_code_lets_in(ssh_desk: SshDe
 
 
 def test_the_key_alone_is_not_enough_when_totp_is_on(ssh_desk: SshDesk) -> None:
+    import asyncssh
+
     with pytest.raises(asyncssh.PermissionDenied):
         run(connect(ssh_desk, "tara", "tara", codes=[]))
 
 
 def test_shells_subsystems_and_forwarding_are_refused(ssh_desk: SshDesk) -> None:
+    import asyncssh
+
     async def go() -> tuple[asyncssh.SSHCompletedProcess, str, str]:
         async with await connect(ssh_desk, "alice", "alice") as conn:
             reset = await conn.run("demo --reset", timeout=30)

@@ -3,7 +3,6 @@ and removes it; on their own settings screen (F4) an agent sees and adds only th
 
 from __future__ import annotations
 
-import asyncssh
 import pytest
 from sqlalchemy import Engine, select
 from support.snapshots import Layers
@@ -21,6 +20,8 @@ from tui_helpdesk.tui.screens.admin_forms import AdminForm, ConfirmDialog
 
 
 def _public(comment: str) -> str:
+    import asyncssh  # here: every xdist worker collects this file; asyncssh is ~0.2 s of CPU to import
+
     return asyncssh.generate_private_key("ssh-ed25519", comment=comment).export_public_key("openssh").decode()
 
 
