@@ -4,10 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from alembic import command
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
-from alembic.script import ScriptDirectory
+import pytest
 from sqlalchemy import Engine, ForeignKeyConstraint, Table, inspect
 from sqlmodel import SQLModel
 
@@ -15,7 +12,14 @@ from tui_helpdesk import db
 from tui_helpdesk.models import load_all
 from tui_helpdesk.models.search import include_object, is_search_table
 
-load_all()  # every table on SQLModel.metadata, the lazily imported ones too
+# alembic (~0.2 s of CPU to import) is imported in the functions that use it, and load_all() runs when a test
+# here does, not at collection: every xdist worker collects this file, and the workers that do not run these
+# tests use a template migrated by another (tests/support/databases.py) and need neither.
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _all_tables() -> None:
+    load_all()  # every table on SQLModel.metadata, the lazily imported ones too
 
 
 def _describe(item: object) -> str:
@@ -38,6 +42,9 @@ def _describe(item: object) -> str:
 
 
 def _schema_diff(engine: Engine) -> list[str]:
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
     with engine.connect() as conn:
         context = MigrationContext.configure(conn, opts={"compare_type": True, "include_object": include_object})
         return [_describe(entry) for entry in compare_metadata(context, SQLModel.metadata)]
@@ -56,6 +63,9 @@ def test_models_match_migrations(engine: Engine) -> None:
 
 
 def test_downgrade_to_base_and_upgrade_again(engine: Engine) -> None:
+    from alembic import command
+    from alembic.migration import MigrationContext
+
     cfg = db.alembic_config(engine)
     command.downgrade(cfg, "base")
     assert _tables(engine) == set()
@@ -68,6 +78,8 @@ def test_downgrade_to_base_and_upgrade_again(engine: Engine) -> None:
 
 
 def test_one_head_named_like_its_file() -> None:
+    from alembic.script import ScriptDirectory
+
     # Two engineers adding revisions on the same parent make two heads and `upgrade head` refuses to run.
     script = ScriptDirectory.from_config(db.alembic_config(None))  # type: ignore[arg-type]
     assert len(script.get_heads()) == 1
@@ -81,6 +93,7 @@ def test_one_head_named_like_its_file() -> None:
 def test_every_migration_keeps_a_populated_desk(engine: Engine) -> None:
     """An upgrade runs on a desk that has tickets, not on an empty schema: on SQLite a batch migration
     rebuilds a table (DROP TABLE), which a referencing row refuses while foreign keys are enforced."""
+    from alembic import command
     from sqlalchemy import func, select
 
     from tui_helpdesk.models import Attachment, Ticket, TicketEntry
