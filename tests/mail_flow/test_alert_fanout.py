@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from aiosmtpd.controller import Controller
 from mailflow_support import MailDesk, build_desk, message
 from sqlalchemy import select
 from support.common import free_port
@@ -82,6 +81,8 @@ class _Refusing:
 
 
 def test_one_agents_refused_alert_is_retried_alone(sqlite_url: str, tmp_path) -> None:
+    from aiosmtpd.controller import Controller  # here: every xdist worker collects this file
+
     handler, port = _Refusing("a4@helpdesk.test"), free_port()
     controller = Controller(handler, hostname="127.0.0.1", port=port, ready_timeout=10)
     controller.start()

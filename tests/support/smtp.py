@@ -7,11 +7,15 @@ import email.policy
 import threading
 from dataclasses import dataclass, field
 from email.message import EmailMessage
-
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import SMTP, Envelope, Session
+from typing import TYPE_CHECKING
 
 from .common import free_port
+
+# aiosmtpd is imported when a listener starts: tests/conftest.py imports this module, so every xdist worker
+# would import it at collection, while only the workers running a mail test start a listener.
+if TYPE_CHECKING:
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.smtp import SMTP, Envelope, Session
 
 
 @dataclass(frozen=True)
@@ -58,6 +62,8 @@ class SmtpServer:
         return self._controller is not None
 
     def start(self) -> None:
+        from aiosmtpd.controller import Controller
+
         if self._controller is not None:
             return
         # A Controller's event loop is closed on stop, so each start gets a new one.
