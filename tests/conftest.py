@@ -23,7 +23,7 @@ _HERE = str(Path(__file__).resolve().parent)
 if _HERE not in sys.path:
     sys.path.insert(0, _HERE)
 
-from support import databases, dovecot, headless, postgres, snapshots, sql_cache  # noqa: E402
+from support import databases, dovecot, postgres, snapshots, sql_cache  # noqa: E402
 from support.common import unavailable  # noqa: E402
 from support.dovecot import DovecotServer  # noqa: E402
 from support.isolation import _isolated_environment  # noqa: E402,F401 - autouse, applies to every test
@@ -36,10 +36,6 @@ from tui_helpdesk import db  # noqa: E402
 # and on the PostgreSQL scratch database reuses the warm sessions earlier tests' engines closed
 # (see support/databases.py).
 db.make_engine = databases.warm_engines(sql_cache.sharing(db.make_engine))
-
-# Headless apps (every Pilot test) draw a frame only when a test reads it, and share parsed stylesheets
-# (see support/headless.py).
-headless.install()
 
 # test_infra checks the autouse isolation fixture in an inner pytest session.
 pytest_plugins = ["pytester"]
@@ -77,6 +73,21 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 
 _FREEZE_EVERY = 10
 _finished = 0
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    # Headless apps (every Pilot test) draw a frame only when a test reads it, share parsed stylesheets and
+    # look message handlers up once (see support/headless.py). Installed once Textual is loaded (by the
+    # first module or test that uses it): a run that loads no Textual does not import it for this (~0.4 s).
+    global _headless_installed
+    if not _headless_installed and "textual.app" in sys.modules:
+        from support import headless
+
+        headless.install()
+        _headless_installed = True
+
+
+_headless_installed = False
 
 
 def pytest_runtest_logfinish(nodeid: str, location: tuple[str, int | None, str]) -> None:
