@@ -45,6 +45,7 @@ import types
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import textual
 import textual._callback
 import textual.app
 from textual._compositor import Compositor
@@ -205,7 +206,10 @@ class HarnessStylesheet(SharedStylesheet):
 
 
 def install() -> None:
-    """For the whole test process (tests/conftest.py)."""
+    """For the whole test process (tests/conftest.py). Only over the Textual it was read for: another
+    would run the tests on plain Textual, slower but never on a patch that no longer fits."""
+    if not textual.__version__.startswith("8."):
+        return
     Compositor.render_update = render_update  # type: ignore[method-assign]
     MessagePump._get_dispatch_methods = _get_dispatch_methods  # type: ignore[method-assign]
     textual._callback._count_parameters = _count_parameters
